@@ -1,0 +1,266 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+var (
+	dateRe     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	dateTimeRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$`)
+)
+
+// fingerprint identifies the shape of a sample: the same fields with the same types, in any order.
+func fingerprint(n *node) string {
+	switch n.Kind {
+	case kObject:
+		idx := make([]int, len(n.Keys))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(a, b int) bool { return n.Keys[idx[a]] < n.Keys[idx[b]] })
+		var b strings.Builder
+		b.WriteString("{")
+		for _, i := range idx {
+			b.WriteString(n.Keys[i])
+			b.WriteString(":")
+			b.WriteString(fingerprint(n.Fields[i]))
+			b.WriteString(",")
+		}
+		b.WriteString("}")
+		return b.String()
+	case kArray:
+		if len(n.Fields) == 0 {
+			return "[]"
+		}
+		return "[" + fingerprint(n.Fields[0]) + "]"
+	case kString:
+		switch {
+		case dateRe.MatchString(n.Str):
+			return "date"
+		case dateTimeRe.MatchString(n.Str):
+			return "date-time"
+		}
+		return "string"
+	case kInteger:
+		return "integer"
+	case kNumber:
+		return "number"
+	case kBoolean:
+		return "boolean"
+	}
+	return "null"
+}
+
+// isComponent says whether an object sample deserves a shared component schema: objects with
+// fields do; the empty `{ }` the reference shows for free-form objects does not.
+func isComponent(n *node) bool { return n.Kind == kObject && len(n.Keys) > 0 }
+
+// shapes names the object shapes met in the samples, so that a shape that recurs is one
+// component schema and not a copy per operation.
+type shapes struct {
+	suffix string                    // added to names of nested shapes: "_base" for records, "_input" for request bodies
+	fixed  map[string]string         // fingerprint → name given by the caller (main records)
+	keys   map[string]map[string]int // fingerprint → key under which it was met → count
+	parent map[string]string         // fingerprint → name of the first parent it was met under, for clashes
+	order  []string                  // fingerprints in order of first sight
+	names  map[string]string         // fingerprint → component name, after assign
+	built  map[string]*openapi3.Schema
+}
+
+func newShapes(suffix string) *shapes {
+	return &shapes{suffix: suffix, fixed: map[string]string{}, keys: map[string]map[string]int{},
+		parent: map[string]string{}, names: map[string]string{}, built: map[string]*openapi3.Schema{}}
+}
+
+// fix names a shape explicitly (the record an operation is about). The first name wins.
+func (s *shapes) fix(n *node, name string) {
+	fp := fingerprint(n)
+	if _, ok := s.fixed[fp]; !ok {
+		s.fixed[fp] = name
+	}
+}
+
+// visit records the nested object shapes below n, n itself excluded.
+func (s *shapes) visit(n *node, parent string) {
+	for i, k := range n.Keys {
+		s.visitValue(n.Fields[i], k, parent)
+	}
+}
+
+func (s *shapes) visitValue(v *node, key, parent string) {
+	switch v.Kind {
+	case kArray:
+		if len(v.Fields) > 0 {
+			s.visitValue(v.Fields[0], singular(key), parent)
+		}
+	case kObject:
+		if !isComponent(v) {
+			return
+		}
+		fp := fingerprint(v)
+		if s.keys[fp] == nil {
+			s.keys[fp] = map[string]int{}
+			s.parent[fp] = parent
+			s.order = append(s.order, fp)
+		}
+		s.keys[fp][key]++
+		if name, ok := s.fixed[fp]; ok {
+			parent = name
+		} else {
+			parent = camel(key)
+		}
+		s.visit(v, parent)
+	}
+}
+
+// assign gives every shape a name: the fixed one, else the key it is most often found under,
+// with the parent's name in front when two different shapes want the same name.
+func (s *shapes) assign(taken map[string]bool) {
+	for fp, name := range s.fixed {
+		s.names[fp] = name
+		taken[name] = true
+	}
+	type want struct {
+		fp, name string
+		count    int
+	}
+	var wants []want
+	for _, fp := range s.order {
+		if _, ok := s.names[fp]; ok {
+			continue
+		}
+		best, count := "", -1
+		for k, c := range s.keys[fp] {
+			if c > count || (c == count && k < best) {
+				best, count = k, c
+			}
+		}
+		total := 0
+		for _, c := range s.keys[fp] {
+			total += c
+		}
+		wants = append(wants, want{fp, best, total})
+	}
+	// The most used shape gets the plain name.
+	sort.SliceStable(wants, func(a, b int) bool { return wants[a].count > wants[b].count })
+	for _, w := range wants {
+		name := camel(w.name) + s.suffix
+		if w.fp == "{id:integer,}" {
+			name = "Id" + s.suffix // {"id": 0} names a record by id, whatever the key
+		}
+		parent := strings.TrimSuffix(s.parent[w.fp], s.suffix)
+		if taken[name] {
+			name = parent + "_" + w.name + s.suffix
+		}
+		for i := 2; taken[name]; i++ {
+			name = fmt.Sprintf("%s_%s%s%d", parent, w.name, s.suffix, i)
+		}
+		s.names[w.fp] = name
+		taken[name] = true
+	}
+}
+
+// schema builds the schema of a sample value; objects that are components become references,
+// and their component schemas are built once into s.built.
+func (s *shapes) schema(v *node) *openapi3.SchemaRef {
+	switch v.Kind {
+	case kObject:
+		if !isComponent(v) {
+			return openapi3.NewSchemaRef("", openapi3.NewObjectSchema())
+		}
+		fp := fingerprint(v)
+		name, ok := s.names[fp]
+		if !ok {
+			panic("shape not visited: " + fp) // a bug in the transcriber, not bad input
+		}
+		if _, done := s.built[name]; !done {
+			s.built[name] = nil // guards recursion
+			s.built[name] = s.object(v)
+		}
+		return openapi3.NewSchemaRef("#/components/schemas/"+name, nil)
+	case kArray:
+		items := openapi3.NewSchemaRef("", &openapi3.Schema{})
+		if len(v.Fields) > 0 {
+			items = s.schema(v.Fields[0])
+		}
+		a := openapi3.NewArraySchema()
+		a.Items = items
+		return openapi3.NewSchemaRef("", a)
+	}
+	return openapi3.NewSchemaRef("", scalar(v))
+}
+
+// object builds the properties of an object sample.
+func (s *shapes) object(v *node) *openapi3.Schema {
+	o := openapi3.NewObjectSchema()
+	for i, k := range v.Keys {
+		if o.Properties == nil {
+			o.Properties = openapi3.Schemas{}
+		}
+		o.Properties[k] = s.schema(v.Fields[i])
+	}
+	return o
+}
+
+// scalar types a sample value as the reference shows it: 0 integer, 0.1 number, dates by
+// their pattern; a literal other than "string" is kept as the example.
+func scalar(v *node) *openapi3.Schema {
+	switch v.Kind {
+	case kInteger:
+		return openapi3.NewIntegerSchema()
+	case kNumber:
+		return &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeNumber}}
+	case kBoolean:
+		return openapi3.NewBoolSchema()
+	case kNull:
+		return &openapi3.Schema{Nullable: true}
+	}
+	st := openapi3.NewStringSchema()
+	switch {
+	case dateRe.MatchString(v.Str):
+		st.Format = "date"
+	case dateTimeRe.MatchString(v.Str):
+		st.Format = "date-time"
+	case v.Str != "string":
+		st.Example = v.Str
+	}
+	return st
+}
+
+// camel turns snake_case into CamelCase: "matter_note" → "MatterNote".
+func camel(s string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range s {
+		switch {
+		case r == '_' || r == '-' || r == ' ' || r == '.' || r == '[' || r == ']':
+			up = true
+		case up:
+			b.WriteString(strings.ToUpper(string(r)))
+			up = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// singular names one element of a plural key: "put_headers" → "put_header".
+func singular(s string) string {
+	switch {
+	case strings.HasSuffix(s, "ies"):
+		return s[:len(s)-3] + "y"
+	case strings.HasSuffix(s, "sses"), strings.HasSuffix(s, "xes"), strings.HasSuffix(s, "ches"):
+		return s[:len(s)-2]
+	case strings.HasSuffix(s, "ss"), strings.HasSuffix(s, "us"):
+		return s
+	case strings.HasSuffix(s, "s"):
+		return s[:len(s)-1]
+	}
+	return s
+}
