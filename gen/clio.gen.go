@@ -88115,6 +88115,9 @@ func ParsePreviewMatterDocketResponse(rsp *http.Response) (*PreviewMatterDocketR
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
