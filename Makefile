@@ -32,10 +32,10 @@ test: fmt-check vet
 test-race:
 	$(GO) test -race -count=1 ./clio/...
 
-## lint: staticcheck and actionlint, pinned as tools in go.mod
+## lint: staticcheck and actionlint, pinned in tools/go.mod (apart from our dependencies)
 lint:
-	$(GO) tool staticcheck $$($(GO) list ./... | grep -v /gen$$)
-	$(GO) tool actionlint
+	$(GO) tool -modfile=tools/go.mod staticcheck $$($(GO) list ./... | grep -v /gen$$)
+	$(GO) tool -modfile=tools/go.mod actionlint
 
 ## bench: the benchmarks quoted in the README
 bench:

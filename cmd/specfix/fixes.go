@@ -103,7 +103,7 @@ func goOperationNames(doc map[string]any) (int, error) {
 			}
 		}
 		if other, dup := seen[name]; dup {
-			return fmt.Errorf("Go name %s given to both %s and %s", name, other, id)
+			return fmt.Errorf("the Go name %s is given to both %s and %s", name, other, id)
 		}
 		seen[name] = id
 		op["operationId"] = name

@@ -131,11 +131,11 @@ func parseOperation(lines []string, start, end int) (*rawOperation, error) {
 				i++
 			}
 			if i < end && strings.HasPrefix(lines[i], "{") {
-				n, next, err := parseSample(lines, i, end)
+				n, _, err := parseSample(lines, i, end)
 				if err != nil {
 					return nil, fmt.Errorf("response sample at line %d: %w", i+1, err)
 				}
-				op.ResponseSample, i = n, next
+				op.ResponseSample = n
 			}
 			return op, nil // the response sample closes an operation
 		case in == "body":
