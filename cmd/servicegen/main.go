@@ -1,0 +1,189 @@
+// Command servicegen writes clio/services_gen.go: one service per tag of the document, with a
+// method per operation that calls the generated client through the clio package's generic
+// helpers (Do, DoNoContent, ListPage, All). The methods take the generated parameter and body
+// types as they are: the wrapper adds behaviour, not a second copy of the API's types.
+//
+//	go run ./cmd/servicegen -spec gen/openapi.json -gen gen/clio.gen.go -out clio/services_gen.go
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
+)
+
+func main() {
+	spec := flag.String("spec", "gen/openapi.json", "the generator's input written by cmd/specfix")
+	genFile := flag.String("gen", "gen/clio.gen.go", "the generated client")
+	out := flag.String("out", "clio/services_gen.go", "where to write the services")
+	flag.Parse()
+	src, err := generate(*spec, *genFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "servicegen:", err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "servicegen:", err)
+		os.Exit(1)
+	}
+}
+
+// op is one operation as the services need it.
+type op struct {
+	GoName, ClioName, Method, Path, Tag, Summary string
+	Resource, Action                             string
+	Kind                                         string // list, record, none
+	Record                                       string // Go type of the record, for list and record
+	Params                                       []string
+	Args                                         []string
+}
+
+func generate(specPath, genPath string) ([]byte, error) {
+	js, err := os.ReadFile(specPath)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(js, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", specPath, err)
+	}
+	sigs, err := clientSignatures(genPath)
+	if err != nil {
+		return nil, err
+	}
+	var ops []op
+	paths, _ := doc["paths"].(map[string]any)
+	for path, it := range paths {
+		item, _ := it.(map[string]any)
+		for method, o := range item {
+			m, ok := o.(map[string]any)
+			if !ok {
+				continue
+			}
+			x := op{Method: strings.ToUpper(method), Path: path}
+			x.GoName, _ = m["operationId"].(string)
+			x.ClioName, _ = m["x-clio-operation"].(string)
+			x.Summary, _ = m["summary"].(string)
+			if tags, _ := m["tags"].([]any); len(tags) > 0 {
+				x.Tag, _ = tags[0].(string)
+			}
+			x.Resource, x.Action, _ = strings.Cut(x.ClioName, "#")
+			x.Kind, x.Record = answer(doc, m)
+			sig, ok := sigs[x.GoName]
+			if !ok {
+				return nil, fmt.Errorf("%s: no method %s on the generated Client", x.ClioName, x.GoName)
+			}
+			x.Params, x.Args = sig.params, sig.args
+			ops = append(ops, x)
+		}
+	}
+	sort.Slice(ops, func(a, b int) bool { return ops[a].GoName < ops[b].GoName })
+	return render(ops)
+}
+
+// answer says what a successful answer holds: a list of records, one record, or nothing to decode.
+func answer(doc map[string]any, o map[string]any) (kind, record string) {
+	resps, _ := o["responses"].(map[string]any)
+	for _, code := range []string{"200", "201"} {
+		r, _ := resps[code].(map[string]any)
+		content, _ := r["content"].(map[string]any)
+		mt, _ := content["application/json"].(map[string]any)
+		schema := deref(doc, mt["schema"])
+		props, _ := schema["properties"].(map[string]any)
+		data, _ := props["data"].(map[string]any)
+		if data == nil {
+			continue
+		}
+		if items, ok := data["items"].(map[string]any); ok {
+			if ref, ok := items["$ref"].(string); ok {
+				return "list", "gen." + codegen.SchemaNameToTypeName(strings.TrimPrefix(ref, "#/components/schemas/"))
+			}
+			return "list", "json.RawMessage"
+		}
+		if ref, ok := data["$ref"].(string); ok {
+			return "record", "gen." + codegen.SchemaNameToTypeName(strings.TrimPrefix(ref, "#/components/schemas/"))
+		}
+		return "record", "json.RawMessage"
+	}
+	return "none", ""
+}
+
+func deref(doc map[string]any, s any) map[string]any {
+	m, _ := s.(map[string]any)
+	if ref, ok := m["$ref"].(string); ok {
+		name := strings.TrimPrefix(ref, "#/components/schemas/")
+		schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+		m, _ = schemas[name].(map[string]any)
+	}
+	return m
+}
+
+type signature struct{ params, args []string }
+
+// clientSignatures reads the parameters of the generated Client's methods, between ctx and
+// the request editors, with the package's own types qualified by "gen.".
+func clientSignatures(path string) (map[string]signature, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
+	}
+	sigs := map[string]signature{}
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || len(fn.Recv.List) != 1 {
+			continue
+		}
+		if star, ok := fn.Recv.List[0].Type.(*ast.StarExpr); !ok || star.X.(*ast.Ident).Name != "Client" {
+			continue
+		}
+		var s signature
+		for _, field := range fn.Type.Params.List {
+			if _, variadic := field.Type.(*ast.Ellipsis); variadic {
+				continue
+			}
+			for _, n := range field.Names {
+				if n.Name == "ctx" {
+					continue
+				}
+				s.params = append(s.params, n.Name+" "+qualify(fset, field.Type))
+				s.args = append(s.args, n.Name)
+			}
+		}
+		sigs[fn.Name.Name] = s
+	}
+	return sigs, nil
+}
+
+func qualify(fset *token.FileSet, e ast.Expr) string {
+	e = qualifyExpr(e)
+	var b bytes.Buffer
+	if err := format.Node(&b, token.NewFileSet(), e); err != nil {
+		panic(err) // a well-formed expression from the parser always prints
+	}
+	return b.String()
+}
+
+func qualifyExpr(e ast.Expr) ast.Expr {
+	switch t := e.(type) {
+	case *ast.Ident:
+		if ast.IsExported(t.Name) {
+			return &ast.SelectorExpr{X: ast.NewIdent("gen"), Sel: ast.NewIdent(t.Name)}
+		}
+	case *ast.StarExpr:
+		return &ast.StarExpr{X: qualifyExpr(t.X)}
+	case *ast.ArrayType:
+		return &ast.ArrayType{Len: t.Len, Elt: qualifyExpr(t.Elt)}
+	}
+	return e
+}
