@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -268,6 +269,8 @@ func buildOperation(o operation, records, inputs *shapes) (*openapi3.Operation, 
 	return op, nil
 }
 
+var limitRange = regexp.MustCompile(`between \d+ and \d+`)
+
 // parameter types a parameter row. A name ending in [] is an array of the row's type.
 func parameter(p rawParam) *openapi3.Parameter {
 	var s *openapi3.Schema
@@ -282,6 +285,12 @@ func parameter(p rawParam) *openapi3.Parameter {
 		s = openapi3.NewStringSchema()
 	}
 	s.Format = p.Format
+	if lo, hi, ok := strings.Cut(limitRange.FindString(p.Description), " and "); ok {
+		// "Limit can range between 1 and 200": the range the reference states.
+		min, _ := strconv.ParseFloat(strings.TrimPrefix(lo, "between "), 64)
+		max, _ := strconv.ParseFloat(hi, 64)
+		s.Min, s.Max = &min, &max
+	}
 	for _, e := range p.Enum {
 		s.Enum = append(s.Enum, e)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -355,5 +356,128 @@ func TestEveryReferenceNameIsTranscribed(t *testing.T) {
 		if !strings.Contains(doc, " "+k+":\n") && !strings.Contains(doc, " \""+k+"\":\n") {
 			t.Errorf("field %s is not in the document", k)
 		}
+	}
+}
+
+// sampleType is the type a sample value asks for, in typeOf's words.
+func sampleType(n *node) string {
+	switch n.Kind {
+	case kObject:
+		return "object"
+	case kArray:
+		if len(n.Fields) == 0 {
+			return "array of "
+		}
+		return "array of " + sampleType(n.Fields[0])
+	case kString:
+		switch fingerprint(n) {
+		case "date":
+			return "string <date>"
+		case "date-time":
+			return "string <date-time>"
+		}
+		return "string"
+	case kInteger:
+		return "integer"
+	case kNumber:
+		return "number"
+	case kBoolean:
+		return "boolean"
+	}
+	return ""
+}
+
+// checkSample walks every field of a sample and finds it, with its type, in the schema.
+func checkSample(t *testing.T, where string, n *node, s *openapi3.Schema, path string) {
+	t.Helper()
+	if s == nil {
+		t.Errorf("%s: no schema at %s", where, path)
+		return
+	}
+	want := sampleType(n)
+	got := typeOf(s)
+	if want != got && !(want == "object" && got == "object") && !(n.Kind == kArray && len(n.Fields) == 0) {
+		t.Errorf("%s %s: type %s, sample shows %s", where, path, got, want)
+		return
+	}
+	switch n.Kind {
+	case kObject:
+		for i, k := range n.Keys {
+			checkSample(t, where, n.Fields[i], resolve(s.Properties[k]), path+"."+k)
+		}
+	case kArray:
+		if len(n.Fields) > 0 {
+			checkSample(t, where, n.Fields[0], resolve(s.Items), path+"[]")
+		}
+	}
+}
+
+// Every field of every request and response sample, in every operation, is in that
+// operation's schema with the type the sample shows.
+func TestEverySampleFieldIsInItsOperation(t *testing.T) {
+	f, err := os.Open(tsvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	eps, err := readEndpoints(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(refPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := parseReference(string(text), eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := loadDoc(t)
+	fields := 0
+	for _, o := range ops {
+		if o.raw == nil {
+			continue
+		}
+		op := mustOp(t, doc, o.ep.Method, o.ep.Path)
+		where := o.ep.Operation
+		if s := o.raw.RequestSample; s != nil {
+			checkSample(t, where+" request", s, body(op), "")
+			fields += len(s.Keys)
+		}
+		if s := o.raw.ResponseSample; s != nil && len(o.raw.ResponseCodes) > 0 {
+			code := strconv.Itoa(o.raw.ResponseCodes[0])
+			r := op.Responses.Value(code)
+			if r == nil {
+				t.Errorf("%s: no %s response", where, code)
+				continue
+			}
+			if r.Ref != "" {
+				continue // a shared error response; its schema is checked below
+			}
+			checkSample(t, where+" "+code, s, success(op, code), "")
+			fields++
+		}
+		for _, p := range o.raw.Params {
+			q := param(op, p.In, p.Name)
+			if q == nil {
+				t.Errorf("%s: no %s parameter %s", where, p.In, p.Name)
+				continue
+			}
+			s := q.Schema.Value
+			if s.Type.Is("array") {
+				s = s.Items.Value
+			}
+			if !s.Type.Is(p.Type) || s.Format != p.Format || len(s.Enum) != len(p.Enum) || q.Required != (p.Required || p.In == "path") {
+				t.Errorf("%s: parameter %s is %v <%s> enum %d required %v; the reference says %s <%s> enum %d required %v",
+					where, p.Name, s.Type, s.Format, len(s.Enum), q.Required, p.Type, p.Format, len(p.Enum), p.Required)
+			}
+		}
+	}
+	if fields < 300 {
+		t.Errorf("checked only %d samples", fields)
+	}
+	errSchema := resolve(doc.Components.Responses["NotFound"].Value.Content.Get("application/json").Schema)
+	if prop(errSchema, "error.type") == nil || prop(errSchema, "error.message") == nil {
+		t.Errorf("the error schema lacks error.type or error.message")
 	}
 }
