@@ -1,0 +1,117 @@
+// Package clio is the client for the Clio Manage API v4. It is a thin,
+// safe layer over the generated client in package gen: it wraps, it does
+// not re-type the API. Every operation is reachable from a *Client with the
+// generated parameter and result types.
+//
+//	c, err := clio.NewClient(ctx, clio.WithRegion(clio.EU), clio.WithTokenSource(ts))
+//	for m, err := range c.Matters.All(ctx, &gen.ListMattersParams{}, clio.Fields("id", "display_number")) {
+//		...
+//	}
+//
+// # Authentication
+//
+// OAuth (NewOAuth) runs Clio's authorization-code flow on
+// golang.org/x/oauth2: AuthCodeURL (with state, optionally
+// RedirectOnDecline), Exchange, and TokenSource, which refreshes expired
+// tokens, keeps the refresh token when Clio does not rotate it, and calls
+// your hook to persist every new token. When Clio answers 401 to a
+// refreshable token the client refreshes once and repeats the request once.
+// Deauthorize revokes a token. invalid_client errors match
+// ErrInvalidClient and name the region, the usual cause.
+//
+// The bearer token is only ever sent to the configured API origin (scheme
+// and host): not after a redirect elsewhere, not to a foreign next URL, not
+// to storage hosts. Use StorageHTTPClient for document put_urls and
+// download redirects; it never carries the token.
+//
+// # Regions
+//
+// US (default), CA, EU and AU (WithRegion), or any origin with
+// WithBaseURL. Apps and tokens belong to one region.
+//
+// # Fields
+//
+// Clio returns only id and etag unless asked. Fields and Nested build a
+// validated fields value (one level of nesting inside a nested resource,
+// names in [a-z0-9_]); it is a CallOption, and an invalid one fails with an
+// *InputError naming the field before any request is sent. A fields value
+// put straight in generated parameters is validated the same way.
+//
+// # Pagination
+//
+// List operations have iterators (iter.Seq2[T, error]). Cursor mode (the
+// default) sets order=id(asc), refuses a conflicting order with an
+// *InputError rather than overriding it, and follows meta.paging.next
+// exactly as given, prefetching the next page while you consume the
+// current one. OffsetPagination(workers) fetches pages concurrently and
+// yields them in order, up to Clio's 10,000-record offset cap
+// (ErrOffsetLimit past it). A next URL on another host is ErrUntrustedURL.
+// Breaking out of a loop or cancelling the context stops all fetching.
+// PageSize sets limit (at most 200; iterators default to 200).
+//
+// # Rate limits and retries
+//
+// Each Client paces requests with a RateLimiter fed by Clio's
+// X-RateLimit-* headers, shared by all goroutines (share it across
+// Clients of one token with WithRateLimiter). Retries: 429 always (waiting
+// Retry-After or X-RateLimit-Reset, never a fixed 1-2-4 s), 5xx, timeouts
+// and dropped connections only for GET, HEAD, PUT, DELETE and OPTIONS, or
+// for a POST/PATCH marked RetryUnsafe. Back-off is exponential with full
+// jitter, capped by WithMaxAttempts and WithMaxElapsed, bodies are replayed
+// through Request.GetBody, and no wait outlives the context deadline.
+// Replace the policy with WithRetryer.
+//
+// The transport stack, outermost first:
+//
+//	logging → retry → rate limiter → auth/host guard (401 refresh-once) → WithTransportMiddleware layers → base transport
+//
+// # Conditional requests
+//
+// IfNoneMatch(etag, cached) returns cached with Response.NotModified on
+// 304. IfMatch(etag) turns a lost race into ErrPreconditionFailed.
+// IfModifiedSince conditions list calls.
+//
+// # API versions
+//
+// X-API-VERSION is APIVersion unless WithAPIVersion or UseAPIVersion say
+// otherwise; Response.APIVersion is Clio's echo; a retired version is
+// ErrGone.
+//
+// # Errors
+//
+// Clio's error answers are *Error (status, type, message, request id,
+// retry-after) and match the sentinels with errors.Is: ErrBadRequest,
+// ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict, ErrGone,
+// ErrPreconditionFailed, ErrValidation, ErrRateLimited, ErrServer. Bad
+// input from the caller is an *InputError naming the field or option
+// (errors.Is(err, ErrInvalidInput)). CheckResponse gives the same errors
+// to code using package gen directly.
+//
+// # Logging
+//
+// WithLogger logs each request (method, URL, status, duration, attempts)
+// and each retry through log/slog. Authorization, cookies, X-Hook-Secret
+// and token, code, secret, nonce and storage-signature parameters are
+// redacted.
+//
+// # Using generated operations directly (and wiring the services)
+//
+// The generic entry points take a RequestFunc closure around a generated
+// method, so this package does not import gen. The generated services
+// (services_gen.go) are one-liners over them:
+//
+//	Do[T](ctx, c, fn, opts...) (T, *Response, error)          // one record: Get, Create, Update
+//	DoNoContent(ctx, c, fn, opts...) (*Response, error)       // Delete (204)
+//	ListPage[T](ctx, c, fn, opts...) ([]T, *Response, error)  // one page: List
+//	All[T](ctx, c, fn, opts...) iter.Seq2[T, error]           // every record: All
+//
+// where fn is
+//
+//	func(ctx context.Context, ed ...clio.RequestEditor) (*http.Response, error) {
+//		return api.ListMatters(ctx, p, clio.EditorsAs[gen.RequestEditorFn](ed)...)
+//	}
+//
+// and api is a gen.Client built with gen.NewClient(c.BaseURL(),
+// gen.WithHTTPClient(c.HTTPClient())). The same functions work from user
+// code for any operation the services do not cover.
+package clio

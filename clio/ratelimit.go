@@ -1,0 +1,151 @@
+package clio
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// rateWindow is Clio's rate-limit window.
+const rateWindow = 60 * time.Second
+
+// RateLimiter paces requests made with one access token so that a bulk job
+// stays just under Clio's per-token limit instead of bouncing off 429s.
+// It follows the X-RateLimit-Limit / -Remaining / -Reset headers of every
+// answer rather than a constant (Clio's limits differ between peak and
+// off-peak hours and may change): the remaining budget is spread evenly
+// over the rest of the window, and when it is exhausted (or a 429
+// arrives) every goroutine waits for the window to reset.
+//
+// Until the first answer arrives nothing is known, so the first requests
+// are not delayed. A RateLimiter is safe for concurrent use; share one
+// between Clients that use the same token (WithRateLimiter).
+type RateLimiter struct {
+	mu           sync.Mutex
+	lim          *rate.Limiter
+	blockedUntil time.Time
+	reserve      int // requests kept in hand for other in-flight calls
+	last         RateLimit
+	now          func() time.Time
+}
+
+// RateLimit is Clio's view of the budget, from the X-RateLimit-* headers.
+type RateLimit struct {
+	Limit     int       // requests per window
+	Remaining int       // left in the current window
+	Reset     time.Time // when the window resets; zero if unknown
+}
+
+// NewRateLimiter returns a limiter with no budget known yet.
+func NewRateLimiter() *RateLimiter {
+	return &RateLimiter{lim: rate.NewLimiter(rate.Inf, 1), reserve: 1, now: time.Now}
+}
+
+// Last returns the most recent budget reported by Clio.
+func (l *RateLimiter) Last() RateLimit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
+// Wait blocks until a request may be sent. It fails at once, without
+// sleeping, when the wait would outlast ctx's deadline.
+func (l *RateLimiter) Wait(ctx context.Context) error {
+	l.mu.Lock()
+	until := l.blockedUntil
+	l.mu.Unlock()
+	if d := until.Sub(l.now()); d > 0 {
+		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
+			return fmt.Errorf("%w: rate-limit window resets in %s, after the context deadline", ErrRateLimited, d.Round(time.Millisecond))
+		}
+		if err := sleepCtx(ctx, d); err != nil {
+			return err
+		}
+	}
+	return l.lim.Wait(ctx)
+}
+
+// Observe feeds the limiter with an answer's headers. A 429 blocks all
+// callers until Retry-After / X-RateLimit-Reset.
+func (l *RateLimiter) Observe(status int, h http.Header) {
+	rl, ok := parseRateLimit(h)
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if status == http.StatusTooManyRequests {
+		if d, ok := retryAfter(h, now); ok {
+			l.block(now.Add(d))
+		} else {
+			l.block(now.Add(rateWindow))
+		}
+	}
+	if !ok {
+		return
+	}
+	l.last = rl
+	left := time.Duration(0)
+	if !rl.Reset.IsZero() {
+		left = rl.Reset.Sub(now)
+	}
+	// Clamp against clock skew between us and Clio.
+	if left <= 0 || left > rateWindow {
+		left = rateWindow
+	}
+	spend := rl.Remaining - l.reserve
+	if spend <= 0 {
+		l.block(now.Add(left))
+		// After the reset, pace at the nominal rate until fresh headers
+		// say otherwise.
+		l.lim.SetLimitAt(now, rate.Limit(float64(max(rl.Limit, 1))/rateWindow.Seconds()))
+		l.lim.SetBurstAt(now, 1)
+		return
+	}
+	l.lim.SetLimitAt(now, rate.Limit(float64(spend)/left.Seconds()))
+	l.lim.SetBurstAt(now, max(1, spend/10))
+}
+
+func (l *RateLimiter) block(until time.Time) {
+	if until.After(l.blockedUntil) {
+		l.blockedUntil = until
+	}
+}
+
+func parseRateLimit(h http.Header) (RateLimit, bool) {
+	lim, err1 := strconv.Atoi(h.Get("X-Ratelimit-Limit"))
+	rem, err2 := strconv.Atoi(h.Get("X-Ratelimit-Remaining"))
+	if err1 != nil || err2 != nil {
+		return RateLimit{}, false
+	}
+	rl := RateLimit{Limit: lim, Remaining: rem}
+	if reset, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64); err == nil && reset > 0 {
+		rl.Reset = time.Unix(reset, 0)
+	}
+	return rl, true
+}
+
+// rateLimitTransport puts a RateLimiter in front of every attempt sent to
+// the API host (storage hosts have their own limits).
+type rateLimitTransport struct {
+	next    http.RoundTripper
+	limiter *RateLimiter
+	origin  origin
+}
+
+func (t *rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.origin.matches(req.URL) {
+		return t.next.RoundTrip(req)
+	}
+	if err := t.limiter.Wait(req.Context()); err != nil {
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(req)
+	if err == nil {
+		t.limiter.Observe(resp.StatusCode, resp.Header)
+	}
+	return resp, err
+}

@@ -1,0 +1,107 @@
+package clio
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+func coreRLHeader(limit, remaining int, reset time.Time) http.Header {
+	h := http.Header{}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	return h
+}
+
+func TestRateLimiterPacesFromHeaders(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	l := NewRateLimiter()
+	l.now = func() time.Time { return now }
+	if l.lim.Limit() != rate.Inf {
+		t.Fatal("limits before any header")
+	}
+	l.Observe(200, coreRLHeader(50, 25, now.Add(30*time.Second)))
+	// 24 spendable (one kept in reserve) over 30 s.
+	if got := float64(l.lim.Limit()); math.Abs(got-0.8) > 1e-9 {
+		t.Fatalf("rate %v, want 0.8/s", got)
+	}
+	if l.Last().Remaining != 25 || l.Last().Limit != 50 {
+		t.Errorf("last %+v", l.Last())
+	}
+	// Clock skew: a reset far away is clamped to the 60 s window.
+	l.Observe(200, coreRLHeader(50, 31, now.Add(time.Hour)))
+	if got := float64(l.lim.Limit()); math.Abs(got-0.5) > 1e-9 {
+		t.Fatalf("rate %v, want 0.5/s", got)
+	}
+	// Exhausted: everyone waits for the reset, then the nominal rate.
+	l.Observe(200, coreRLHeader(50, 1, now.Add(20*time.Second)))
+	if !l.blockedUntil.Equal(now.Add(20*time.Second)) || math.Abs(float64(l.lim.Limit())-50.0/60) > 1e-9 {
+		t.Fatalf("blocked until %v rate %v", l.blockedUntil, l.lim.Limit())
+	}
+	// A 429 blocks until Retry-After, for every goroutine sharing l.
+	l2 := NewRateLimiter()
+	l2.now = func() time.Time { return now }
+	l2.Observe(429, http.Header{"Retry-After": {"45"}})
+	if !l2.blockedUntil.Equal(now.Add(45 * time.Second)) {
+		t.Fatalf("429 blocked until %v", l2.blockedUntil)
+	}
+}
+
+func TestRateLimiterWaitRespectsDeadline(t *testing.T) {
+	t.Parallel()
+	l := NewRateLimiter()
+	l.Observe(429, http.Header{"Retry-After": {"30"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := l.Wait(ctx); !errors.Is(err, ErrRateLimited) || time.Since(start) > 50*time.Millisecond {
+		t.Fatalf("err=%v after %s", err, time.Since(start))
+	}
+}
+
+// TestRateLimiterHoldsRequestsUntilReset runs real time: the server says
+// the budget is spent until the next second; the next request (from
+// another goroutine) must not arrive before that.
+func TestRateLimiterHoldsRequestsUntilReset(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var arrivals []time.Time
+	reset := time.Now().Truncate(time.Second).Add(time.Second)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		first := len(arrivals) == 1
+		mu.Unlock()
+		if first {
+			for k, v := range coreRLHeader(5, 0, reset) {
+				w.Header()[k] = v
+			}
+		}
+		coreJSON(w, 200, map[string]any{"data": map[string]any{"id": 1}})
+	}))
+	defer srv.Close()
+	c, _ := newCoreClient(t, srv)
+	if _, _, err := Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/a.json", nil)); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, _, err := Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/b.json", nil)); err != nil {
+			t.Error(err)
+		}
+	})
+	wg.Wait()
+	if len(arrivals) != 2 || arrivals[1].Before(reset) {
+		t.Fatalf("second request at %v, before the reset %v", arrivals[1], reset)
+	}
+}

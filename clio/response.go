@@ -1,0 +1,70 @@
+package clio
+
+import (
+	"net/http"
+)
+
+// Response wraps the HTTP answer of a call with what Clio reports besides
+// the data. The body has already been read and closed.
+type Response struct {
+	*http.Response
+
+	// NextURL and PreviousURL are meta.paging.next / previous of a list
+	// answer: full URLs to pass, unchanged, to PageURL.
+	NextURL     string
+	PreviousURL string
+	// Records is meta.records, the total number of records of a list
+	// answer; -1 when Clio did not say.
+	Records int
+	// APIVersion is the X-API-VERSION Clio echoed: the version that
+	// actually served the call.
+	APIVersion string
+	// RequestID identifies the call in Clio's logs.
+	RequestID string
+	// NotModified is true when Clio answered 304 to IfNoneMatch (or
+	// IfModifiedSince); the value returned is then the cached one the
+	// caller supplied.
+	NotModified bool
+	// RateLimit is the budget Clio reported with this answer.
+	RateLimit RateLimit
+}
+
+func newResponse(r *http.Response) *Response {
+	resp := &Response{
+		Response:    r,
+		Records:     -1,
+		APIVersion:  r.Header.Get("X-Api-Version"),
+		RequestID:   requestID(r.Header),
+		NotModified: r.StatusCode == http.StatusNotModified,
+	}
+	resp.RateLimit, _ = parseRateLimit(r.Header)
+	return resp
+}
+
+// page is the shape of every Clio list answer. Iterators decode into it,
+// so no generated list type is needed.
+type page[T any] struct {
+	Data []T      `json:"data"`
+	Meta pageMeta `json:"meta"`
+}
+
+type pageMeta struct {
+	Paging struct {
+		Previous string `json:"previous"`
+		Next     string `json:"next"`
+	} `json:"paging"`
+	Records *int `json:"records"`
+}
+
+func (p *page[T]) fill(r *Response) {
+	r.NextURL = p.Meta.Paging.Next
+	r.PreviousURL = p.Meta.Paging.Previous
+	if p.Meta.Records != nil {
+		r.Records = *p.Meta.Records
+	}
+}
+
+// envelope is the shape of a single-record answer.
+type envelope[T any] struct {
+	Data T `json:"data"`
+}

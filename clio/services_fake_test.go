@@ -1,0 +1,105 @@
+package clio_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/clio-go/clio-go/clio"
+	"github.com/clio-go/clio-go/clio/cliotest"
+	"github.com/clio-go/clio-go/gen"
+)
+
+// newFake starts the fake Clio (answers checked against the document) and a Client on it.
+func newFake(t *testing.T, opts ...cliotest.Option) (*cliotest.Server, *clio.Client) {
+	t.Helper()
+	srv := cliotest.NewServer(append([]cliotest.Option{cliotest.WithT(t), cliotest.WithRateLimit(0, 0)}, opts...)...)
+	t.Cleanup(srv.Close)
+	c, err := clio.NewClient(context.Background(), clio.WithBaseURL(srv.URL), clio.WithToken(srv.IssueToken().AccessToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+// The generated services, end to end against the fake Clio: create, read with fields, list
+// every page, conditional reads and writes, delete.
+func TestServicesAgainstFakeClio(t *testing.T) {
+	ctx := context.Background()
+	srv, c := newFake(t)
+
+	contact, _, err := c.Contacts.Create(ctx, &gen.CreateContactParams{Fields: clio.Ptr("id,name,etag")},
+		gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{Type: clio.Ptr("Person"), FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contact.Id == nil || contact.Name == nil || *contact.Name != "Ada Lovelace" {
+		t.Fatalf("created contact = %+v", contact)
+	}
+	for i := range 5 {
+		_, _, err := c.Matters.Create(ctx, nil, gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
+			Client: &gen.IdInput{Id: contact.Id}, Description: clio.Ptr("Matter " + string(rune('A'+i))),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []int
+	for m, err := range c.Matters.All(ctx, nil, clio.PageSize(2), clio.Fields("id", "etag", "description").Nested("client", "id", "name")) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Client == nil || m.Client.Name == nil || *m.Client.Name != "Ada Lovelace" || m.Description == nil {
+			t.Fatalf("matter fields not selected: %+v", m)
+		}
+		seen = append(seen, *m.Id)
+	}
+	if len(seen) != 5 {
+		t.Fatalf("All yielded %d matters over pages of 2, want 5", len(seen))
+	}
+	id := int64(seen[0])
+
+	m, _, err := c.Matters.Get(ctx, id, &gen.GetMatterParams{Fields: clio.Ptr("id,etag,description")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, resp, err := c.Matters.Get(ctx, id, nil, clio.IfNoneMatch(*m.Etag, m))
+	if err != nil || !resp.NotModified || *again.Description != *m.Description {
+		t.Fatalf("conditional get: %v, not modified %v", err, resp != nil && resp.NotModified)
+	}
+	if _, _, err := c.Matters.Update(ctx, id, nil, gen.UpdateMatterJSONRequestBody{Data: gen.MatterUpdateInput{Description: clio.Ptr("changed")}}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Matters.Update(ctx, id, nil, gen.UpdateMatterJSONRequestBody{Data: gen.MatterUpdateInput{Description: clio.Ptr("stale")}}, clio.IfMatch(*m.Etag))
+	if !errors.Is(err, clio.ErrPreconditionFailed) {
+		t.Fatalf("update with a stale etag: %v, want ErrPreconditionFailed", err)
+	}
+	if _, err := c.Matters.Delete(ctx, id, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Matters.Get(ctx, id, nil)
+	var ce *clio.Error
+	if !errors.Is(err, clio.ErrNotFound) || !errors.As(err, &ce) || ce.StatusCode != 404 {
+		t.Fatalf("get after delete: %v, want a 404 *clio.Error", err)
+	}
+	if v := srv.Violations(); len(v) > 0 {
+		t.Fatalf("the fake saw answers that break the document: %v", v)
+	}
+	me, _, err := c.Users.WhoAmI(ctx, &gen.WhoAmIParams{Fields: clio.Ptr("id,name")})
+	if err != nil || me.Id == nil {
+		t.Fatalf("who_am_i: %+v %v", me, err)
+	}
+}
+
+// A bad fields value is refused before any request reaches Clio.
+func TestBadFieldsNeverLeaveTheClient(t *testing.T) {
+	srv, c := newFake(t)
+	before := srv.Counters().Requests
+	_, _, err := c.Matters.List(context.Background(), nil, clio.Fields("id").Nested("client", "id").Nested("client{x}", "y"))
+	if !errors.Is(err, clio.ErrInvalidInput) {
+		t.Fatalf("err = %v, want ErrInvalidInput", err)
+	}
+	if srv.Counters().Requests != before {
+		t.Fatalf("a request was sent despite invalid fields")
+	}
+}
