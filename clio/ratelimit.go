@@ -18,9 +18,10 @@ const rateWindow = 60 * time.Second
 // stays just under Clio's per-token limit instead of bouncing off 429s.
 // It follows the X-RateLimit-Limit / -Remaining / -Reset headers of every
 // answer rather than a constant (Clio's limits differ between peak and
-// off-peak hours and may change): the remaining budget is spread evenly
-// over the rest of the window, and when it is exhausted (or a 429
-// arrives) every goroutine waits for the window to reset.
+// off-peak hours and may change): requests flow freely while more than a
+// fifth of the budget is left, then the rest is spread evenly over the
+// rest of the window, and when it is exhausted (or a 429 arrives) every
+// goroutine waits for the window to reset.
 //
 // Until the first answer arrives nothing is known, so the first requests
 // are not delayed. A RateLimiter is safe for concurrent use; share one
@@ -105,8 +106,16 @@ func (l *RateLimiter) Observe(status int, h http.Header) {
 		l.lim.SetBurstAt(now, 1)
 		return
 	}
+	// While more than a fifth of the window's budget is left, requests go
+	// out unpaced: a short script is never slowed down. Below that, what is
+	// left is spread over the rest of the window, so a bulk job glides to
+	// the reset instead of hitting 429.
+	if rl.Remaining > rl.Limit/5+l.reserve {
+		l.lim.SetLimitAt(now, rate.Inf)
+		return
+	}
 	l.lim.SetLimitAt(now, rate.Limit(float64(spend)/left.Seconds()))
-	l.lim.SetBurstAt(now, max(1, spend/10))
+	l.lim.SetBurstAt(now, 1)
 }
 
 func (l *RateLimiter) block(until time.Time) {

@@ -30,18 +30,23 @@ func TestRateLimiterPacesFromHeaders(t *testing.T) {
 	if l.lim.Limit() != rate.Inf {
 		t.Fatal("limits before any header")
 	}
+	// Plenty left: a short script is not slowed down.
 	l.Observe(200, coreRLHeader(50, 25, now.Add(30*time.Second)))
-	// 24 spendable (one kept in reserve) over 30 s.
-	if got := float64(l.lim.Limit()); math.Abs(got-0.8) > 1e-9 {
-		t.Fatalf("rate %v, want 0.8/s", got)
+	if l.lim.Limit() != rate.Inf {
+		t.Fatalf("rate %v with half the budget left, want unpaced", l.lim.Limit())
 	}
 	if l.Last().Remaining != 25 || l.Last().Limit != 50 {
 		t.Errorf("last %+v", l.Last())
 	}
+	// A fifth or less left: 8 spendable (one kept in reserve) over 30 s.
+	l.Observe(200, coreRLHeader(50, 9, now.Add(30*time.Second)))
+	if got := float64(l.lim.Limit()); math.Abs(got-8.0/30) > 1e-9 {
+		t.Fatalf("rate %v, want 8/30 per s", got)
+	}
 	// Clock skew: a reset far away is clamped to the 60 s window.
-	l.Observe(200, coreRLHeader(50, 31, now.Add(time.Hour)))
-	if got := float64(l.lim.Limit()); math.Abs(got-0.5) > 1e-9 {
-		t.Fatalf("rate %v, want 0.5/s", got)
+	l.Observe(200, coreRLHeader(50, 7, now.Add(time.Hour)))
+	if got := float64(l.lim.Limit()); math.Abs(got-0.1) > 1e-9 {
+		t.Fatalf("rate %v, want 0.1/s", got)
 	}
 	// Exhausted: everyone waits for the reset, then the nominal rate.
 	l.Observe(200, coreRLHeader(50, 1, now.Add(20*time.Second)))
