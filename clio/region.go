@@ -1,6 +1,9 @@
 package clio
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Region selects one of Clio's regional deployments. Tokens and OAuth apps
 // belong to a single region: a token issued in the EU is unknown in the US,
@@ -34,4 +37,14 @@ func (r Region) validate(option string) error {
 		return &InputError{Field: option, Reason: fmt.Sprintf("unknown region %q (want clio.US, clio.CA, clio.EU or clio.AU)", string(r))}
 	}
 	return nil
+}
+
+// ParseRegion reads a region code ("us", "ca", "eu", "au", any case), as found in
+// configuration or the environment.
+func ParseRegion(s string) (Region, error) {
+	r := Region(strings.ToLower(strings.TrimSpace(s)))
+	if err := r.validate("region"); err != nil {
+		return "", err
+	}
+	return r, nil
 }
