@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+// clio/services_gen.go is exactly what servicegen writes from the committed generator input.
+func TestServicesAreUpToDate(t *testing.T) {
+	want, err := generate("../../gen/openapi.json", "../../gen/clio.gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("../../clio/services_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("clio/services_gen.go is not what cmd/servicegen writes: run `go generate ./...`")
+	}
+}
+
+func TestMethodNames(t *testing.T) {
+	o := op{GoName: "ListMatters", ClioName: "Matter#index", Method: "GET", Path: "/api/v4/matters.json",
+		Summary: "Return the data for all Matters", Resource: "Matter", Action: "index", Kind: "list", Record: "gen.Matter",
+		Params: []string{"params *gen.ListMattersParams"}, Args: []string{"params"}}
+	ms := methods(o, true)
+	if len(ms) != 2 || ms[0].Name != "List" || ms[1].Name != "All" || ms[0].Result != "[]gen.Matter" {
+		t.Fatalf("main resource list methods = %+v", ms)
+	}
+	ms = methods(o, false)
+	if ms[0].Name != "ListMatters" || ms[1].Name != "AllMatters" {
+		t.Fatalf("secondary resource list methods = %s, %s", ms[0].Name, ms[1].Name)
+	}
+	if !strings.Contains(ms[0].Doc, "Matter#index: GET /api/v4/matters.json") {
+		t.Errorf("doc does not name the operation: %q", ms[0].Doc)
+	}
+}
