@@ -504,7 +504,7 @@ func retryUploadTimeout(ctx context.Context, f func() error) error {
 	var err error
 	for attempt := range completeAttempts {
 		if attempt > 0 {
-			if werr := uploadSleep(ctx, uploadBackoff(uploadTimeoutRetryBase, attempt-1)); werr != nil {
+			if werr := sleepCtx(ctx, uploadBackoff(uploadTimeoutRetryBase, attempt-1)); werr != nil {
 				return errors.Join(err, werr)
 			}
 		}
@@ -835,7 +835,7 @@ func (u *uploader) put(ctx context.Context, putURL string, headers []putHeader, 
 	var lastErr error
 	for attempt := range attempts {
 		if attempt > 0 {
-			if err := uploadSleep(ctx, uploadBackoff(partRetryBase, attempt-1)); err != nil {
+			if err := sleepCtx(ctx, uploadBackoff(partRetryBase, attempt-1)); err != nil {
 				return errors.Join(lastErr, err)
 			}
 		}
@@ -912,17 +912,6 @@ func storageError(resp *http.Response) error {
 func uploadBackoff(base time.Duration, n int) time.Duration {
 	d := base << min(n, 10)
 	return d - d/4 + rand.N(d/2+1)
-}
-
-func uploadSleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }
 
 // shortBodyError reports a Body that ended before Size bytes.

@@ -21,6 +21,20 @@ const (
 	activated = "PUT /api/v4/webhooks/{id}/activate.json"
 )
 
+func endpoints(t *testing.T) []endpoint {
+	t.Helper()
+	f, err := os.Open(tsvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	eps, err := readEndpoints(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eps
+}
+
 func loadDoc(t *testing.T) *openapi3.T {
 	t.Helper()
 	doc, err := openapi3.NewLoader().LoadFromFile(docPath)
@@ -70,15 +84,7 @@ func TestDocumentValidates(t *testing.T) {
 // The document has exactly the operations of the endpoints table plus the webhook activation,
 // each with its method, path, operationId, tag and summary, and each secured by OAuth 2.0.
 func TestOperationSetMatchesEndpoints(t *testing.T) {
-	f, err := os.Open(tsvPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	eps, err := readEndpoints(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eps := endpoints(t)
 	if len(eps) != 277 {
 		t.Fatalf("endpoints table has %d operations, want 277", len(eps))
 	}
@@ -415,15 +421,7 @@ func checkSample(t *testing.T, where string, n *node, s *openapi3.Schema, path s
 // Every field of every request and response sample, in every operation, is in that
 // operation's schema with the type the sample shows.
 func TestEverySampleFieldIsInItsOperation(t *testing.T) {
-	f, err := os.Open(tsvPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	eps, err := readEndpoints(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eps := endpoints(t)
 	text, err := os.ReadFile(refPath)
 	if err != nil {
 		t.Fatal(err)
