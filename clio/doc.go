@@ -87,6 +87,23 @@
 // (errors.Is(err, ErrInvalidInput)). CheckResponse gives the same errors
 // to code using package gen directly.
 //
+// # Webhooks
+//
+// c.Webhooks.Register validates a subscription (https URL, one of Clio's
+// webhook models, its events, fields, at most 31 days) before sending it;
+// Renew and RenewExpiring push expires_at forward, and Activate completes a
+// delayed handshake. The receiving side is package webhook: an http.Handler
+// that answers the handshake, verifies X-Hook-Signature and hands over
+// typed events once each.
+//
+// # Documents
+//
+// c.Documents.Upload takes a parent, a name and an io.Reader of known size:
+// one PUT, or concurrent multipart parts (100 MB and up, or with MD5
+// checks) with memory bounded by Concurrency x PartSize; the storage host
+// never sees the token. Download (documents, archives, templates, reports)
+// follows Clio's 303 to storage without the token and streams the body.
+//
 // # Logging
 //
 // WithLogger logs each request (method, URL, status, duration, attempts)

@@ -89,7 +89,12 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		inv.Invalidate(tok.AccessToken)
 	}
 	tok2, err := t.ts.Token()
-	if err != nil || tok2.AccessToken == tok.AccessToken {
+	if err != nil {
+		// Say why: a revoked grant or a wrong region is worth more than a bare 401.
+		drainClose(resp.Body)
+		return nil, fmt.Errorf("%w: Clio rejected the token and refreshing it failed: %w", ErrUnauthorized, err)
+	}
+	if tok2.AccessToken == tok.AccessToken {
 		return resp, nil // nothing better to offer: report the 401
 	}
 	drainClose(resp.Body)

@@ -1,0 +1,291 @@
+package clio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clio-go/clio-go/gen"
+)
+
+// The sending side of Clio webhooks: thin helpers over the generated
+// Webhooks service (Create, List, Update, ActivateWebhook) that validate
+// before any request and handle expiry. The receiving side (handshake,
+// signatures, typed events) is package clio/webhook.
+
+// WebhookMaxLifetime is the longest a Clio webhook lives: expires_at is at
+// most 31 days away (the default is 3 days). Webhooks must be renewed
+// before they expire; see Renew and RenewExpiring.
+const WebhookMaxLifetime = 31 * 24 * time.Hour
+
+// webhookSkew is kept off WebhookMaxLifetime when the client computes an
+// expiry at the limit, so that a server clock a little behind ours does
+// not refuse it as more than 31 days away.
+const webhookSkew = time.Minute
+
+// maxWebhookFields is the longest fields value Clio accepts on a webhook.
+const maxWebhookFields = 1000
+
+// webhookModels are the models Clio sends webhooks for.
+var webhookModels = []string{
+	"matter", "activity", "bill", "calendar_entry", "communication",
+	"contact", "task", "document", "folder", "clio_payments_payment",
+}
+
+// matterWebhookEvents are events only the matter model has.
+var matterWebhookEvents = []string{"matter_opened", "matter_pended", "matter_closed"}
+
+// webhookAnswerFields is what Register, Renew and RenewExpiring ask Clio to
+// answer with unless the call passes its own Fields.
+const webhookAnswerFields = "id,etag,url,model,events,fields,status,expires_at,shared_secret,created_at,updated_at"
+
+// WebhookModels returns the models Clio sends webhooks for ("matter",
+// "activity", ..., "clio_payments_payment").
+func WebhookModels() []string { return slices.Clone(webhookModels) }
+
+// WebhookParams describes a webhook to register with WebhooksService.Register.
+type WebhookParams struct {
+	// URL receives the handshake and the deliveries. Clio requires https;
+	// http is accepted only for loopback hosts (localhost, 127.0.0.1, ::1),
+	// for tests and local fakes. A query string is kept as given, e.g.
+	// ?model=matter, which the clio/webhook handler reads to fill
+	// Event.Model.
+	URL string
+	// Model is one of WebhookModels, e.g. "matter".
+	Model string
+	// Events lists at least one of "created", "updated", "deleted", and for
+	// the matter model also "matter_opened", "matter_pended",
+	// "matter_closed".
+	Events []string
+	// Fields are the record fields each delivery carries (and, for
+	// "updated", the ones whose change triggers it). Zero means Clio's
+	// default (id and etag). Build it with Fields/Nested, or ParseFields
+	// for a string; at most 1000 characters.
+	Fields FieldSet
+	// ExpiresIn is the webhook's lifetime, at most WebhookMaxLifetime
+	// (31 days). Zero means Clio's default, 3 days.
+	ExpiresIn time.Duration
+}
+
+// validate checks p as Clio would, naming the offending field.
+func (p *WebhookParams) validate() error {
+	if err := checkWebhookURL(p.URL); err != nil {
+		return err
+	}
+	if !slices.Contains(webhookModels, p.Model) {
+		return &InputError{Field: "Model", Reason: fmt.Sprintf("%q is not a webhook model; use one of %s", p.Model, strings.Join(webhookModels, ", "))}
+	}
+	if len(p.Events) == 0 {
+		return &InputError{Field: "Events", Reason: "at least one event is required (created, updated, deleted)"}
+	}
+	for i, e := range p.Events {
+		switch {
+		case e == "created" || e == "updated" || e == "deleted":
+		case slices.Contains(matterWebhookEvents, e):
+			if p.Model != "matter" {
+				return &InputError{Field: "Events", Reason: fmt.Sprintf("%q is only available for the matter model, not %q", e, p.Model)}
+			}
+		default:
+			allowed := "created, updated, deleted"
+			if p.Model == "matter" {
+				allowed += ", " + strings.Join(matterWebhookEvents, ", ")
+			}
+			return &InputError{Field: "Events", Reason: fmt.Sprintf("%q is not a webhook event; use %s", e, allowed)}
+		}
+		if slices.Contains(p.Events[:i], e) {
+			return &InputError{Field: "Events", Reason: fmt.Sprintf("%q is listed twice", e)}
+		}
+	}
+	if err := checkWebhookFields(p.Fields); err != nil {
+		return err
+	}
+	if p.ExpiresIn < 0 {
+		return &InputError{Field: "ExpiresIn", Reason: fmt.Sprintf("%s is negative", p.ExpiresIn)}
+	}
+	if p.ExpiresIn > WebhookMaxLifetime {
+		return &InputError{Field: "ExpiresIn", Reason: fmt.Sprintf("%s is more than Clio's 31 days (%s)", p.ExpiresIn, WebhookMaxLifetime)}
+	}
+	return nil
+}
+
+func checkWebhookURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return &InputError{Field: "URL", Reason: fmt.Sprintf("%q is not an absolute URL", sanitizeString(raw))}
+	}
+	if u.User != nil {
+		return &InputError{Field: "URL", Reason: "must not carry credentials (user:password@)"}
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		return &InputError{Field: "URL", Reason: fmt.Sprintf("Clio delivers webhooks over https only; http is accepted for loopback hosts alone, not %q", u.Hostname())}
+	}
+	return &InputError{Field: "URL", Reason: fmt.Sprintf("scheme %q: Clio delivers webhooks over https only", u.Scheme)}
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func checkWebhookFields(f FieldSet) error {
+	if err := f.Err(); err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return &InputError{Field: "Fields", Reason: ie.Reason}
+		}
+		return &InputError{Field: "Fields", Reason: err.Error()}
+	}
+	if s := f.String(); len(s) > maxWebhookFields {
+		return &InputError{Field: "Fields", Reason: fmt.Sprintf("%d characters is more than Clio's %d", len(s), maxWebhookFields)}
+	}
+	return nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// webhookLimit is the latest expires_at the client asks for: 31 days from
+// now, less a minute for clock skew.
+func webhookLimit(now time.Time) time.Time {
+	return now.Add(WebhookMaxLifetime - webhookSkew)
+}
+
+// Register creates a webhook after checking p client-side: an invalid
+// URL, model, event, fields value or lifetime fails with an *InputError
+// naming the WebhookParams field, before any request.
+//
+// Clio answers the registration by POSTing a handshake with X-Hook-Secret
+// to p.URL; until the receiver echoes it (the clio/webhook handler does)
+// or the app calls Activate with it, the webhook is "pending". The
+// returned webhook carries id, status, expires_at and shared_secret,
+// unless opts select other Fields.
+//
+// A lifetime of exactly WebhookMaxLifetime is trimmed by a minute, so that
+// a Clio clock slightly behind this one does not reject it.
+func (s *WebhooksService) Register(ctx context.Context, p WebhookParams, opts ...CallOption) (gen.Webhook, *Response, error) {
+	if err := p.validate(); err != nil {
+		return gen.Webhook{}, nil, err
+	}
+	in := gen.WebhookInput{
+		Url:    Ptr(p.URL),
+		Model:  Ptr(p.Model),
+		Events: slices.Clone(p.Events),
+	}
+	if f := p.Fields.String(); f != "" {
+		in.Fields = Ptr(f)
+	}
+	if p.ExpiresIn > 0 {
+		now := time.Now()
+		exp := earliest(now.Add(p.ExpiresIn), webhookLimit(now)).UTC().Truncate(time.Second)
+		in.ExpiresAt = &exp
+	}
+	return s.Create(ctx, &gen.CreateWebhookParams{Fields: Ptr(webhookAnswerFields)}, gen.CreateWebhookJSONRequestBody{Data: in}, opts...)
+}
+
+// Renew moves webhook id's expiry to until, which must be in the future
+// and at most WebhookMaxLifetime (31 days) away; otherwise it fails with
+// an *InputError naming "until" before any request. An until within a
+// minute of the 31-day limit is trimmed to leave room for clock skew.
+func (s *WebhooksService) Renew(ctx context.Context, id int64, until time.Time, opts ...CallOption) (gen.Webhook, *Response, error) {
+	now := time.Now()
+	switch {
+	case id <= 0:
+		return gen.Webhook{}, nil, &InputError{Field: "id", Reason: fmt.Sprintf("%d is not a webhook id", id)}
+	case !until.After(now):
+		return gen.Webhook{}, nil, &InputError{Field: "until", Reason: fmt.Sprintf("%s is not in the future", until.UTC().Format(time.RFC3339))}
+	case until.After(now.Add(WebhookMaxLifetime)):
+		return gen.Webhook{}, nil, &InputError{Field: "until", Reason: fmt.Sprintf("%s is more than 31 days away; Clio caps webhook lifetimes at 31 days", until.UTC().Format(time.RFC3339))}
+	}
+	exp := earliest(until, webhookLimit(now)).UTC().Truncate(time.Second)
+	return s.Update(ctx, id, &gen.UpdateWebhookParams{Fields: Ptr(webhookAnswerFields)},
+		gen.UpdateWebhookJSONRequestBody{Data: gen.WebhookInput{ExpiresAt: &exp}}, opts...)
+}
+
+// RenewExpiring lists the app's webhooks and renews each one that expires
+// within the given window (already expired ones included), pushing its
+// expires_at by extendBy from its current expiry (or from now, if that is
+// past), capped at 31 days from now. Run it periodically, e.g. daily with
+// within = 2 days and extendBy = 30 days, to keep webhooks alive.
+//
+// It returns the renewed webhooks. A failed renewal does not stop the
+// others: the errors are joined (errors.Join) in the returned error. A
+// failed listing ends the call with what was renewed so far.
+func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy time.Duration, opts ...CallOption) ([]gen.Webhook, error) {
+	if within <= 0 {
+		return nil, &InputError{Field: "within", Reason: fmt.Sprintf("%s must be positive", within)}
+	}
+	if extendBy <= 0 {
+		return nil, &InputError{Field: "extendBy", Reason: fmt.Sprintf("%s must be positive", extendBy)}
+	}
+	type due struct {
+		id  int64
+		exp time.Time
+	}
+	var todo []due
+	horizon := time.Now().Add(within)
+	// The caller's options apply to the listing too, but its fields must
+	// include expires_at: ours come last and win.
+	listOpts := append(slices.Clone(opts), Fields("id", "expires_at"))
+	for w, err := range s.All(ctx, nil, listOpts...) {
+		if err != nil {
+			return nil, fmt.Errorf("clio: listing webhooks to renew: %w", err)
+		}
+		if w.Id == nil || w.ExpiresAt == nil || w.ExpiresAt.After(horizon) {
+			continue
+		}
+		todo = append(todo, due{int64(*w.Id), *w.ExpiresAt})
+	}
+	var renewed []gen.Webhook
+	var errs []error
+	for _, d := range todo {
+		now := time.Now()
+		from := d.exp
+		if from.Before(now) {
+			from = now
+		}
+		until := earliest(from.Add(extendBy), webhookLimit(now))
+		w, _, err := s.Renew(ctx, d.id, until, opts...)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("renewing webhook %d: %w", d.id, err))
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		renewed = append(renewed, w)
+	}
+	return renewed, errors.Join(errs...)
+}
+
+// Activate enables a pending webhook with the secret Clio sent in its
+// handshake (PUT /webhooks/{id}/activate.json with X-Hook-Secret), for
+// receivers that store the secret instead of echoing it (see
+// webhook.WithDelayedActivation). A wrong secret is a 422 (ErrValidation).
+// The secret is redacted from logs.
+func (s *WebhooksService) Activate(ctx context.Context, id int64, secret string, opts ...CallOption) (*Response, error) {
+	if id <= 0 {
+		return nil, &InputError{Field: "id", Reason: fmt.Sprintf("%d is not a webhook id", id)}
+	}
+	if strings.TrimSpace(secret) == "" || strings.ContainsAny(secret, "\r\n") {
+		return nil, &InputError{Field: "secret", Reason: "must be the non-empty X-Hook-Secret of the handshake"}
+	}
+	return s.ActivateWebhook(ctx, id, &gen.ActivateWebhookParams{XHookSecret: secret}, opts...)
+}
