@@ -226,11 +226,10 @@ func (t *target) webhook(ctx context.Context, c *clio.Client, contact gen.Contac
 	if url == "auto" {
 		url = "http://" + ln.Addr().String() + "/clio/webhooks"
 	}
-	hook, _, err := c.Webhooks.Create(ctx, &gen.CreateWebhookParams{Fields: clio.Ptr("id,status,expires_at")},
-		gen.CreateWebhookJSONRequestBody{Data: gen.WebhookInput{
-			Url: &url, Model: clio.Ptr("matter"), Events: []string{"created"}, Fields: clio.Ptr("id,etag,display_number"),
-			ExpiresAt: clio.Ptr(time.Now().Add(24 * time.Hour).UTC()),
-		}})
+	hook, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{
+		URL: url, Model: "matter", Events: []string{"created"},
+		Fields: clio.Fields("id", "etag", "display_number"), ExpiresIn: 24 * time.Hour,
+	})
 	if err != nil {
 		return 0, err
 	}
