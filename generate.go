@@ -1,3 +1,6 @@
+// Package cliogo is the root of the clio-go module: generate.go holds the go:generate
+// lines that rebuild api/openapi.yaml, gen/ and clio/services_gen.go. Users import
+// github.com/clio-go/clio-go/clio.
 package cliogo
 
 // The document from the reference text, the generator's input from the document, the Go code
