@@ -89,7 +89,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cfg := config{region: US, apiVersion: APIVersion, userAgent: defaultUserAgent, codec: JSONCodec{}}
+	cfg := config{region: US, apiVersion: APIVersion, userAgent: defaultUserAgent, codec: FastCodec{}}
 	for _, o := range opts {
 		if o == nil {
 			continue

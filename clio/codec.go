@@ -28,7 +28,8 @@ type Decoder interface {
 	Decode(v any) error
 }
 
-// JSONCodec is the default Codec, backed by encoding/json.
+// JSONCodec is the Codec backed by encoding/json. FastCodec is the default; pass
+// WithCodec(JSONCodec{}) for the standard library.
 type JSONCodec struct{}
 
 // Marshal implements Codec with json.Marshal.

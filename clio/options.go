@@ -151,7 +151,8 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithCodec replaces the JSON codec used to decode every answer.
+// WithCodec replaces the JSON codec used to decode every answer (default FastCodec,
+// which differential tests hold to encoding/json's results; JSONCodec is encoding/json).
 func WithCodec(codec Codec) Option {
 	return func(c *config) error {
 		if codec == nil {

@@ -638,7 +638,7 @@ func (u *uploader) multipart(ctx context.Context, p *UploadParams) (*UploadResul
 			if _, err := io.ReadFull(src, j.data); err != nil {
 				pool.put(buf)
 				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-					err = fmt.Errorf("Body ended before Size (%d bytes): %w", p.Size, io.ErrUnexpectedEOF)
+					err = fmt.Errorf("upload: UploadParams.Body ended before Size (%d bytes): %w", p.Size, io.ErrUnexpectedEOF)
 				}
 				setErr(m.errorf("read", n, err))
 				return
@@ -980,7 +980,7 @@ func checkNoExtra(body io.Reader, size int64) error {
 		n, err = io.ReadFull(body, b[:])
 	}
 	if n > 0 {
-		return fmt.Errorf("Body holds more than Size (%d bytes)", size)
+		return fmt.Errorf("upload: UploadParams.Body holds more than Size (%d bytes)", size)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err

@@ -168,7 +168,7 @@ func (f *fakeClio) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.URL.Query().Get("custom_action_nonce") != nonce {
-			clioErr(w, 403, "ForbiddenError", "custom action nonce does not match")
+			clioErr(w, http.StatusForbidden, "ForbiddenError", "custom action nonce does not match")
 			return
 		}
 		writeJSON(w, 200, map[string]any{"data": map[string]any{"id": 7, "fields": r.URL.Query().Get("fields")}})
@@ -329,7 +329,7 @@ func (f *fakeClio) serveStorage(w http.ResponseWriter, r *http.Request) {
 		content, ok := f.download[p]
 		f.mu.Unlock()
 		if !ok || r.URL.Query().Get("X-Amz-Signature") != "abc" {
-			http.Error(w, "<Error><Code>AccessDenied</Code></Error>", 403)
+			http.Error(w, "<Error><Code>AccessDenied</Code></Error>", http.StatusForbidden)
 			return
 		}
 		w.Header().Set("Content-Type", "application/pdf")
@@ -361,7 +361,7 @@ func (f *fakeClio) serveStorage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if seg[0] == "single" && r.Header.Get("X-Amz-Server-Side-Encryption") != "AES256" {
-		http.Error(w, "<Error><Code>SignatureDoesNotMatch</Code></Error>", 403)
+		http.Error(w, "<Error><Code>SignatureDoesNotMatch</Code></Error>", http.StatusForbidden)
 		return
 	}
 	h := md5.New()
@@ -396,7 +396,7 @@ func (f *fakeClio) serveStorage(w http.ResponseWriter, r *http.Request) {
 		p := d.parts[part]
 		if p.length != n || r.Header.Get("Content-MD5") != p.md5 {
 			f.mu.Unlock()
-			http.Error(w, "<Error><Code>SignatureDoesNotMatch</Code></Error>", 403)
+			http.Error(w, "<Error><Code>SignatureDoesNotMatch</Code></Error>", http.StatusForbidden)
 			return
 		}
 	}

@@ -196,7 +196,7 @@ func TestUploadPartPermanentFailure(t *testing.T) {
 		},
 		"access denied": func(part, _ int, w http.ResponseWriter, r *http.Request) bool {
 			if part == 2 {
-				http.Error(w, "<Error><Code>AccessDenied</Code></Error>", 403)
+				http.Error(w, "<Error><Code>AccessDenied</Code></Error>", http.StatusForbidden)
 				return true
 			}
 			return false
@@ -227,7 +227,7 @@ func TestUploadPartPermanentFailure(t *testing.T) {
 				t.Fatalf("dropped part tried %d times, want %d", tries, partAttempts)
 			}
 			if name == "access denied" {
-				if se, ok := errors.AsType[*StorageError](err); !ok || se.StatusCode != 403 || !strings.Contains(se.Body, "AccessDenied") {
+				if se, ok := errors.AsType[*StorageError](err); !ok || se.StatusCode != http.StatusForbidden || !strings.Contains(se.Body, "AccessDenied") {
 					t.Fatalf("storage error = %v", err)
 				}
 			}
