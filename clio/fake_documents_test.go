@@ -178,7 +178,7 @@ func TestFakeDocumentsNewVersion(t *testing.T) {
 		t.Fatalf("%d documents, want 1", n)
 	}
 	doc, _, err := c.Documents.Get(ctx, res.DocumentID, &gen.GetDocumentParams{Fields: Ptr("id,name")})
-	if err != nil || doc.Name == nil || *doc.Name != "memo.txt" {
+	if err != nil || doc.Name != "memo.txt" {
 		t.Fatalf("document: %+v %v", doc, err)
 	}
 }

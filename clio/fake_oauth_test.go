@@ -130,7 +130,7 @@ func TestFakeOAuthFlowAndRefresh(t *testing.T) {
 				t.Fatal(err)
 			}
 			me, _, err := c.Users.WhoAmI(ctx, &gen.WhoAmIParams{Fields: clio.Ptr("id,name")})
-			if err != nil || me.Id == nil {
+			if err != nil || me.Id == 0 {
 				t.Fatalf("who_am_i: %+v %v", me, err)
 			}
 
@@ -160,7 +160,7 @@ func TestFakeOAuthFlowAndRefresh(t *testing.T) {
 			contacts := srv.Count("contacts")
 			ct, _, err := c.Contacts.Create(ctx, &gen.CreateContactParams{Fields: clio.Ptr("id,name")},
 				gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{Type: clio.Ptr("Company"), Name: clio.Ptr("Refreshed Ltd")}})
-			if err != nil || ct.Name == nil || *ct.Name != "Refreshed Ltd" {
+			if err != nil || ct.Name == "" || ct.Name != "Refreshed Ltd" {
 				t.Fatalf("create after expiry: %+v %v", ct, err)
 			}
 			if srv.Count("contacts") != contacts+1 || srv.RequestCount(http.MethodPost, path) != 2 {

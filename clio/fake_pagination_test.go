@@ -32,10 +32,10 @@ func collectIDs(t *testing.T, seq func(func(gen.Matter, error) bool)) ([]int64, 
 		if err != nil {
 			return ids, err
 		}
-		if m.Id == nil {
+		if m.Id == 0 {
 			t.Fatalf("record without id: %+v", m)
 		}
-		ids = append(ids, int64(*m.Id))
+		ids = append(ids, int64(m.Id))
 	}
 	return ids, nil
 }

@@ -158,7 +158,7 @@ func TestFakeRetryIdempotentReads(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get after %s: %v", tc.name, err)
 			}
-			if m.Description == nil || *m.Description != "Matter 1" {
+			if m.Description == "" || m.Description != "Matter 1" {
 				t.Fatalf("got %+v", m)
 			}
 			if got := srv.RequestCount(http.MethodGet, matterPath(ids[0])); got != tc.wantGETs {
@@ -214,7 +214,7 @@ func TestFakeRetryPOSTNotRepeated(t *testing.T) {
 				t.Fatalf("Create: %v", err)
 			case tc.wantErr == errAny && err == nil, tc.wantErr != nil && tc.wantErr != errAny && !errors.Is(err, tc.wantErr):
 				t.Fatalf("Create: err = %v, want %v", err, tc.wantErr)
-			case tc.wantErr == nil && m.Id == nil:
+			case tc.wantErr == nil && m.Id == 0:
 				t.Fatalf("Create returned %+v", m)
 			}
 			if got := srv.RequestCount(http.MethodPost, mattersPath); got != tc.wantPOSTs {
@@ -314,7 +314,7 @@ func TestFakeRetryTruncatedBodyIsAnError(t *testing.T) {
 	ctx := context.Background()
 
 	m, _, err := c.Matters.Get(ctx, ids[0], nil, clio.Fields("id", "description"))
-	if !errors.Is(err, io.ErrUnexpectedEOF) || m.Id != nil {
+	if !errors.Is(err, io.ErrUnexpectedEOF) || m.Id != 0 {
 		t.Fatalf("Get of a truncated answer: %+v, %v; want io.ErrUnexpectedEOF and no data", m, err)
 	}
 	if n := srv.RequestCount(http.MethodGet, matterPath(ids[0])); n != 3 {

@@ -33,12 +33,12 @@ func TestServicesAgainstFakeClio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if contact.Id == nil || contact.Name == nil || *contact.Name != "Ada Lovelace" {
+	if contact.Id == 0 || contact.Name == "" || contact.Name != "Ada Lovelace" {
 		t.Fatalf("created contact = %+v", contact)
 	}
 	for i := range 5 {
 		_, _, err := c.Matters.Create(ctx, nil, gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
-			Client: &gen.IdInput{Id: contact.Id}, Description: clio.Ptr("Matter " + string(rune('A'+i))),
+			Client: &gen.IdInput{Id: clio.Ptr(contact.Id)}, Description: clio.Ptr("Matter " + string(rune('A'+i))),
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -49,10 +49,10 @@ func TestServicesAgainstFakeClio(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Client == nil || m.Client.Name == nil || *m.Client.Name != "Ada Lovelace" || m.Description == nil {
+		if m.Client == nil || m.Client.Name == "" || m.Client.Name != "Ada Lovelace" || m.Description == "" {
 			t.Fatalf("matter fields not selected: %+v", m)
 		}
-		seen = append(seen, *m.Id)
+		seen = append(seen, m.Id)
 	}
 	if len(seen) != 5 {
 		t.Fatalf("All yielded %d matters over pages of 2, want 5", len(seen))
@@ -63,14 +63,14 @@ func TestServicesAgainstFakeClio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, resp, err := c.Matters.Get(ctx, id, nil, clio.IfNoneMatch(*m.Etag, m))
-	if err != nil || !resp.NotModified || *again.Description != *m.Description {
+	again, resp, err := c.Matters.Get(ctx, id, nil, clio.IfNoneMatch(m.Etag, m))
+	if err != nil || !resp.NotModified || again.Description != m.Description {
 		t.Fatalf("conditional get: %v, not modified %v", err, resp != nil && resp.NotModified)
 	}
 	if _, _, err := c.Matters.Update(ctx, id, nil, gen.UpdateMatterJSONRequestBody{Data: gen.MatterUpdateInput{Description: clio.Ptr("changed")}}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = c.Matters.Update(ctx, id, nil, gen.UpdateMatterJSONRequestBody{Data: gen.MatterUpdateInput{Description: clio.Ptr("stale")}}, clio.IfMatch(*m.Etag))
+	_, _, err = c.Matters.Update(ctx, id, nil, gen.UpdateMatterJSONRequestBody{Data: gen.MatterUpdateInput{Description: clio.Ptr("stale")}}, clio.IfMatch(m.Etag))
 	if !errors.Is(err, clio.ErrPreconditionFailed) {
 		t.Fatalf("update with a stale etag: %v, want ErrPreconditionFailed", err)
 	}
@@ -86,7 +86,7 @@ func TestServicesAgainstFakeClio(t *testing.T) {
 		t.Fatalf("the fake saw answers that break the document: %v", v)
 	}
 	me, _, err := c.Users.WhoAmI(ctx, &gen.WhoAmIParams{Fields: clio.Ptr("id,name")})
-	if err != nil || me.Id == nil {
+	if err != nil || me.Id == 0 {
 		t.Fatalf("who_am_i: %+v %v", me, err)
 	}
 }

@@ -248,10 +248,10 @@ func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy ti
 		if err != nil {
 			return nil, fmt.Errorf("clio: listing webhooks to renew: %w", err)
 		}
-		if w.Id == nil || w.ExpiresAt == nil || w.ExpiresAt.After(horizon) {
+		if w.Id == 0 || w.ExpiresAt.IsZero() || w.ExpiresAt.After(horizon) {
 			continue
 		}
-		todo = append(todo, due{int64(*w.Id), *w.ExpiresAt})
+		todo = append(todo, due{int64(w.Id), w.ExpiresAt})
 	}
 	var renewed []gen.Webhook
 	var errs []error

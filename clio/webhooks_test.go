@@ -127,11 +127,11 @@ func TestWebhooksRegisterAccepted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if w.Id == nil || w.Model == nil || *w.Model != tc.p.Model || w.Url == nil || *w.Url != tc.p.URL ||
-				w.Status == nil || *w.Status != "pending" || w.SharedSecret == nil || w.ExpiresAt == nil {
+			if w.Id == 0 || w.Model == "" || w.Model != tc.p.Model || w.Url == "" || w.Url != tc.p.URL ||
+				w.Status == "" || w.Status != "pending" || w.SharedSecret == "" || w.ExpiresAt.IsZero() {
 				t.Fatalf("registered webhook = %+v", w)
 			}
-			if *w.SharedSecret != sink.lastSecret() {
+			if w.SharedSecret != sink.lastSecret() {
 				t.Fatal("shared_secret differs from the handshake's X-Hook-Secret")
 			}
 			if got := strings.Join(w.Events, ","); got != strings.Join(tc.p.Events, ",") {
@@ -144,7 +144,7 @@ func TestWebhooksRegisterAccepted(t *testing.T) {
 			if d := w.ExpiresAt.Sub(start); d < want-2*time.Minute || d > want+2*time.Second {
 				t.Fatalf("expires in %s, want about %s", d, want)
 			}
-			if f := tc.p.Fields.String(); f != "" && (w.Fields == nil || *w.Fields != f) {
+			if f := tc.p.Fields.String(); f != "" && (w.Fields == "" || w.Fields != f) {
 				t.Fatalf("fields = %v, want %s", w.Fields, f)
 			}
 		})
@@ -178,8 +178,8 @@ func TestWebhooksRenew(t *testing.T) {
 		until time.Time
 		field string
 	}{
-		{"past", int64(*soon.Id), time.Now().Add(-time.Minute), "until"},
-		{"beyond 31 days", int64(*soon.Id), time.Now().Add(32 * 24 * time.Hour), "until"},
+		{"past", int64(soon.Id), time.Now().Add(-time.Minute), "until"},
+		{"beyond 31 days", int64(soon.Id), time.Now().Add(32 * 24 * time.Hour), "until"},
 		{"no id", 0, time.Now().Add(time.Hour), "id"},
 	} {
 		before := srv.Counters().Requests
@@ -190,20 +190,20 @@ func TestWebhooksRenew(t *testing.T) {
 		}
 	}
 	until := time.Now().Add(5 * 24 * time.Hour).Truncate(time.Second)
-	w, _, err := c.Webhooks.Renew(ctx, int64(*soon.Id), until)
-	if err != nil || w.ExpiresAt == nil || !w.ExpiresAt.Equal(until) {
+	w, _, err := c.Webhooks.Renew(ctx, int64(soon.Id), until)
+	if err != nil || w.ExpiresAt.IsZero() || !w.ExpiresAt.Equal(until) {
 		t.Fatalf("Renew: %+v %v, want expires_at %s", w.ExpiresAt, err, until)
 	}
 	// At the 31-day limit: trimmed for skew, accepted by Clio.
-	w, _, err = c.Webhooks.Renew(ctx, int64(*soon.Id), time.Now().Add(clio.WebhookMaxLifetime))
+	w, _, err = c.Webhooks.Renew(ctx, int64(soon.Id), time.Now().Add(clio.WebhookMaxLifetime))
 	if err != nil || w.ExpiresAt.After(time.Now().Add(clio.WebhookMaxLifetime)) {
 		t.Fatalf("Renew at the limit: %v %v", w.ExpiresAt, err)
 	}
 	// Back to an hour, then renew what expires within 3 days by 30 days.
-	if _, _, err := c.Webhooks.Renew(ctx, int64(*soon.Id), time.Now().Add(time.Hour)); err != nil {
+	if _, _, err := c.Webhooks.Renew(ctx, int64(soon.Id), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	laterBefore, _, _ := c.Webhooks.Get(ctx, int64(*later.Id), &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
+	laterBefore, _, _ := c.Webhooks.Get(ctx, int64(later.Id), &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
 	start := time.Now()
 	renewed, err := c.Webhooks.RenewExpiring(ctx, 3*24*time.Hour, 30*24*time.Hour)
 	if err != nil {
@@ -211,21 +211,21 @@ func TestWebhooksRenew(t *testing.T) {
 	}
 	got := map[int]time.Time{}
 	for _, w := range renewed {
-		got[*w.Id] = *w.ExpiresAt
+		got[w.Id] = w.ExpiresAt
 	}
-	if len(got) != 2 || got[*soon.Id].IsZero() || got[*days.Id].IsZero() {
-		t.Fatalf("renewed %v, want webhooks %d and %d", got, *soon.Id, *days.Id)
+	if len(got) != 2 || got[soon.Id].IsZero() || got[days.Id].IsZero() {
+		t.Fatalf("renewed %v, want webhooks %d and %d", got, soon.Id, days.Id)
 	}
 	// 1 hour + 30 days: under the cap, kept as computed.
-	if d := got[*soon.Id].Sub(start); d < 30*24*time.Hour+time.Hour-time.Minute || d > 30*24*time.Hour+time.Hour+time.Minute {
+	if d := got[soon.Id].Sub(start); d < 30*24*time.Hour+time.Hour-time.Minute || d > 30*24*time.Hour+time.Hour+time.Minute {
 		t.Fatalf("the 1-hour webhook now expires in %s, want about 30 days 1 hour", d)
 	}
 	// 2 days + 30 days: capped at 31 days from now.
-	if d := got[*days.Id].Sub(start); d > clio.WebhookMaxLifetime || d < clio.WebhookMaxLifetime-2*time.Minute {
+	if d := got[days.Id].Sub(start); d > clio.WebhookMaxLifetime || d < clio.WebhookMaxLifetime-2*time.Minute {
 		t.Fatalf("the 2-day webhook now expires in %s, want just under 31 days", d)
 	}
-	laterAfter, _, _ := c.Webhooks.Get(ctx, int64(*later.Id), &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
-	if !laterAfter.ExpiresAt.Equal(*laterBefore.ExpiresAt) {
+	laterAfter, _, _ := c.Webhooks.Get(ctx, int64(later.Id), &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
+	if !laterAfter.ExpiresAt.Equal(laterBefore.ExpiresAt) {
 		t.Fatal("a webhook far from expiry was renewed")
 	}
 	if _, err := c.Webhooks.RenewExpiring(ctx, 0, time.Hour); !errors.Is(err, clio.ErrInvalidInput) {
@@ -241,10 +241,10 @@ func TestWebhooksActivate(t *testing.T) {
 	sink := newHookSink(t)
 	ctx := context.Background()
 	w, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{URL: sink.URL, Model: "matter", Events: []string{"created"}})
-	if err != nil || *w.Status != "pending" {
+	if err != nil || w.Status != "pending" {
 		t.Fatalf("register: %v %v", err, w.Status)
 	}
-	id := int64(*w.Id)
+	id := int64(w.Id)
 	if _, err := c.Webhooks.Activate(ctx, id, ""); !errors.Is(err, clio.ErrInvalidInput) {
 		t.Fatalf("empty secret: %v", err)
 	}
@@ -255,7 +255,7 @@ func TestWebhooksActivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _, err := c.Webhooks.Get(ctx, id, &gen.GetWebhookParams{Fields: clio.Ptr("id,status")})
-	if err != nil || got.Status == nil || *got.Status != "enabled" {
+	if err != nil || got.Status == "" || got.Status != "enabled" {
 		t.Fatalf("after Activate: %v %v, want enabled", got.Status, err)
 	}
 }
@@ -298,14 +298,14 @@ func ExampleWebhooksService_Register() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("webhook", *w.Model, *w.Status)
+	fmt.Println("webhook", w.Model, w.Status)
 
 	client, _, err := c.Contacts.Create(ctx, nil, gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{Type: clio.Ptr("Person"), FirstName: clio.Ptr("Ann"), LastName: clio.Ptr("Smith")}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	_, _, err = c.Matters.Create(ctx, nil, gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
-		Client: &gen.IdInput{Id: client.Id}, Description: clio.Ptr("Smith v. Jones"),
+		Client: &gen.IdInput{Id: clio.Ptr(client.Id)}, Description: clio.Ptr("Smith v. Jones"),
 	}})
 	if err != nil {
 		log.Fatal(err)

@@ -2876,66 +2876,66 @@ func (e ListWebhooksParamsOrder) Valid() bool {
 
 // AccountBalanceBase defines model for AccountBalance_base.
 type AccountBalanceBase struct {
-	Balance *float64 `json:"balance,omitempty"`
-	Id      *int     `json:"id,omitempty"`
-	Name    *string  `json:"name,omitempty"`
-	Type    *string  `json:"type,omitempty"`
+	Balance float64 `json:"balance,omitempty"`
+	Id      int     `json:"id,omitempty"`
+	Name    string  `json:"name,omitempty"`
+	Type    string  `json:"type,omitempty"`
 }
 
 // AccountBase defines model for Account_base.
 type AccountBase struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	State     *string    `json:"state,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	State     string    `json:"state,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // Activity defines model for Activity.
 type Activity struct {
 	ActivityDescription    *ActivityActivityDescriptionBase `json:"activity_description,omitempty"`
 	Bill                   *BillBase                        `json:"bill,omitempty"`
-	Billed                 *bool                            `json:"billed,omitempty"`
+	Billed                 bool                             `json:"billed,omitempty"`
 	CalendarEntry          *CalendarEntryBase               `json:"calendar_entry,omitempty"`
 	ClientPortal           *ClientPortalBase                `json:"client_portal,omitempty"`
 	Communication          *CommunicationBase               `json:"communication,omitempty"`
 	ContactNote            *ContactNoteBase                 `json:"contact_note,omitempty"`
-	ContingencyFee         *bool                            `json:"contingency_fee,omitempty"`
-	CreatedAt              *time.Time                       `json:"created_at,omitempty"`
+	ContingencyFee         bool                             `json:"contingency_fee,omitempty"`
+	CreatedAt              time.Time                        `json:"created_at,omitempty"`
 	Date                   *openapi_types.Date              `json:"date,omitempty"`
 	DocumentVersion        *DocumentVersionBase             `json:"document_version,omitempty"`
-	Etag                   *string                          `json:"etag,omitempty"`
+	Etag                   string                           `json:"etag,omitempty"`
 	ExpenseCategory        *ExpenseCategoryBase             `json:"expense_category,omitempty"`
-	FlatRate               *bool                            `json:"flat_rate,omitempty"`
-	Id                     *int                             `json:"id,omitempty"`
+	FlatRate               bool                             `json:"flat_rate,omitempty"`
+	Id                     int                              `json:"id,omitempty"`
 	LegalAidUkActivity     *LegalAidUkActivityBase          `json:"legal_aid_uk_activity,omitempty"`
 	Matter                 *MatterBase                      `json:"matter,omitempty"`
 	MatterNote             *ContactNoteBase                 `json:"matter_note,omitempty"`
-	NoCharge               *bool                            `json:"no_charge,omitempty"`
-	NonBillable            *bool                            `json:"non_billable,omitempty"`
-	NonBillableTotal       *float64                         `json:"non_billable_total,omitempty"`
-	Note                   *string                          `json:"note,omitempty"`
-	OnBill                 *bool                            `json:"on_bill,omitempty"`
-	Price                  *float64                         `json:"price,omitempty"`
-	Quantity               *float64                         `json:"quantity,omitempty"`
-	QuantityInHours        *float64                         `json:"quantity_in_hours,omitempty"`
-	QuantityRedacted       *bool                            `json:"quantity_redacted,omitempty"`
-	Reference              *string                          `json:"reference,omitempty"`
-	RoundedQuantity        *float64                         `json:"rounded_quantity,omitempty"`
-	RoundedQuantityInHours *float64                         `json:"rounded_quantity_in_hours,omitempty"`
+	NoCharge               bool                             `json:"no_charge,omitempty"`
+	NonBillable            bool                             `json:"non_billable,omitempty"`
+	NonBillableTotal       float64                          `json:"non_billable_total,omitempty"`
+	Note                   string                           `json:"note,omitempty"`
+	OnBill                 bool                             `json:"on_bill,omitempty"`
+	Price                  float64                          `json:"price,omitempty"`
+	Quantity               float64                          `json:"quantity,omitempty"`
+	QuantityInHours        float64                          `json:"quantity_in_hours,omitempty"`
+	QuantityRedacted       bool                             `json:"quantity_redacted,omitempty"`
+	Reference              string                           `json:"reference,omitempty"`
+	RoundedQuantity        float64                          `json:"rounded_quantity,omitempty"`
+	RoundedQuantityInHours float64                          `json:"rounded_quantity_in_hours,omitempty"`
 	Subject                *SubjectBase                     `json:"subject,omitempty"`
 	Task                   *TaskBase                        `json:"task,omitempty"`
 
 	// TaxSetting Example: no_tax
-	TaxSetting              *string    `json:"tax_setting,omitempty"`
+	TaxSetting              string     `json:"tax_setting,omitempty"`
 	TextMessageConversation *TaskBase  `json:"text_message_conversation,omitempty"`
 	Timer                   *TimerBase `json:"timer,omitempty"`
-	Total                   *float64   `json:"total,omitempty"`
+	Total                   float64    `json:"total,omitempty"`
 
 	// Type Example: TimeEntry
-	Type         *string      `json:"type,omitempty"`
-	UpdatedAt    *time.Time   `json:"updated_at,omitempty"`
+	Type         string       `json:"type,omitempty"`
+	UpdatedAt    time.Time    `json:"updated_at,omitempty"`
 	User         *UserBase    `json:"user,omitempty"`
 	UtbmsExpense *UtbmsCode   `json:"utbms_expense,omitempty"`
 	Vendor       *ContactBase `json:"vendor,omitempty"`
@@ -2943,32 +2943,32 @@ type Activity struct {
 
 // ActivityDescription defines model for ActivityDescription.
 type ActivityDescription struct {
-	AccessibleToUser   *bool                  `json:"accessible_to_user,omitempty"`
-	CategoryType       *string                `json:"category_type,omitempty"`
-	CreatedAt          *time.Time             `json:"created_at,omitempty"`
+	AccessibleToUser   bool                   `json:"accessible_to_user,omitempty"`
+	CategoryType       string                 `json:"category_type,omitempty"`
+	CreatedAt          time.Time              `json:"created_at,omitempty"`
 	Currency           map[string]interface{} `json:"currency,omitempty"`
-	Default            *bool                  `json:"default,omitempty"`
-	Etag               *string                `json:"etag,omitempty"`
+	Default            bool                   `json:"default,omitempty"`
+	Etag               string                 `json:"etag,omitempty"`
 	Groups             []GroupBase            `json:"groups,omitempty"`
-	Id                 *int                   `json:"id,omitempty"`
-	Name               *string                `json:"name,omitempty"`
+	Id                 int                    `json:"id,omitempty"`
+	Name               string                 `json:"name,omitempty"`
 	Rate               *RateBase              `json:"rate,omitempty"`
-	Type               *string                `json:"type,omitempty"`
-	UpdatedAt          *time.Time             `json:"updated_at,omitempty"`
+	Type               string                 `json:"type,omitempty"`
+	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
 	UtbmsActivity      *UtbmsCode             `json:"utbms_activity,omitempty"`
-	UtbmsActivityId    *int                   `json:"utbms_activity_id,omitempty"`
+	UtbmsActivityId    int                    `json:"utbms_activity_id,omitempty"`
 	UtbmsTask          *UtbmsCode             `json:"utbms_task,omitempty"`
-	UtbmsTaskId        *int                   `json:"utbms_task_id,omitempty"`
-	UtbmsTaskName      *string                `json:"utbms_task_name,omitempty"`
-	VisibleToCoCounsel *bool                  `json:"visible_to_co_counsel,omitempty"`
-	XeroServiceCode    *string                `json:"xero_service_code,omitempty"`
+	UtbmsTaskId        int                    `json:"utbms_task_id,omitempty"`
+	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
+	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
+	XeroServiceCode    string                 `json:"xero_service_code,omitempty"`
 }
 
 // ActivityDescriptionBase defines model for ActivityDescription_base.
 type ActivityDescriptionBase struct {
-	Etag *string `json:"etag,omitempty"`
-	Id   *int    `json:"id,omitempty"`
-	Name *string `json:"name,omitempty"`
+	Etag string `json:"etag,omitempty"`
+	Id   int    `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
 }
 
 // ActivityDescriptionCreateInput defines model for ActivityDescription_create_input.
@@ -3011,28 +3011,28 @@ type ActivityDescriptionUpdateInput struct {
 
 // ActivityRate defines model for ActivityRate.
 type ActivityRate struct {
-	CoCounselContactId *int       `json:"co_counsel_contact_id,omitempty"`
-	ContactId          *int       `json:"contact_id,omitempty"`
-	CreatedAt          *time.Time `json:"created_at,omitempty"`
-	Etag               *string    `json:"etag,omitempty"`
-	FlatRate           *bool      `json:"flat_rate,omitempty"`
+	CoCounselContactId int        `json:"co_counsel_contact_id,omitempty"`
+	ContactId          int        `json:"contact_id,omitempty"`
+	CreatedAt          time.Time  `json:"created_at,omitempty"`
+	Etag               string     `json:"etag,omitempty"`
+	FlatRate           bool       `json:"flat_rate,omitempty"`
 	Group              *GroupBase `json:"group,omitempty"`
-	Id                 *int       `json:"id,omitempty"`
-	Rate               *float64   `json:"rate,omitempty"`
-	UpdatedAt          *time.Time `json:"updated_at,omitempty"`
+	Id                 int        `json:"id,omitempty"`
+	Rate               float64    `json:"rate,omitempty"`
+	UpdatedAt          time.Time  `json:"updated_at,omitempty"`
 	User               *UserBase  `json:"user,omitempty"`
 }
 
 // ActivityRateBase defines model for ActivityRate_base.
 type ActivityRateBase struct {
-	CoCounselContactId *int       `json:"co_counsel_contact_id,omitempty"`
-	ContactId          *int       `json:"contact_id,omitempty"`
-	CreatedAt          *time.Time `json:"created_at,omitempty"`
-	Etag               *string    `json:"etag,omitempty"`
-	FlatRate           *bool      `json:"flat_rate,omitempty"`
-	Id                 *int       `json:"id,omitempty"`
-	Rate               *float64   `json:"rate,omitempty"`
-	UpdatedAt          *time.Time `json:"updated_at,omitempty"`
+	CoCounselContactId int       `json:"co_counsel_contact_id,omitempty"`
+	ContactId          int       `json:"contact_id,omitempty"`
+	CreatedAt          time.Time `json:"created_at,omitempty"`
+	Etag               string    `json:"etag,omitempty"`
+	FlatRate           bool      `json:"flat_rate,omitempty"`
+	Id                 int       `json:"id,omitempty"`
+	Rate               float64   `json:"rate,omitempty"`
+	UpdatedAt          time.Time `json:"updated_at,omitempty"`
 }
 
 // ActivityRateInput defines model for ActivityRate_input.
@@ -3056,21 +3056,21 @@ type ActivityRateShow struct {
 
 // ActivityActivityDescriptionBase defines model for Activity_activity_description_base.
 type ActivityActivityDescriptionBase struct {
-	AccessibleToUser   *bool                  `json:"accessible_to_user,omitempty"`
-	CategoryType       *string                `json:"category_type,omitempty"`
-	CreatedAt          *time.Time             `json:"created_at,omitempty"`
+	AccessibleToUser   bool                   `json:"accessible_to_user,omitempty"`
+	CategoryType       string                 `json:"category_type,omitempty"`
+	CreatedAt          time.Time              `json:"created_at,omitempty"`
 	Currency           map[string]interface{} `json:"currency,omitempty"`
-	Default            *bool                  `json:"default,omitempty"`
-	Etag               *string                `json:"etag,omitempty"`
-	Id                 *int                   `json:"id,omitempty"`
-	Name               *string                `json:"name,omitempty"`
-	Type               *string                `json:"type,omitempty"`
-	UpdatedAt          *time.Time             `json:"updated_at,omitempty"`
-	UtbmsActivityId    *int                   `json:"utbms_activity_id,omitempty"`
-	UtbmsTaskId        *int                   `json:"utbms_task_id,omitempty"`
-	UtbmsTaskName      *string                `json:"utbms_task_name,omitempty"`
-	VisibleToCoCounsel *bool                  `json:"visible_to_co_counsel,omitempty"`
-	XeroServiceCode    *string                `json:"xero_service_code,omitempty"`
+	Default            bool                   `json:"default,omitempty"`
+	Etag               string                 `json:"etag,omitempty"`
+	Id                 int                    `json:"id,omitempty"`
+	Name               string                 `json:"name,omitempty"`
+	Type               string                 `json:"type,omitempty"`
+	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
+	UtbmsActivityId    int                    `json:"utbms_activity_id,omitempty"`
+	UtbmsTaskId        int                    `json:"utbms_task_id,omitempty"`
+	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
+	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
+	XeroServiceCode    string                 `json:"xero_service_code,omitempty"`
 }
 
 // ActivityInput defines model for Activity_input.
@@ -3117,19 +3117,19 @@ type ActivityShow struct {
 
 // AddressBase defines model for Address_base.
 type AddressBase struct {
-	City      *string    `json:"city,omitempty"`
-	Country   *string    `json:"country,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
+	City      string    `json:"city,omitempty"`
+	Country   string    `json:"country,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
 
 	// Name Example: Work
-	Name       *string    `json:"name,omitempty"`
-	PostalCode *string    `json:"postal_code,omitempty"`
-	Primary    *bool      `json:"primary,omitempty"`
-	Province   *string    `json:"province,omitempty"`
-	Street     *string    `json:"street,omitempty"`
-	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
+	Name       string    `json:"name,omitempty"`
+	PostalCode string    `json:"postal_code,omitempty"`
+	Primary    bool      `json:"primary,omitempty"`
+	Province   string    `json:"province,omitempty"`
+	Street     string    `json:"street,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitempty"`
 }
 
 // AddressInput defines model for Address_input.
@@ -3146,40 +3146,40 @@ type AddressInput struct {
 
 // Allocation defines model for Allocation.
 type Allocation struct {
-	Amount                 *float64                `json:"amount,omitempty"`
+	Amount                 float64                 `json:"amount,omitempty"`
 	Bill                   *BillBase               `json:"bill,omitempty"`
 	Contact                *ContactBase            `json:"contact,omitempty"`
-	CreatedAt              *time.Time              `json:"created_at,omitempty"`
+	CreatedAt              time.Time               `json:"created_at,omitempty"`
 	Date                   *openapi_types.Date     `json:"date,omitempty"`
-	Description            *string                 `json:"description,omitempty"`
+	Description            string                  `json:"description,omitempty"`
 	DestinationBankAccount *DestinationAccountBase `json:"destination_bank_account,omitempty"`
-	Destroyable            *bool                   `json:"destroyable,omitempty"`
-	Etag                   *string                 `json:"etag,omitempty"`
-	HasOnlinePayment       *bool                   `json:"has_online_payment,omitempty"`
-	Id                     *int                    `json:"id,omitempty"`
-	Interest               *bool                   `json:"interest,omitempty"`
+	Destroyable            bool                    `json:"destroyable,omitempty"`
+	Etag                   string                  `json:"etag,omitempty"`
+	HasOnlinePayment       bool                    `json:"has_online_payment,omitempty"`
+	Id                     int                     `json:"id,omitempty"`
+	Interest               bool                    `json:"interest,omitempty"`
 	Matter                 *MatterBase             `json:"matter,omitempty"`
 	Parent                 *SubjectBase            `json:"parent,omitempty"`
-	PaymentType            *string                 `json:"payment_type,omitempty"`
+	PaymentType            string                  `json:"payment_type,omitempty"`
 	SourceBankAccount      *DestinationAccountBase `json:"source_bank_account,omitempty"`
-	UpdatedAt              *time.Time              `json:"updated_at,omitempty"`
-	VoidedAt               *time.Time              `json:"voided_at,omitempty"`
+	UpdatedAt              time.Time               `json:"updated_at,omitempty"`
+	VoidedAt               time.Time               `json:"voided_at,omitempty"`
 }
 
 // AllocationBase defines model for Allocation_base.
 type AllocationBase struct {
-	Amount           *float64            `json:"amount,omitempty"`
-	CreatedAt        *time.Time          `json:"created_at,omitempty"`
+	Amount           float64             `json:"amount,omitempty"`
+	CreatedAt        time.Time           `json:"created_at,omitempty"`
 	Date             *openapi_types.Date `json:"date,omitempty"`
-	Description      *string             `json:"description,omitempty"`
-	Destroyable      *bool               `json:"destroyable,omitempty"`
-	Etag             *string             `json:"etag,omitempty"`
-	HasOnlinePayment *bool               `json:"has_online_payment,omitempty"`
-	Id               *int                `json:"id,omitempty"`
-	Interest         *bool               `json:"interest,omitempty"`
-	PaymentType      *string             `json:"payment_type,omitempty"`
-	UpdatedAt        *time.Time          `json:"updated_at,omitempty"`
-	VoidedAt         *time.Time          `json:"voided_at,omitempty"`
+	Description      string              `json:"description,omitempty"`
+	Destroyable      bool                `json:"destroyable,omitempty"`
+	Etag             string              `json:"etag,omitempty"`
+	HasOnlinePayment bool                `json:"has_online_payment,omitempty"`
+	Id               int                 `json:"id,omitempty"`
+	Interest         bool                `json:"interest,omitempty"`
+	PaymentType      string              `json:"payment_type,omitempty"`
+	UpdatedAt        time.Time           `json:"updated_at,omitempty"`
+	VoidedAt         time.Time           `json:"voided_at,omitempty"`
 }
 
 // AllocationList defines model for Allocation_list.
@@ -3196,19 +3196,19 @@ type AllocationShow struct {
 // AssigneeBase defines model for Assignee_base.
 type AssigneeBase struct {
 	Avatar              *AvatarBase `json:"avatar,omitempty"`
-	CreatedAt           *time.Time  `json:"created_at,omitempty"`
-	Enabled             *bool       `json:"enabled,omitempty"`
-	Etag                *string     `json:"etag,omitempty"`
-	Id                  *int        `json:"id,omitempty"`
-	Identifier          *string     `json:"identifier,omitempty"`
-	Initials            *string     `json:"initials,omitempty"`
-	JobTitleName        *string     `json:"job_title_name,omitempty"`
-	Name                *string     `json:"name,omitempty"`
-	SecondaryIdentifier *string     `json:"secondary_identifier,omitempty"`
+	CreatedAt           time.Time   `json:"created_at,omitempty"`
+	Enabled             bool        `json:"enabled,omitempty"`
+	Etag                string      `json:"etag,omitempty"`
+	Id                  int         `json:"id,omitempty"`
+	Identifier          string      `json:"identifier,omitempty"`
+	Initials            string      `json:"initials,omitempty"`
+	JobTitleName        string      `json:"job_title_name,omitempty"`
+	Name                string      `json:"name,omitempty"`
+	SecondaryIdentifier string      `json:"secondary_identifier,omitempty"`
 
 	// Type Example: Person
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // AttachmentInput defines model for Attachment_input.
@@ -3219,16 +3219,16 @@ type AttachmentInput struct {
 
 // AttendeeBase defines model for Attendee_base.
 type AttendeeBase struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Email     *string    `json:"email,omitempty"`
-	Enabled   *bool      `json:"enabled,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	Enabled   bool      `json:"enabled,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
 
 	// Type Example: Contact
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // AttendeeInput defines model for Attendee_input.
@@ -3240,12 +3240,12 @@ type AttendeeInput struct {
 
 // AvatarBase defines model for Avatar_base.
 type AvatarBase struct {
-	UnderscoreDestroy *bool      `json:"_destroy,omitempty"`
-	CreatedAt         *time.Time `json:"created_at,omitempty"`
-	Etag              *string    `json:"etag,omitempty"`
-	Id                *int       `json:"id,omitempty"`
-	UpdatedAt         *time.Time `json:"updated_at,omitempty"`
-	Url               *string    `json:"url,omitempty"`
+	UnderscoreDestroy bool      `json:"_destroy,omitempty"`
+	CreatedAt         time.Time `json:"created_at,omitempty"`
+	Etag              string    `json:"etag,omitempty"`
+	Id                int       `json:"id,omitempty"`
+	UpdatedAt         time.Time `json:"updated_at,omitempty"`
+	Url               string    `json:"url,omitempty"`
 }
 
 // AvatarInput defines model for Avatar_input.
@@ -3256,41 +3256,41 @@ type AvatarInput struct {
 
 // BalanceBase defines model for Balance_base.
 type BalanceBase struct {
-	Amount         *float64 `json:"amount,omitempty"`
-	Due            *float64 `json:"due,omitempty"`
-	Id             *int     `json:"id,omitempty"`
-	InterestAmount *float64 `json:"interest_amount,omitempty"`
+	Amount         float64 `json:"amount,omitempty"`
+	Due            float64 `json:"due,omitempty"`
+	Id             int     `json:"id,omitempty"`
+	InterestAmount float64 `json:"interest_amount,omitempty"`
 
 	// Type Example: Matter
-	Type *string `json:"type,omitempty"`
+	Type string `json:"type,omitempty"`
 }
 
 // BankAccount defines model for BankAccount.
 type BankAccount struct {
-	AccountNumber         *string    `json:"account_number,omitempty"`
-	Balance               *float64   `json:"balance,omitempty"`
-	BankTransactionsCount *int       `json:"bank_transactions_count,omitempty"`
-	ClioPaymentPageLink   *string    `json:"clio_payment_page_link,omitempty"`
-	ClioPaymentPageQrCode *string    `json:"clio_payment_page_qr_code,omitempty"`
-	ClioPaymentsEnabled   *bool      `json:"clio_payments_enabled,omitempty"`
-	ControlledAccount     *bool      `json:"controlled_account,omitempty"`
-	CreatedAt             *time.Time `json:"created_at,omitempty"`
-	Currency              *string    `json:"currency,omitempty"`
-	DefaultAccount        *bool      `json:"default_account,omitempty"`
-	DomicileBranch        *string    `json:"domicile_branch,omitempty"`
-	Etag                  *string    `json:"etag,omitempty"`
-	GeneralLedgerNumber   *string    `json:"general_ledger_number,omitempty"`
-	Holder                *string    `json:"holder,omitempty"`
-	Id                    *int       `json:"id,omitempty"`
-	Institution           *string    `json:"institution,omitempty"`
-	Name                  *string    `json:"name,omitempty"`
-	Swift                 *string    `json:"swift,omitempty"`
-	TransitNumber         *string    `json:"transit_number,omitempty"`
+	AccountNumber         string    `json:"account_number,omitempty"`
+	Balance               float64   `json:"balance,omitempty"`
+	BankTransactionsCount int       `json:"bank_transactions_count,omitempty"`
+	ClioPaymentPageLink   string    `json:"clio_payment_page_link,omitempty"`
+	ClioPaymentPageQrCode string    `json:"clio_payment_page_qr_code,omitempty"`
+	ClioPaymentsEnabled   bool      `json:"clio_payments_enabled,omitempty"`
+	ControlledAccount     bool      `json:"controlled_account,omitempty"`
+	CreatedAt             time.Time `json:"created_at,omitempty"`
+	Currency              string    `json:"currency,omitempty"`
+	DefaultAccount        bool      `json:"default_account,omitempty"`
+	DomicileBranch        string    `json:"domicile_branch,omitempty"`
+	Etag                  string    `json:"etag,omitempty"`
+	GeneralLedgerNumber   string    `json:"general_ledger_number,omitempty"`
+	Holder                string    `json:"holder,omitempty"`
+	Id                    int       `json:"id,omitempty"`
+	Institution           string    `json:"institution,omitempty"`
+	Name                  string    `json:"name,omitempty"`
+	Swift                 string    `json:"swift,omitempty"`
+	TransitNumber         string    `json:"transit_number,omitempty"`
 
 	// Type Example: Operating
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	User      *UserBase  `json:"user,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	User      *UserBase `json:"user,omitempty"`
 }
 
 // BankAccountCreateInput defines model for BankAccount_create_input.
@@ -3341,52 +3341,52 @@ type BankAccountUpdateInput struct {
 // BankTransaction defines model for BankTransaction.
 type BankTransaction struct {
 	Allocation              *AllocationBase         `json:"allocation,omitempty"`
-	Amount                  *float64                `json:"amount,omitempty"`
+	Amount                  float64                 `json:"amount,omitempty"`
 	BankAccount             *DestinationAccountBase `json:"bank_account,omitempty"`
-	BankAccountId           *int                    `json:"bank_account_id,omitempty"`
+	BankAccountId           int                     `json:"bank_account_id,omitempty"`
 	Bill                    *BillBase               `json:"bill,omitempty"`
 	Client                  *ContactBase            `json:"client,omitempty"`
-	ClioPaymentsTransaction *bool                   `json:"clio_payments_transaction,omitempty"`
-	Confirmation            *string                 `json:"confirmation,omitempty"`
-	CreatedAt               *time.Time              `json:"created_at,omitempty"`
-	Currency                *string                 `json:"currency,omitempty"`
-	CurrentAccountBalance   *float64                `json:"current_account_balance,omitempty"`
+	ClioPaymentsTransaction bool                    `json:"clio_payments_transaction,omitempty"`
+	Confirmation            string                  `json:"confirmation,omitempty"`
+	CreatedAt               time.Time               `json:"created_at,omitempty"`
+	Currency                string                  `json:"currency,omitempty"`
+	CurrentAccountBalance   float64                 `json:"current_account_balance,omitempty"`
 	Date                    *openapi_types.Date     `json:"date,omitempty"`
-	Description             *string                 `json:"description,omitempty"`
-	Etag                    *string                 `json:"etag,omitempty"`
-	ExchangeRate            *float64                `json:"exchange_rate,omitempty"`
-	FundsIn                 *float64                `json:"funds_in,omitempty"`
-	FundsOut                *float64                `json:"funds_out,omitempty"`
-	Id                      *int                    `json:"id,omitempty"`
+	Description             string                  `json:"description,omitempty"`
+	Etag                    string                  `json:"etag,omitempty"`
+	ExchangeRate            float64                 `json:"exchange_rate,omitempty"`
+	FundsIn                 float64                 `json:"funds_in,omitempty"`
+	FundsOut                float64                 `json:"funds_out,omitempty"`
+	Id                      int                     `json:"id,omitempty"`
 	Matter                  *MatterBase             `json:"matter,omitempty"`
-	ReadOnlyConfirmation    *bool                   `json:"read_only_confirmation,omitempty"`
-	Source                  *string                 `json:"source,omitempty"`
-	TransactionType         *string                 `json:"transaction_type,omitempty"`
-	Type                    *string                 `json:"type,omitempty"`
-	UpdatedAt               *time.Time              `json:"updated_at,omitempty"`
+	ReadOnlyConfirmation    bool                    `json:"read_only_confirmation,omitempty"`
+	Source                  string                  `json:"source,omitempty"`
+	TransactionType         string                  `json:"transaction_type,omitempty"`
+	Type                    string                  `json:"type,omitempty"`
+	UpdatedAt               time.Time               `json:"updated_at,omitempty"`
 }
 
 // BankTransactionBase defines model for BankTransaction_base.
 type BankTransactionBase struct {
-	Amount                  *float64            `json:"amount,omitempty"`
-	BankAccountId           *int                `json:"bank_account_id,omitempty"`
-	ClioPaymentsTransaction *bool               `json:"clio_payments_transaction,omitempty"`
-	Confirmation            *string             `json:"confirmation,omitempty"`
-	CreatedAt               *time.Time          `json:"created_at,omitempty"`
-	Currency                *string             `json:"currency,omitempty"`
-	CurrentAccountBalance   *float64            `json:"current_account_balance,omitempty"`
+	Amount                  float64             `json:"amount,omitempty"`
+	BankAccountId           int                 `json:"bank_account_id,omitempty"`
+	ClioPaymentsTransaction bool                `json:"clio_payments_transaction,omitempty"`
+	Confirmation            string              `json:"confirmation,omitempty"`
+	CreatedAt               time.Time           `json:"created_at,omitempty"`
+	Currency                string              `json:"currency,omitempty"`
+	CurrentAccountBalance   float64             `json:"current_account_balance,omitempty"`
 	Date                    *openapi_types.Date `json:"date,omitempty"`
-	Description             *string             `json:"description,omitempty"`
-	Etag                    *string             `json:"etag,omitempty"`
-	ExchangeRate            *float64            `json:"exchange_rate,omitempty"`
-	FundsIn                 *float64            `json:"funds_in,omitempty"`
-	FundsOut                *float64            `json:"funds_out,omitempty"`
-	Id                      *int                `json:"id,omitempty"`
-	ReadOnlyConfirmation    *bool               `json:"read_only_confirmation,omitempty"`
-	Source                  *string             `json:"source,omitempty"`
-	TransactionType         *string             `json:"transaction_type,omitempty"`
-	Type                    *string             `json:"type,omitempty"`
-	UpdatedAt               *time.Time          `json:"updated_at,omitempty"`
+	Description             string              `json:"description,omitempty"`
+	Etag                    string              `json:"etag,omitempty"`
+	ExchangeRate            float64             `json:"exchange_rate,omitempty"`
+	FundsIn                 float64             `json:"funds_in,omitempty"`
+	FundsOut                float64             `json:"funds_out,omitempty"`
+	Id                      int                 `json:"id,omitempty"`
+	ReadOnlyConfirmation    bool                `json:"read_only_confirmation,omitempty"`
+	Source                  string              `json:"source,omitempty"`
+	TransactionType         string              `json:"transaction_type,omitempty"`
+	Type                    string              `json:"type,omitempty"`
+	UpdatedAt               time.Time           `json:"updated_at,omitempty"`
 }
 
 // BankTransactionList defines model for BankTransaction_list.
@@ -3402,19 +3402,19 @@ type BankTransactionShow struct {
 
 // BankTransfer defines model for BankTransfer.
 type BankTransfer struct {
-	Amount              *float64                `json:"amount,omitempty"`
+	Amount              float64                 `json:"amount,omitempty"`
 	Client              *ContactBase            `json:"client,omitempty"`
-	CreatedAt           *time.Time              `json:"created_at,omitempty"`
-	Date                *time.Time              `json:"date,omitempty"`
-	Description         *string                 `json:"description,omitempty"`
+	CreatedAt           time.Time               `json:"created_at,omitempty"`
+	Date                time.Time               `json:"date,omitempty"`
+	Description         string                  `json:"description,omitempty"`
 	DestinationAccount  *DestinationAccountBase `json:"destination_account,omitempty"`
-	Etag                *string                 `json:"etag,omitempty"`
-	Id                  *int                    `json:"id,omitempty"`
+	Etag                string                  `json:"etag,omitempty"`
+	Id                  int                     `json:"id,omitempty"`
 	Matter              *MatterBase             `json:"matter,omitempty"`
-	PrimaryAuthorizer   *string                 `json:"primary_authorizer,omitempty"`
-	SecondaryAuthorizer *string                 `json:"secondary_authorizer,omitempty"`
+	PrimaryAuthorizer   string                  `json:"primary_authorizer,omitempty"`
+	SecondaryAuthorizer string                  `json:"secondary_authorizer,omitempty"`
 	SourceAccount       *DestinationAccountBase `json:"source_account,omitempty"`
-	UpdatedAt           *time.Time              `json:"updated_at,omitempty"`
+	UpdatedAt           time.Time               `json:"updated_at,omitempty"`
 }
 
 // BankTransferShow defines model for BankTransfer_show.
@@ -3425,79 +3425,79 @@ type BankTransferShow struct {
 // Bill defines model for Bill.
 type Bill struct {
 	// AvailableStateTransitions Example: awaiting_approval
-	AvailableStateTransitions *string                 `json:"available_state_transitions,omitempty"`
-	Balance                   *float64                `json:"balance,omitempty"`
+	AvailableStateTransitions string                  `json:"available_state_transitions,omitempty"`
+	Balance                   float64                 `json:"balance,omitempty"`
 	Balances                  []BalanceBase           `json:"balances,omitempty"`
 	BillTheme                 *BillTheme              `json:"bill_theme,omitempty"`
 	BillingSetting            *BillingSetting         `json:"billing_setting,omitempty"`
-	CanUpdate                 *bool                   `json:"can_update,omitempty"`
+	CanUpdate                 bool                    `json:"can_update,omitempty"`
 	Client                    *ContactBase            `json:"client,omitempty"`
 	ClientAddresses           []AddressBase           `json:"client_addresses,omitempty"`
-	CreatedAt                 *time.Time              `json:"created_at,omitempty"`
-	CreditsIssued             *float64                `json:"credits_issued,omitempty"`
+	CreatedAt                 time.Time               `json:"created_at,omitempty"`
+	CreditsIssued             float64                 `json:"credits_issued,omitempty"`
 	Currency                  *Currency               `json:"currency,omitempty"`
 	DestinationAccount        *DestinationAccountBase `json:"destination_account,omitempty"`
 	Discount                  *DiscountBase           `json:"discount,omitempty"`
-	DiscountServicesOnly      *string                 `json:"discount_services_only,omitempty"`
-	Due                       *float64                `json:"due,omitempty"`
+	DiscountServicesOnly      string                  `json:"discount_services_only,omitempty"`
+	Due                       float64                 `json:"due,omitempty"`
 	DueAt                     *openapi_types.Date     `json:"due_at,omitempty"`
 	EndAt                     *openapi_types.Date     `json:"end_at,omitempty"`
-	Etag                      *string                 `json:"etag,omitempty"`
+	Etag                      string                  `json:"etag,omitempty"`
 	Group                     *GroupBase              `json:"group,omitempty"`
-	Id                        *int                    `json:"id,omitempty"`
+	Id                        int                     `json:"id,omitempty"`
 	Interest                  *InterestBase           `json:"interest,omitempty"`
 	IssuedAt                  *openapi_types.Date     `json:"issued_at,omitempty"`
 
 	// Kind Example: revenue_kind
-	Kind                             *string             `json:"kind,omitempty"`
-	LastSentAt                       *time.Time          `json:"last_sent_at,omitempty"`
+	Kind                             string              `json:"kind,omitempty"`
+	LastSentAt                       time.Time           `json:"last_sent_at,omitempty"`
 	LegalAidUkBill                   *LegalAidUkBillBase `json:"legal_aid_uk_bill,omitempty"`
 	MatterTotals                     []MatterTotalBase   `json:"matter_totals,omitempty"`
 	Matters                          []MatterBase        `json:"matters,omitempty"`
-	Memo                             *string             `json:"memo,omitempty"`
-	Number                           *string             `json:"number,omitempty"`
+	Memo                             string              `json:"memo,omitempty"`
+	Number                           string              `json:"number,omitempty"`
 	OriginalBill                     *BillBase           `json:"original_bill,omitempty"`
-	Paid                             *float64            `json:"paid,omitempty"`
-	PaidAt                           *time.Time          `json:"paid_at,omitempty"`
-	Pending                          *float64            `json:"pending,omitempty"`
-	PurchaseOrder                    *string             `json:"purchase_order,omitempty"`
-	SecondaryTaxRate                 *float64            `json:"secondary_tax_rate,omitempty"`
-	SecondaryTaxSum                  *float64            `json:"secondary_tax_sum,omitempty"`
-	SecondaryTaxableSubTotal         *int                `json:"secondary_taxable_sub_total,omitempty"`
-	ServicesSecondaryTax             *float64            `json:"services_secondary_tax,omitempty"`
-	ServicesSecondaryTaxableSubTotal *int                `json:"services_secondary_taxable_sub_total,omitempty"`
-	ServicesSubTotal                 *float64            `json:"services_sub_total,omitempty"`
-	ServicesTax                      *float64            `json:"services_tax,omitempty"`
-	ServicesTaxableSubTotal          *int                `json:"services_taxable_sub_total,omitempty"`
-	Shared                           *bool               `json:"shared,omitempty"`
+	Paid                             float64             `json:"paid,omitempty"`
+	PaidAt                           time.Time           `json:"paid_at,omitempty"`
+	Pending                          float64             `json:"pending,omitempty"`
+	PurchaseOrder                    string              `json:"purchase_order,omitempty"`
+	SecondaryTaxRate                 float64             `json:"secondary_tax_rate,omitempty"`
+	SecondaryTaxSum                  float64             `json:"secondary_tax_sum,omitempty"`
+	SecondaryTaxableSubTotal         int                 `json:"secondary_taxable_sub_total,omitempty"`
+	ServicesSecondaryTax             float64             `json:"services_secondary_tax,omitempty"`
+	ServicesSecondaryTaxableSubTotal int                 `json:"services_secondary_taxable_sub_total,omitempty"`
+	ServicesSubTotal                 float64             `json:"services_sub_total,omitempty"`
+	ServicesTax                      float64             `json:"services_tax,omitempty"`
+	ServicesTaxableSubTotal          int                 `json:"services_taxable_sub_total,omitempty"`
+	Shared                           bool                `json:"shared,omitempty"`
 	StartAt                          *openapi_types.Date `json:"start_at,omitempty"`
 
 	// State Example: draft
-	State           *string  `json:"state,omitempty"`
-	SubTotal        *float64 `json:"sub_total,omitempty"`
-	Subject         *string  `json:"subject,omitempty"`
-	TaxRate         *float64 `json:"tax_rate,omitempty"`
-	TaxSum          *float64 `json:"tax_sum,omitempty"`
-	TaxableSubTotal *int     `json:"taxable_sub_total,omitempty"`
-	Total           *float64 `json:"total,omitempty"`
-	TotalTax        *float64 `json:"total_tax,omitempty"`
+	State           string  `json:"state,omitempty"`
+	SubTotal        float64 `json:"sub_total,omitempty"`
+	Subject         string  `json:"subject,omitempty"`
+	TaxRate         float64 `json:"tax_rate,omitempty"`
+	TaxSum          float64 `json:"tax_sum,omitempty"`
+	TaxableSubTotal int     `json:"taxable_sub_total,omitempty"`
+	Total           float64 `json:"total,omitempty"`
+	TotalTax        float64 `json:"total_tax,omitempty"`
 
 	// Type Example: MatterBill
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	User      *UserBase  `json:"user,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	User      *UserBase `json:"user,omitempty"`
 }
 
 // BillTheme defines model for BillTheme.
 type BillTheme struct {
-	AccountId *int       `json:"account_id,omitempty"`
-	Config    *string    `json:"config,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Default   *bool      `json:"default,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	AccountId int       `json:"account_id,omitempty"`
+	Config    string    `json:"config,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Default   bool      `json:"default,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // BillThemeList defines model for BillTheme_list.
@@ -3520,52 +3520,52 @@ type BillThemeUpdateInput struct {
 // BillBase defines model for Bill_base.
 type BillBase struct {
 	// AvailableStateTransitions Example: awaiting_approval
-	AvailableStateTransitions *string             `json:"available_state_transitions,omitempty"`
-	Balance                   *float64            `json:"balance,omitempty"`
-	CanUpdate                 *bool               `json:"can_update,omitempty"`
-	CreatedAt                 *time.Time          `json:"created_at,omitempty"`
-	CreditsIssued             *float64            `json:"credits_issued,omitempty"`
-	DiscountServicesOnly      *string             `json:"discount_services_only,omitempty"`
-	Due                       *float64            `json:"due,omitempty"`
+	AvailableStateTransitions string              `json:"available_state_transitions,omitempty"`
+	Balance                   float64             `json:"balance,omitempty"`
+	CanUpdate                 bool                `json:"can_update,omitempty"`
+	CreatedAt                 time.Time           `json:"created_at,omitempty"`
+	CreditsIssued             float64             `json:"credits_issued,omitempty"`
+	DiscountServicesOnly      string              `json:"discount_services_only,omitempty"`
+	Due                       float64             `json:"due,omitempty"`
 	DueAt                     *openapi_types.Date `json:"due_at,omitempty"`
 	EndAt                     *openapi_types.Date `json:"end_at,omitempty"`
-	Etag                      *string             `json:"etag,omitempty"`
-	Id                        *int                `json:"id,omitempty"`
+	Etag                      string              `json:"etag,omitempty"`
+	Id                        int                 `json:"id,omitempty"`
 	IssuedAt                  *openapi_types.Date `json:"issued_at,omitempty"`
 
 	// Kind Example: revenue_kind
-	Kind                             *string             `json:"kind,omitempty"`
-	LastSentAt                       *time.Time          `json:"last_sent_at,omitempty"`
-	Memo                             *string             `json:"memo,omitempty"`
-	Number                           *string             `json:"number,omitempty"`
-	Paid                             *float64            `json:"paid,omitempty"`
-	PaidAt                           *time.Time          `json:"paid_at,omitempty"`
-	Pending                          *float64            `json:"pending,omitempty"`
-	PurchaseOrder                    *string             `json:"purchase_order,omitempty"`
-	SecondaryTaxRate                 *float64            `json:"secondary_tax_rate,omitempty"`
-	SecondaryTaxSum                  *float64            `json:"secondary_tax_sum,omitempty"`
-	SecondaryTaxableSubTotal         *int                `json:"secondary_taxable_sub_total,omitempty"`
-	ServicesSecondaryTax             *float64            `json:"services_secondary_tax,omitempty"`
-	ServicesSecondaryTaxableSubTotal *int                `json:"services_secondary_taxable_sub_total,omitempty"`
-	ServicesSubTotal                 *float64            `json:"services_sub_total,omitempty"`
-	ServicesTax                      *float64            `json:"services_tax,omitempty"`
-	ServicesTaxableSubTotal          *int                `json:"services_taxable_sub_total,omitempty"`
-	Shared                           *bool               `json:"shared,omitempty"`
+	Kind                             string              `json:"kind,omitempty"`
+	LastSentAt                       time.Time           `json:"last_sent_at,omitempty"`
+	Memo                             string              `json:"memo,omitempty"`
+	Number                           string              `json:"number,omitempty"`
+	Paid                             float64             `json:"paid,omitempty"`
+	PaidAt                           time.Time           `json:"paid_at,omitempty"`
+	Pending                          float64             `json:"pending,omitempty"`
+	PurchaseOrder                    string              `json:"purchase_order,omitempty"`
+	SecondaryTaxRate                 float64             `json:"secondary_tax_rate,omitempty"`
+	SecondaryTaxSum                  float64             `json:"secondary_tax_sum,omitempty"`
+	SecondaryTaxableSubTotal         int                 `json:"secondary_taxable_sub_total,omitempty"`
+	ServicesSecondaryTax             float64             `json:"services_secondary_tax,omitempty"`
+	ServicesSecondaryTaxableSubTotal int                 `json:"services_secondary_taxable_sub_total,omitempty"`
+	ServicesSubTotal                 float64             `json:"services_sub_total,omitempty"`
+	ServicesTax                      float64             `json:"services_tax,omitempty"`
+	ServicesTaxableSubTotal          int                 `json:"services_taxable_sub_total,omitempty"`
+	Shared                           bool                `json:"shared,omitempty"`
 	StartAt                          *openapi_types.Date `json:"start_at,omitempty"`
 
 	// State Example: draft
-	State           *string  `json:"state,omitempty"`
-	SubTotal        *float64 `json:"sub_total,omitempty"`
-	Subject         *string  `json:"subject,omitempty"`
-	TaxRate         *float64 `json:"tax_rate,omitempty"`
-	TaxSum          *float64 `json:"tax_sum,omitempty"`
-	TaxableSubTotal *int     `json:"taxable_sub_total,omitempty"`
-	Total           *float64 `json:"total,omitempty"`
-	TotalTax        *float64 `json:"total_tax,omitempty"`
+	State           string  `json:"state,omitempty"`
+	SubTotal        float64 `json:"sub_total,omitempty"`
+	Subject         string  `json:"subject,omitempty"`
+	TaxRate         float64 `json:"tax_rate,omitempty"`
+	TaxSum          float64 `json:"tax_sum,omitempty"`
+	TaxableSubTotal int     `json:"taxable_sub_total,omitempty"`
+	Total           float64 `json:"total,omitempty"`
+	TotalTax        float64 `json:"total_tax,omitempty"`
 
 	// Type Example: MatterBill
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // BillList defines model for Bill_list.
@@ -3601,13 +3601,13 @@ type BillUpdateInput struct {
 
 // BillableClient defines model for BillableClient.
 type BillableClient struct {
-	AmountInTrust        *float64             `json:"amount_in_trust,omitempty"`
+	AmountInTrust        float64              `json:"amount_in_trust,omitempty"`
 	BillableMatters      []BillableMatterBase `json:"billable_matters,omitempty"`
-	BillableMattersCount *int                 `json:"billable_matters_count,omitempty"`
-	Id                   *int                 `json:"id,omitempty"`
-	Name                 *string              `json:"name,omitempty"`
-	UnbilledAmount       *float64             `json:"unbilled_amount,omitempty"`
-	UnbilledHours        *float64             `json:"unbilled_hours,omitempty"`
+	BillableMattersCount int                  `json:"billable_matters_count,omitempty"`
+	Id                   int                  `json:"id,omitempty"`
+	Name                 string               `json:"name,omitempty"`
+	UnbilledAmount       float64              `json:"unbilled_amount,omitempty"`
+	UnbilledHours        float64              `json:"unbilled_hours,omitempty"`
 }
 
 // BillableClientList defines model for BillableClient_list.
@@ -3618,25 +3618,25 @@ type BillableClientList struct {
 
 // BillableMatter defines model for BillableMatter.
 type BillableMatter struct {
-	AmountInTrust  *float64     `json:"amount_in_trust,omitempty"`
+	AmountInTrust  float64      `json:"amount_in_trust,omitempty"`
 	Client         *ContactBase `json:"client,omitempty"`
-	CurrencyCode   *string      `json:"currency_code,omitempty"`
-	CurrencyId     *int         `json:"currency_id,omitempty"`
-	DisplayNumber  *string      `json:"display_number,omitempty"`
-	Id             *int         `json:"id,omitempty"`
-	UnbilledAmount *float64     `json:"unbilled_amount,omitempty"`
-	UnbilledHours  *float64     `json:"unbilled_hours,omitempty"`
+	CurrencyCode   string       `json:"currency_code,omitempty"`
+	CurrencyId     int          `json:"currency_id,omitempty"`
+	DisplayNumber  string       `json:"display_number,omitempty"`
+	Id             int          `json:"id,omitempty"`
+	UnbilledAmount float64      `json:"unbilled_amount,omitempty"`
+	UnbilledHours  float64      `json:"unbilled_hours,omitempty"`
 }
 
 // BillableMatterBase defines model for BillableMatter_base.
 type BillableMatterBase struct {
-	AmountInTrust  *float64 `json:"amount_in_trust,omitempty"`
-	CurrencyCode   *string  `json:"currency_code,omitempty"`
-	CurrencyId     *int     `json:"currency_id,omitempty"`
-	DisplayNumber  *string  `json:"display_number,omitempty"`
-	Id             *int     `json:"id,omitempty"`
-	UnbilledAmount *float64 `json:"unbilled_amount,omitempty"`
-	UnbilledHours  *float64 `json:"unbilled_hours,omitempty"`
+	AmountInTrust  float64 `json:"amount_in_trust,omitempty"`
+	CurrencyCode   string  `json:"currency_code,omitempty"`
+	CurrencyId     int     `json:"currency_id,omitempty"`
+	DisplayNumber  string  `json:"display_number,omitempty"`
+	Id             int     `json:"id,omitempty"`
+	UnbilledAmount float64 `json:"unbilled_amount,omitempty"`
+	UnbilledHours  float64 `json:"unbilled_hours,omitempty"`
 }
 
 // BillableMatterList defines model for BillableMatter_list.
@@ -3652,27 +3652,27 @@ type BillableMatterShow struct {
 
 // BillingSetting defines model for BillingSetting.
 type BillingSetting struct {
-	ApplyTaxByDefault      *bool      `json:"apply_tax_by_default,omitempty"`
-	CreatedAt              *time.Time `json:"created_at,omitempty"`
-	Currency               *string    `json:"currency,omitempty"`
-	CurrencySign           *string    `json:"currency_sign,omitempty"`
-	Etag                   *string    `json:"etag,omitempty"`
-	Id                     *int       `json:"id,omitempty"`
-	NotifyAfterBillCreated *bool      `json:"notify_after_bill_created,omitempty"`
-	RoundedDuration        *float64   `json:"rounded_duration,omitempty"`
-	Rounding               *int       `json:"rounding,omitempty"`
-	SecondaryTaxName       *string    `json:"secondary_tax_name,omitempty"`
-	SecondaryTaxRate       *float64   `json:"secondary_tax_rate,omitempty"`
+	ApplyTaxByDefault      bool      `json:"apply_tax_by_default,omitempty"`
+	CreatedAt              time.Time `json:"created_at,omitempty"`
+	Currency               string    `json:"currency,omitempty"`
+	CurrencySign           string    `json:"currency_sign,omitempty"`
+	Etag                   string    `json:"etag,omitempty"`
+	Id                     int       `json:"id,omitempty"`
+	NotifyAfterBillCreated bool      `json:"notify_after_bill_created,omitempty"`
+	RoundedDuration        float64   `json:"rounded_duration,omitempty"`
+	Rounding               int       `json:"rounding,omitempty"`
+	SecondaryTaxName       string    `json:"secondary_tax_name,omitempty"`
+	SecondaryTaxRate       float64   `json:"secondary_tax_rate,omitempty"`
 
 	// SecondaryTaxRule Example: Pre
-	SecondaryTaxRule                              *string    `json:"secondary_tax_rule,omitempty"`
-	TaxName                                       *string    `json:"tax_name,omitempty"`
-	TaxRate                                       *float64   `json:"tax_rate,omitempty"`
-	TimeOnFlatRateContingencyMattersIsNonBillable *bool      `json:"time_on_flat_rate_contingency_matters_is_non_billable,omitempty"`
-	UpdatedAt                                     *time.Time `json:"updated_at,omitempty"`
-	UseDecimalRounding                            *bool      `json:"use_decimal_rounding,omitempty"`
-	UseSecondaryTax                               *bool      `json:"use_secondary_tax,omitempty"`
-	UseUtbmsCodes                                 *bool      `json:"use_utbms_codes,omitempty"`
+	SecondaryTaxRule                              string    `json:"secondary_tax_rule,omitempty"`
+	TaxName                                       string    `json:"tax_name,omitempty"`
+	TaxRate                                       float64   `json:"tax_rate,omitempty"`
+	TimeOnFlatRateContingencyMattersIsNonBillable bool      `json:"time_on_flat_rate_contingency_matters_is_non_billable,omitempty"`
+	UpdatedAt                                     time.Time `json:"updated_at,omitempty"`
+	UseDecimalRounding                            bool      `json:"use_decimal_rounding,omitempty"`
+	UseSecondaryTax                               bool      `json:"use_secondary_tax,omitempty"`
+	UseUtbmsCodes                                 bool      `json:"use_utbms_codes,omitempty"`
 }
 
 // BillingSettingShow defines model for BillingSetting_show.
@@ -3683,70 +3683,70 @@ type BillingSettingShow struct {
 // Calendar defines model for Calendar.
 type Calendar struct {
 	// Color Example: #367B9C
-	Color                     *string    `json:"color,omitempty"`
-	CourtRulesDefaultCalendar *bool      `json:"court_rules_default_calendar,omitempty"`
-	CreatedAt                 *time.Time `json:"created_at,omitempty"`
-	Creator                   *UserBase  `json:"creator,omitempty"`
-	Etag                      *string    `json:"etag,omitempty"`
-	Id                        *int       `json:"id,omitempty"`
+	Color                     string    `json:"color,omitempty"`
+	CourtRulesDefaultCalendar bool      `json:"court_rules_default_calendar,omitempty"`
+	CreatedAt                 time.Time `json:"created_at,omitempty"`
+	Creator                   *UserBase `json:"creator,omitempty"`
+	Etag                      string    `json:"etag,omitempty"`
+	Id                        int       `json:"id,omitempty"`
 
 	// LightColor Example: #5DA5C7
-	LightColor *string `json:"light_color,omitempty"`
-	Name       *string `json:"name,omitempty"`
+	LightColor string `json:"light_color,omitempty"`
+	Name       string `json:"name,omitempty"`
 
 	// Permission Example: owner
-	Permission *string `json:"permission,omitempty"`
+	Permission string `json:"permission,omitempty"`
 
 	// Source Example: web
-	Source *string `json:"source,omitempty"`
+	Source string `json:"source,omitempty"`
 
 	// Type Example: AccountCalendar
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	Visible   *bool      `json:"visible,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	Visible   bool      `json:"visible,omitempty"`
 }
 
 // CalendarEntry defines model for CalendarEntry.
 type CalendarEntry struct {
-	AllDay                 *bool                       `json:"all_day,omitempty"`
+	AllDay                 bool                        `json:"all_day,omitempty"`
 	Attendees              []AttendeeBase              `json:"attendees,omitempty"`
 	CalendarEntryEventType *CalendarEntryEventTypeBase `json:"calendar_entry_event_type,omitempty"`
 	CalendarOwner          *CalendarBase               `json:"calendar_owner,omitempty"`
-	CalendarOwnerId        *int                        `json:"calendar_owner_id,omitempty"`
+	CalendarOwnerId        int                         `json:"calendar_owner_id,omitempty"`
 	Calendars              []CalendarBase              `json:"calendars,omitempty"`
 	ConferenceMeeting      *ConferenceMeetingBase      `json:"conference_meeting,omitempty"`
-	CourtRule              *bool                       `json:"court_rule,omitempty"`
-	CreatedAt              *time.Time                  `json:"created_at,omitempty"`
-	Description            *string                     `json:"description,omitempty"`
-	EndAt                  *time.Time                  `json:"end_at,omitempty"`
-	Etag                   *string                     `json:"etag,omitempty"`
+	CourtRule              bool                        `json:"court_rule,omitempty"`
+	CreatedAt              time.Time                   `json:"created_at,omitempty"`
+	Description            string                      `json:"description,omitempty"`
+	EndAt                  time.Time                   `json:"end_at,omitempty"`
+	Etag                   string                      `json:"etag,omitempty"`
 	ExternalProperties     []ExternalPropertyBase      `json:"external_properties,omitempty"`
-	Id                     *string                     `json:"id,omitempty"`
-	Location               *string                     `json:"location,omitempty"`
+	Id                     string                      `json:"id,omitempty"`
+	Location               string                      `json:"location,omitempty"`
 	Matter                 *MatterBase                 `json:"matter,omitempty"`
 	MatterDocket           *MatterDocketBase           `json:"matter_docket,omitempty"`
 	ParentCalendarEntry    *ParentCalendarEntryBase    `json:"parent_calendar_entry,omitempty"`
-	ParentCalendarEntryId  *int                        `json:"parent_calendar_entry_id,omitempty"`
-	Permission             *string                     `json:"permission,omitempty"`
-	RecurrenceRule         *string                     `json:"recurrence_rule,omitempty"`
+	ParentCalendarEntryId  int                         `json:"parent_calendar_entry_id,omitempty"`
+	Permission             string                      `json:"permission,omitempty"`
+	RecurrenceRule         string                      `json:"recurrence_rule,omitempty"`
 	Reminders              []ReminderBase              `json:"reminders,omitempty"`
-	StartAt                *time.Time                  `json:"start_at,omitempty"`
-	StartAtTimeZone        *string                     `json:"start_at_time_zone,omitempty"`
-	Summary                *string                     `json:"summary,omitempty"`
+	StartAt                time.Time                   `json:"start_at,omitempty"`
+	StartAtTimeZone        string                      `json:"start_at_time_zone,omitempty"`
+	Summary                string                      `json:"summary,omitempty"`
 	TimeEntries            []TimeEntryBase             `json:"time_entries,omitempty"`
-	TimeEntriesCount       *int                        `json:"time_entries_count,omitempty"`
-	UpdatedAt              *time.Time                  `json:"updated_at,omitempty"`
+	TimeEntriesCount       int                         `json:"time_entries_count,omitempty"`
+	UpdatedAt              time.Time                   `json:"updated_at,omitempty"`
 }
 
 // CalendarEntryEventTypeBase defines model for CalendarEntryEventType_base.
 type CalendarEntryEventTypeBase struct {
 	// Color Example: #367B9C
-	Color     *string    `json:"color,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Color     string    `json:"color,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // CalendarEntryEventTypeInput defines model for CalendarEntryEventType_input.
@@ -3758,9 +3758,9 @@ type CalendarEntryEventTypeInput struct {
 
 // CalendarEntryBase defines model for CalendarEntry_base.
 type CalendarEntryBase struct {
-	CalendarOwnerId *int    `json:"calendar_owner_id,omitempty"`
-	Etag            *string `json:"etag,omitempty"`
-	Id              *string `json:"id,omitempty"`
+	CalendarOwnerId int    `json:"calendar_owner_id,omitempty"`
+	Etag            string `json:"etag,omitempty"`
+	Id              string `json:"id,omitempty"`
 }
 
 // CalendarEntryCreateExternalPropertyInput defines model for CalendarEntry_create_external_property_input.
@@ -3823,16 +3823,16 @@ type CalendarEntryUpdateInput struct {
 // CalendarVisibility defines model for CalendarVisibility.
 type CalendarVisibility struct {
 	// Color Example: #658CDA
-	Color     *string    `json:"color,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
+	Color     string    `json:"color,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
 
 	// LightColor Example: #5DA5C7
-	LightColor *string    `json:"light_color,omitempty"`
-	Name       *string    `json:"name,omitempty"`
-	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
-	Visible    *bool      `json:"visible,omitempty"`
+	LightColor string    `json:"light_color,omitempty"`
+	Name       string    `json:"name,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitempty"`
+	Visible    bool      `json:"visible,omitempty"`
 }
 
 // CalendarVisibilityList defines model for CalendarVisibility_list.
@@ -3856,26 +3856,26 @@ type CalendarVisibilityUpdateInput struct {
 // CalendarBase defines model for Calendar_base.
 type CalendarBase struct {
 	// Color Example: #367B9C
-	Color                     *string    `json:"color,omitempty"`
-	CourtRulesDefaultCalendar *bool      `json:"court_rules_default_calendar,omitempty"`
-	CreatedAt                 *time.Time `json:"created_at,omitempty"`
-	Etag                      *string    `json:"etag,omitempty"`
-	Id                        *int       `json:"id,omitempty"`
+	Color                     string    `json:"color,omitempty"`
+	CourtRulesDefaultCalendar bool      `json:"court_rules_default_calendar,omitempty"`
+	CreatedAt                 time.Time `json:"created_at,omitempty"`
+	Etag                      string    `json:"etag,omitempty"`
+	Id                        int       `json:"id,omitempty"`
 
 	// LightColor Example: #5DA5C7
-	LightColor *string `json:"light_color,omitempty"`
-	Name       *string `json:"name,omitempty"`
+	LightColor string `json:"light_color,omitempty"`
+	Name       string `json:"name,omitempty"`
 
 	// Permission Example: owner
-	Permission *string `json:"permission,omitempty"`
+	Permission string `json:"permission,omitempty"`
 
 	// Source Example: web
-	Source *string `json:"source,omitempty"`
+	Source string `json:"source,omitempty"`
 
 	// Type Example: AccountCalendar
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	Visible   *bool      `json:"visible,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	Visible   bool      `json:"visible,omitempty"`
 }
 
 // CalendarInput defines model for Calendar_input.
@@ -3902,45 +3902,45 @@ type CalendarShow struct {
 
 // CascadingSourceBase defines model for CascadingSource_base.
 type CascadingSourceBase struct {
-	Id   *int    `json:"id,omitempty"`
-	Name *string `json:"name,omitempty"`
+	Id   int    `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
 }
 
 // ClientPortalBase defines model for ClientPortal_base.
 type ClientPortalBase struct {
-	CreatedAt             *time.Time `json:"created_at,omitempty"`
-	Etag                  *string    `json:"etag,omitempty"`
-	Id                    *int       `json:"id,omitempty"`
-	UnreadCount           *int       `json:"unread_count,omitempty"`
-	UnreadNotifiableCount *int       `json:"unread_notifiable_count,omitempty"`
-	UpdatedAt             *time.Time `json:"updated_at,omitempty"`
+	CreatedAt             time.Time `json:"created_at,omitempty"`
+	Etag                  string    `json:"etag,omitempty"`
+	Id                    int       `json:"id,omitempty"`
+	UnreadCount           int       `json:"unread_count,omitempty"`
+	UnreadNotifiableCount int       `json:"unread_notifiable_count,omitempty"`
+	UpdatedAt             time.Time `json:"updated_at,omitempty"`
 }
 
 // ClientRecord defines model for Client_record.
 type ClientRecord struct {
 	Addresses           []AddressBase       `json:"addresses,omitempty"`
 	Avatar              *AvatarBase         `json:"avatar,omitempty"`
-	ClientConnectUserId *int                `json:"client_connect_user_id,omitempty"`
+	ClientConnectUserId int                 `json:"client_connect_user_id,omitempty"`
 	Company             *ContactBase        `json:"company,omitempty"`
-	CreatedAt           *time.Time          `json:"created_at,omitempty"`
+	CreatedAt           time.Time           `json:"created_at,omitempty"`
 	DateOfBirth         *openapi_types.Date `json:"date_of_birth,omitempty"`
 	EmailAddresses      []EmailAddressBase  `json:"email_addresses,omitempty"`
-	FirstName           *string             `json:"first_name,omitempty"`
-	Id                  *int                `json:"id,omitempty"`
-	Initials            *string             `json:"initials,omitempty"`
-	IsMatterClient      *bool               `json:"is_matter_client,omitempty"`
-	LastName            *string             `json:"last_name,omitempty"`
-	MiddleName          *string             `json:"middle_name,omitempty"`
-	Name                *string             `json:"name,omitempty"`
+	FirstName           string              `json:"first_name,omitempty"`
+	Id                  int                 `json:"id,omitempty"`
+	Initials            string              `json:"initials,omitempty"`
+	IsMatterClient      bool                `json:"is_matter_client,omitempty"`
+	LastName            string              `json:"last_name,omitempty"`
+	MiddleName          string              `json:"middle_name,omitempty"`
+	Name                string              `json:"name,omitempty"`
 	PhoneNumbers        []PhoneNumberBase   `json:"phone_numbers,omitempty"`
-	Prefix              *string             `json:"prefix,omitempty"`
-	PrimaryEmailAddress *string             `json:"primary_email_address,omitempty"`
-	PrimaryPhoneNumber  *string             `json:"primary_phone_number,omitempty"`
-	Title               *string             `json:"title,omitempty"`
+	Prefix              string              `json:"prefix,omitempty"`
+	PrimaryEmailAddress string              `json:"primary_email_address,omitempty"`
+	PrimaryPhoneNumber  string              `json:"primary_phone_number,omitempty"`
+	Title               string              `json:"title,omitempty"`
 
 	// Type Example: Company
-	Type      *string       `json:"type,omitempty"`
-	UpdatedAt *time.Time    `json:"updated_at,omitempty"`
+	Type      string        `json:"type,omitempty"`
+	UpdatedAt time.Time     `json:"updated_at,omitempty"`
 	WebSites  []WebSiteBase `json:"web_sites,omitempty"`
 }
 
@@ -3951,40 +3951,40 @@ type ClientShow struct {
 
 // ClioPaymentsLink defines model for ClioPaymentsLink.
 type ClioPaymentsLink struct {
-	Active               *bool                    `json:"active,omitempty"`
-	Amount               *float64                 `json:"amount,omitempty"`
+	Active               bool                     `json:"active,omitempty"`
+	Amount               float64                  `json:"amount,omitempty"`
 	BankAccount          *DestinationAccountBase  `json:"bank_account,omitempty"`
 	Bill                 *BillBase                `json:"bill,omitempty"`
 	ClioPaymentsPayment  *ClioPaymentsPaymentBase `json:"clio_payments_payment,omitempty"`
 	Contact              *ContactBase             `json:"contact,omitempty"`
-	CreatedAt            *time.Time               `json:"created_at,omitempty"`
-	Currency             *string                  `json:"currency,omitempty"`
-	Description          *string                  `json:"description,omitempty"`
+	CreatedAt            time.Time                `json:"created_at,omitempty"`
+	Currency             string                   `json:"currency,omitempty"`
+	Description          string                   `json:"description,omitempty"`
 	DestinationAccount   *DestinationAccountBase  `json:"destination_account,omitempty"`
 	DestinationContact   *ContactBase             `json:"destination_contact,omitempty"`
-	EmailAddress         *string                  `json:"email_address,omitempty"`
-	Etag                 *string                  `json:"etag,omitempty"`
-	ExpiresAt            *time.Time               `json:"expires_at,omitempty"`
-	Id                   *int                     `json:"id,omitempty"`
-	IsAllocatedAsRevenue *bool                    `json:"is_allocated_as_revenue,omitempty"`
-	RedirectUrl          *string                  `json:"redirect_url,omitempty"`
-	Url                  *string                  `json:"url,omitempty"`
+	EmailAddress         string                   `json:"email_address,omitempty"`
+	Etag                 string                   `json:"etag,omitempty"`
+	ExpiresAt            time.Time                `json:"expires_at,omitempty"`
+	Id                   int                      `json:"id,omitempty"`
+	IsAllocatedAsRevenue bool                     `json:"is_allocated_as_revenue,omitempty"`
+	RedirectUrl          string                   `json:"redirect_url,omitempty"`
+	Url                  string                   `json:"url,omitempty"`
 }
 
 // ClioPaymentsLinkBase defines model for ClioPaymentsLink_base.
 type ClioPaymentsLinkBase struct {
-	Active               *bool      `json:"active,omitempty"`
-	Amount               *float64   `json:"amount,omitempty"`
-	CreatedAt            *time.Time `json:"created_at,omitempty"`
-	Currency             *string    `json:"currency,omitempty"`
-	Description          *string    `json:"description,omitempty"`
-	EmailAddress         *string    `json:"email_address,omitempty"`
-	Etag                 *string    `json:"etag,omitempty"`
-	ExpiresAt            *time.Time `json:"expires_at,omitempty"`
-	Id                   *int       `json:"id,omitempty"`
-	IsAllocatedAsRevenue *bool      `json:"is_allocated_as_revenue,omitempty"`
-	RedirectUrl          *string    `json:"redirect_url,omitempty"`
-	Url                  *string    `json:"url,omitempty"`
+	Active               bool      `json:"active,omitempty"`
+	Amount               float64   `json:"amount,omitempty"`
+	CreatedAt            time.Time `json:"created_at,omitempty"`
+	Currency             string    `json:"currency,omitempty"`
+	Description          string    `json:"description,omitempty"`
+	EmailAddress         string    `json:"email_address,omitempty"`
+	Etag                 string    `json:"etag,omitempty"`
+	ExpiresAt            time.Time `json:"expires_at,omitempty"`
+	Id                   int       `json:"id,omitempty"`
+	IsAllocatedAsRevenue bool      `json:"is_allocated_as_revenue,omitempty"`
+	RedirectUrl          string    `json:"redirect_url,omitempty"`
+	Url                  string    `json:"url,omitempty"`
 }
 
 // ClioPaymentsLinkCreateInput defines model for ClioPaymentsLink_create_input.
@@ -4019,41 +4019,41 @@ type ClioPaymentsLinkUpdateInput struct {
 // ClioPaymentsPayment defines model for ClioPaymentsPayment.
 type ClioPaymentsPayment struct {
 	Allocations        []AllocationBase        `json:"allocations,omitempty"`
-	Amount             *float64                `json:"amount,omitempty"`
+	Amount             float64                 `json:"amount,omitempty"`
 	BankTransaction    *BankTransactionBase    `json:"bank_transaction,omitempty"`
 	Bills              []BillBase              `json:"bills,omitempty"`
 	ClioPaymentsLink   *ClioPaymentsLinkBase   `json:"clio_payments_link,omitempty"`
-	ConfirmationNumber *string                 `json:"confirmation_number,omitempty"`
+	ConfirmationNumber string                  `json:"confirmation_number,omitempty"`
 	Contact            *ContactBase            `json:"contact,omitempty"`
-	CreatedAt          *time.Time              `json:"created_at,omitempty"`
-	Currency           *string                 `json:"currency,omitempty"`
-	DepositAsRevenue   *bool                   `json:"deposit_as_revenue,omitempty"`
-	Description        *string                 `json:"description,omitempty"`
+	CreatedAt          time.Time               `json:"created_at,omitempty"`
+	Currency           string                  `json:"currency,omitempty"`
+	DepositAsRevenue   bool                    `json:"deposit_as_revenue,omitempty"`
+	Description        string                  `json:"description,omitempty"`
 	DestinationAccount *DestinationAccountBase `json:"destination_account,omitempty"`
-	EmailAddress       *string                 `json:"email_address,omitempty"`
-	Id                 *int                    `json:"id,omitempty"`
+	EmailAddress       string                  `json:"email_address,omitempty"`
+	Id                 int                     `json:"id,omitempty"`
 	Matters            []MatterBase            `json:"matters,omitempty"`
 
 	// State Example: pending
-	State     *string    `json:"state,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	User      *UserBase  `json:"user,omitempty"`
+	State     string    `json:"state,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	User      *UserBase `json:"user,omitempty"`
 }
 
 // ClioPaymentsPaymentBase defines model for ClioPaymentsPayment_base.
 type ClioPaymentsPaymentBase struct {
-	Amount             *float64   `json:"amount,omitempty"`
-	ConfirmationNumber *string    `json:"confirmation_number,omitempty"`
-	CreatedAt          *time.Time `json:"created_at,omitempty"`
-	Currency           *string    `json:"currency,omitempty"`
-	DepositAsRevenue   *bool      `json:"deposit_as_revenue,omitempty"`
-	Description        *string    `json:"description,omitempty"`
-	EmailAddress       *string    `json:"email_address,omitempty"`
-	Id                 *int       `json:"id,omitempty"`
+	Amount             float64   `json:"amount,omitempty"`
+	ConfirmationNumber string    `json:"confirmation_number,omitempty"`
+	CreatedAt          time.Time `json:"created_at,omitempty"`
+	Currency           string    `json:"currency,omitempty"`
+	DepositAsRevenue   bool      `json:"deposit_as_revenue,omitempty"`
+	Description        string    `json:"description,omitempty"`
+	EmailAddress       string    `json:"email_address,omitempty"`
+	Id                 int       `json:"id,omitempty"`
 
 	// State Example: pending
-	State     *string    `json:"state,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	State     string    `json:"state,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ClioPaymentsPaymentList defines model for ClioPaymentsPayment_list.
@@ -4074,13 +4074,13 @@ type CoCounselRateInput struct {
 
 // Comment defines model for Comment.
 type Comment struct {
-	CreatedAt       *time.Time           `json:"created_at,omitempty"`
+	CreatedAt       time.Time            `json:"created_at,omitempty"`
 	Creator         *UserBase            `json:"creator,omitempty"`
 	DocumentVersion *DocumentVersionBase `json:"document_version,omitempty"`
-	Etag            *string              `json:"etag,omitempty"`
-	Id              *int                 `json:"id,omitempty"`
-	Message         *string              `json:"message,omitempty"`
-	UpdatedAt       *time.Time           `json:"updated_at,omitempty"`
+	Etag            string               `json:"etag,omitempty"`
+	Id              int                  `json:"id,omitempty"`
+	Message         string               `json:"message,omitempty"`
+	UpdatedAt       time.Time            `json:"updated_at,omitempty"`
 }
 
 // CommentInput defines model for Comment_input.
@@ -4102,43 +4102,43 @@ type CommentShow struct {
 
 // Communication defines model for Communication.
 type Communication struct {
-	Body                         *string                           `json:"body,omitempty"`
+	Body                         string                            `json:"body,omitempty"`
 	CommunicationEmlFile         *IdBase                           `json:"communication_eml_file,omitempty"`
-	CreatedAt                    *time.Time                        `json:"created_at,omitempty"`
+	CreatedAt                    time.Time                         `json:"created_at,omitempty"`
 	Date                         *openapi_types.Date               `json:"date,omitempty"`
 	Documents                    []DocumentBase                    `json:"documents,omitempty"`
-	Etag                         *string                           `json:"etag,omitempty"`
+	Etag                         string                            `json:"etag,omitempty"`
 	ExternalProperties           []ExternalPropertyBase            `json:"external_properties,omitempty"`
-	Id                           *int                              `json:"id,omitempty"`
+	Id                           int                               `json:"id,omitempty"`
 	Matter                       *MatterBase                       `json:"matter,omitempty"`
 	NotificationEventSubscribers []NotificationEventSubscriberBase `json:"notification_event_subscribers,omitempty"`
-	ReceivedAt                   *time.Time                        `json:"received_at,omitempty"`
+	ReceivedAt                   time.Time                         `json:"received_at,omitempty"`
 	Receivers                    []AssigneeBase                    `json:"receivers,omitempty"`
 	Senders                      []AssigneeBase                    `json:"senders,omitempty"`
-	Subject                      *string                           `json:"subject,omitempty"`
+	Subject                      string                            `json:"subject,omitempty"`
 	TimeEntries                  []TimeEntryBase                   `json:"time_entries,omitempty"`
-	TimeEntriesCount             *int                              `json:"time_entries_count,omitempty"`
+	TimeEntriesCount             int                               `json:"time_entries_count,omitempty"`
 
 	// Type Example: EmailCommunication
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	User      *UserBase  `json:"user,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	User      *UserBase `json:"user,omitempty"`
 }
 
 // CommunicationBase defines model for Communication_base.
 type CommunicationBase struct {
-	Body             *string             `json:"body,omitempty"`
-	CreatedAt        *time.Time          `json:"created_at,omitempty"`
+	Body             string              `json:"body,omitempty"`
+	CreatedAt        time.Time           `json:"created_at,omitempty"`
 	Date             *openapi_types.Date `json:"date,omitempty"`
-	Etag             *string             `json:"etag,omitempty"`
-	Id               *int                `json:"id,omitempty"`
-	ReceivedAt       *time.Time          `json:"received_at,omitempty"`
-	Subject          *string             `json:"subject,omitempty"`
-	TimeEntriesCount *int                `json:"time_entries_count,omitempty"`
+	Etag             string              `json:"etag,omitempty"`
+	Id               int                 `json:"id,omitempty"`
+	ReceivedAt       time.Time           `json:"received_at,omitempty"`
+	Subject          string              `json:"subject,omitempty"`
+	TimeEntriesCount int                 `json:"time_entries_count,omitempty"`
 
 	// Type Example: EmailCommunication
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // CommunicationCreateInput defines model for Communication_create_input.
@@ -4193,15 +4193,15 @@ type CommunicationUpdateNotificationEventSubscriberInput struct {
 
 // ConferenceMeetingBase defines model for ConferenceMeeting_base.
 type ConferenceMeetingBase struct {
-	ConferenceId       *int       `json:"conference_id,omitempty"`
-	ConferencePassword *string    `json:"conference_password,omitempty"`
-	CreatedAt          *time.Time `json:"created_at,omitempty"`
-	Etag               *string    `json:"etag,omitempty"`
-	Id                 *int       `json:"id,omitempty"`
-	JoinUrl            *string    `json:"join_url,omitempty"`
-	SourceId           *int       `json:"source_id,omitempty"`
-	Type               *string    `json:"type,omitempty"`
-	UpdatedAt          *time.Time `json:"updated_at,omitempty"`
+	ConferenceId       int       `json:"conference_id,omitempty"`
+	ConferencePassword string    `json:"conference_password,omitempty"`
+	CreatedAt          time.Time `json:"created_at,omitempty"`
+	Etag               string    `json:"etag,omitempty"`
+	Id                 int       `json:"id,omitempty"`
+	JoinUrl            string    `json:"join_url,omitempty"`
+	SourceId           int       `json:"source_id,omitempty"`
+	Type               string    `json:"type,omitempty"`
+	UpdatedAt          time.Time `json:"updated_at,omitempty"`
 }
 
 // ConferenceMeetingInput defines model for ConferenceMeeting_input.
@@ -4216,102 +4216,102 @@ type Contact struct {
 	ActivityRates               []ActivityRateBase              `json:"activity_rates,omitempty"`
 	Addresses                   []AddressBase                   `json:"addresses,omitempty"`
 	Avatar                      *AvatarBase                     `json:"avatar,omitempty"`
-	ClientConnectUserId         *int                            `json:"client_connect_user_id,omitempty"`
-	ClioConnectEmail            *string                         `json:"clio_connect_email,omitempty"`
+	ClientConnectUserId         int                             `json:"client_connect_user_id,omitempty"`
+	ClioConnectEmail            string                          `json:"clio_connect_email,omitempty"`
 	CoCounselRate               *ActivityRateBase               `json:"co_counsel_rate,omitempty"`
 	Company                     *ContactBase                    `json:"company,omitempty"`
-	CreatedAt                   *time.Time                      `json:"created_at,omitempty"`
-	CurrencyId                  *int                            `json:"currency_id,omitempty"`
+	CreatedAt                   time.Time                       `json:"created_at,omitempty"`
+	CurrencyId                  int                             `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations  []CustomFieldSetAssociationBase `json:"custom_field_set_associations,omitempty"`
 	CustomFieldValues           []CustomFieldValueBase          `json:"custom_field_values,omitempty"`
 	DateOfBirth                 *openapi_types.Date             `json:"date_of_birth,omitempty"`
 	EmailAddresses              []EmailAddressBase              `json:"email_addresses,omitempty"`
-	Etag                        *string                         `json:"etag,omitempty"`
-	FirstName                   *string                         `json:"first_name,omitempty"`
+	Etag                        string                          `json:"etag,omitempty"`
+	FirstName                   string                          `json:"first_name,omitempty"`
 	Folder                      *ParentBase                     `json:"folder,omitempty"`
-	HasClioForClientsPermission *bool                           `json:"has_clio_for_clients_permission,omitempty"`
-	Id                          *int                            `json:"id,omitempty"`
-	Initials                    *string                         `json:"initials,omitempty"`
+	HasClioForClientsPermission bool                            `json:"has_clio_for_clients_permission,omitempty"`
+	Id                          int                             `json:"id,omitempty"`
+	Initials                    string                          `json:"initials,omitempty"`
 	InstantMessengers           []InstantMessengerBase          `json:"instant_messengers,omitempty"`
-	IsBillRecipient             *bool                           `json:"is_bill_recipient,omitempty"`
-	IsClient                    *bool                           `json:"is_client,omitempty"`
-	IsClioForClientUser         *bool                           `json:"is_clio_for_client_user,omitempty"`
-	IsCoCounsel                 *bool                           `json:"is_co_counsel,omitempty"`
-	LastName                    *string                         `json:"last_name,omitempty"`
-	LedesClientId               *string                         `json:"ledes_client_id,omitempty"`
+	IsBillRecipient             bool                            `json:"is_bill_recipient,omitempty"`
+	IsClient                    bool                            `json:"is_client,omitempty"`
+	IsClioForClientUser         bool                            `json:"is_clio_for_client_user,omitempty"`
+	IsCoCounsel                 bool                            `json:"is_co_counsel,omitempty"`
+	LastName                    string                          `json:"last_name,omitempty"`
+	LedesClientId               string                          `json:"ledes_client_id,omitempty"`
 	LegalAidUkContact           *LegalAidUkContactBase          `json:"legal_aid_uk_contact,omitempty"`
-	LockedClioConnectEmail      *bool                           `json:"locked_clio_connect_email,omitempty"`
-	MiddleName                  *string                         `json:"middle_name,omitempty"`
-	Name                        *string                         `json:"name,omitempty"`
+	LockedClioConnectEmail      bool                            `json:"locked_clio_connect_email,omitempty"`
+	MiddleName                  string                          `json:"middle_name,omitempty"`
+	Name                        string                          `json:"name,omitempty"`
 	NotificationMethods         []NotificationMethodBase        `json:"notification_methods,omitempty"`
 	PaymentProfile              *PaymentProfileBase             `json:"payment_profile,omitempty"`
 	PhoneNumbers                []PhoneNumberBase               `json:"phone_numbers,omitempty"`
-	Prefix                      *string                         `json:"prefix,omitempty"`
+	Prefix                      string                          `json:"prefix,omitempty"`
 	PrimaryAddress              *AddressBase                    `json:"primary_address,omitempty"`
-	PrimaryEmailAddress         *string                         `json:"primary_email_address,omitempty"`
-	PrimaryPhoneNumber          *string                         `json:"primary_phone_number,omitempty"`
+	PrimaryEmailAddress         string                          `json:"primary_email_address,omitempty"`
+	PrimaryPhoneNumber          string                          `json:"primary_phone_number,omitempty"`
 	PrimaryWebSite              *WebSiteBase                    `json:"primary_web_site,omitempty"`
 	PrimaryWorkAddress          *AddressBase                    `json:"primary_work_address,omitempty"`
 	RelatedContacts             []ContactBase                   `json:"related_contacts,omitempty"`
-	SalesTaxNumber              *string                         `json:"sales_tax_number,omitempty"`
+	SalesTaxNumber              string                          `json:"sales_tax_number,omitempty"`
 	SecondaryAddress            *AddressBase                    `json:"secondary_address,omitempty"`
-	SecondaryEmailAddress       *string                         `json:"secondary_email_address,omitempty"`
-	SecondaryPhoneNumber        *string                         `json:"secondary_phone_number,omitempty"`
-	Title                       *string                         `json:"title,omitempty"`
+	SecondaryEmailAddress       string                          `json:"secondary_email_address,omitempty"`
+	SecondaryPhoneNumber        string                          `json:"secondary_phone_number,omitempty"`
+	Title                       string                          `json:"title,omitempty"`
 
 	// Type Example: Company
-	Type      *string       `json:"type,omitempty"`
-	UpdatedAt *time.Time    `json:"updated_at,omitempty"`
+	Type      string        `json:"type,omitempty"`
+	UpdatedAt time.Time     `json:"updated_at,omitempty"`
 	WebSites  []WebSiteBase `json:"web_sites,omitempty"`
 }
 
 // ContactNoteBase defines model for ContactNote_base.
 type ContactNoteBase struct {
-	CreatedAt        *time.Time          `json:"created_at,omitempty"`
+	CreatedAt        time.Time           `json:"created_at,omitempty"`
 	Date             *openapi_types.Date `json:"date,omitempty"`
-	Detail           *string             `json:"detail,omitempty"`
-	Etag             *string             `json:"etag,omitempty"`
-	Id               *int                `json:"id,omitempty"`
-	Subject          *string             `json:"subject,omitempty"`
-	TimeEntriesCount *int                `json:"time_entries_count,omitempty"`
+	Detail           string              `json:"detail,omitempty"`
+	Etag             string              `json:"etag,omitempty"`
+	Id               int                 `json:"id,omitempty"`
+	Subject          string              `json:"subject,omitempty"`
+	TimeEntriesCount int                 `json:"time_entries_count,omitempty"`
 
 	// Type Example: Matter
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ContactBase defines model for Contact_base.
 type ContactBase struct {
-	ClientConnectUserId         *int                `json:"client_connect_user_id,omitempty"`
-	ClioConnectEmail            *string             `json:"clio_connect_email,omitempty"`
-	CreatedAt                   *time.Time          `json:"created_at,omitempty"`
-	CurrencyId                  *int                `json:"currency_id,omitempty"`
+	ClientConnectUserId         int                 `json:"client_connect_user_id,omitempty"`
+	ClioConnectEmail            string              `json:"clio_connect_email,omitempty"`
+	CreatedAt                   time.Time           `json:"created_at,omitempty"`
+	CurrencyId                  int                 `json:"currency_id,omitempty"`
 	DateOfBirth                 *openapi_types.Date `json:"date_of_birth,omitempty"`
-	Etag                        *string             `json:"etag,omitempty"`
-	FirstName                   *string             `json:"first_name,omitempty"`
-	HasClioForClientsPermission *bool               `json:"has_clio_for_clients_permission,omitempty"`
-	Id                          *int                `json:"id,omitempty"`
-	Initials                    *string             `json:"initials,omitempty"`
-	IsBillRecipient             *bool               `json:"is_bill_recipient,omitempty"`
-	IsClient                    *bool               `json:"is_client,omitempty"`
-	IsClioForClientUser         *bool               `json:"is_clio_for_client_user,omitempty"`
-	IsCoCounsel                 *bool               `json:"is_co_counsel,omitempty"`
-	LastName                    *string             `json:"last_name,omitempty"`
-	LedesClientId               *string             `json:"ledes_client_id,omitempty"`
-	LockedClioConnectEmail      *bool               `json:"locked_clio_connect_email,omitempty"`
-	MiddleName                  *string             `json:"middle_name,omitempty"`
-	Name                        *string             `json:"name,omitempty"`
-	Prefix                      *string             `json:"prefix,omitempty"`
-	PrimaryEmailAddress         *string             `json:"primary_email_address,omitempty"`
-	PrimaryPhoneNumber          *string             `json:"primary_phone_number,omitempty"`
-	SalesTaxNumber              *string             `json:"sales_tax_number,omitempty"`
-	SecondaryEmailAddress       *string             `json:"secondary_email_address,omitempty"`
-	SecondaryPhoneNumber        *string             `json:"secondary_phone_number,omitempty"`
-	Title                       *string             `json:"title,omitempty"`
+	Etag                        string              `json:"etag,omitempty"`
+	FirstName                   string              `json:"first_name,omitempty"`
+	HasClioForClientsPermission bool                `json:"has_clio_for_clients_permission,omitempty"`
+	Id                          int                 `json:"id,omitempty"`
+	Initials                    string              `json:"initials,omitempty"`
+	IsBillRecipient             bool                `json:"is_bill_recipient,omitempty"`
+	IsClient                    bool                `json:"is_client,omitempty"`
+	IsClioForClientUser         bool                `json:"is_clio_for_client_user,omitempty"`
+	IsCoCounsel                 bool                `json:"is_co_counsel,omitempty"`
+	LastName                    string              `json:"last_name,omitempty"`
+	LedesClientId               string              `json:"ledes_client_id,omitempty"`
+	LockedClioConnectEmail      bool                `json:"locked_clio_connect_email,omitempty"`
+	MiddleName                  string              `json:"middle_name,omitempty"`
+	Name                        string              `json:"name,omitempty"`
+	Prefix                      string              `json:"prefix,omitempty"`
+	PrimaryEmailAddress         string              `json:"primary_email_address,omitempty"`
+	PrimaryPhoneNumber          string              `json:"primary_phone_number,omitempty"`
+	SalesTaxNumber              string              `json:"sales_tax_number,omitempty"`
+	SecondaryEmailAddress       string              `json:"secondary_email_address,omitempty"`
+	SecondaryPhoneNumber        string              `json:"secondary_phone_number,omitempty"`
+	Title                       string              `json:"title,omitempty"`
 
 	// Type Example: Company
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ContactCreateInput defines model for Contact_create_input.
@@ -4456,46 +4456,46 @@ type ContactUpdateWebSiteInput struct {
 
 // ContingencyFeeBase defines model for ContingencyFee_base.
 type ContingencyFeeBase struct {
-	CreatedAt            *time.Time `json:"created_at,omitempty"`
-	Etag                 *string    `json:"etag,omitempty"`
-	Id                   *int       `json:"id,omitempty"`
-	ShowContingencyAward *bool      `json:"show_contingency_award,omitempty"`
-	UpdatedAt            *time.Time `json:"updated_at,omitempty"`
+	CreatedAt            time.Time `json:"created_at,omitempty"`
+	Etag                 string    `json:"etag,omitempty"`
+	Id                   int       `json:"id,omitempty"`
+	ShowContingencyAward bool      `json:"show_contingency_award,omitempty"`
+	UpdatedAt            time.Time `json:"updated_at,omitempty"`
 }
 
 // Conversation defines model for Conversation.
 type Conversation struct {
-	Archived            *bool              `json:"archived,omitempty"`
-	CreatedAt           *time.Time         `json:"created_at,omitempty"`
-	CurrentUserIsMember *bool              `json:"current_user_is_member,omitempty"`
+	Archived            bool               `json:"archived,omitempty"`
+	CreatedAt           time.Time          `json:"created_at,omitempty"`
+	CurrentUserIsMember bool               `json:"current_user_is_member,omitempty"`
 	Documents           []DocumentBase     `json:"documents,omitempty"`
-	Etag                *string            `json:"etag,omitempty"`
+	Etag                string             `json:"etag,omitempty"`
 	FirstMessage        *FirstMessageBase  `json:"first_message,omitempty"`
-	Id                  *int               `json:"id,omitempty"`
+	Id                  int                `json:"id,omitempty"`
 	LastMessage         *FirstMessageBase  `json:"last_message,omitempty"`
 	Matter              *MatterBase        `json:"matter,omitempty"`
 	Memberships         []MembershipBase   `json:"memberships,omitempty"`
-	MessageCount        *int               `json:"message_count,omitempty"`
+	MessageCount        int                `json:"message_count,omitempty"`
 	Messages            []FirstMessageBase `json:"messages,omitempty"`
-	Read                *bool              `json:"read,omitempty"`
-	ReadOnly            *bool              `json:"read_only,omitempty"`
-	Subject             *string            `json:"subject,omitempty"`
-	TimeEntriesCount    *int               `json:"time_entries_count,omitempty"`
-	UpdatedAt           *time.Time         `json:"updated_at,omitempty"`
+	Read                bool               `json:"read,omitempty"`
+	ReadOnly            bool               `json:"read_only,omitempty"`
+	Subject             string             `json:"subject,omitempty"`
+	TimeEntriesCount    int                `json:"time_entries_count,omitempty"`
+	UpdatedAt           time.Time          `json:"updated_at,omitempty"`
 }
 
 // ConversationMessage defines model for ConversationMessage.
 type ConversationMessage struct {
-	Body         *string                  `json:"body,omitempty"`
+	Body         string                   `json:"body,omitempty"`
 	Conversation *ConversationBase        `json:"conversation,omitempty"`
-	CreatedAt    *time.Time               `json:"created_at,omitempty"`
-	Date         *string                  `json:"date,omitempty"`
+	CreatedAt    time.Time                `json:"created_at,omitempty"`
+	Date         string                   `json:"date,omitempty"`
 	Document     *DocumentBase            `json:"document,omitempty"`
-	Etag         *string                  `json:"etag,omitempty"`
-	Id           *int                     `json:"id,omitempty"`
+	Etag         string                   `json:"etag,omitempty"`
+	Id           int                      `json:"id,omitempty"`
 	Receivers    []map[string]interface{} `json:"receivers,omitempty"`
 	Sender       map[string]interface{}   `json:"sender,omitempty"`
-	UpdatedAt    *time.Time               `json:"updated_at,omitempty"`
+	UpdatedAt    time.Time                `json:"updated_at,omitempty"`
 }
 
 // ConversationMessageCreateInput defines model for ConversationMessage_create_input.
@@ -4521,17 +4521,17 @@ type ConversationMessageShow struct {
 
 // ConversationBase defines model for Conversation_base.
 type ConversationBase struct {
-	Archived            *bool      `json:"archived,omitempty"`
-	CreatedAt           *time.Time `json:"created_at,omitempty"`
-	CurrentUserIsMember *bool      `json:"current_user_is_member,omitempty"`
-	Etag                *string    `json:"etag,omitempty"`
-	Id                  *int       `json:"id,omitempty"`
-	MessageCount        *int       `json:"message_count,omitempty"`
-	Read                *bool      `json:"read,omitempty"`
-	ReadOnly            *bool      `json:"read_only,omitempty"`
-	Subject             *string    `json:"subject,omitempty"`
-	TimeEntriesCount    *int       `json:"time_entries_count,omitempty"`
-	UpdatedAt           *time.Time `json:"updated_at,omitempty"`
+	Archived            bool      `json:"archived,omitempty"`
+	CreatedAt           time.Time `json:"created_at,omitempty"`
+	CurrentUserIsMember bool      `json:"current_user_is_member,omitempty"`
+	Etag                string    `json:"etag,omitempty"`
+	Id                  int       `json:"id,omitempty"`
+	MessageCount        int       `json:"message_count,omitempty"`
+	Read                bool      `json:"read,omitempty"`
+	ReadOnly            bool      `json:"read_only,omitempty"`
+	Subject             string    `json:"subject,omitempty"`
+	TimeEntriesCount    int       `json:"time_entries_count,omitempty"`
+	UpdatedAt           time.Time `json:"updated_at,omitempty"`
 }
 
 // ConversationList defines model for Conversation_list.
@@ -4554,46 +4554,46 @@ type ConversationUpdateInput struct {
 
 // CreatorBase defines model for Creator_base.
 type CreatorBase struct {
-	AccountOwner              *bool      `json:"account_owner,omitempty"`
-	ClioConnect               *bool      `json:"clio_connect,omitempty"`
-	CourtRulesDefaultAttendee *bool      `json:"court_rules_default_attendee,omitempty"`
-	CreatedAt                 *time.Time `json:"created_at,omitempty"`
-	DefaultCalendarId         *int       `json:"default_calendar_id,omitempty"`
-	Email                     *string    `json:"email,omitempty"`
-	Enabled                   *bool      `json:"enabled,omitempty"`
-	Etag                      *string    `json:"etag,omitempty"`
-	FirstName                 *string    `json:"first_name,omitempty"`
-	Id                        *int       `json:"id,omitempty"`
-	Initials                  *string    `json:"initials,omitempty"`
-	LastName                  *string    `json:"last_name,omitempty"`
-	Name                      *string    `json:"name,omitempty"`
-	PhoneNumber               *string    `json:"phone_number,omitempty"`
-	Rate                      *float64   `json:"rate,omitempty"`
-	Roles                     []string   `json:"roles,omitempty"`
+	AccountOwner              bool      `json:"account_owner,omitempty"`
+	ClioConnect               bool      `json:"clio_connect,omitempty"`
+	CourtRulesDefaultAttendee bool      `json:"court_rules_default_attendee,omitempty"`
+	CreatedAt                 time.Time `json:"created_at,omitempty"`
+	DefaultCalendarId         int       `json:"default_calendar_id,omitempty"`
+	Email                     string    `json:"email,omitempty"`
+	Enabled                   bool      `json:"enabled,omitempty"`
+	Etag                      string    `json:"etag,omitempty"`
+	FirstName                 string    `json:"first_name,omitempty"`
+	Id                        int       `json:"id,omitempty"`
+	Initials                  string    `json:"initials,omitempty"`
+	LastName                  string    `json:"last_name,omitempty"`
+	Name                      string    `json:"name,omitempty"`
+	PhoneNumber               string    `json:"phone_number,omitempty"`
+	Rate                      float64   `json:"rate,omitempty"`
+	Roles                     []string  `json:"roles,omitempty"`
 
 	// SubscriptionType Example: Attorney
-	SubscriptionType *string `json:"subscription_type,omitempty"`
-	TimeZone         *string `json:"time_zone,omitempty"`
+	SubscriptionType string `json:"subscription_type,omitempty"`
+	TimeZone         string `json:"time_zone,omitempty"`
 
 	// Type Example: ManageUser
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // CreditMemo defines model for CreditMemo.
 type CreditMemo struct {
 	Allocations []AllocationBase    `json:"allocations,omitempty"`
-	Amount      *float64            `json:"amount,omitempty"`
+	Amount      float64             `json:"amount,omitempty"`
 	Contact     *ContactBase        `json:"contact,omitempty"`
-	CreatedAt   *time.Time          `json:"created_at,omitempty"`
+	CreatedAt   time.Time           `json:"created_at,omitempty"`
 	Date        *openapi_types.Date `json:"date,omitempty"`
-	Description *string             `json:"description,omitempty"`
-	Discount    *bool               `json:"discount,omitempty"`
-	Etag        *string             `json:"etag,omitempty"`
-	Id          *int                `json:"id,omitempty"`
-	UpdatedAt   *time.Time          `json:"updated_at,omitempty"`
+	Description string              `json:"description,omitempty"`
+	Discount    bool                `json:"discount,omitempty"`
+	Etag        string              `json:"etag,omitempty"`
+	Id          int                 `json:"id,omitempty"`
+	UpdatedAt   time.Time           `json:"updated_at,omitempty"`
 	User        *UserBase           `json:"user,omitempty"`
-	VoidedAt    *time.Time          `json:"voided_at,omitempty"`
+	VoidedAt    time.Time           `json:"voided_at,omitempty"`
 }
 
 // CreditMemoList defines model for CreditMemo_list.
@@ -4609,12 +4609,12 @@ type CreditMemoShow struct {
 
 // Currency defines model for Currency.
 type Currency struct {
-	Code      *string    `json:"code,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Sign      *string    `json:"sign,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Code      string    `json:"code,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Sign      string    `json:"sign,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // CurrencyList defines model for Currency_list.
@@ -4625,15 +4625,15 @@ type CurrencyList struct {
 
 // CustomAction defines model for CustomAction.
 type CustomAction struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Label     *string    `json:"label,omitempty"`
-	TargetUrl *string    `json:"target_url,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Label     string    `json:"label,omitempty"`
+	TargetUrl string    `json:"target_url,omitempty"`
 
 	// UiReference Example: activities/show
-	UiReference *string    `json:"ui_reference,omitempty"`
-	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+	UiReference string    `json:"ui_reference,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
 // CustomActionInput defines model for CustomAction_input.
@@ -4658,45 +4658,45 @@ type CustomActionShow struct {
 
 // CustomField defines model for CustomField.
 type CustomField struct {
-	CreatedAt    *time.Time `json:"created_at,omitempty"`
-	Deleted      *bool      `json:"deleted,omitempty"`
-	DisplayOrder *int       `json:"display_order,omitempty"`
-	Displayed    *bool      `json:"displayed,omitempty"`
-	Etag         *string    `json:"etag,omitempty"`
+	CreatedAt    time.Time `json:"created_at,omitempty"`
+	Deleted      bool      `json:"deleted,omitempty"`
+	DisplayOrder int       `json:"display_order,omitempty"`
+	Displayed    bool      `json:"displayed,omitempty"`
+	Etag         string    `json:"etag,omitempty"`
 
 	// FieldType Example: checkbox
-	FieldType *string `json:"field_type,omitempty"`
-	Id        *int    `json:"id,omitempty"`
-	Name      *string `json:"name,omitempty"`
+	FieldType string `json:"field_type,omitempty"`
+	Id        int    `json:"id,omitempty"`
+	Name      string `json:"name,omitempty"`
 
 	// ParentType Example: Contact
-	ParentType      *string              `json:"parent_type,omitempty"`
+	ParentType      string               `json:"parent_type,omitempty"`
 	PicklistOptions []PicklistOptionBase `json:"picklist_options,omitempty"`
-	Required        *bool                `json:"required,omitempty"`
-	UpdatedAt       *time.Time           `json:"updated_at,omitempty"`
+	Required        bool                 `json:"required,omitempty"`
+	UpdatedAt       time.Time            `json:"updated_at,omitempty"`
 }
 
 // CustomFieldSet defines model for CustomFieldSet.
 type CustomFieldSet struct {
-	CreatedAt    *time.Time        `json:"created_at,omitempty"`
+	CreatedAt    time.Time         `json:"created_at,omitempty"`
 	CustomFields []CustomFieldBase `json:"custom_fields,omitempty"`
-	Displayed    *bool             `json:"displayed,omitempty"`
-	Etag         *string           `json:"etag,omitempty"`
-	Id           *int              `json:"id,omitempty"`
-	Name         *string           `json:"name,omitempty"`
+	Displayed    bool              `json:"displayed,omitempty"`
+	Etag         string            `json:"etag,omitempty"`
+	Id           int               `json:"id,omitempty"`
+	Name         string            `json:"name,omitempty"`
 
 	// ParentType Example: Contact
-	ParentType *string    `json:"parent_type,omitempty"`
-	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
+	ParentType string    `json:"parent_type,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitempty"`
 }
 
 // CustomFieldSetAssociationBase defines model for CustomFieldSetAssociation_base.
 type CustomFieldSetAssociationBase struct {
-	CreatedAt    *time.Time `json:"created_at,omitempty"`
-	DisplayOrder *int       `json:"display_order,omitempty"`
-	Etag         *string    `json:"etag,omitempty"`
-	Id           *int       `json:"id,omitempty"`
-	UpdatedAt    *time.Time `json:"updated_at,omitempty"`
+	CreatedAt    time.Time `json:"created_at,omitempty"`
+	DisplayOrder int       `json:"display_order,omitempty"`
+	Etag         string    `json:"etag,omitempty"`
+	Id           int       `json:"id,omitempty"`
+	UpdatedAt    time.Time `json:"updated_at,omitempty"`
 }
 
 // CustomFieldSetAssociationInput defines model for CustomFieldSetAssociation_input.
@@ -4728,22 +4728,22 @@ type CustomFieldSetShow struct {
 // CustomFieldValueBase defines model for CustomFieldValue_base.
 type CustomFieldValueBase struct {
 	Contact           *ContactBase `json:"contact,omitempty"`
-	CreatedAt         *time.Time   `json:"created_at,omitempty"`
+	CreatedAt         time.Time    `json:"created_at,omitempty"`
 	CustomField       *CustomField `json:"custom_field,omitempty"`
-	Etag              *string      `json:"etag,omitempty"`
-	FieldDisplayOrder *int         `json:"field_display_order,omitempty"`
-	FieldDisplayed    *bool        `json:"field_displayed,omitempty"`
-	FieldName         *string      `json:"field_name,omitempty"`
-	FieldRequired     *bool        `json:"field_required,omitempty"`
+	Etag              string       `json:"etag,omitempty"`
+	FieldDisplayOrder int          `json:"field_display_order,omitempty"`
+	FieldDisplayed    bool         `json:"field_displayed,omitempty"`
+	FieldName         string       `json:"field_name,omitempty"`
+	FieldRequired     bool         `json:"field_required,omitempty"`
 
 	// FieldType Example: checkbox
-	FieldType      *string                     `json:"field_type,omitempty"`
-	Id             *string                     `json:"id,omitempty"`
+	FieldType      string                      `json:"field_type,omitempty"`
+	Id             string                      `json:"id,omitempty"`
 	Matter         *CustomFieldValueMatterBase `json:"matter,omitempty"`
 	PicklistOption *PicklistOptionBase         `json:"picklist_option,omitempty"`
-	SoftDeleted    *bool                       `json:"soft_deleted,omitempty"`
-	UpdatedAt      *time.Time                  `json:"updated_at,omitempty"`
-	Value          *string                     `json:"value,omitempty"`
+	SoftDeleted    bool                        `json:"soft_deleted,omitempty"`
+	UpdatedAt      time.Time                   `json:"updated_at,omitempty"`
+	Value          string                      `json:"value,omitempty"`
 }
 
 // CustomFieldValueInput defines model for CustomFieldValue_input.
@@ -4754,27 +4754,27 @@ type CustomFieldValueInput struct {
 
 // CustomFieldValueMatterBase defines model for CustomFieldValue_matter_base.
 type CustomFieldValueMatterBase struct {
-	DisplayNumber *string `json:"display_number,omitempty"`
-	Id            *int    `json:"id,omitempty"`
+	DisplayNumber string `json:"display_number,omitempty"`
+	Id            int    `json:"id,omitempty"`
 }
 
 // CustomFieldBase defines model for CustomField_base.
 type CustomFieldBase struct {
-	CreatedAt    *time.Time `json:"created_at,omitempty"`
-	Deleted      *bool      `json:"deleted,omitempty"`
-	DisplayOrder *int       `json:"display_order,omitempty"`
-	Displayed    *bool      `json:"displayed,omitempty"`
-	Etag         *string    `json:"etag,omitempty"`
+	CreatedAt    time.Time `json:"created_at,omitempty"`
+	Deleted      bool      `json:"deleted,omitempty"`
+	DisplayOrder int       `json:"display_order,omitempty"`
+	Displayed    bool      `json:"displayed,omitempty"`
+	Etag         string    `json:"etag,omitempty"`
 
 	// FieldType Example: checkbox
-	FieldType *string `json:"field_type,omitempty"`
-	Id        *int    `json:"id,omitempty"`
-	Name      *string `json:"name,omitempty"`
+	FieldType string `json:"field_type,omitempty"`
+	Id        int    `json:"id,omitempty"`
+	Name      string `json:"name,omitempty"`
 
 	// ParentType Example: Contact
-	ParentType *string    `json:"parent_type,omitempty"`
-	Required   *bool      `json:"required,omitempty"`
-	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
+	ParentType string    `json:"parent_type,omitempty"`
+	Required   bool      `json:"required,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitempty"`
 }
 
 // CustomFieldCreateInput defines model for CustomField_create_input.
@@ -4814,11 +4814,11 @@ type CustomFieldUpdateInput struct {
 
 // CustomRateBase defines model for CustomRate_base.
 type CustomRateBase struct {
-	OnInvoice *bool                `json:"on_invoice,omitempty"`
+	OnInvoice bool                 `json:"on_invoice,omitempty"`
 	Rates     []CustomRateRateBase `json:"rates,omitempty"`
 
 	// Type Example: FlatRate
-	Type *string `json:"type,omitempty"`
+	Type string `json:"type,omitempty"`
 }
 
 // CustomRateInput defines model for CustomRate_input.
@@ -4829,18 +4829,31 @@ type CustomRateInput struct {
 	Type *string `json:"type,omitempty"`
 }
 
+// CustomRateRate2Input defines model for CustomRate_rate2_input.
+type CustomRateRate2Input struct {
+	UnderscoreDestroy   *bool               `json:"_destroy,omitempty"`
+	ActivityDescription *IdInput            `json:"activity_description,omitempty"`
+	Award               *float64            `json:"award,omitempty"`
+	Date                *openapi_types.Date `json:"date,omitempty"`
+	Group               *IdInput            `json:"group,omitempty"`
+	Id                  *int                `json:"id,omitempty"`
+	Note                *string             `json:"note,omitempty"`
+	Rate                *float64            `json:"rate,omitempty"`
+	User                *IdInput            `json:"user,omitempty"`
+}
+
 // CustomRateRateBase defines model for CustomRate_rate_base.
 type CustomRateRateBase struct {
 	ActivityDescription *ActivityDescriptionBase `json:"activity_description,omitempty"`
-	Award               *float64                 `json:"award,omitempty"`
-	CreatedAt           *time.Time               `json:"created_at,omitempty"`
+	Award               float64                  `json:"award,omitempty"`
+	CreatedAt           time.Time                `json:"created_at,omitempty"`
 	Date                *openapi_types.Date      `json:"date,omitempty"`
-	Etag                *string                  `json:"etag,omitempty"`
+	Etag                string                   `json:"etag,omitempty"`
 	Group               *ActivityDescriptionBase `json:"group,omitempty"`
-	Id                  *int                     `json:"id,omitempty"`
-	Note                *string                  `json:"note,omitempty"`
-	Rate                *float64                 `json:"rate,omitempty"`
-	UpdatedAt           *time.Time               `json:"updated_at,omitempty"`
+	Id                  int                      `json:"id,omitempty"`
+	Note                string                   `json:"note,omitempty"`
+	Rate                float64                  `json:"rate,omitempty"`
+	UpdatedAt           time.Time                `json:"updated_at,omitempty"`
 	User                *RateUserBase            `json:"user,omitempty"`
 }
 
@@ -4855,31 +4868,18 @@ type CustomRateRateInput struct {
 	User                *IdInput            `json:"user,omitempty"`
 }
 
-// CustomRateRateInput2 defines model for CustomRate_rate_input2.
-type CustomRateRateInput2 struct {
-	UnderscoreDestroy   *bool               `json:"_destroy,omitempty"`
-	ActivityDescription *IdInput            `json:"activity_description,omitempty"`
-	Award               *float64            `json:"award,omitempty"`
-	Date                *openapi_types.Date `json:"date,omitempty"`
-	Group               *IdInput            `json:"group,omitempty"`
-	Id                  *int                `json:"id,omitempty"`
-	Note                *string             `json:"note,omitempty"`
-	Rate                *float64            `json:"rate,omitempty"`
-	User                *IdInput            `json:"user,omitempty"`
-}
-
 // Damage defines model for Damage.
 type Damage struct {
-	Amount    *float64   `json:"amount,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
+	Amount    float64   `json:"amount,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
 
 	// DamageType Example: special
-	DamageType  *string     `json:"damage_type,omitempty"`
-	Description *string     `json:"description,omitempty"`
-	Etag        *string     `json:"etag,omitempty"`
-	Id          *int        `json:"id,omitempty"`
+	DamageType  string      `json:"damage_type,omitempty"`
+	Description string      `json:"description,omitempty"`
+	Etag        string      `json:"etag,omitempty"`
+	Id          int         `json:"id,omitempty"`
 	Matter      *MatterBase `json:"matter,omitempty"`
-	UpdatedAt   *time.Time  `json:"updated_at,omitempty"`
+	UpdatedAt   time.Time   `json:"updated_at,omitempty"`
 }
 
 // DamageCreateInput defines model for Damage_create_input.
@@ -4914,40 +4914,40 @@ type DamageUpdateInput struct {
 
 // DestinationAccountBase defines model for DestinationAccount_base.
 type DestinationAccountBase struct {
-	AccountNumber         *string    `json:"account_number,omitempty"`
-	Balance               *float64   `json:"balance,omitempty"`
-	BankTransactionsCount *int       `json:"bank_transactions_count,omitempty"`
-	ClioPaymentPageLink   *string    `json:"clio_payment_page_link,omitempty"`
-	ClioPaymentPageQrCode *string    `json:"clio_payment_page_qr_code,omitempty"`
-	ClioPaymentsEnabled   *bool      `json:"clio_payments_enabled,omitempty"`
-	ControlledAccount     *bool      `json:"controlled_account,omitempty"`
-	CreatedAt             *time.Time `json:"created_at,omitempty"`
-	Currency              *string    `json:"currency,omitempty"`
-	DefaultAccount        *bool      `json:"default_account,omitempty"`
-	DomicileBranch        *string    `json:"domicile_branch,omitempty"`
-	Etag                  *string    `json:"etag,omitempty"`
-	GeneralLedgerNumber   *string    `json:"general_ledger_number,omitempty"`
-	Holder                *string    `json:"holder,omitempty"`
-	Id                    *int       `json:"id,omitempty"`
-	Institution           *string    `json:"institution,omitempty"`
-	Name                  *string    `json:"name,omitempty"`
-	Swift                 *string    `json:"swift,omitempty"`
-	TransitNumber         *string    `json:"transit_number,omitempty"`
+	AccountNumber         string    `json:"account_number,omitempty"`
+	Balance               float64   `json:"balance,omitempty"`
+	BankTransactionsCount int       `json:"bank_transactions_count,omitempty"`
+	ClioPaymentPageLink   string    `json:"clio_payment_page_link,omitempty"`
+	ClioPaymentPageQrCode string    `json:"clio_payment_page_qr_code,omitempty"`
+	ClioPaymentsEnabled   bool      `json:"clio_payments_enabled,omitempty"`
+	ControlledAccount     bool      `json:"controlled_account,omitempty"`
+	CreatedAt             time.Time `json:"created_at,omitempty"`
+	Currency              string    `json:"currency,omitempty"`
+	DefaultAccount        bool      `json:"default_account,omitempty"`
+	DomicileBranch        string    `json:"domicile_branch,omitempty"`
+	Etag                  string    `json:"etag,omitempty"`
+	GeneralLedgerNumber   string    `json:"general_ledger_number,omitempty"`
+	Holder                string    `json:"holder,omitempty"`
+	Id                    int       `json:"id,omitempty"`
+	Institution           string    `json:"institution,omitempty"`
+	Name                  string    `json:"name,omitempty"`
+	Swift                 string    `json:"swift,omitempty"`
+	TransitNumber         string    `json:"transit_number,omitempty"`
 
 	// Type Example: Operating
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // DiscountBase defines model for Discount_base.
 type DiscountBase struct {
-	EarlyPaymentPeriod *int     `json:"early_payment_period,omitempty"`
-	EarlyPaymentRate   *int     `json:"early_payment_rate,omitempty"`
-	Note               *string  `json:"note,omitempty"`
-	Rate               *float64 `json:"rate,omitempty"`
+	EarlyPaymentPeriod int     `json:"early_payment_period,omitempty"`
+	EarlyPaymentRate   int     `json:"early_payment_rate,omitempty"`
+	Note               string  `json:"note,omitempty"`
+	Rate               float64 `json:"rate,omitempty"`
 
 	// Type Example: percentage
-	Type *string `json:"type,omitempty"`
+	Type string `json:"type,omitempty"`
 }
 
 // DiscountInput defines model for Discount_input.
@@ -4962,42 +4962,42 @@ type DiscountInput struct {
 // Document defines model for Document.
 type Document struct {
 	Contact               *ContactBase           `json:"contact,omitempty"`
-	ContentType           *string                `json:"content_type,omitempty"`
-	CreatedAt             *time.Time             `json:"created_at,omitempty"`
+	ContentType           string                 `json:"content_type,omitempty"`
+	CreatedAt             time.Time              `json:"created_at,omitempty"`
 	Creator               *CreatorBase           `json:"creator,omitempty"`
-	DeletedAt             *time.Time             `json:"deleted_at,omitempty"`
+	DeletedAt             time.Time              `json:"deleted_at,omitempty"`
 	DocumentCategory      *DocumentCategory      `json:"document_category,omitempty"`
 	DocumentVersions      []DocumentVersionBase  `json:"document_versions,omitempty"`
-	Etag                  *string                `json:"etag,omitempty"`
+	Etag                  string                 `json:"etag,omitempty"`
 	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
-	Filename              *string                `json:"filename,omitempty"`
+	Filename              string                 `json:"filename,omitempty"`
 	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    *int                   `json:"id,omitempty"`
+	Id                    int                    `json:"id,omitempty"`
 	LatestDocumentVersion *DocumentVersion       `json:"latest_document_version,omitempty"`
-	Locked                *bool                  `json:"locked,omitempty"`
+	Locked                bool                   `json:"locked,omitempty"`
 	Matter                *MatterBase            `json:"matter,omitempty"`
-	Name                  *string                `json:"name,omitempty"`
+	Name                  string                 `json:"name,omitempty"`
 	Parent                *ParentBase            `json:"parent,omitempty"`
-	ReceivedAt            *time.Time             `json:"received_at,omitempty"`
-	Size                  *int                   `json:"size,omitempty"`
+	ReceivedAt            time.Time              `json:"received_at,omitempty"`
+	Size                  int                    `json:"size,omitempty"`
 
 	// Type Example: Document
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // DocumentArchive defines model for DocumentArchive.
 type DocumentArchive struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Message   *string    `json:"message,omitempty"`
-	Progress  *float64   `json:"progress,omitempty"`
-	Size      *int       `json:"size,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Message   string    `json:"message,omitempty"`
+	Progress  float64   `json:"progress,omitempty"`
+	Size      int       `json:"size,omitempty"`
 
 	// State Example: not_started
-	State     *string    `json:"state,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	State     string    `json:"state,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // DocumentArchiveCreateInput defines model for DocumentArchive_create_input.
@@ -5012,20 +5012,20 @@ type DocumentArchiveShow struct {
 
 // DocumentAutomation defines model for DocumentAutomation.
 type DocumentAutomation struct {
-	CreatedAt        *time.Time            `json:"created_at,omitempty"`
+	CreatedAt        time.Time             `json:"created_at,omitempty"`
 	DocumentTemplate *DocumentTemplateBase `json:"document_template,omitempty"`
 	Documents        []DocumentBase        `json:"documents,omitempty"`
-	Etag             *string               `json:"etag,omitempty"`
+	Etag             string                `json:"etag,omitempty"`
 
 	// ExportFormats Example: pdf
-	ExportFormats *string     `json:"export_formats,omitempty"`
-	Filename      *string     `json:"filename,omitempty"`
-	Id            *int        `json:"id,omitempty"`
+	ExportFormats string      `json:"export_formats,omitempty"`
+	Filename      string      `json:"filename,omitempty"`
+	Id            int         `json:"id,omitempty"`
 	Matter        *MatterBase `json:"matter,omitempty"`
 
 	// State Example: not_started
-	State     *string    `json:"state,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	State     string    `json:"state,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // DocumentAutomationCreateInput defines model for DocumentAutomation_create_input.
@@ -5049,11 +5049,11 @@ type DocumentAutomationShow struct {
 
 // DocumentCategory defines model for DocumentCategory.
 type DocumentCategory struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // DocumentCategoryInput defines model for DocumentCategory_input.
@@ -5074,26 +5074,26 @@ type DocumentCategoryShow struct {
 
 // DocumentTemplate defines model for DocumentTemplate.
 type DocumentTemplate struct {
-	ContentType      *string           `json:"content_type,omitempty"`
-	CreatedAt        *time.Time        `json:"created_at,omitempty"`
+	ContentType      string            `json:"content_type,omitempty"`
+	CreatedAt        time.Time         `json:"created_at,omitempty"`
 	DocumentCategory *DocumentCategory `json:"document_category,omitempty"`
-	Etag             *string           `json:"etag,omitempty"`
-	Filename         *string           `json:"filename,omitempty"`
-	Id               *int              `json:"id,omitempty"`
+	Etag             string            `json:"etag,omitempty"`
+	Filename         string            `json:"filename,omitempty"`
+	Id               int               `json:"id,omitempty"`
 	LastModifiedBy   *UserBase         `json:"last_modified_by,omitempty"`
-	Size             *int              `json:"size,omitempty"`
-	UpdatedAt        *time.Time        `json:"updated_at,omitempty"`
+	Size             int               `json:"size,omitempty"`
+	UpdatedAt        time.Time         `json:"updated_at,omitempty"`
 }
 
 // DocumentTemplateBase defines model for DocumentTemplate_base.
 type DocumentTemplateBase struct {
-	ContentType *string    `json:"content_type,omitempty"`
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	Etag        *string    `json:"etag,omitempty"`
-	Filename    *string    `json:"filename,omitempty"`
-	Id          *int       `json:"id,omitempty"`
-	Size        *int       `json:"size,omitempty"`
-	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+	ContentType string    `json:"content_type,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Filename    string    `json:"filename,omitempty"`
+	Id          int       `json:"id,omitempty"`
+	Size        int       `json:"size,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
 // DocumentTemplateInput defines model for DocumentTemplate_input.
@@ -5116,39 +5116,39 @@ type DocumentTemplateShow struct {
 
 // DocumentVersion defines model for DocumentVersion.
 type DocumentVersion struct {
-	ContentType   *string         `json:"content_type,omitempty"`
-	CreatedAt     *time.Time      `json:"created_at,omitempty"`
+	ContentType   string          `json:"content_type,omitempty"`
+	CreatedAt     time.Time       `json:"created_at,omitempty"`
 	Creator       *CreatorBase    `json:"creator,omitempty"`
-	DocumentId    *int            `json:"document_id,omitempty"`
-	Etag          *string         `json:"etag,omitempty"`
-	Filename      *string         `json:"filename,omitempty"`
-	FullyUploaded *bool           `json:"fully_uploaded,omitempty"`
-	Id            *int            `json:"id,omitempty"`
+	DocumentId    int             `json:"document_id,omitempty"`
+	Etag          string          `json:"etag,omitempty"`
+	Filename      string          `json:"filename,omitempty"`
+	FullyUploaded bool            `json:"fully_uploaded,omitempty"`
+	Id            int             `json:"id,omitempty"`
 	Multiparts    []MultipartBase `json:"multiparts,omitempty"`
 	PutHeaders    []PutHeaderBase `json:"put_headers,omitempty"`
-	PutUrl        *string         `json:"put_url,omitempty"`
-	ReceivedAt    *time.Time      `json:"received_at,omitempty"`
-	Size          *int            `json:"size,omitempty"`
-	UpdatedAt     *time.Time      `json:"updated_at,omitempty"`
-	Uuid          *string         `json:"uuid,omitempty"`
-	VersionNumber *int            `json:"version_number,omitempty"`
+	PutUrl        string          `json:"put_url,omitempty"`
+	ReceivedAt    time.Time       `json:"received_at,omitempty"`
+	Size          int             `json:"size,omitempty"`
+	UpdatedAt     time.Time       `json:"updated_at,omitempty"`
+	Uuid          string          `json:"uuid,omitempty"`
+	VersionNumber int             `json:"version_number,omitempty"`
 }
 
 // DocumentVersionBase defines model for DocumentVersion_base.
 type DocumentVersionBase struct {
-	ContentType   *string    `json:"content_type,omitempty"`
-	CreatedAt     *time.Time `json:"created_at,omitempty"`
-	DocumentId    *int       `json:"document_id,omitempty"`
-	Etag          *string    `json:"etag,omitempty"`
-	Filename      *string    `json:"filename,omitempty"`
-	FullyUploaded *bool      `json:"fully_uploaded,omitempty"`
-	Id            *int       `json:"id,omitempty"`
-	PutUrl        *string    `json:"put_url,omitempty"`
-	ReceivedAt    *time.Time `json:"received_at,omitempty"`
-	Size          *int       `json:"size,omitempty"`
-	UpdatedAt     *time.Time `json:"updated_at,omitempty"`
-	Uuid          *string    `json:"uuid,omitempty"`
-	VersionNumber *int       `json:"version_number,omitempty"`
+	ContentType   string    `json:"content_type,omitempty"`
+	CreatedAt     time.Time `json:"created_at,omitempty"`
+	DocumentId    int       `json:"document_id,omitempty"`
+	Etag          string    `json:"etag,omitempty"`
+	Filename      string    `json:"filename,omitempty"`
+	FullyUploaded bool      `json:"fully_uploaded,omitempty"`
+	Id            int       `json:"id,omitempty"`
+	PutUrl        string    `json:"put_url,omitempty"`
+	ReceivedAt    time.Time `json:"received_at,omitempty"`
+	Size          int       `json:"size,omitempty"`
+	UpdatedAt     time.Time `json:"updated_at,omitempty"`
+	Uuid          string    `json:"uuid,omitempty"`
+	VersionNumber int       `json:"version_number,omitempty"`
 }
 
 // DocumentVersionList defines model for DocumentVersion_list.
@@ -5159,20 +5159,20 @@ type DocumentVersionList struct {
 
 // DocumentBase defines model for Document_base.
 type DocumentBase struct {
-	ContentType *string    `json:"content_type,omitempty"`
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	DeletedAt   *time.Time `json:"deleted_at,omitempty"`
-	Etag        *string    `json:"etag,omitempty"`
-	Filename    *string    `json:"filename,omitempty"`
-	Id          *int       `json:"id,omitempty"`
-	Locked      *bool      `json:"locked,omitempty"`
-	Name        *string    `json:"name,omitempty"`
-	ReceivedAt  *time.Time `json:"received_at,omitempty"`
-	Size        *int       `json:"size,omitempty"`
+	ContentType string    `json:"content_type,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	DeletedAt   time.Time `json:"deleted_at,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Filename    string    `json:"filename,omitempty"`
+	Id          int       `json:"id,omitempty"`
+	Locked      bool      `json:"locked,omitempty"`
+	Name        string    `json:"name,omitempty"`
+	ReceivedAt  time.Time `json:"received_at,omitempty"`
+	Size        int       `json:"size,omitempty"`
 
 	// Type Example: Document
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // DocumentCopyInput defines model for Document_copy_input.
@@ -5231,13 +5231,13 @@ type DocumentUpdateInput struct {
 
 // EmailAddressBase defines model for EmailAddress_base.
 type EmailAddressBase struct {
-	Address   *string    `json:"address,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	Primary   *bool      `json:"primary,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Address   string    `json:"address,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Primary   bool      `json:"primary,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // EmailAddressInput defines model for EmailAddress_input.
@@ -5256,17 +5256,17 @@ type Error struct {
 
 // ErrorDetail defines model for ErrorDetail.
 type ErrorDetail struct {
-	Message *string `json:"message,omitempty"`
-	Type    *string `json:"type,omitempty"`
+	Message string `json:"message,omitempty"`
+	Type    string `json:"type,omitempty"`
 }
 
 // EventMetrics defines model for EventMetrics.
 type EventMetrics struct {
-	UnreadClientPortalMessages *int `json:"unread_client_portal_messages,omitempty"`
-	UnreadMobileEvents         *int `json:"unread_mobile_events,omitempty"`
-	UnreadSecureMessages       *int `json:"unread_secure_messages,omitempty"`
-	UnreadTextMessages         *int `json:"unread_text_messages,omitempty"`
-	UnreadWebEvents            *int `json:"unread_web_events,omitempty"`
+	UnreadClientPortalMessages int `json:"unread_client_portal_messages,omitempty"`
+	UnreadMobileEvents         int `json:"unread_mobile_events,omitempty"`
+	UnreadSecureMessages       int `json:"unread_secure_messages,omitempty"`
+	UnreadTextMessages         int `json:"unread_text_messages,omitempty"`
+	UnreadWebEvents            int `json:"unread_web_events,omitempty"`
 }
 
 // EventMetricsShow defines model for EventMetrics_show.
@@ -5276,31 +5276,31 @@ type EventMetricsShow struct {
 
 // EventBase defines model for Event_base.
 type EventBase struct {
-	Description        *string    `json:"description,omitempty"`
-	DescriptionUrl     *string    `json:"description_url,omitempty"`
-	Etag               *string    `json:"etag,omitempty"`
-	Icon               *string    `json:"icon,omitempty"`
-	Id                 *int       `json:"id,omitempty"`
-	Message            *string    `json:"message,omitempty"`
-	MobileIcon         *string    `json:"mobile_icon,omitempty"`
-	OccurredAt         *time.Time `json:"occurred_at,omitempty"`
-	PrimaryDetail      *string    `json:"primary_detail,omitempty"`
-	PrimaryDetailUrl   *string    `json:"primary_detail_url,omitempty"`
-	SecondaryDetail    *string    `json:"secondary_detail,omitempty"`
-	SecondaryDetailUrl *string    `json:"secondary_detail_url,omitempty"`
-	SubjectId          *int       `json:"subject_id,omitempty"`
-	SubjectType        *string    `json:"subject_type,omitempty"`
-	Title              *string    `json:"title,omitempty"`
-	TitleUrl           *string    `json:"title_url,omitempty"`
+	Description        string    `json:"description,omitempty"`
+	DescriptionUrl     string    `json:"description_url,omitempty"`
+	Etag               string    `json:"etag,omitempty"`
+	Icon               string    `json:"icon,omitempty"`
+	Id                 int       `json:"id,omitempty"`
+	Message            string    `json:"message,omitempty"`
+	MobileIcon         string    `json:"mobile_icon,omitempty"`
+	OccurredAt         time.Time `json:"occurred_at,omitempty"`
+	PrimaryDetail      string    `json:"primary_detail,omitempty"`
+	PrimaryDetailUrl   string    `json:"primary_detail_url,omitempty"`
+	SecondaryDetail    string    `json:"secondary_detail,omitempty"`
+	SecondaryDetailUrl string    `json:"secondary_detail_url,omitempty"`
+	SubjectId          int       `json:"subject_id,omitempty"`
+	SubjectType        string    `json:"subject_type,omitempty"`
+	Title              string    `json:"title,omitempty"`
+	TitleUrl           string    `json:"title_url,omitempty"`
 }
 
 // EvergreenRetainerBase defines model for EvergreenRetainer_base.
 type EvergreenRetainerBase struct {
-	CreatedAt        *time.Time `json:"created_at,omitempty"`
-	Etag             *string    `json:"etag,omitempty"`
-	Id               *int       `json:"id,omitempty"`
-	MinimumThreshold *float64   `json:"minimum_threshold,omitempty"`
-	UpdatedAt        *time.Time `json:"updated_at,omitempty"`
+	CreatedAt        time.Time `json:"created_at,omitempty"`
+	Etag             string    `json:"etag,omitempty"`
+	Id               int       `json:"id,omitempty"`
+	MinimumThreshold float64   `json:"minimum_threshold,omitempty"`
+	UpdatedAt        time.Time `json:"updated_at,omitempty"`
 }
 
 // EvergreenRetainerInput defines model for EvergreenRetainer_input.
@@ -5311,34 +5311,34 @@ type EvergreenRetainerInput struct {
 
 // ExpenseCategory defines model for ExpenseCategory.
 type ExpenseCategory struct {
-	AccessibleToUser *bool                  `json:"accessible_to_user,omitempty"`
-	CreatedAt        *time.Time             `json:"created_at,omitempty"`
+	AccessibleToUser bool                   `json:"accessible_to_user,omitempty"`
+	CreatedAt        time.Time              `json:"created_at,omitempty"`
 	Currency         map[string]interface{} `json:"currency,omitempty"`
-	EntryType        *string                `json:"entry_type,omitempty"`
-	Etag             *string                `json:"etag,omitempty"`
+	EntryType        string                 `json:"entry_type,omitempty"`
+	Etag             string                 `json:"etag,omitempty"`
 	Groups           []GroupBase            `json:"groups,omitempty"`
-	Id               *int                   `json:"id,omitempty"`
-	Name             *string                `json:"name,omitempty"`
-	Rate             *int                   `json:"rate,omitempty"`
-	TaxSetting       *string                `json:"tax_setting,omitempty"`
-	UpdatedAt        *time.Time             `json:"updated_at,omitempty"`
+	Id               int                    `json:"id,omitempty"`
+	Name             string                 `json:"name,omitempty"`
+	Rate             int                    `json:"rate,omitempty"`
+	TaxSetting       string                 `json:"tax_setting,omitempty"`
+	UpdatedAt        time.Time              `json:"updated_at,omitempty"`
 	UtbmsCode        *UtbmsCode             `json:"utbms_code,omitempty"`
-	XeroExpenseCode  *string                `json:"xero_expense_code,omitempty"`
+	XeroExpenseCode  string                 `json:"xero_expense_code,omitempty"`
 }
 
 // ExpenseCategoryBase defines model for ExpenseCategory_base.
 type ExpenseCategoryBase struct {
-	AccessibleToUser *bool                  `json:"accessible_to_user,omitempty"`
-	CreatedAt        *time.Time             `json:"created_at,omitempty"`
+	AccessibleToUser bool                   `json:"accessible_to_user,omitempty"`
+	CreatedAt        time.Time              `json:"created_at,omitempty"`
 	Currency         map[string]interface{} `json:"currency,omitempty"`
-	EntryType        *string                `json:"entry_type,omitempty"`
-	Etag             *string                `json:"etag,omitempty"`
-	Id               *int                   `json:"id,omitempty"`
-	Name             *string                `json:"name,omitempty"`
-	Rate             *int                   `json:"rate,omitempty"`
-	TaxSetting       *string                `json:"tax_setting,omitempty"`
-	UpdatedAt        *time.Time             `json:"updated_at,omitempty"`
-	XeroExpenseCode  *string                `json:"xero_expense_code,omitempty"`
+	EntryType        string                 `json:"entry_type,omitempty"`
+	Etag             string                 `json:"etag,omitempty"`
+	Id               int                    `json:"id,omitempty"`
+	Name             string                 `json:"name,omitempty"`
+	Rate             int                    `json:"rate,omitempty"`
+	TaxSetting       string                 `json:"tax_setting,omitempty"`
+	UpdatedAt        time.Time              `json:"updated_at,omitempty"`
+	XeroExpenseCode  string                 `json:"xero_expense_code,omitempty"`
 }
 
 // ExpenseCategoryInput defines model for ExpenseCategory_input.
@@ -5366,12 +5366,12 @@ type ExpenseCategoryShow struct {
 
 // ExternalPropertyBase defines model for ExternalProperty_base.
 type ExternalPropertyBase struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	Value     *string    `json:"value,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	Value     string    `json:"value,omitempty"`
 }
 
 // ExternalPropertyInput defines model for ExternalProperty_input.
@@ -5384,35 +5384,35 @@ type ExternalPropertyInput struct {
 
 // FirstMessageBase defines model for FirstMessage_base.
 type FirstMessageBase struct {
-	Body      *string    `json:"body,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Date      *string    `json:"date,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Body      string    `json:"body,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Date      string    `json:"date,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // Folder defines model for Folder.
 type Folder struct {
 	Contact               *ContactBase           `json:"contact,omitempty"`
-	CreatedAt             *time.Time             `json:"created_at,omitempty"`
+	CreatedAt             time.Time              `json:"created_at,omitempty"`
 	Creator               *CreatorBase           `json:"creator,omitempty"`
-	DeletedAt             *time.Time             `json:"deleted_at,omitempty"`
+	DeletedAt             time.Time              `json:"deleted_at,omitempty"`
 	DocumentCategory      *DocumentCategory      `json:"document_category,omitempty"`
-	Etag                  *string                `json:"etag,omitempty"`
+	Etag                  string                 `json:"etag,omitempty"`
 	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
 	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    *int                   `json:"id,omitempty"`
+	Id                    int                    `json:"id,omitempty"`
 	LatestDocumentVersion *DocumentVersionBase   `json:"latest_document_version,omitempty"`
-	Locked                *bool                  `json:"locked,omitempty"`
+	Locked                bool                   `json:"locked,omitempty"`
 	Matter                *MatterBase            `json:"matter,omitempty"`
-	Name                  *string                `json:"name,omitempty"`
+	Name                  string                 `json:"name,omitempty"`
 	Parent                *ParentBase            `json:"parent,omitempty"`
-	Root                  *bool                  `json:"root,omitempty"`
+	Root                  bool                   `json:"root,omitempty"`
 
 	// Type Example: Folder
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // FolderCreateInput defines model for Folder_create_input.
@@ -5446,28 +5446,28 @@ type FolderUpdateInput struct {
 
 // Grant defines model for Grant.
 type Grant struct {
-	Balance            *string             `json:"balance,omitempty"`
-	CreatedAt          *time.Time          `json:"created_at,omitempty"`
+	Balance            string              `json:"balance,omitempty"`
+	CreatedAt          time.Time           `json:"created_at,omitempty"`
 	EndDate            *openapi_types.Date `json:"end_date,omitempty"`
-	Etag               *string             `json:"etag,omitempty"`
-	FundingCode        *string             `json:"funding_code,omitempty"`
-	FundingCodeAndName *string             `json:"funding_code_and_name,omitempty"`
-	FundingSourceName  *string             `json:"funding_source_name,omitempty"`
+	Etag               string              `json:"etag,omitempty"`
+	FundingCode        string              `json:"funding_code,omitempty"`
+	FundingCodeAndName string              `json:"funding_code_and_name,omitempty"`
+	FundingSourceName  string              `json:"funding_source_name,omitempty"`
 	GrantFundingSource *DocumentCategory   `json:"grant_funding_source,omitempty"`
-	Id                 *int                `json:"id,omitempty"`
-	Name               *string             `json:"name,omitempty"`
+	Id                 int                 `json:"id,omitempty"`
+	Name               string              `json:"name,omitempty"`
 	StartDate          *openapi_types.Date `json:"start_date,omitempty"`
-	UpdatedAt          *time.Time          `json:"updated_at,omitempty"`
+	UpdatedAt          time.Time           `json:"updated_at,omitempty"`
 }
 
 // GrantFundingSource defines model for GrantFundingSource.
 type GrantFundingSource struct {
-	CreatedAt *time.Time  `json:"created_at,omitempty"`
-	Etag      *string     `json:"etag,omitempty"`
+	CreatedAt time.Time   `json:"created_at,omitempty"`
+	Etag      string      `json:"etag,omitempty"`
 	Grants    []GrantBase `json:"grants,omitempty"`
-	Id        *int        `json:"id,omitempty"`
-	Name      *string     `json:"name,omitempty"`
-	UpdatedAt *time.Time  `json:"updated_at,omitempty"`
+	Id        int         `json:"id,omitempty"`
+	Name      string      `json:"name,omitempty"`
+	UpdatedAt time.Time   `json:"updated_at,omitempty"`
 }
 
 // GrantFundingSourceList defines model for GrantFundingSource_list.
@@ -5483,17 +5483,17 @@ type GrantFundingSourceShow struct {
 
 // GrantBase defines model for Grant_base.
 type GrantBase struct {
-	Balance            *string             `json:"balance,omitempty"`
-	CreatedAt          *time.Time          `json:"created_at,omitempty"`
+	Balance            string              `json:"balance,omitempty"`
+	CreatedAt          time.Time           `json:"created_at,omitempty"`
 	EndDate            *openapi_types.Date `json:"end_date,omitempty"`
-	Etag               *string             `json:"etag,omitempty"`
-	FundingCode        *string             `json:"funding_code,omitempty"`
-	FundingCodeAndName *string             `json:"funding_code_and_name,omitempty"`
-	FundingSourceName  *string             `json:"funding_source_name,omitempty"`
-	Id                 *int                `json:"id,omitempty"`
-	Name               *string             `json:"name,omitempty"`
+	Etag               string              `json:"etag,omitempty"`
+	FundingCode        string              `json:"funding_code,omitempty"`
+	FundingCodeAndName string              `json:"funding_code_and_name,omitempty"`
+	FundingSourceName  string              `json:"funding_source_name,omitempty"`
+	Id                 int                 `json:"id,omitempty"`
+	Name               string              `json:"name,omitempty"`
 	StartDate          *openapi_types.Date `json:"start_date,omitempty"`
-	UpdatedAt          *time.Time          `json:"updated_at,omitempty"`
+	UpdatedAt          time.Time           `json:"updated_at,omitempty"`
 }
 
 // GrantList defines model for Grant_list.
@@ -5509,27 +5509,27 @@ type GrantShow struct {
 
 // Group defines model for Group.
 type Group struct {
-	ClientConnectUser *bool   `json:"client_connect_user,omitempty"`
-	Etag              *string `json:"etag,omitempty"`
-	Id                *int    `json:"id,omitempty"`
-	Name              *string `json:"name,omitempty"`
+	ClientConnectUser bool   `json:"client_connect_user,omitempty"`
+	Etag              string `json:"etag,omitempty"`
+	Id                int    `json:"id,omitempty"`
+	Name              string `json:"name,omitempty"`
 
 	// Type Example: UserGroup
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string     `json:"type,omitempty"`
+	UpdatedAt time.Time  `json:"updated_at,omitempty"`
 	Users     []UserBase `json:"users,omitempty"`
 }
 
 // GroupBase defines model for Group_base.
 type GroupBase struct {
-	ClientConnectUser *bool   `json:"client_connect_user,omitempty"`
-	Etag              *string `json:"etag,omitempty"`
-	Id                *int    `json:"id,omitempty"`
-	Name              *string `json:"name,omitempty"`
+	ClientConnectUser bool   `json:"client_connect_user,omitempty"`
+	Etag              string `json:"etag,omitempty"`
+	Id                int    `json:"id,omitempty"`
+	Name              string `json:"name,omitempty"`
 
 	// Type Example: UserGroup
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // GroupInput defines model for Group_input.
@@ -5551,7 +5551,7 @@ type GroupShow struct {
 
 // IdBase defines model for Id_base.
 type IdBase struct {
-	Id *int `json:"id,omitempty"`
+	Id int `json:"id,omitempty"`
 }
 
 // IdInput defines model for Id_input.
@@ -5561,23 +5561,23 @@ type IdInput struct {
 
 // IncludedLineItemTotalsBase defines model for IncludedLineItemTotals_base.
 type IncludedLineItemTotalsBase struct {
-	DiscountPercent *float64 `json:"discount_percent,omitempty"`
-	Price           *float64 `json:"price,omitempty"`
-	Quantity        *float64 `json:"quantity,omitempty"`
-	SubTotal        *float64 `json:"sub_total,omitempty"`
-	Total           *float64 `json:"total,omitempty"`
+	DiscountPercent float64 `json:"discount_percent,omitempty"`
+	Price           float64 `json:"price,omitempty"`
+	Quantity        float64 `json:"quantity,omitempty"`
+	SubTotal        float64 `json:"sub_total,omitempty"`
+	Total           float64 `json:"total,omitempty"`
 }
 
 // InstantMessengerBase defines model for InstantMessenger_base.
 type InstantMessengerBase struct {
-	Address   *string    `json:"address,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
+	Address   string    `json:"address,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
 
 	// Name Example: Work
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // InstantMessengerInput defines model for InstantMessenger_input.
@@ -5592,14 +5592,14 @@ type InstantMessengerInput struct {
 type InterestCharge struct {
 	Balances    []BalanceBase       `json:"balances,omitempty"`
 	Bill        *BillBase           `json:"bill,omitempty"`
-	CreatedAt   *time.Time          `json:"created_at,omitempty"`
+	CreatedAt   time.Time           `json:"created_at,omitempty"`
 	Date        *openapi_types.Date `json:"date,omitempty"`
-	Description *string             `json:"description,omitempty"`
-	Etag        *string             `json:"etag,omitempty"`
-	Id          *int                `json:"id,omitempty"`
+	Description string              `json:"description,omitempty"`
+	Etag        string              `json:"etag,omitempty"`
+	Id          int                 `json:"id,omitempty"`
 	Matters     []MatterBase        `json:"matters,omitempty"`
-	Total       *float64            `json:"total,omitempty"`
-	UpdatedAt   *time.Time          `json:"updated_at,omitempty"`
+	Total       float64             `json:"total,omitempty"`
+	UpdatedAt   time.Time           `json:"updated_at,omitempty"`
 }
 
 // InterestChargeList defines model for InterestCharge_list.
@@ -5610,13 +5610,13 @@ type InterestChargeList struct {
 
 // InterestBase defines model for Interest_base.
 type InterestBase struct {
-	Balance *float64 `json:"balance,omitempty"`
-	Period  *int     `json:"period,omitempty"`
-	Rate    *float64 `json:"rate,omitempty"`
-	Total   *float64 `json:"total,omitempty"`
+	Balance float64 `json:"balance,omitempty"`
+	Period  int     `json:"period,omitempty"`
+	Rate    float64 `json:"rate,omitempty"`
+	Total   float64 `json:"total,omitempty"`
 
 	// Type Example: simple
-	Type *string `json:"type,omitempty"`
+	Type string `json:"type,omitempty"`
 }
 
 // InterestInput defines model for Interest_input.
@@ -5636,39 +5636,39 @@ type ItemInput struct {
 
 // JobTitleBase defines model for JobTitle_base.
 type JobTitleBase struct {
-	Etag     *string `json:"etag,omitempty"`
-	Id       *int    `json:"id,omitempty"`
-	Initials *string `json:"initials,omitempty"`
-	Name     *string `json:"name,omitempty"`
+	Etag     string `json:"etag,omitempty"`
+	Id       int    `json:"id,omitempty"`
+	Initials string `json:"initials,omitempty"`
+	Name     string `json:"name,omitempty"`
 }
 
 // Jurisdiction defines model for Jurisdiction.
 type Jurisdiction struct {
-	CreatedAt         *time.Time    `json:"created_at,omitempty"`
-	Default           *bool         `json:"default,omitempty"`
-	Description       *string       `json:"description,omitempty"`
-	DisplayTimezone   *string       `json:"display_timezone,omitempty"`
-	Etag              *string       `json:"etag,omitempty"`
-	Id                *int          `json:"id,omitempty"`
-	IsLocalTimezone   *bool         `json:"is_local_timezone,omitempty"`
+	CreatedAt         time.Time     `json:"created_at,omitempty"`
+	Default           bool          `json:"default,omitempty"`
+	Description       string        `json:"description,omitempty"`
+	DisplayTimezone   string        `json:"display_timezone,omitempty"`
+	Etag              string        `json:"etag,omitempty"`
+	Id                int           `json:"id,omitempty"`
+	IsLocalTimezone   bool          `json:"is_local_timezone,omitempty"`
 	ServiceTypes      []ServiceType `json:"service_types,omitempty"`
-	SystemId          *int          `json:"system_id,omitempty"`
-	UpdatedAt         *time.Time    `json:"updated_at,omitempty"`
-	ValidSubscription *bool         `json:"valid_subscription,omitempty"`
+	SystemId          int           `json:"system_id,omitempty"`
+	UpdatedAt         time.Time     `json:"updated_at,omitempty"`
+	ValidSubscription bool          `json:"valid_subscription,omitempty"`
 }
 
 // JurisdictionBase defines model for Jurisdiction_base.
 type JurisdictionBase struct {
-	CreatedAt         *time.Time `json:"created_at,omitempty"`
-	Default           *bool      `json:"default,omitempty"`
-	Description       *string    `json:"description,omitempty"`
-	DisplayTimezone   *string    `json:"display_timezone,omitempty"`
-	Etag              *string    `json:"etag,omitempty"`
-	Id                *int       `json:"id,omitempty"`
-	IsLocalTimezone   *bool      `json:"is_local_timezone,omitempty"`
-	SystemId          *int       `json:"system_id,omitempty"`
-	UpdatedAt         *time.Time `json:"updated_at,omitempty"`
-	ValidSubscription *bool      `json:"valid_subscription,omitempty"`
+	CreatedAt         time.Time `json:"created_at,omitempty"`
+	Default           bool      `json:"default,omitempty"`
+	Description       string    `json:"description,omitempty"`
+	DisplayTimezone   string    `json:"display_timezone,omitempty"`
+	Etag              string    `json:"etag,omitempty"`
+	Id                int       `json:"id,omitempty"`
+	IsLocalTimezone   bool      `json:"is_local_timezone,omitempty"`
+	SystemId          int       `json:"system_id,omitempty"`
+	UpdatedAt         time.Time `json:"updated_at,omitempty"`
+	ValidSubscription bool      `json:"valid_subscription,omitempty"`
 }
 
 // JurisdictionList defines model for Jurisdiction_list.
@@ -5684,15 +5684,15 @@ type JurisdictionShow struct {
 
 // JurisdictionsToTrigger defines model for JurisdictionsToTrigger.
 type JurisdictionsToTrigger struct {
-	CreatedAt              *time.Time `json:"created_at,omitempty"`
-	Description            *string    `json:"description,omitempty"`
-	DoNotRecalculate       *bool      `json:"do_not_recalculate,omitempty"`
-	Etag                   *string    `json:"etag,omitempty"`
-	Id                     *int       `json:"id,omitempty"`
-	IsRequirementsRequired *bool      `json:"is_requirements_required,omitempty"`
-	IsServed               *bool      `json:"is_served,omitempty"`
-	SystemId               *int       `json:"system_id,omitempty"`
-	UpdatedAt              *time.Time `json:"updated_at,omitempty"`
+	CreatedAt              time.Time `json:"created_at,omitempty"`
+	Description            string    `json:"description,omitempty"`
+	DoNotRecalculate       bool      `json:"do_not_recalculate,omitempty"`
+	Etag                   string    `json:"etag,omitempty"`
+	Id                     int       `json:"id,omitempty"`
+	IsRequirementsRequired bool      `json:"is_requirements_required,omitempty"`
+	IsServed               bool      `json:"is_served,omitempty"`
+	SystemId               int       `json:"system_id,omitempty"`
+	UpdatedAt              time.Time `json:"updated_at,omitempty"`
 }
 
 // JurisdictionsToTriggerList defines model for JurisdictionsToTrigger_list.
@@ -5708,31 +5708,31 @@ type JurisdictionsToTriggerShow struct {
 
 // LaukCivilCertificatedRate defines model for LaukCivilCertificatedRate.
 type LaukCivilCertificatedRate struct {
-	Activity                                  *string    `json:"activity,omitempty"`
-	ActivitySubCategory                       *string    `json:"activity_sub_category,omitempty"`
-	ActivityType                              *string    `json:"activity_type,omitempty"`
-	AttendedSeveralHearingsForMultipleClients *bool      `json:"attended_several_hearings_for_multiple_clients,omitempty"`
-	CategoryOfLaw                             *string    `json:"category_of_law,omitempty"`
-	ChangeOfSolicitor                         *bool      `json:"change_of_solicitor,omitempty"`
-	Court                                     *string    `json:"court,omitempty"`
-	CreatedAt                                 *time.Time `json:"created_at,omitempty"`
-	EligibleForSqm                            *bool      `json:"eligible_for_sqm,omitempty"`
-	Etag                                      *string    `json:"etag,omitempty"`
-	Exceptional                               *int       `json:"exceptional,omitempty"`
-	ExceptionalWarning                        *string    `json:"exceptional_warning,omitempty"`
-	Fee                                       *int       `json:"fee,omitempty"`
-	FeeScheme                                 *string    `json:"fee_scheme,omitempty"`
-	FirstConductingSolicitor                  *bool      `json:"first_conducting_solicitor,omitempty"`
-	Id                                        *int       `json:"id,omitempty"`
-	Key                                       *string    `json:"key,omitempty"`
-	NumberOfClients                           *string    `json:"number_of_clients,omitempty"`
-	Party                                     *string    `json:"party,omitempty"`
-	PostTransferClientsRepresented            *string    `json:"post_transfer_clients_represented,omitempty"`
-	RateType                                  *string    `json:"rate_type,omitempty"`
-	Region                                    *string    `json:"region,omitempty"`
-	SessionType                               *string    `json:"session_type,omitempty"`
-	UpdatedAt                                 *time.Time `json:"updated_at,omitempty"`
-	UserType                                  *string    `json:"user_type,omitempty"`
+	Activity                                  string    `json:"activity,omitempty"`
+	ActivitySubCategory                       string    `json:"activity_sub_category,omitempty"`
+	ActivityType                              string    `json:"activity_type,omitempty"`
+	AttendedSeveralHearingsForMultipleClients bool      `json:"attended_several_hearings_for_multiple_clients,omitempty"`
+	CategoryOfLaw                             string    `json:"category_of_law,omitempty"`
+	ChangeOfSolicitor                         bool      `json:"change_of_solicitor,omitempty"`
+	Court                                     string    `json:"court,omitempty"`
+	CreatedAt                                 time.Time `json:"created_at,omitempty"`
+	EligibleForSqm                            bool      `json:"eligible_for_sqm,omitempty"`
+	Etag                                      string    `json:"etag,omitempty"`
+	Exceptional                               int       `json:"exceptional,omitempty"`
+	ExceptionalWarning                        string    `json:"exceptional_warning,omitempty"`
+	Fee                                       int       `json:"fee,omitempty"`
+	FeeScheme                                 string    `json:"fee_scheme,omitempty"`
+	FirstConductingSolicitor                  bool      `json:"first_conducting_solicitor,omitempty"`
+	Id                                        int       `json:"id,omitempty"`
+	Key                                       string    `json:"key,omitempty"`
+	NumberOfClients                           string    `json:"number_of_clients,omitempty"`
+	Party                                     string    `json:"party,omitempty"`
+	PostTransferClientsRepresented            string    `json:"post_transfer_clients_represented,omitempty"`
+	RateType                                  string    `json:"rate_type,omitempty"`
+	Region                                    string    `json:"region,omitempty"`
+	SessionType                               string    `json:"session_type,omitempty"`
+	UpdatedAt                                 time.Time `json:"updated_at,omitempty"`
+	UserType                                  string    `json:"user_type,omitempty"`
 }
 
 // LaukCivilCertificatedRateList defines model for LaukCivilCertificatedRate_list.
@@ -5743,19 +5743,19 @@ type LaukCivilCertificatedRateList struct {
 
 // LaukCivilControlledRate defines model for LaukCivilControlledRate.
 type LaukCivilControlledRate struct {
-	Activity      *string    `json:"activity,omitempty"`
-	ActivityType  *string    `json:"activity_type,omitempty"`
-	CategoryOfLaw *string    `json:"category_of_law,omitempty"`
-	CreatedAt     *time.Time `json:"created_at,omitempty"`
-	Etag          *string    `json:"etag,omitempty"`
-	Exceptional   *int       `json:"exceptional,omitempty"`
-	Fee           *int       `json:"fee,omitempty"`
-	FeeScheme     *string    `json:"fee_scheme,omitempty"`
-	Id            *int       `json:"id,omitempty"`
-	Key           *string    `json:"key,omitempty"`
-	RateType      *string    `json:"rate_type,omitempty"`
-	Region        *string    `json:"region,omitempty"`
-	UpdatedAt     *time.Time `json:"updated_at,omitempty"`
+	Activity      string    `json:"activity,omitempty"`
+	ActivityType  string    `json:"activity_type,omitempty"`
+	CategoryOfLaw string    `json:"category_of_law,omitempty"`
+	CreatedAt     time.Time `json:"created_at,omitempty"`
+	Etag          string    `json:"etag,omitempty"`
+	Exceptional   int       `json:"exceptional,omitempty"`
+	Fee           int       `json:"fee,omitempty"`
+	FeeScheme     string    `json:"fee_scheme,omitempty"`
+	Id            int       `json:"id,omitempty"`
+	Key           string    `json:"key,omitempty"`
+	RateType      string    `json:"rate_type,omitempty"`
+	Region        string    `json:"region,omitempty"`
+	UpdatedAt     time.Time `json:"updated_at,omitempty"`
 }
 
 // LaukCivilControlledRateList defines model for LaukCivilControlledRate_list.
@@ -5766,24 +5766,24 @@ type LaukCivilControlledRateList struct {
 
 // LaukCriminalControlledRate defines model for LaukCriminalControlledRate.
 type LaukCriminalControlledRate struct {
-	Activity              *string    `json:"activity,omitempty"`
-	ActivityType          *string    `json:"activity_type,omitempty"`
-	CategoryOfLaw         *string    `json:"category_of_law,omitempty"`
-	Counsel               *string    `json:"counsel,omitempty"`
-	Court                 *string    `json:"court,omitempty"`
-	CreatedAt             *time.Time `json:"created_at,omitempty"`
-	Etag                  *string    `json:"etag,omitempty"`
-	Exceptional           *int       `json:"exceptional,omitempty"`
-	Fee                   *int       `json:"fee,omitempty"`
-	FeeScheme             *string    `json:"fee_scheme,omitempty"`
-	Id                    *int       `json:"id,omitempty"`
-	Key                   *string    `json:"key,omitempty"`
-	PostSept22Exceptional *int       `json:"post_sept_22_exceptional,omitempty"`
-	PostSept22Fee         *int       `json:"post_sept_22_fee,omitempty"`
-	RateType              *string    `json:"rate_type,omitempty"`
-	Region                *string    `json:"region,omitempty"`
-	SolicitorType         *string    `json:"solicitor_type,omitempty"`
-	UpdatedAt             *time.Time `json:"updated_at,omitempty"`
+	Activity              string    `json:"activity,omitempty"`
+	ActivityType          string    `json:"activity_type,omitempty"`
+	CategoryOfLaw         string    `json:"category_of_law,omitempty"`
+	Counsel               string    `json:"counsel,omitempty"`
+	Court                 string    `json:"court,omitempty"`
+	CreatedAt             time.Time `json:"created_at,omitempty"`
+	Etag                  string    `json:"etag,omitempty"`
+	Exceptional           int       `json:"exceptional,omitempty"`
+	Fee                   int       `json:"fee,omitempty"`
+	FeeScheme             string    `json:"fee_scheme,omitempty"`
+	Id                    int       `json:"id,omitempty"`
+	Key                   string    `json:"key,omitempty"`
+	PostSept22Exceptional int       `json:"post_sept_22_exceptional,omitempty"`
+	PostSept22Fee         int       `json:"post_sept_22_fee,omitempty"`
+	RateType              string    `json:"rate_type,omitempty"`
+	Region                string    `json:"region,omitempty"`
+	SolicitorType         string    `json:"solicitor_type,omitempty"`
+	UpdatedAt             time.Time `json:"updated_at,omitempty"`
 }
 
 // LaukCriminalControlledRateList defines model for LaukCriminalControlledRate_list.
@@ -5794,16 +5794,16 @@ type LaukCriminalControlledRateList struct {
 
 // LaukExpenseCategory defines model for LaukExpenseCategory.
 type LaukExpenseCategory struct {
-	Certificated *bool      `json:"certificated,omitempty"`
-	Civil        *bool      `json:"civil,omitempty"`
-	CreatedAt    *time.Time `json:"created_at,omitempty"`
-	Criminal     *bool      `json:"criminal,omitempty"`
-	Etag         *string    `json:"etag,omitempty"`
-	Id           *int       `json:"id,omitempty"`
-	Key          *string    `json:"key,omitempty"`
-	Name         *string    `json:"name,omitempty"`
-	Rate         *int       `json:"rate,omitempty"`
-	UpdatedAt    *time.Time `json:"updated_at,omitempty"`
+	Certificated bool      `json:"certificated,omitempty"`
+	Civil        bool      `json:"civil,omitempty"`
+	CreatedAt    time.Time `json:"created_at,omitempty"`
+	Criminal     bool      `json:"criminal,omitempty"`
+	Etag         string    `json:"etag,omitempty"`
+	Id           int       `json:"id,omitempty"`
+	Key          string    `json:"key,omitempty"`
+	Name         string    `json:"name,omitempty"`
+	Rate         int       `json:"rate,omitempty"`
+	UpdatedAt    time.Time `json:"updated_at,omitempty"`
 }
 
 // LaukExpenseCategoryList defines model for LaukExpenseCategory_list.
@@ -5814,217 +5814,217 @@ type LaukExpenseCategoryList struct {
 
 // LegalAidUkActivityBase defines model for LegalAidUkActivity_base.
 type LegalAidUkActivityBase struct {
-	ActivitySubCategory     *string  `json:"activity_sub_category,omitempty"`
-	Advocacy                *int     `json:"advocacy,omitempty"`
-	BaseRate                *float64 `json:"base_rate,omitempty"`
-	BoltOns                 *string  `json:"bolt_ons,omitempty"`
-	BoltOnsSummary          *string  `json:"bolt_ons_summary,omitempty"`
-	Court                   *int     `json:"court,omitempty"`
-	EligibleForSqm          *bool    `json:"eligible_for_sqm,omitempty"`
-	Expert                  *int     `json:"expert,omitempty"`
-	FormOfCivilLegalService *int     `json:"form_of_civil_legal_service,omitempty"`
-	Id                      *int     `json:"id,omitempty"`
-	IsCustomRate            *bool    `json:"is_custom_rate,omitempty"`
-	JsonKey                 *string  `json:"json_key,omitempty"`
-	Region                  *int     `json:"region,omitempty"`
-	TaxExclusive            *bool    `json:"tax_exclusive,omitempty"`
-	Uplift                  *float64 `json:"uplift,omitempty"`
-	UserType                *int     `json:"user_type,omitempty"`
+	ActivitySubCategory     string  `json:"activity_sub_category,omitempty"`
+	Advocacy                int     `json:"advocacy,omitempty"`
+	BaseRate                float64 `json:"base_rate,omitempty"`
+	BoltOns                 string  `json:"bolt_ons,omitempty"`
+	BoltOnsSummary          string  `json:"bolt_ons_summary,omitempty"`
+	Court                   int     `json:"court,omitempty"`
+	EligibleForSqm          bool    `json:"eligible_for_sqm,omitempty"`
+	Expert                  int     `json:"expert,omitempty"`
+	FormOfCivilLegalService int     `json:"form_of_civil_legal_service,omitempty"`
+	Id                      int     `json:"id,omitempty"`
+	IsCustomRate            bool    `json:"is_custom_rate,omitempty"`
+	JsonKey                 string  `json:"json_key,omitempty"`
+	Region                  int     `json:"region,omitempty"`
+	TaxExclusive            bool    `json:"tax_exclusive,omitempty"`
+	Uplift                  float64 `json:"uplift,omitempty"`
+	UserType                int     `json:"user_type,omitempty"`
 }
 
 // LegalAidUkBillBase defines model for LegalAidUkBill_base.
 type LegalAidUkBillBase struct {
-	AdditionalTravelPayment              *bool               `json:"additional_travel_payment,omitempty"`
-	AdjournedHearingFee                  *string             `json:"adjourned_hearing_fee,omitempty"`
-	AdviceTime                           *int                `json:"advice_time,omitempty"`
-	AdvocacyCosts                        *float64            `json:"advocacy_costs,omitempty"`
-	BillType                             *int                `json:"bill_type,omitempty"`
+	AdditionalTravelPayment              bool                `json:"additional_travel_payment,omitempty"`
+	AdjournedHearingFee                  string              `json:"adjourned_hearing_fee,omitempty"`
+	AdviceTime                           int                 `json:"advice_time,omitempty"`
+	AdvocacyCosts                        float64             `json:"advocacy_costs,omitempty"`
+	BillType                             int                 `json:"bill_type,omitempty"`
 	CaseConcluded                        *openapi_types.Date `json:"case_concluded,omitempty"`
-	CaseStageLevel                       *int                `json:"case_stage_level,omitempty"`
-	ClaExemptionCode                     *string             `json:"cla_exemption_code,omitempty"`
-	ClaReference                         *string             `json:"cla_reference,omitempty"`
-	CmrhOral                             *int                `json:"cmrh_oral,omitempty"`
-	CmrhTelephone                        *int                `json:"cmrh_telephone,omitempty"`
-	CostOfCounsel                        *string             `json:"cost_of_counsel,omitempty"`
-	CostsAreThoseOf                      *int                `json:"costs_are_those_of,omitempty"`
-	CourtLocation                        *string             `json:"court_location,omitempty"`
+	CaseStageLevel                       int                 `json:"case_stage_level,omitempty"`
+	ClaExemptionCode                     string              `json:"cla_exemption_code,omitempty"`
+	ClaReference                         string              `json:"cla_reference,omitempty"`
+	CmrhOral                             int                 `json:"cmrh_oral,omitempty"`
+	CmrhTelephone                        int                 `json:"cmrh_telephone,omitempty"`
+	CostOfCounsel                        string              `json:"cost_of_counsel,omitempty"`
+	CostsAreThoseOf                      int                 `json:"costs_are_those_of,omitempty"`
+	CourtLocation                        string              `json:"court_location,omitempty"`
 	DateOfClaim                          *openapi_types.Date `json:"date_of_claim,omitempty"`
-	DesignatedAccreditedRepresentative   *int                `json:"designated_accredited_representative,omitempty"`
-	DetentionTravelAndWaitingCosts       *string             `json:"detention_travel_and_waiting_costs,omitempty"`
-	DisbursementsVat                     *float64            `json:"disbursements_vat,omitempty"`
-	ExceptionalCaseFundingReference      *string             `json:"exceptional_case_funding_reference,omitempty"`
-	ExemptionCriteriaSatisfied           *int                `json:"exemption_criteria_satisfied,omitempty"`
-	FollowOnWork                         *int                `json:"follow_on_work,omitempty"`
-	HoInterview                          *int                `json:"ho_interview,omitempty"`
-	HoUcn                                *int                `json:"ho_ucn,omitempty"`
-	Id                                   *int                `json:"id,omitempty"`
-	IndependentMedicalReportsClaimed     *string             `json:"independent_medical_reports_claimed,omitempty"`
-	JrFormFilling                        *string             `json:"jr_form_filling,omitempty"`
-	MaatId                               *string             `json:"maat_id,omitempty"`
-	MeetingsAttended                     *int                `json:"meetings_attended,omitempty"`
-	MhtRefNo                             *string             `json:"mht_ref_no,omitempty"`
-	NetDisbursements                     *float64            `json:"net_disbursements,omitempty"`
-	NetProfitCosts                       *float64            `json:"net_profit_costs,omitempty"`
-	NiatDisbursementPriorAuthorityNumber *string             `json:"niat_disbursement_prior_authority_number,omitempty"`
-	NumberOfAttendances                  *int                `json:"number_of_attendances,omitempty"`
-	OutcomeForTheClient                  *int                `json:"outcome_for_the_client,omitempty"`
-	PriorAuthorityReference              *string             `json:"prior_authority_reference,omitempty"`
-	ProfitCostsExVat                     *int                `json:"profit_costs_ex_vat,omitempty"`
+	DesignatedAccreditedRepresentative   int                 `json:"designated_accredited_representative,omitempty"`
+	DetentionTravelAndWaitingCosts       string              `json:"detention_travel_and_waiting_costs,omitempty"`
+	DisbursementsVat                     float64             `json:"disbursements_vat,omitempty"`
+	ExceptionalCaseFundingReference      string              `json:"exceptional_case_funding_reference,omitempty"`
+	ExemptionCriteriaSatisfied           int                 `json:"exemption_criteria_satisfied,omitempty"`
+	FollowOnWork                         int                 `json:"follow_on_work,omitempty"`
+	HoInterview                          int                 `json:"ho_interview,omitempty"`
+	HoUcn                                int                 `json:"ho_ucn,omitempty"`
+	Id                                   int                 `json:"id,omitempty"`
+	IndependentMedicalReportsClaimed     string              `json:"independent_medical_reports_claimed,omitempty"`
+	JrFormFilling                        string              `json:"jr_form_filling,omitempty"`
+	MaatId                               string              `json:"maat_id,omitempty"`
+	MeetingsAttended                     int                 `json:"meetings_attended,omitempty"`
+	MhtRefNo                             string              `json:"mht_ref_no,omitempty"`
+	NetDisbursements                     float64             `json:"net_disbursements,omitempty"`
+	NetProfitCosts                       float64             `json:"net_profit_costs,omitempty"`
+	NiatDisbursementPriorAuthorityNumber string              `json:"niat_disbursement_prior_authority_number,omitempty"`
+	NumberOfAttendances                  int                 `json:"number_of_attendances,omitempty"`
+	OutcomeForTheClient                  int                 `json:"outcome_for_the_client,omitempty"`
+	PriorAuthorityReference              string              `json:"prior_authority_reference,omitempty"`
+	ProfitCostsExVat                     int                 `json:"profit_costs_ex_vat,omitempty"`
 	RepresentationOrderDate              *openapi_types.Date `json:"representation_order_date,omitempty"`
-	StageReached                         *int                `json:"stage_reached,omitempty"`
-	SubstantiveHearing                   *int                `json:"substantive_hearing,omitempty"`
-	TravelAndWaitingCosts                *float64            `json:"travel_and_waiting_costs,omitempty"`
-	TravelTime                           *int                `json:"travel_time,omitempty"`
-	ValueOfCosts                         *string             `json:"value_of_costs,omitempty"`
-	WaitingTime                          *int                `json:"waiting_time,omitempty"`
+	StageReached                         int                 `json:"stage_reached,omitempty"`
+	SubstantiveHearing                   int                 `json:"substantive_hearing,omitempty"`
+	TravelAndWaitingCosts                float64             `json:"travel_and_waiting_costs,omitempty"`
+	TravelTime                           int                 `json:"travel_time,omitempty"`
+	ValueOfCosts                         string              `json:"value_of_costs,omitempty"`
+	WaitingTime                          int                 `json:"waiting_time,omitempty"`
 }
 
 // LegalAidUkContactBase defines model for LegalAidUkContact_base.
 type LegalAidUkContactBase struct {
-	Disability              *int    `json:"disability,omitempty"`
-	DisabilityCode          *string `json:"disability_code,omitempty"`
-	Ethnicity               *int    `json:"ethnicity,omitempty"`
-	EthnicityTitle          *string `json:"ethnicity_title,omitempty"`
-	FinanciallyEligible     *bool   `json:"financially_eligible,omitempty"`
-	Gender                  *int    `json:"gender,omitempty"`
-	GenderTitle             *string `json:"gender_title,omitempty"`
-	Id                      *int    `json:"id,omitempty"`
-	NationalInsuranceNumber *string `json:"national_insurance_number,omitempty"`
+	Disability              int    `json:"disability,omitempty"`
+	DisabilityCode          string `json:"disability_code,omitempty"`
+	Ethnicity               int    `json:"ethnicity,omitempty"`
+	EthnicityTitle          string `json:"ethnicity_title,omitempty"`
+	FinanciallyEligible     bool   `json:"financially_eligible,omitempty"`
+	Gender                  int    `json:"gender,omitempty"`
+	GenderTitle             string `json:"gender_title,omitempty"`
+	Id                      int    `json:"id,omitempty"`
+	NationalInsuranceNumber string `json:"national_insurance_number,omitempty"`
 }
 
 // LegalAidUkMatterBase defines model for LegalAidUkMatter_base.
 type LegalAidUkMatterBase struct {
-	AccessPoint                                     *string             `json:"access_point,omitempty"`
-	AitHearingCentre                                *int                `json:"ait_hearing_centre,omitempty"`
-	AttendedSeveralHearingsActingForMultipleClients *bool               `json:"attended_several_hearings_acting_for_multiple_clients,omitempty"`
-	BillHoUcn                                       *string             `json:"bill_ho_ucn,omitempty"`
-	BillNumberOfAttendances                         *int                `json:"bill_number_of_attendances,omitempty"`
-	BillOutcomeForTheClientCode                     *int                `json:"bill_outcome_for_the_client_code,omitempty"`
-	BillStageReachedCode                            *int                `json:"bill_stage_reached_code,omitempty"`
-	CaseReference                                   *string             `json:"case_reference,omitempty"`
+	AccessPoint                                     string              `json:"access_point,omitempty"`
+	AitHearingCentre                                int                 `json:"ait_hearing_centre,omitempty"`
+	AttendedSeveralHearingsActingForMultipleClients bool                `json:"attended_several_hearings_acting_for_multiple_clients,omitempty"`
+	BillHoUcn                                       string              `json:"bill_ho_ucn,omitempty"`
+	BillNumberOfAttendances                         int                 `json:"bill_number_of_attendances,omitempty"`
+	BillOutcomeForTheClientCode                     int                 `json:"bill_outcome_for_the_client_code,omitempty"`
+	BillStageReachedCode                            int                 `json:"bill_stage_reached_code,omitempty"`
+	CaseReference                                   string              `json:"case_reference,omitempty"`
 	CaseStartDate                                   *openapi_types.Date `json:"case_start_date,omitempty"`
-	Category                                        *int                `json:"category,omitempty"`
-	CategoryAsString                                *string             `json:"category_as_string,omitempty"`
+	Category                                        int                 `json:"category,omitempty"`
+	CategoryAsString                                string              `json:"category_as_string,omitempty"`
 	CertificateEffectiveDate                        *openapi_types.Date `json:"certificate_effective_date,omitempty"`
 	CertificateExpirationDate                       *openapi_types.Date `json:"certificate_expiration_date,omitempty"`
-	CertificateNumber                               *string             `json:"certificate_number,omitempty"`
-	CertificateScope                                *string             `json:"certificate_scope,omitempty"`
-	CertificationType                               *int                `json:"certification_type,omitempty"`
-	ChangeOfSolicitor                               *bool               `json:"change_of_solicitor,omitempty"`
-	ClientEqualOpportunityMonitoring                *string             `json:"client_equal_opportunity_monitoring,omitempty"`
-	ClientType                                      *int                `json:"client_type,omitempty"`
+	CertificateNumber                               string              `json:"certificate_number,omitempty"`
+	CertificateScope                                string              `json:"certificate_scope,omitempty"`
+	CertificationType                               int                 `json:"certification_type,omitempty"`
+	ChangeOfSolicitor                               bool                `json:"change_of_solicitor,omitempty"`
+	ClientEqualOpportunityMonitoring                string              `json:"client_equal_opportunity_monitoring,omitempty"`
+	ClientType                                      int                 `json:"client_type,omitempty"`
 	ClrStartDate                                    *openapi_types.Date `json:"clr_start_date,omitempty"`
-	ClrTotalProfitCosts                             *string             `json:"clr_total_profit_costs,omitempty"`
-	CostLimit                                       *string             `json:"cost_limit,omitempty"`
-	Counsel                                         *int                `json:"counsel,omitempty"`
-	Court                                           *int                `json:"court,omitempty"`
-	CourtId                                         *int                `json:"court_id,omitempty"`
-	CourtIdCode                                     *string             `json:"court_id_code,omitempty"`
-	CreatedAt                                       *time.Time          `json:"created_at,omitempty"`
-	DeliveryLocation                                *string             `json:"delivery_location,omitempty"`
-	DsccNumber                                      *string             `json:"dscc_number,omitempty"`
-	DutySolicitor                                   *bool               `json:"duty_solicitor,omitempty"`
-	Etag                                            *string             `json:"etag,omitempty"`
-	ExceptionalCaseFundingReference                 *string             `json:"exceptional_case_funding_reference,omitempty"`
-	ExpenseLimit                                    *string             `json:"expense_limit,omitempty"`
-	FeeScheme                                       *int                `json:"fee_scheme,omitempty"`
-	FirstConductingSolicitor                        *bool               `json:"first_conducting_solicitor,omitempty"`
-	Id                                              *int                `json:"id,omitempty"`
-	IrcSurgery                                      *string             `json:"irc_surgery,omitempty"`
-	LaaOfficeNumber                                 *string             `json:"laa_office_number,omitempty"`
-	LegacyCase                                      *string             `json:"legacy_case,omitempty"`
-	LegalRepresentationNumber                       *string             `json:"legal_representation_number,omitempty"`
-	LhStartDate                                     *string             `json:"lh_start_date,omitempty"`
-	LhTotalDisbursements                            *string             `json:"lh_total_disbursements,omitempty"`
-	LhTotalProfitCosts                              *string             `json:"lh_total_profit_costs,omitempty"`
-	LinkedMatterId                                  *int                `json:"linked_matter_id,omitempty"`
-	LocalAuthorityNumber                            *string             `json:"local_authority_number,omitempty"`
-	MaatId                                          *string             `json:"maat_id,omitempty"`
-	MatterType                                      *int                `json:"matter_type,omitempty"`
-	MatterType1                                     *int                `json:"matter_type_1,omitempty"`
-	MatterType1Code                                 *string             `json:"matter_type_1_code,omitempty"`
-	MatterType1Title                                *string             `json:"matter_type_1_title,omitempty"`
-	MatterType2                                     *int                `json:"matter_type_2,omitempty"`
-	MatterType2Code                                 *string             `json:"matter_type_2_code,omitempty"`
-	MatterType2Title                                *string             `json:"matter_type_2_title,omitempty"`
-	MatterTypeCode                                  *string             `json:"matter_type_code,omitempty"`
-	MatterTypesCombined                             *string             `json:"matter_types_combined,omitempty"`
-	NumberOfClients                                 *int                `json:"number_of_clients,omitempty"`
-	NumberOfClientsSeenAtSurgery                    *int                `json:"number_of_clients_seen_at_surgery,omitempty"`
-	Party                                           *int                `json:"party,omitempty"`
-	PoliceStation                                   *string             `json:"police_station,omitempty"`
-	PostTransferClientsRepresented                  *int                `json:"post_transfer_clients_represented,omitempty"`
-	PostalApplicationAccepted                       *string             `json:"postal_application_accepted,omitempty"`
-	PriorAuthorityReference                         *string             `json:"prior_authority_reference,omitempty"`
-	PrisonId                                        *int                `json:"prison_id,omitempty"`
-	PrisonLawPriorApprovalNumber                    *string             `json:"prison_law_prior_approval_number,omitempty"`
-	ProcurementArea                                 *string             `json:"procurement_area,omitempty"`
-	Region                                          *int                `json:"region,omitempty"`
-	RelatedClaimsNumber                             *string             `json:"related_claims_number,omitempty"`
+	ClrTotalProfitCosts                             string              `json:"clr_total_profit_costs,omitempty"`
+	CostLimit                                       string              `json:"cost_limit,omitempty"`
+	Counsel                                         int                 `json:"counsel,omitempty"`
+	Court                                           int                 `json:"court,omitempty"`
+	CourtId                                         int                 `json:"court_id,omitempty"`
+	CourtIdCode                                     string              `json:"court_id_code,omitempty"`
+	CreatedAt                                       time.Time           `json:"created_at,omitempty"`
+	DeliveryLocation                                string              `json:"delivery_location,omitempty"`
+	DsccNumber                                      string              `json:"dscc_number,omitempty"`
+	DutySolicitor                                   bool                `json:"duty_solicitor,omitempty"`
+	Etag                                            string              `json:"etag,omitempty"`
+	ExceptionalCaseFundingReference                 string              `json:"exceptional_case_funding_reference,omitempty"`
+	ExpenseLimit                                    string              `json:"expense_limit,omitempty"`
+	FeeScheme                                       int                 `json:"fee_scheme,omitempty"`
+	FirstConductingSolicitor                        bool                `json:"first_conducting_solicitor,omitempty"`
+	Id                                              int                 `json:"id,omitempty"`
+	IrcSurgery                                      string              `json:"irc_surgery,omitempty"`
+	LaaOfficeNumber                                 string              `json:"laa_office_number,omitempty"`
+	LegacyCase                                      string              `json:"legacy_case,omitempty"`
+	LegalRepresentationNumber                       string              `json:"legal_representation_number,omitempty"`
+	LhStartDate                                     string              `json:"lh_start_date,omitempty"`
+	LhTotalDisbursements                            string              `json:"lh_total_disbursements,omitempty"`
+	LhTotalProfitCosts                              string              `json:"lh_total_profit_costs,omitempty"`
+	LinkedMatterId                                  int                 `json:"linked_matter_id,omitempty"`
+	LocalAuthorityNumber                            string              `json:"local_authority_number,omitempty"`
+	MaatId                                          string              `json:"maat_id,omitempty"`
+	MatterType                                      int                 `json:"matter_type,omitempty"`
+	MatterType1                                     int                 `json:"matter_type_1,omitempty"`
+	MatterType1Code                                 string              `json:"matter_type_1_code,omitempty"`
+	MatterType1Title                                string              `json:"matter_type_1_title,omitempty"`
+	MatterType2                                     int                 `json:"matter_type_2,omitempty"`
+	MatterType2Code                                 string              `json:"matter_type_2_code,omitempty"`
+	MatterType2Title                                string              `json:"matter_type_2_title,omitempty"`
+	MatterTypeCode                                  string              `json:"matter_type_code,omitempty"`
+	MatterTypesCombined                             string              `json:"matter_types_combined,omitempty"`
+	NumberOfClients                                 int                 `json:"number_of_clients,omitempty"`
+	NumberOfClientsSeenAtSurgery                    int                 `json:"number_of_clients_seen_at_surgery,omitempty"`
+	Party                                           int                 `json:"party,omitempty"`
+	PoliceStation                                   string              `json:"police_station,omitempty"`
+	PostTransferClientsRepresented                  int                 `json:"post_transfer_clients_represented,omitempty"`
+	PostalApplicationAccepted                       string              `json:"postal_application_accepted,omitempty"`
+	PriorAuthorityReference                         string              `json:"prior_authority_reference,omitempty"`
+	PrisonId                                        int                 `json:"prison_id,omitempty"`
+	PrisonLawPriorApprovalNumber                    string              `json:"prison_law_prior_approval_number,omitempty"`
+	ProcurementArea                                 string              `json:"procurement_area,omitempty"`
+	Region                                          int                 `json:"region,omitempty"`
+	RelatedClaimsNumber                             string              `json:"related_claims_number,omitempty"`
 	RepresentationOrderDate                         *openapi_types.Date `json:"representation_order_date,omitempty"`
-	ScheduleReferenceNumber                         *string             `json:"schedule_reference_number,omitempty"`
-	SchemeId                                        *string             `json:"scheme_id,omitempty"`
-	SessionType                                     *int                `json:"session_type,omitempty"`
-	SolicitorType                                   *int                `json:"solicitor_type,omitempty"`
-	StandardFeeCategory                             *int                `json:"standard_fee_category,omitempty"`
-	SurgeryClients                                  *int                `json:"surgery_clients,omitempty"`
-	SurgeryClientsResultingInALegalHelpMatterOpened *int                `json:"surgery_clients_resulting_in_a_legal_help_matter_opened,omitempty"`
+	ScheduleReferenceNumber                         string              `json:"schedule_reference_number,omitempty"`
+	SchemeId                                        string              `json:"scheme_id,omitempty"`
+	SessionType                                     int                 `json:"session_type,omitempty"`
+	SolicitorType                                   int                 `json:"solicitor_type,omitempty"`
+	StandardFeeCategory                             int                 `json:"standard_fee_category,omitempty"`
+	SurgeryClients                                  int                 `json:"surgery_clients,omitempty"`
+	SurgeryClientsResultingInALegalHelpMatterOpened int                 `json:"surgery_clients_resulting_in_a_legal_help_matter_opened,omitempty"`
 	SurgeryDate                                     *openapi_types.Date `json:"surgery_date,omitempty"`
 	TransferDate                                    *openapi_types.Date `json:"transfer_date,omitempty"`
-	TypeOfAdvice                                    *int                `json:"type_of_advice,omitempty"`
-	TypeOfService                                   *string             `json:"type_of_service,omitempty"`
-	Ucn                                             *string             `json:"ucn,omitempty"`
-	Ufn                                             *string             `json:"ufn,omitempty"`
-	UndesignatedAreaCourt                           *bool               `json:"undesignated_area_court,omitempty"`
-	UpdatedAt                                       *time.Time          `json:"updated_at,omitempty"`
-	UserType                                        *int                `json:"user_type,omitempty"`
-	YouthCourt                                      *bool               `json:"youth_court,omitempty"`
+	TypeOfAdvice                                    int                 `json:"type_of_advice,omitempty"`
+	TypeOfService                                   string              `json:"type_of_service,omitempty"`
+	Ucn                                             string              `json:"ucn,omitempty"`
+	Ufn                                             string              `json:"ufn,omitempty"`
+	UndesignatedAreaCourt                           bool                `json:"undesignated_area_court,omitempty"`
+	UpdatedAt                                       time.Time           `json:"updated_at,omitempty"`
+	UserType                                        int                 `json:"user_type,omitempty"`
+	YouthCourt                                      bool                `json:"youth_court,omitempty"`
 }
 
 // LienBase defines model for Lien_base.
 type LienBase struct {
-	Amount      *float64   `json:"amount,omitempty"`
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	Description *string    `json:"description,omitempty"`
-	Etag        *string    `json:"etag,omitempty"`
-	Id          *int       `json:"id,omitempty"`
+	Amount      float64   `json:"amount,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Id          int       `json:"id,omitempty"`
 
 	// LienType Example: general
-	LienType   *string    `json:"lien_type,omitempty"`
-	MarkAsLien *bool      `json:"mark_as_lien,omitempty"`
-	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
+	LienType   string    `json:"lien_type,omitempty"`
+	MarkAsLien bool      `json:"mark_as_lien,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitempty"`
 }
 
 // LineItem defines model for LineItem.
 type LineItem struct {
 	Activity               *TimeEntryBase              `json:"activity,omitempty"`
 	Bill                   *BillBase                   `json:"bill,omitempty"`
-	CreatedAt              *time.Time                  `json:"created_at,omitempty"`
+	CreatedAt              time.Time                   `json:"created_at,omitempty"`
 	Date                   *openapi_types.Date         `json:"date,omitempty"`
-	Description            *string                     `json:"description,omitempty"`
+	Description            string                      `json:"description,omitempty"`
 	Discount               *DiscountBase               `json:"discount,omitempty"`
-	Etag                   *string                     `json:"etag,omitempty"`
-	GroupOrdering          *int                        `json:"group_ordering,omitempty"`
-	Id                     *int                        `json:"id,omitempty"`
+	Etag                   string                      `json:"etag,omitempty"`
+	GroupOrdering          int                         `json:"group_ordering,omitempty"`
+	Id                     int                         `json:"id,omitempty"`
 	IncludedLineItemTotals *IncludedLineItemTotalsBase `json:"included_line_item_totals,omitempty"`
 
 	// Kind Example: Service
-	Kind             *string     `json:"kind,omitempty"`
+	Kind             string      `json:"kind,omitempty"`
 	Matter           *MatterBase `json:"matter,omitempty"`
-	Note             *string     `json:"note,omitempty"`
-	Price            *float64    `json:"price,omitempty"`
-	Quantity         *float64    `json:"quantity,omitempty"`
-	SecondaryTax     *float64    `json:"secondary_tax,omitempty"`
-	SecondaryTaxable *bool       `json:"secondary_taxable,omitempty"`
-	SubTotal         *float64    `json:"sub_total,omitempty"`
-	Tax              *float64    `json:"tax,omitempty"`
-	Taxable          *bool       `json:"taxable,omitempty"`
-	Total            *float64    `json:"total,omitempty"`
+	Note             string      `json:"note,omitempty"`
+	Price            float64     `json:"price,omitempty"`
+	Quantity         float64     `json:"quantity,omitempty"`
+	SecondaryTax     float64     `json:"secondary_tax,omitempty"`
+	SecondaryTaxable bool        `json:"secondary_taxable,omitempty"`
+	SubTotal         float64     `json:"sub_total,omitempty"`
+	Tax              float64     `json:"tax,omitempty"`
+	Taxable          bool        `json:"taxable,omitempty"`
+	Total            float64     `json:"total,omitempty"`
 
 	// Type Example: ActivityLineItem
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	User      *UserBase  `json:"user,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	User      *UserBase `json:"user,omitempty"`
 }
 
 // LineItemList defines model for LineItem_list.
@@ -6067,21 +6067,21 @@ type LineItemUpdateInput struct {
 // ListMeta defines model for ListMeta.
 type ListMeta struct {
 	Paging  *Paging `json:"paging,omitempty"`
-	Records *int    `json:"records,omitempty"`
+	Records int     `json:"records,omitempty"`
 }
 
 // LogEntry defines model for LogEntry.
 type LogEntry struct {
-	AccessedAt *time.Time   `json:"accessed_at,omitempty"`
-	CreatedAt  *time.Time   `json:"created_at,omitempty"`
-	Etag       *string      `json:"etag,omitempty"`
-	Id         *int         `json:"id,omitempty"`
+	AccessedAt time.Time    `json:"accessed_at,omitempty"`
+	CreatedAt  time.Time    `json:"created_at,omitempty"`
+	Etag       string       `json:"etag,omitempty"`
+	Id         int          `json:"id,omitempty"`
 	Item       *SubjectBase `json:"item,omitempty"`
 
 	// Type Example: MatterLogEntry
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	User      *UserBase  `json:"user,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	User      *UserBase `json:"user,omitempty"`
 }
 
 // LogEntryList defines model for LogEntry_list.
@@ -6093,73 +6093,73 @@ type LogEntryList struct {
 // Matter defines model for Matter.
 type Matter struct {
 	AccountBalances []AccountBalanceBase `json:"account_balances,omitempty"`
-	Billable        *bool                `json:"billable,omitempty"`
+	Billable        bool                 `json:"billable,omitempty"`
 
 	// BillingMethod Example: flat
-	BillingMethod              *string                         `json:"billing_method,omitempty"`
+	BillingMethod              string                          `json:"billing_method,omitempty"`
 	Client                     *ContactBase                    `json:"client,omitempty"`
-	ClientId                   *int                            `json:"client_id,omitempty"`
-	ClientReference            *string                         `json:"client_reference,omitempty"`
+	ClientId                   int                             `json:"client_id,omitempty"`
+	ClientReference            string                          `json:"client_reference,omitempty"`
 	CloseDate                  *openapi_types.Date             `json:"close_date,omitempty"`
 	ContingencyFee             *ContingencyFeeBase             `json:"contingency_fee,omitempty"`
-	CreatedAt                  *time.Time                      `json:"created_at,omitempty"`
-	CurrencyId                 *int                            `json:"currency_id,omitempty"`
+	CreatedAt                  time.Time                       `json:"created_at,omitempty"`
+	CurrencyId                 int                             `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations []CustomFieldSetAssociationBase `json:"custom_field_set_associations,omitempty"`
 	CustomFieldValues          []CustomFieldValueBase          `json:"custom_field_values,omitempty"`
-	CustomNumber               *string                         `json:"custom_number,omitempty"`
+	CustomNumber               string                          `json:"custom_number,omitempty"`
 	CustomRate                 *CustomRateBase                 `json:"custom_rate,omitempty"`
-	Description                *string                         `json:"description,omitempty"`
-	DisplayNumber              *string                         `json:"display_number,omitempty"`
-	Etag                       *string                         `json:"etag,omitempty"`
+	Description                string                          `json:"description,omitempty"`
+	DisplayNumber              string                          `json:"display_number,omitempty"`
+	Etag                       string                          `json:"etag,omitempty"`
 	EvergreenRetainer          *EvergreenRetainerBase          `json:"evergreen_retainer,omitempty"`
 	Folder                     *ParentBase                     `json:"folder,omitempty"`
 	Group                      *GroupBase                      `json:"group,omitempty"`
-	HasTasks                   *bool                           `json:"has_tasks,omitempty"`
-	Id                         *int                            `json:"id,omitempty"`
+	HasTasks                   bool                            `json:"has_tasks,omitempty"`
+	Id                         int                             `json:"id,omitempty"`
 	LastActivityDate           *openapi_types.Date             `json:"last_activity_date,omitempty"`
 	LegalAidUkMatter           *LegalAidUkMatterBase           `json:"legal_aid_uk_matter,omitempty"`
-	Location                   *string                         `json:"location,omitempty"`
-	MaildropAddress            *string                         `json:"maildrop_address,omitempty"`
+	Location                   string                          `json:"location,omitempty"`
+	MaildropAddress            string                          `json:"maildrop_address,omitempty"`
 	MatterBillRecipients       []MatterBillRecipientBase       `json:"matter_bill_recipients,omitempty"`
 	MatterBudget               *MatterBudgetBase               `json:"matter_budget,omitempty"`
 	MatterStage                *MatterStage                    `json:"matter_stage,omitempty"`
-	MatterStageUpdatedAt       *time.Time                      `json:"matter_stage_updated_at,omitempty"`
-	Number                     *int                            `json:"number,omitempty"`
+	MatterStageUpdatedAt       time.Time                       `json:"matter_stage_updated_at,omitempty"`
+	Number                     int                             `json:"number,omitempty"`
 	OpenDate                   *openapi_types.Date             `json:"open_date,omitempty"`
 	OriginatingAttorney        *UserBase                       `json:"originating_attorney,omitempty"`
 	PendingDate                *openapi_types.Date             `json:"pending_date,omitempty"`
 	PracticeArea               *PracticeArea                   `json:"practice_area,omitempty"`
 	Relationships              []RelationshipBase              `json:"relationships,omitempty"`
 	ResponsibleAttorney        *UserBase                       `json:"responsible_attorney,omitempty"`
-	Shared                     *bool                           `json:"shared,omitempty"`
+	Shared                     bool                            `json:"shared,omitempty"`
 
 	// Status Example: Pending
-	Status                    *string                   `json:"status,omitempty"`
+	Status                    string                    `json:"status,omitempty"`
 	StatuteOfLimitations      *StatuteOfLimitationsBase `json:"statute_of_limitations,omitempty"`
 	TaskTemplateListInstances []TrustRequest            `json:"task_template_list_instances,omitempty"`
-	UpdatedAt                 *time.Time                `json:"updated_at,omitempty"`
+	UpdatedAt                 time.Time                 `json:"updated_at,omitempty"`
 	User                      *UserBase                 `json:"user,omitempty"`
 }
 
 // MatterBillRecipientBase defines model for MatterBillRecipient_base.
 type MatterBillRecipientBase struct {
-	CreatedAt *time.Time   `json:"created_at,omitempty"`
-	Etag      *string      `json:"etag,omitempty"`
-	Id        *int         `json:"id,omitempty"`
+	CreatedAt time.Time    `json:"created_at,omitempty"`
+	Etag      string       `json:"etag,omitempty"`
+	Id        int          `json:"id,omitempty"`
 	Recipient *ContactBase `json:"recipient,omitempty"`
-	UpdatedAt *time.Time   `json:"updated_at,omitempty"`
+	UpdatedAt time.Time    `json:"updated_at,omitempty"`
 }
 
 // MatterBudgetBase defines model for MatterBudget_base.
 type MatterBudgetBase struct {
-	Budget                *float64   `json:"budget,omitempty"`
-	CreatedAt             *time.Time `json:"created_at,omitempty"`
-	Etag                  *string    `json:"etag,omitempty"`
-	Id                    *int       `json:"id,omitempty"`
-	IncludeExpenses       *bool      `json:"include_expenses,omitempty"`
-	NotificationThreshold *int       `json:"notification_threshold,omitempty"`
-	NotifyUsers           *bool      `json:"notify_users,omitempty"`
-	UpdatedAt             *time.Time `json:"updated_at,omitempty"`
+	Budget                float64   `json:"budget,omitempty"`
+	CreatedAt             time.Time `json:"created_at,omitempty"`
+	Etag                  string    `json:"etag,omitempty"`
+	Id                    int       `json:"id,omitempty"`
+	IncludeExpenses       bool      `json:"include_expenses,omitempty"`
+	NotificationThreshold int       `json:"notification_threshold,omitempty"`
+	NotifyUsers           bool      `json:"notify_users,omitempty"`
+	UpdatedAt             time.Time `json:"updated_at,omitempty"`
 }
 
 // MatterBudgetInput defines model for MatterBudget_input.
@@ -6175,59 +6175,59 @@ type MatterBudgetInput struct {
 type MatterContacts struct {
 	Addresses             []AddressBase                        `json:"addresses,omitempty"`
 	Avatar                *AvatarBase                          `json:"avatar,omitempty"`
-	ClientConnectUserId   *int                                 `json:"client_connect_user_id,omitempty"`
+	ClientConnectUserId   int                                  `json:"client_connect_user_id,omitempty"`
 	Company               *ContactBase                         `json:"company,omitempty"`
-	ContactCreatedAt      *time.Time                           `json:"contact_created_at,omitempty"`
-	ContactUpdatedAt      *time.Time                           `json:"contact_updated_at,omitempty"`
-	CreatedAt             *time.Time                           `json:"created_at,omitempty"`
+	ContactCreatedAt      time.Time                            `json:"contact_created_at,omitempty"`
+	ContactUpdatedAt      time.Time                            `json:"contact_updated_at,omitempty"`
+	CreatedAt             time.Time                            `json:"created_at,omitempty"`
 	CustomFieldValues     []MatterContactsCustomFieldValueBase `json:"custom_field_values,omitempty"`
-	Description           *string                              `json:"description,omitempty"`
+	Description           string                               `json:"description,omitempty"`
 	EmailAddresses        []EmailAddressBase                   `json:"email_addresses,omitempty"`
-	Etag                  *string                              `json:"etag,omitempty"`
-	FirstName             *string                              `json:"first_name,omitempty"`
-	Id                    *int                                 `json:"id,omitempty"`
-	Initials              *string                              `json:"initials,omitempty"`
-	IsClient              *bool                                `json:"is_client,omitempty"`
-	LastName              *string                              `json:"last_name,omitempty"`
-	MatterId              *int                                 `json:"matter_id,omitempty"`
-	MatterNumber          *string                              `json:"matter_number,omitempty"`
-	MiddleName            *string                              `json:"middle_name,omitempty"`
-	Name                  *string                              `json:"name,omitempty"`
+	Etag                  string                               `json:"etag,omitempty"`
+	FirstName             string                               `json:"first_name,omitempty"`
+	Id                    int                                  `json:"id,omitempty"`
+	Initials              string                               `json:"initials,omitempty"`
+	IsClient              bool                                 `json:"is_client,omitempty"`
+	LastName              string                               `json:"last_name,omitempty"`
+	MatterId              int                                  `json:"matter_id,omitempty"`
+	MatterNumber          string                               `json:"matter_number,omitempty"`
+	MiddleName            string                               `json:"middle_name,omitempty"`
+	Name                  string                               `json:"name,omitempty"`
 	PhoneNumbers          []PhoneNumberBase                    `json:"phone_numbers,omitempty"`
-	Prefix                *string                              `json:"prefix,omitempty"`
+	Prefix                string                               `json:"prefix,omitempty"`
 	PrimaryAddress        *AddressBase                         `json:"primary_address,omitempty"`
-	PrimaryEmailAddress   *string                              `json:"primary_email_address,omitempty"`
-	PrimaryPhoneNumber    *string                              `json:"primary_phone_number,omitempty"`
+	PrimaryEmailAddress   string                               `json:"primary_email_address,omitempty"`
+	PrimaryPhoneNumber    string                               `json:"primary_phone_number,omitempty"`
 	PrimaryWebSite        *WebSiteBase                         `json:"primary_web_site,omitempty"`
 	Relationship          *RelationshipBase                    `json:"relationship,omitempty"`
-	RelationshipName      *string                              `json:"relationship_name,omitempty"`
+	RelationshipName      string                               `json:"relationship_name,omitempty"`
 	SecondaryAddress      *AddressBase                         `json:"secondary_address,omitempty"`
-	SecondaryEmailAddress *string                              `json:"secondary_email_address,omitempty"`
-	SecondaryPhoneNumber  *string                              `json:"secondary_phone_number,omitempty"`
+	SecondaryEmailAddress string                               `json:"secondary_email_address,omitempty"`
+	SecondaryPhoneNumber  string                               `json:"secondary_phone_number,omitempty"`
 	SecondaryWebSite      *WebSiteBase                         `json:"secondary_web_site,omitempty"`
-	Title                 *string                              `json:"title,omitempty"`
+	Title                 string                               `json:"title,omitempty"`
 
 	// Type Example: Company
-	Type      *string       `json:"type,omitempty"`
-	UpdatedAt *time.Time    `json:"updated_at,omitempty"`
+	Type      string        `json:"type,omitempty"`
+	UpdatedAt time.Time     `json:"updated_at,omitempty"`
 	WebSites  []WebSiteBase `json:"web_sites,omitempty"`
 }
 
 // MatterContactsCustomFieldValueBase defines model for MatterContacts_custom_field_value_base.
 type MatterContactsCustomFieldValueBase struct {
-	CreatedAt         *time.Time `json:"created_at,omitempty"`
-	Etag              *string    `json:"etag,omitempty"`
-	FieldDisplayOrder *int       `json:"field_display_order,omitempty"`
-	FieldDisplayed    *bool      `json:"field_displayed,omitempty"`
-	FieldName         *string    `json:"field_name,omitempty"`
-	FieldRequired     *bool      `json:"field_required,omitempty"`
+	CreatedAt         time.Time `json:"created_at,omitempty"`
+	Etag              string    `json:"etag,omitempty"`
+	FieldDisplayOrder int       `json:"field_display_order,omitempty"`
+	FieldDisplayed    bool      `json:"field_displayed,omitempty"`
+	FieldName         string    `json:"field_name,omitempty"`
+	FieldRequired     bool      `json:"field_required,omitempty"`
 
 	// FieldType Example: checkbox
-	FieldType   *string    `json:"field_type,omitempty"`
-	Id          *string    `json:"id,omitempty"`
-	SoftDeleted *bool      `json:"soft_deleted,omitempty"`
-	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
-	Value       *string    `json:"value,omitempty"`
+	FieldType   string    `json:"field_type,omitempty"`
+	Id          string    `json:"id,omitempty"`
+	SoftDeleted bool      `json:"soft_deleted,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at,omitempty"`
+	Value       string    `json:"value,omitempty"`
 }
 
 // MatterContactsList defines model for MatterContacts_list.
@@ -6239,32 +6239,32 @@ type MatterContactsList struct {
 // MatterDocket defines model for MatterDocket.
 type MatterDocket struct {
 	CalendarEntries []ParentCalendarEntryBase `json:"calendar_entries,omitempty"`
-	CreatedAt       *time.Time                `json:"created_at,omitempty"`
-	DeletedAt       *time.Time                `json:"deleted_at,omitempty"`
-	Etag            *string                   `json:"etag,omitempty"`
-	Id              *int                      `json:"id,omitempty"`
+	CreatedAt       time.Time                 `json:"created_at,omitempty"`
+	DeletedAt       time.Time                 `json:"deleted_at,omitempty"`
+	Etag            string                    `json:"etag,omitempty"`
+	Id              int                       `json:"id,omitempty"`
 	Jurisdiction    *JurisdictionBase         `json:"jurisdiction,omitempty"`
 	Matter          *MatterBase               `json:"matter,omitempty"`
-	Name            *string                   `json:"name,omitempty"`
+	Name            string                    `json:"name,omitempty"`
 	ServiceType     *ServiceType              `json:"service_type,omitempty"`
 	StartDate       *openapi_types.Date       `json:"start_date,omitempty"`
-	StartTime       *time.Time                `json:"start_time,omitempty"`
-	Status          *string                   `json:"status,omitempty"`
+	StartTime       time.Time                 `json:"start_time,omitempty"`
+	Status          string                    `json:"status,omitempty"`
 	Trigger         *JurisdictionsToTrigger   `json:"trigger,omitempty"`
-	UpdatedAt       *time.Time                `json:"updated_at,omitempty"`
+	UpdatedAt       time.Time                 `json:"updated_at,omitempty"`
 }
 
 // MatterDocketBase defines model for MatterDocket_base.
 type MatterDocketBase struct {
-	CreatedAt *time.Time          `json:"created_at,omitempty"`
-	DeletedAt *time.Time          `json:"deleted_at,omitempty"`
-	Etag      *string             `json:"etag,omitempty"`
-	Id        *int                `json:"id,omitempty"`
-	Name      *string             `json:"name,omitempty"`
+	CreatedAt time.Time           `json:"created_at,omitempty"`
+	DeletedAt time.Time           `json:"deleted_at,omitempty"`
+	Etag      string              `json:"etag,omitempty"`
+	Id        int                 `json:"id,omitempty"`
+	Name      string              `json:"name,omitempty"`
 	StartDate *openapi_types.Date `json:"start_date,omitempty"`
-	StartTime *time.Time          `json:"start_time,omitempty"`
-	Status    *string             `json:"status,omitempty"`
-	UpdatedAt *time.Time          `json:"updated_at,omitempty"`
+	StartTime time.Time           `json:"start_time,omitempty"`
+	Status    string              `json:"status,omitempty"`
+	UpdatedAt time.Time           `json:"updated_at,omitempty"`
 }
 
 // MatterDocketCreateInput defines model for MatterDocket_create_input.
@@ -6289,13 +6289,13 @@ type MatterDocketShow struct {
 
 // MatterStage defines model for MatterStage.
 type MatterStage struct {
-	CreatedAt      *time.Time `json:"created_at,omitempty"`
-	Etag           *string    `json:"etag,omitempty"`
-	Id             *int       `json:"id,omitempty"`
-	Name           *string    `json:"name,omitempty"`
-	Order          *int       `json:"order,omitempty"`
-	PracticeAreaId *string    `json:"practice_area_id,omitempty"`
-	UpdatedAt      *time.Time `json:"updated_at,omitempty"`
+	CreatedAt      time.Time `json:"created_at,omitempty"`
+	Etag           string    `json:"etag,omitempty"`
+	Id             int       `json:"id,omitempty"`
+	Name           string    `json:"name,omitempty"`
+	Order          int       `json:"order,omitempty"`
+	PracticeAreaId string    `json:"practice_area_id,omitempty"`
+	UpdatedAt      time.Time `json:"updated_at,omitempty"`
 }
 
 // MatterStageList defines model for MatterStage_list.
@@ -6306,39 +6306,39 @@ type MatterStageList struct {
 
 // MatterTotalBase defines model for MatterTotal_base.
 type MatterTotalBase struct {
-	Amount *float64 `json:"amount,omitempty"`
-	Id     *int     `json:"id,omitempty"`
+	Amount float64 `json:"amount,omitempty"`
+	Id     int     `json:"id,omitempty"`
 }
 
 // MatterBase defines model for Matter_base.
 type MatterBase struct {
-	Billable *bool `json:"billable,omitempty"`
+	Billable bool `json:"billable,omitempty"`
 
 	// BillingMethod Example: flat
-	BillingMethod        *string             `json:"billing_method,omitempty"`
-	ClientId             *int                `json:"client_id,omitempty"`
-	ClientReference      *string             `json:"client_reference,omitempty"`
+	BillingMethod        string              `json:"billing_method,omitempty"`
+	ClientId             int                 `json:"client_id,omitempty"`
+	ClientReference      string              `json:"client_reference,omitempty"`
 	CloseDate            *openapi_types.Date `json:"close_date,omitempty"`
-	CreatedAt            *time.Time          `json:"created_at,omitempty"`
-	CurrencyId           *int                `json:"currency_id,omitempty"`
-	CustomNumber         *string             `json:"custom_number,omitempty"`
-	Description          *string             `json:"description,omitempty"`
-	DisplayNumber        *string             `json:"display_number,omitempty"`
-	Etag                 *string             `json:"etag,omitempty"`
-	HasTasks             *bool               `json:"has_tasks,omitempty"`
-	Id                   *int                `json:"id,omitempty"`
+	CreatedAt            time.Time           `json:"created_at,omitempty"`
+	CurrencyId           int                 `json:"currency_id,omitempty"`
+	CustomNumber         string              `json:"custom_number,omitempty"`
+	Description          string              `json:"description,omitempty"`
+	DisplayNumber        string              `json:"display_number,omitempty"`
+	Etag                 string              `json:"etag,omitempty"`
+	HasTasks             bool                `json:"has_tasks,omitempty"`
+	Id                   int                 `json:"id,omitempty"`
 	LastActivityDate     *openapi_types.Date `json:"last_activity_date,omitempty"`
-	Location             *string             `json:"location,omitempty"`
-	MaildropAddress      *string             `json:"maildrop_address,omitempty"`
-	MatterStageUpdatedAt *time.Time          `json:"matter_stage_updated_at,omitempty"`
-	Number               *int                `json:"number,omitempty"`
+	Location             string              `json:"location,omitempty"`
+	MaildropAddress      string              `json:"maildrop_address,omitempty"`
+	MatterStageUpdatedAt time.Time           `json:"matter_stage_updated_at,omitempty"`
+	Number               int                 `json:"number,omitempty"`
 	OpenDate             *openapi_types.Date `json:"open_date,omitempty"`
 	PendingDate          *openapi_types.Date `json:"pending_date,omitempty"`
-	Shared               *bool               `json:"shared,omitempty"`
+	Shared               bool                `json:"shared,omitempty"`
 
 	// Status Example: Pending
-	Status    *string    `json:"status,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Status    string    `json:"status,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // MatterCreateInput defines model for Matter_create_input.
@@ -6399,7 +6399,7 @@ type MatterShow struct {
 
 // MatterUpdateCustomRateInput defines model for Matter_update_custom_rate_input.
 type MatterUpdateCustomRateInput struct {
-	Rates []CustomRateRateInput2 `json:"rates,omitempty"`
+	Rates []CustomRateRate2Input `json:"rates,omitempty"`
 
 	// Type Example: FlatRate
 	Type *string `json:"type,omitempty"`
@@ -6472,34 +6472,34 @@ type MatterUpdateStatuteOfLimitationsInput struct {
 
 // MedicalBill defines model for MedicalBill.
 type MedicalBill struct {
-	Adjustment       *float64            `json:"adjustment,omitempty"`
-	Amount           *float64            `json:"amount,omitempty"`
+	Adjustment       float64             `json:"adjustment,omitempty"`
+	Amount           float64             `json:"amount,omitempty"`
 	BillDate         *openapi_types.Date `json:"bill_date,omitempty"`
 	BillReceivedDate *openapi_types.Date `json:"bill_received_date,omitempty"`
-	CreatedAt        *time.Time          `json:"created_at,omitempty"`
-	DamageType       *string             `json:"damage_type,omitempty"`
-	DocumentId       *int                `json:"document_id,omitempty"`
-	Etag             *string             `json:"etag,omitempty"`
-	Id               *int                `json:"id,omitempty"`
+	CreatedAt        time.Time           `json:"created_at,omitempty"`
+	DamageType       string              `json:"damage_type,omitempty"`
+	DocumentId       int                 `json:"document_id,omitempty"`
+	Etag             string              `json:"etag,omitempty"`
+	Id               int                 `json:"id,omitempty"`
 	Liens            []LienBase          `json:"liens,omitempty"`
 	Matter           *MatterBase         `json:"matter,omitempty"`
-	Name             *string             `json:"name,omitempty"`
-	UpdatedAt        *time.Time          `json:"updated_at,omitempty"`
+	Name             string              `json:"name,omitempty"`
+	UpdatedAt        time.Time           `json:"updated_at,omitempty"`
 }
 
 // MedicalBillBase defines model for MedicalBill_base.
 type MedicalBillBase struct {
-	Adjustment       *float64            `json:"adjustment,omitempty"`
-	Amount           *float64            `json:"amount,omitempty"`
+	Adjustment       float64             `json:"adjustment,omitempty"`
+	Amount           float64             `json:"amount,omitempty"`
 	BillDate         *openapi_types.Date `json:"bill_date,omitempty"`
 	BillReceivedDate *openapi_types.Date `json:"bill_received_date,omitempty"`
-	CreatedAt        *time.Time          `json:"created_at,omitempty"`
-	DamageType       *string             `json:"damage_type,omitempty"`
-	DocumentId       *int                `json:"document_id,omitempty"`
-	Etag             *string             `json:"etag,omitempty"`
-	Id               *int                `json:"id,omitempty"`
-	Name             *string             `json:"name,omitempty"`
-	UpdatedAt        *time.Time          `json:"updated_at,omitempty"`
+	CreatedAt        time.Time           `json:"created_at,omitempty"`
+	DamageType       string              `json:"damage_type,omitempty"`
+	DocumentId       int                 `json:"document_id,omitempty"`
+	Etag             string              `json:"etag,omitempty"`
+	Id               int                 `json:"id,omitempty"`
+	Name             string              `json:"name,omitempty"`
+	UpdatedAt        time.Time           `json:"updated_at,omitempty"`
 }
 
 // MedicalBillInput defines model for MedicalBill_input.
@@ -6534,25 +6534,25 @@ type MedicalBillUpdateInput struct {
 
 // MedicalRecord defines model for MedicalRecord.
 type MedicalRecord struct {
-	CreatedAt  *time.Time  `json:"created_at,omitempty"`
-	DocumentId *int        `json:"document_id,omitempty"`
-	EndDate    *time.Time  `json:"end_date,omitempty"`
-	Etag       *string     `json:"etag,omitempty"`
-	Id         *int        `json:"id,omitempty"`
+	CreatedAt  time.Time   `json:"created_at,omitempty"`
+	DocumentId int         `json:"document_id,omitempty"`
+	EndDate    time.Time   `json:"end_date,omitempty"`
+	Etag       string      `json:"etag,omitempty"`
+	Id         int         `json:"id,omitempty"`
 	Matter     *MatterBase `json:"matter,omitempty"`
-	StartDate  *time.Time  `json:"start_date,omitempty"`
-	UpdatedAt  *time.Time  `json:"updated_at,omitempty"`
+	StartDate  time.Time   `json:"start_date,omitempty"`
+	UpdatedAt  time.Time   `json:"updated_at,omitempty"`
 }
 
 // MedicalRecordBase defines model for MedicalRecord_base.
 type MedicalRecordBase struct {
-	CreatedAt  *time.Time `json:"created_at,omitempty"`
-	DocumentId *int       `json:"document_id,omitempty"`
-	EndDate    *time.Time `json:"end_date,omitempty"`
-	Etag       *string    `json:"etag,omitempty"`
-	Id         *int       `json:"id,omitempty"`
-	StartDate  *time.Time `json:"start_date,omitempty"`
-	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitempty"`
+	DocumentId int       `json:"document_id,omitempty"`
+	EndDate    time.Time `json:"end_date,omitempty"`
+	Etag       string    `json:"etag,omitempty"`
+	Id         int       `json:"id,omitempty"`
+	StartDate  time.Time `json:"start_date,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitempty"`
 }
 
 // MedicalRecordInput defines model for MedicalRecord_input.
@@ -6575,28 +6575,28 @@ type MedicalRecordUpdateInput struct {
 
 // MedicalRecordsRequest defines model for MedicalRecordsRequest.
 type MedicalRecordsRequest struct {
-	BillsFollowUpDate *time.Time `json:"bills_follow_up_date,omitempty"`
-	BillsRequestDate  *time.Time `json:"bills_request_date,omitempty"`
+	BillsFollowUpDate time.Time `json:"bills_follow_up_date,omitempty"`
+	BillsRequestDate  time.Time `json:"bills_request_date,omitempty"`
 
 	// BillsStatus Example: not_yet_requested
-	BillsStatus         *string             `json:"bills_status,omitempty"`
-	CreatedAt           *time.Time          `json:"created_at,omitempty"`
-	Description         *string             `json:"description,omitempty"`
-	Etag                *string             `json:"etag,omitempty"`
-	Id                  *int                `json:"id,omitempty"`
-	InTreatment         *bool               `json:"in_treatment,omitempty"`
+	BillsStatus         string              `json:"bills_status,omitempty"`
+	CreatedAt           time.Time           `json:"created_at,omitempty"`
+	Description         string              `json:"description,omitempty"`
+	Etag                string              `json:"etag,omitempty"`
+	Id                  int                 `json:"id,omitempty"`
+	InTreatment         bool                `json:"in_treatment,omitempty"`
 	Matter              *MatterBase         `json:"matter,omitempty"`
 	MedicalBills        []MedicalBillBase   `json:"medical_bills,omitempty"`
 	MedicalProvider     *ContactBase        `json:"medical_provider,omitempty"`
 	MedicalRecords      []MedicalRecordBase `json:"medical_records,omitempty"`
-	RecordsFollowUpDate *time.Time          `json:"records_follow_up_date,omitempty"`
-	RecordsRequestDate  *time.Time          `json:"records_request_date,omitempty"`
+	RecordsFollowUpDate time.Time           `json:"records_follow_up_date,omitempty"`
+	RecordsRequestDate  time.Time           `json:"records_request_date,omitempty"`
 
 	// RecordsStatus Example: not_yet_requested
-	RecordsStatus      *string    `json:"records_status,omitempty"`
-	TreatmentEndDate   *time.Time `json:"treatment_end_date,omitempty"`
-	TreatmentStartDate *time.Time `json:"treatment_start_date,omitempty"`
-	UpdatedAt          *time.Time `json:"updated_at,omitempty"`
+	RecordsStatus      string    `json:"records_status,omitempty"`
+	TreatmentEndDate   time.Time `json:"treatment_end_date,omitempty"`
+	TreatmentStartDate time.Time `json:"treatment_start_date,omitempty"`
+	UpdatedAt          time.Time `json:"updated_at,omitempty"`
 }
 
 // MedicalRecordsRequestCreateInput defines model for MedicalRecordsRequest_create_input.
@@ -6655,20 +6655,20 @@ type MedicalRecordsRequestUpdateInput struct {
 
 // MembershipBase defines model for Membership_base.
 type MembershipBase struct {
-	Archived  *bool                  `json:"archived,omitempty"`
-	CreatedAt *time.Time             `json:"created_at,omitempty"`
-	Etag      *string                `json:"etag,omitempty"`
-	Id        *int                   `json:"id,omitempty"`
+	Archived  bool                   `json:"archived,omitempty"`
+	CreatedAt time.Time              `json:"created_at,omitempty"`
+	Etag      string                 `json:"etag,omitempty"`
+	Id        int                    `json:"id,omitempty"`
 	Member    map[string]interface{} `json:"member,omitempty"`
-	Read      *bool                  `json:"read,omitempty"`
-	UpdatedAt *time.Time             `json:"updated_at,omitempty"`
+	Read      bool                   `json:"read,omitempty"`
+	UpdatedAt time.Time              `json:"updated_at,omitempty"`
 }
 
 // MultipartBase defines model for Multipart_base.
 type MultipartBase struct {
-	PartNumber *int            `json:"part_number,omitempty"`
+	PartNumber int             `json:"part_number,omitempty"`
 	PutHeaders []PutHeaderBase `json:"put_headers,omitempty"`
-	PutUrl     *string         `json:"put_url,omitempty"`
+	PutUrl     string          `json:"put_url,omitempty"`
 }
 
 // MultipartInput defines model for Multipart_input.
@@ -6703,20 +6703,20 @@ type MyEventUpdateInput struct {
 type Note struct {
 	Author                       *UserBase                         `json:"author,omitempty"`
 	Contact                      *ContactBase                      `json:"contact,omitempty"`
-	CreatedAt                    *time.Time                        `json:"created_at,omitempty"`
+	CreatedAt                    time.Time                         `json:"created_at,omitempty"`
 	Date                         *openapi_types.Date               `json:"date,omitempty"`
-	Detail                       *string                           `json:"detail,omitempty"`
-	Etag                         *string                           `json:"etag,omitempty"`
-	Id                           *int                              `json:"id,omitempty"`
+	Detail                       string                            `json:"detail,omitempty"`
+	Etag                         string                            `json:"etag,omitempty"`
+	Id                           int                               `json:"id,omitempty"`
 	Matter                       *MatterBase                       `json:"matter,omitempty"`
 	NotificationEventSubscribers []NotificationEventSubscriberBase `json:"notification_event_subscribers,omitempty"`
-	Subject                      *string                           `json:"subject,omitempty"`
+	Subject                      string                            `json:"subject,omitempty"`
 	TimeEntries                  []TimeEntryBase                   `json:"time_entries,omitempty"`
-	TimeEntriesCount             *int                              `json:"time_entries_count,omitempty"`
+	TimeEntriesCount             int                               `json:"time_entries_count,omitempty"`
 
 	// Type Example: Matter
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // NoteCreateInput defines model for Note_create_input.
@@ -6753,12 +6753,12 @@ type NoteUpdateInput struct {
 
 // NotificationEventSubscriberBase defines model for NotificationEventSubscriber_base.
 type NotificationEventSubscriberBase struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	UserId    *int       `json:"user_id,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	UserId    int       `json:"user_id,omitempty"`
 }
 
 // NotificationEventSubscriberInput defines model for NotificationEventSubscriber_input.
@@ -6768,33 +6768,33 @@ type NotificationEventSubscriberInput struct {
 
 // NotificationMethodBase defines model for NotificationMethod_base.
 type NotificationMethodBase struct {
-	CreatedAt             *time.Time `json:"created_at,omitempty"`
-	EmailAddress          *string    `json:"email_address,omitempty"`
-	Etag                  *string    `json:"etag,omitempty"`
-	Id                    *int       `json:"id,omitempty"`
-	IsDefaultEmailAddress *bool      `json:"is_default_email_address,omitempty"`
+	CreatedAt             time.Time `json:"created_at,omitempty"`
+	EmailAddress          string    `json:"email_address,omitempty"`
+	Etag                  string    `json:"etag,omitempty"`
+	Id                    int       `json:"id,omitempty"`
+	IsDefaultEmailAddress bool      `json:"is_default_email_address,omitempty"`
 
 	// Type Example: Email
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // OutstandingClientBalance defines model for OutstandingClientBalance.
 type OutstandingClientBalance struct {
 	AssociatedMatterIds     []int               `json:"associated_matter_ids,omitempty"`
 	Contact                 *ContactBase        `json:"contact,omitempty"`
-	CreatedAt               *time.Time          `json:"created_at,omitempty"`
+	CreatedAt               time.Time           `json:"created_at,omitempty"`
 	Currency                *Currency           `json:"currency,omitempty"`
-	Etag                    *string             `json:"etag,omitempty"`
-	Id                      *int                `json:"id,omitempty"`
+	Etag                    string              `json:"etag,omitempty"`
+	Id                      int                 `json:"id,omitempty"`
 	LastPaymentDate         *openapi_types.Date `json:"last_payment_date,omitempty"`
 	LastSharedDate          *openapi_types.Date `json:"last_shared_date,omitempty"`
 	NewestIssuedBillDueDate *openapi_types.Date `json:"newest_issued_bill_due_date,omitempty"`
 	OutstandingBills        []BillBase          `json:"outstanding_bills,omitempty"`
-	PendingPaymentsTotal    *float64            `json:"pending_payments_total,omitempty"`
-	RemindersEnabled        *bool               `json:"reminders_enabled,omitempty"`
-	TotalOutstandingBalance *float64            `json:"total_outstanding_balance,omitempty"`
-	UpdatedAt               *time.Time          `json:"updated_at,omitempty"`
+	PendingPaymentsTotal    float64             `json:"pending_payments_total,omitempty"`
+	RemindersEnabled        bool                `json:"reminders_enabled,omitempty"`
+	TotalOutstandingBalance float64             `json:"total_outstanding_balance,omitempty"`
+	UpdatedAt               time.Time           `json:"updated_at,omitempty"`
 }
 
 // OutstandingClientBalanceList defines model for OutstandingClientBalance_list.
@@ -6805,44 +6805,44 @@ type OutstandingClientBalanceList struct {
 
 // Paging defines model for Paging.
 type Paging struct {
-	Next     *string `json:"next,omitempty"`
-	Previous *string `json:"previous,omitempty"`
+	Next     string `json:"next,omitempty"`
+	Previous string `json:"previous,omitempty"`
 }
 
 // ParentCalendarEntryBase defines model for ParentCalendarEntry_base.
 type ParentCalendarEntryBase struct {
-	AllDay                *bool      `json:"all_day,omitempty"`
-	CalendarOwnerId       *int       `json:"calendar_owner_id,omitempty"`
-	CourtRule             *bool      `json:"court_rule,omitempty"`
-	CreatedAt             *time.Time `json:"created_at,omitempty"`
-	Description           *string    `json:"description,omitempty"`
-	EndAt                 *time.Time `json:"end_at,omitempty"`
-	Etag                  *string    `json:"etag,omitempty"`
-	Id                    *string    `json:"id,omitempty"`
-	Location              *string    `json:"location,omitempty"`
-	ParentCalendarEntryId *int       `json:"parent_calendar_entry_id,omitempty"`
-	Permission            *string    `json:"permission,omitempty"`
-	RecurrenceRule        *string    `json:"recurrence_rule,omitempty"`
-	StartAt               *time.Time `json:"start_at,omitempty"`
-	StartAtTimeZone       *string    `json:"start_at_time_zone,omitempty"`
-	Summary               *string    `json:"summary,omitempty"`
-	TimeEntriesCount      *int       `json:"time_entries_count,omitempty"`
-	UpdatedAt             *time.Time `json:"updated_at,omitempty"`
+	AllDay                bool      `json:"all_day,omitempty"`
+	CalendarOwnerId       int       `json:"calendar_owner_id,omitempty"`
+	CourtRule             bool      `json:"court_rule,omitempty"`
+	CreatedAt             time.Time `json:"created_at,omitempty"`
+	Description           string    `json:"description,omitempty"`
+	EndAt                 time.Time `json:"end_at,omitempty"`
+	Etag                  string    `json:"etag,omitempty"`
+	Id                    string    `json:"id,omitempty"`
+	Location              string    `json:"location,omitempty"`
+	ParentCalendarEntryId int       `json:"parent_calendar_entry_id,omitempty"`
+	Permission            string    `json:"permission,omitempty"`
+	RecurrenceRule        string    `json:"recurrence_rule,omitempty"`
+	StartAt               time.Time `json:"start_at,omitempty"`
+	StartAtTimeZone       string    `json:"start_at_time_zone,omitempty"`
+	Summary               string    `json:"summary,omitempty"`
+	TimeEntriesCount      int       `json:"time_entries_count,omitempty"`
+	UpdatedAt             time.Time `json:"updated_at,omitempty"`
 }
 
 // ParentBase defines model for Parent_base.
 type ParentBase struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	DeletedAt *time.Time `json:"deleted_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Locked    *bool      `json:"locked,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	Root      *bool      `json:"root,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	DeletedAt time.Time `json:"deleted_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Locked    bool      `json:"locked,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Root      bool      `json:"root,omitempty"`
 
 	// Type Example: Folder
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ParentInput defines model for Parent_input.
@@ -6862,33 +6862,33 @@ type PayerInput struct {
 
 // PaymentProfileBase defines model for PaymentProfile_base.
 type PaymentProfileBase struct {
-	BillingSettingId *int       `json:"billing_setting_id,omitempty"`
-	CreatedAt        *time.Time `json:"created_at,omitempty"`
-	DiscountPeriod   *int       `json:"discount_period,omitempty"`
-	DiscountRate     *float64   `json:"discount_rate,omitempty"`
-	Etag             *string    `json:"etag,omitempty"`
-	Id               *int       `json:"id,omitempty"`
-	InterestPeriod   *int       `json:"interest_period,omitempty"`
-	InterestRate     *float64   `json:"interest_rate,omitempty"`
+	BillingSettingId int       `json:"billing_setting_id,omitempty"`
+	CreatedAt        time.Time `json:"created_at,omitempty"`
+	DiscountPeriod   int       `json:"discount_period,omitempty"`
+	DiscountRate     float64   `json:"discount_rate,omitempty"`
+	Etag             string    `json:"etag,omitempty"`
+	Id               int       `json:"id,omitempty"`
+	InterestPeriod   int       `json:"interest_period,omitempty"`
+	InterestRate     float64   `json:"interest_rate,omitempty"`
 
 	// InterestType Example: simple
-	InterestType *string    `json:"interest_type,omitempty"`
-	Name         *string    `json:"name,omitempty"`
-	Terms        *int       `json:"terms,omitempty"`
-	UpdatedAt    *time.Time `json:"updated_at,omitempty"`
+	InterestType string    `json:"interest_type,omitempty"`
+	Name         string    `json:"name,omitempty"`
+	Terms        int       `json:"terms,omitempty"`
+	UpdatedAt    time.Time `json:"updated_at,omitempty"`
 }
 
 // PhoneNumberBase defines model for PhoneNumber_base.
 type PhoneNumberBase struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
 
 	// Name Example: Work
-	Name      *string    `json:"name,omitempty"`
-	Number    *string    `json:"number,omitempty"`
-	Primary   *bool      `json:"primary,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Number    string    `json:"number,omitempty"`
+	Primary   bool      `json:"primary,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // PhoneNumberInput defines model for PhoneNumber_input.
@@ -6902,12 +6902,12 @@ type PhoneNumberInput struct {
 
 // PicklistOptionBase defines model for PicklistOption_base.
 type PicklistOptionBase struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	DeletedAt *time.Time `json:"deleted_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Option    *string    `json:"option,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	DeletedAt time.Time `json:"deleted_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Option    string    `json:"option,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // PicklistOptionInput defines model for PicklistOption_input.
@@ -6920,13 +6920,13 @@ type PicklistOptionInput struct {
 // PracticeArea defines model for PracticeArea.
 type PracticeArea struct {
 	// Category Example: administrative
-	Category  *string    `json:"category,omitempty"`
-	Code      *string    `json:"code,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Category  string    `json:"category,omitempty"`
+	Code      string    `json:"code,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // PracticeAreaInput defines model for PracticeArea_input.
@@ -6950,20 +6950,20 @@ type PracticeAreaShow struct {
 
 // PutHeaderBase defines model for PutHeader_base.
 type PutHeaderBase struct {
-	Name  *string `json:"name,omitempty"`
-	Value *string `json:"value,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value,omitempty"`
 }
 
 // RateBase defines model for Rate_base.
 type RateBase struct {
-	Amount *float64 `json:"amount,omitempty"`
+	Amount float64 `json:"amount,omitempty"`
 
 	// Hierarchy Example: Default
-	Hierarchy         *string  `json:"hierarchy,omitempty"`
-	NonBillableAmount *float64 `json:"non_billable_amount,omitempty"`
+	Hierarchy         string  `json:"hierarchy,omitempty"`
+	NonBillableAmount float64 `json:"non_billable_amount,omitempty"`
 
 	// Type Example: User
-	Type *string `json:"type,omitempty"`
+	Type string `json:"type,omitempty"`
 }
 
 // RateInput defines model for Rate_input.
@@ -6977,10 +6977,10 @@ type RateInput struct {
 
 // RateUserBase defines model for Rate_user_base.
 type RateUserBase struct {
-	Enabled *bool   `json:"enabled,omitempty"`
-	Etag    *string `json:"etag,omitempty"`
-	Id      *int    `json:"id,omitempty"`
-	Name    *string `json:"name,omitempty"`
+	Enabled bool   `json:"enabled,omitempty"`
+	Etag    string `json:"etag,omitempty"`
+	Id      int    `json:"id,omitempty"`
+	Name    string `json:"name,omitempty"`
 }
 
 // ReceiverInput defines model for Receiver_input.
@@ -7002,33 +7002,33 @@ type RecipientInput struct {
 type RelatedContacts struct {
 	Addresses           []AddressBase                        `json:"addresses,omitempty"`
 	Avatar              *AvatarBase                          `json:"avatar,omitempty"`
-	ClientConnectUserId *int                                 `json:"client_connect_user_id,omitempty"`
+	ClientConnectUserId int                                  `json:"client_connect_user_id,omitempty"`
 	Company             *ContactBase                         `json:"company,omitempty"`
-	ContactId           *int                                 `json:"contact_id,omitempty"`
-	CreatedAt           *time.Time                           `json:"created_at,omitempty"`
+	ContactId           int                                  `json:"contact_id,omitempty"`
+	CreatedAt           time.Time                            `json:"created_at,omitempty"`
 	CustomFieldValues   []MatterContactsCustomFieldValueBase `json:"custom_field_values,omitempty"`
 	EmailAddresses      []EmailAddressBase                   `json:"email_addresses,omitempty"`
-	FirstName           *string                              `json:"first_name,omitempty"`
-	Id                  *int                                 `json:"id,omitempty"`
-	Initials            *string                              `json:"initials,omitempty"`
-	IsMatterClient      *bool                                `json:"is_matter_client,omitempty"`
-	LastName            *string                              `json:"last_name,omitempty"`
-	MiddleName          *string                              `json:"middle_name,omitempty"`
-	Name                *string                              `json:"name,omitempty"`
+	FirstName           string                               `json:"first_name,omitempty"`
+	Id                  int                                  `json:"id,omitempty"`
+	Initials            string                               `json:"initials,omitempty"`
+	IsMatterClient      bool                                 `json:"is_matter_client,omitempty"`
+	LastName            string                               `json:"last_name,omitempty"`
+	MiddleName          string                               `json:"middle_name,omitempty"`
+	Name                string                               `json:"name,omitempty"`
 	PhoneNumbers        []PhoneNumberBase                    `json:"phone_numbers,omitempty"`
-	Prefix              *string                              `json:"prefix,omitempty"`
+	Prefix              string                               `json:"prefix,omitempty"`
 	PrimaryAddress      *AddressBase                         `json:"primary_address,omitempty"`
-	PrimaryEmailAddress *string                              `json:"primary_email_address,omitempty"`
-	PrimaryPhoneNumber  *string                              `json:"primary_phone_number,omitempty"`
+	PrimaryEmailAddress string                               `json:"primary_email_address,omitempty"`
+	PrimaryPhoneNumber  string                               `json:"primary_phone_number,omitempty"`
 	PrimaryWebSite      *WebSiteBase                         `json:"primary_web_site,omitempty"`
 	Relationship        *RelationshipBase                    `json:"relationship,omitempty"`
 	SecondaryAddress    *AddressBase                         `json:"secondary_address,omitempty"`
 	SecondaryWebSite    *WebSiteBase                         `json:"secondary_web_site,omitempty"`
-	Title               *string                              `json:"title,omitempty"`
+	Title               string                               `json:"title,omitempty"`
 
 	// Type Example: Company
-	Type      *string       `json:"type,omitempty"`
-	UpdatedAt *time.Time    `json:"updated_at,omitempty"`
+	Type      string        `json:"type,omitempty"`
+	UpdatedAt time.Time     `json:"updated_at,omitempty"`
 	WebSites  []WebSiteBase `json:"web_sites,omitempty"`
 }
 
@@ -7041,21 +7041,21 @@ type RelatedContactsList struct {
 // Relationship defines model for Relationship.
 type Relationship struct {
 	Contact     *ContactBase `json:"contact,omitempty"`
-	CreatedAt   *time.Time   `json:"created_at,omitempty"`
-	Description *string      `json:"description,omitempty"`
-	Etag        *string      `json:"etag,omitempty"`
-	Id          *int         `json:"id,omitempty"`
+	CreatedAt   time.Time    `json:"created_at,omitempty"`
+	Description string       `json:"description,omitempty"`
+	Etag        string       `json:"etag,omitempty"`
+	Id          int          `json:"id,omitempty"`
 	Matter      *MatterBase  `json:"matter,omitempty"`
-	UpdatedAt   *time.Time   `json:"updated_at,omitempty"`
+	UpdatedAt   time.Time    `json:"updated_at,omitempty"`
 }
 
 // RelationshipBase defines model for Relationship_base.
 type RelationshipBase struct {
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	Description *string    `json:"description,omitempty"`
-	Etag        *string    `json:"etag,omitempty"`
-	Id          *int       `json:"id,omitempty"`
-	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Id          int       `json:"id,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
 // RelationshipInput defines model for Relationship_input.
@@ -7078,29 +7078,29 @@ type RelationshipShow struct {
 
 // Reminder defines model for Reminder.
 type Reminder struct {
-	CreatedAt          *time.Time              `json:"created_at,omitempty"`
-	Duration           *int                    `json:"duration,omitempty"`
-	Etag               *string                 `json:"etag,omitempty"`
-	Id                 *int                    `json:"id,omitempty"`
-	NextDeliveryAt     *time.Time              `json:"next_delivery_at,omitempty"`
+	CreatedAt          time.Time               `json:"created_at,omitempty"`
+	Duration           int                     `json:"duration,omitempty"`
+	Etag               string                  `json:"etag,omitempty"`
+	Id                 int                     `json:"id,omitempty"`
+	NextDeliveryAt     time.Time               `json:"next_delivery_at,omitempty"`
 	NotificationMethod *NotificationMethodBase `json:"notification_method,omitempty"`
 
 	// State Example: initializing
-	State     *string      `json:"state,omitempty"`
+	State     string       `json:"state,omitempty"`
 	Subject   *SubjectBase `json:"subject,omitempty"`
-	UpdatedAt *time.Time   `json:"updated_at,omitempty"`
+	UpdatedAt time.Time    `json:"updated_at,omitempty"`
 }
 
 // ReminderTemplateBase defines model for ReminderTemplate_base.
 type ReminderTemplateBase struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Duration  *int       `json:"duration,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Duration  int       `json:"duration,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
 
 	// NotificationType Example: Email
-	NotificationType *string    `json:"notification_type,omitempty"`
-	UpdatedAt        *time.Time `json:"updated_at,omitempty"`
+	NotificationType string    `json:"notification_type,omitempty"`
+	UpdatedAt        time.Time `json:"updated_at,omitempty"`
 }
 
 // ReminderTemplateInput defines model for ReminderTemplate_input.
@@ -7114,15 +7114,15 @@ type ReminderTemplateInput struct {
 
 // ReminderBase defines model for Reminder_base.
 type ReminderBase struct {
-	CreatedAt      *time.Time `json:"created_at,omitempty"`
-	Duration       *int       `json:"duration,omitempty"`
-	Etag           *string    `json:"etag,omitempty"`
-	Id             *int       `json:"id,omitempty"`
-	NextDeliveryAt *time.Time `json:"next_delivery_at,omitempty"`
+	CreatedAt      time.Time `json:"created_at,omitempty"`
+	Duration       int       `json:"duration,omitempty"`
+	Etag           string    `json:"etag,omitempty"`
+	Id             int       `json:"id,omitempty"`
+	NextDeliveryAt time.Time `json:"next_delivery_at,omitempty"`
 
 	// State Example: initializing
-	State     *string    `json:"state,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	State     string    `json:"state,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ReminderCreateInput defines model for Reminder_create_input.
@@ -7164,45 +7164,45 @@ type ReminderUpdateInput struct {
 // Report defines model for Report.
 type Report struct {
 	// Category Example: billing
-	Category  *string    `json:"category,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
+	Category  string    `json:"category,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
 
 	// Format Example: csv
-	Format *string `json:"format,omitempty"`
-	Id     *int    `json:"id,omitempty"`
+	Format string `json:"format,omitempty"`
+	Id     int    `json:"id,omitempty"`
 
 	// Kind Example: accounts_receivable
-	Kind     *string `json:"kind,omitempty"`
-	Name     *string `json:"name,omitempty"`
-	Progress *int    `json:"progress,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Progress int    `json:"progress,omitempty"`
 
 	// Source Example: reports
-	Source *string `json:"source,omitempty"`
+	Source string `json:"source,omitempty"`
 
 	// State Example: not_started
-	State     *string    `json:"state,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	State     string    `json:"state,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ReportPreset defines model for ReportPreset.
 type ReportPreset struct {
 	// Category Example: billing
-	Category  *string    `json:"category,omitempty"`
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
+	Category  string    `json:"category,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
 
 	// Format Example: csv
-	Format *string `json:"format,omitempty"`
-	Id     *int    `json:"id,omitempty"`
+	Format string `json:"format,omitempty"`
+	Id     int    `json:"id,omitempty"`
 
 	// Kind Example: accounts_receivable
-	Kind            *string         `json:"kind,omitempty"`
-	LastGeneratedAt *time.Time      `json:"last_generated_at,omitempty"`
-	Name            *string         `json:"name,omitempty"`
-	Options         *string         `json:"options,omitempty"`
+	Kind            string          `json:"kind,omitempty"`
+	LastGeneratedAt time.Time       `json:"last_generated_at,omitempty"`
+	Name            string          `json:"name,omitempty"`
+	Options         string          `json:"options,omitempty"`
 	ReportSchedule  *ReportSchedule `json:"report_schedule,omitempty"`
-	UpdatedAt       *time.Time      `json:"updated_at,omitempty"`
+	UpdatedAt       time.Time       `json:"updated_at,omitempty"`
 }
 
 // ReportPresetInput defines model for ReportPreset_input.
@@ -7229,25 +7229,25 @@ type ReportPresetShow struct {
 
 // ReportSchedule defines model for ReportSchedule.
 type ReportSchedule struct {
-	CreatedAt       *time.Time          `json:"created_at,omitempty"`
-	DayOfMonth      *int                `json:"day_of_month,omitempty"`
+	CreatedAt       time.Time           `json:"created_at,omitempty"`
+	DayOfMonth      int                 `json:"day_of_month,omitempty"`
 	DaysOfWeek      []int               `json:"days_of_week,omitempty"`
 	EffectiveFrom   *openapi_types.Date `json:"effective_from,omitempty"`
-	Etag            *string             `json:"etag,omitempty"`
-	EveryNoOfMonths *int                `json:"every_no_of_months,omitempty"`
+	Etag            string              `json:"etag,omitempty"`
+	EveryNoOfMonths int                 `json:"every_no_of_months,omitempty"`
 
 	// Frequency Example: daily
-	Frequency         *string    `json:"frequency,omitempty"`
-	Id                *int       `json:"id,omitempty"`
-	NextScheduledDate *time.Time `json:"next_scheduled_date,omitempty"`
-	ReportPresetId    *int       `json:"report_preset_id,omitempty"`
+	Frequency         string    `json:"frequency,omitempty"`
+	Id                int       `json:"id,omitempty"`
+	NextScheduledDate time.Time `json:"next_scheduled_date,omitempty"`
+	ReportPresetId    int       `json:"report_preset_id,omitempty"`
 
 	// Status Example: initial
-	Status          *string    `json:"status,omitempty"`
-	StatusUpdatedAt *time.Time `json:"status_updated_at,omitempty"`
-	TimeOfDay       *time.Time `json:"time_of_day,omitempty"`
-	TimeZone        *string    `json:"time_zone,omitempty"`
-	UpdatedAt       *time.Time `json:"updated_at,omitempty"`
+	Status          string    `json:"status,omitempty"`
+	StatusUpdatedAt time.Time `json:"status_updated_at,omitempty"`
+	TimeOfDay       time.Time `json:"time_of_day,omitempty"`
+	TimeZone        string    `json:"time_zone,omitempty"`
+	UpdatedAt       time.Time `json:"updated_at,omitempty"`
 }
 
 // ReportScheduleInput defines model for ReportSchedule_input.
@@ -7309,13 +7309,13 @@ type ReportShow struct {
 
 // ServiceType defines model for ServiceType.
 type ServiceType struct {
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	Default     *bool      `json:"default,omitempty"`
-	Description *string    `json:"description,omitempty"`
-	Etag        *string    `json:"etag,omitempty"`
-	Id          *int       `json:"id,omitempty"`
-	SystemId    *int       `json:"system_id,omitempty"`
-	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	Default     bool      `json:"default,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Id          int       `json:"id,omitempty"`
+	SystemId    int       `json:"system_id,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
 // ServiceTypeList defines model for ServiceType_list.
@@ -7338,25 +7338,25 @@ type SplitInvoicePayerInput struct {
 
 // StatuteOfLimitationsBase defines model for StatuteOfLimitations_base.
 type StatuteOfLimitationsBase struct {
-	CompletedAt      *time.Time          `json:"completed_at,omitempty"`
-	CreatedAt        *time.Time          `json:"created_at,omitempty"`
-	Description      *string             `json:"description,omitempty"`
+	CompletedAt      time.Time           `json:"completed_at,omitempty"`
+	CreatedAt        time.Time           `json:"created_at,omitempty"`
+	Description      string              `json:"description,omitempty"`
 	DueAt            *openapi_types.Date `json:"due_at,omitempty"`
-	Etag             *string             `json:"etag,omitempty"`
-	Id               *int                `json:"id,omitempty"`
-	Name             *string             `json:"name,omitempty"`
-	NotifyCompletion *bool               `json:"notify_completion,omitempty"`
-	Permission       *string             `json:"permission,omitempty"`
+	Etag             string              `json:"etag,omitempty"`
+	Id               int                 `json:"id,omitempty"`
+	Name             string              `json:"name,omitempty"`
+	NotifyCompletion bool                `json:"notify_completion,omitempty"`
+	Permission       string              `json:"permission,omitempty"`
 
 	// Priority Example: High
-	Priority *string `json:"priority,omitempty"`
+	Priority string `json:"priority,omitempty"`
 
 	// Status Example: pending
-	Status               *string    `json:"status,omitempty"`
-	StatuteOfLimitations *bool      `json:"statute_of_limitations,omitempty"`
-	TimeEntriesCount     *int       `json:"time_entries_count,omitempty"`
-	TimeEstimated        *int       `json:"time_estimated,omitempty"`
-	UpdatedAt            *time.Time `json:"updated_at,omitempty"`
+	Status               string    `json:"status,omitempty"`
+	StatuteOfLimitations bool      `json:"statute_of_limitations,omitempty"`
+	TimeEntriesCount     int       `json:"time_entries_count,omitempty"`
+	TimeEstimated        int       `json:"time_estimated,omitempty"`
+	UpdatedAt            time.Time `json:"updated_at,omitempty"`
 }
 
 // StatuteOfLimitationsInput defines model for StatuteOfLimitations_input.
@@ -7370,75 +7370,75 @@ type StatuteOfLimitationsInput struct {
 
 // SubjectBase defines model for Subject_base.
 type SubjectBase struct {
-	Id                  *int    `json:"id,omitempty"`
-	Identifier          *string `json:"identifier,omitempty"`
-	SecondaryIdentifier *string `json:"secondary_identifier,omitempty"`
-	TertiaryIdentifier  *string `json:"tertiary_identifier,omitempty"`
+	Id                  int    `json:"id,omitempty"`
+	Identifier          string `json:"identifier,omitempty"`
+	SecondaryIdentifier string `json:"secondary_identifier,omitempty"`
+	TertiaryIdentifier  string `json:"tertiary_identifier,omitempty"`
 
 	// Type Example: Task
-	Type *string `json:"type,omitempty"`
+	Type string `json:"type,omitempty"`
 }
 
 // Task defines model for Task.
 type Task struct {
 	Assignee         *AssigneeBase       `json:"assignee,omitempty"`
 	Assigner         *UserBase           `json:"assigner,omitempty"`
-	CompletedAt      *time.Time          `json:"completed_at,omitempty"`
-	CreatedAt        *time.Time          `json:"created_at,omitempty"`
-	Description      *string             `json:"description,omitempty"`
+	CompletedAt      time.Time           `json:"completed_at,omitempty"`
+	CreatedAt        time.Time           `json:"created_at,omitempty"`
+	Description      string              `json:"description,omitempty"`
 	DueAt            *openapi_types.Date `json:"due_at,omitempty"`
-	Etag             *string             `json:"etag,omitempty"`
-	Id               *int                `json:"id,omitempty"`
+	Etag             string              `json:"etag,omitempty"`
+	Id               int                 `json:"id,omitempty"`
 	Matter           *MatterBase         `json:"matter,omitempty"`
-	Name             *string             `json:"name,omitempty"`
-	NotifyCompletion *bool               `json:"notify_completion,omitempty"`
-	Permission       *string             `json:"permission,omitempty"`
+	Name             string              `json:"name,omitempty"`
+	NotifyCompletion bool                `json:"notify_completion,omitempty"`
+	Permission       string              `json:"permission,omitempty"`
 
 	// Priority Example: High
-	Priority  *string        `json:"priority,omitempty"`
+	Priority  string         `json:"priority,omitempty"`
 	Reminders []ReminderBase `json:"reminders,omitempty"`
 
 	// Status Example: pending
-	Status               *string         `json:"status,omitempty"`
-	StatuteOfLimitations *bool           `json:"statute_of_limitations,omitempty"`
+	Status               string          `json:"status,omitempty"`
+	StatuteOfLimitations bool            `json:"statute_of_limitations,omitempty"`
 	TaskType             *TaskType       `json:"task_type,omitempty"`
 	TimeEntries          []TimeEntryBase `json:"time_entries,omitempty"`
-	TimeEntriesCount     *int            `json:"time_entries_count,omitempty"`
-	TimeEstimated        *int            `json:"time_estimated,omitempty"`
-	UpdatedAt            *time.Time      `json:"updated_at,omitempty"`
+	TimeEntriesCount     int             `json:"time_entries_count,omitempty"`
+	TimeEstimated        int             `json:"time_estimated,omitempty"`
+	UpdatedAt            time.Time       `json:"updated_at,omitempty"`
 }
 
 // TaskTemplate defines model for TaskTemplate.
 type TaskTemplate struct {
 	Assignee        *UserBase            `json:"assignee,omitempty"`
 	CascadingSource *CascadingSourceBase `json:"cascading_source,omitempty"`
-	CreatedAt       *time.Time           `json:"created_at,omitempty"`
-	Description     *string              `json:"description,omitempty"`
-	Etag            *string              `json:"etag,omitempty"`
-	Id              *int                 `json:"id,omitempty"`
-	Name            *string              `json:"name,omitempty"`
+	CreatedAt       time.Time            `json:"created_at,omitempty"`
+	Description     string               `json:"description,omitempty"`
+	Etag            string               `json:"etag,omitempty"`
+	Id              int                  `json:"id,omitempty"`
+	Name            string               `json:"name,omitempty"`
 
 	// Priority Example: High
-	Priority          *string                `json:"priority,omitempty"`
-	Private           *bool                  `json:"private,omitempty"`
+	Priority          string                 `json:"priority,omitempty"`
+	Private           bool                   `json:"private,omitempty"`
 	ReminderTemplates []ReminderTemplateBase `json:"reminder_templates,omitempty"`
 	TaskTemplateList  *TaskTemplateListBase  `json:"task_template_list,omitempty"`
 	TaskType          *TaskType              `json:"task_type,omitempty"`
 	TemplateCreator   *UserBase              `json:"template_creator,omitempty"`
-	UpdatedAt         *time.Time             `json:"updated_at,omitempty"`
+	UpdatedAt         time.Time              `json:"updated_at,omitempty"`
 }
 
 // TaskTemplateList defines model for TaskTemplateList.
 type TaskTemplateList struct {
-	CreatedAt      *time.Time    `json:"created_at,omitempty"`
+	CreatedAt      time.Time     `json:"created_at,omitempty"`
 	Creator        *UserBase     `json:"creator,omitempty"`
-	Description    *string       `json:"description,omitempty"`
-	Etag           *string       `json:"etag,omitempty"`
-	Id             *int          `json:"id,omitempty"`
-	Name           *string       `json:"name,omitempty"`
+	Description    string        `json:"description,omitempty"`
+	Etag           string        `json:"etag,omitempty"`
+	Id             int           `json:"id,omitempty"`
+	Name           string        `json:"name,omitempty"`
 	PracticeArea   *PracticeArea `json:"practice_area,omitempty"`
-	TemplatesCount *int          `json:"templates_count,omitempty"`
-	UpdatedAt      *time.Time    `json:"updated_at,omitempty"`
+	TemplatesCount int           `json:"templates_count,omitempty"`
+	UpdatedAt      time.Time     `json:"updated_at,omitempty"`
 }
 
 // TaskTemplateListInstanceInput defines model for TaskTemplateListInstance_input.
@@ -7451,13 +7451,13 @@ type TaskTemplateListInstanceInput struct {
 
 // TaskTemplateListBase defines model for TaskTemplateList_base.
 type TaskTemplateListBase struct {
-	CreatedAt      *time.Time `json:"created_at,omitempty"`
-	Description    *string    `json:"description,omitempty"`
-	Etag           *string    `json:"etag,omitempty"`
-	Id             *int       `json:"id,omitempty"`
-	Name           *string    `json:"name,omitempty"`
-	TemplatesCount *int       `json:"templates_count,omitempty"`
-	UpdatedAt      *time.Time `json:"updated_at,omitempty"`
+	CreatedAt      time.Time `json:"created_at,omitempty"`
+	Description    string    `json:"description,omitempty"`
+	Etag           string    `json:"etag,omitempty"`
+	Id             int       `json:"id,omitempty"`
+	Name           string    `json:"name,omitempty"`
+	TemplatesCount int       `json:"templates_count,omitempty"`
+	UpdatedAt      time.Time `json:"updated_at,omitempty"`
 }
 
 // TaskTemplateListInput defines model for TaskTemplateList_input.
@@ -7543,12 +7543,12 @@ type TaskTemplateUpdateReminderTemplateInput struct {
 
 // TaskType defines model for TaskType.
 type TaskType struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	DeletedAt *time.Time `json:"deleted_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	DeletedAt time.Time `json:"deleted_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // TaskTypeInput defines model for TaskType_input.
@@ -7570,8 +7570,8 @@ type TaskTypeShow struct {
 
 // TaskBase defines model for Task_base.
 type TaskBase struct {
-	Etag *string `json:"etag,omitempty"`
-	Id   *int    `json:"id,omitempty"`
+	Etag string `json:"etag,omitempty"`
+	Id   int    `json:"id,omitempty"`
 }
 
 // TaskCreateInput defines model for Task_create_input.
@@ -7650,13 +7650,13 @@ type TaskUpdateInput struct {
 
 // TextSnippet defines model for TextSnippet.
 type TextSnippet struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Phrase    *string    `json:"phrase,omitempty"`
-	Snippet   *string    `json:"snippet,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	WholeWord *bool      `json:"whole_word,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Phrase    string    `json:"phrase,omitempty"`
+	Snippet   string    `json:"snippet,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	WholeWord bool      `json:"whole_word,omitempty"`
 }
 
 // TextSnippetInput defines model for TextSnippet_input.
@@ -7679,54 +7679,54 @@ type TextSnippetShow struct {
 
 // TimeEntryBase defines model for TimeEntry_base.
 type TimeEntryBase struct {
-	Billed                 *bool               `json:"billed,omitempty"`
-	ContingencyFee         *bool               `json:"contingency_fee,omitempty"`
-	CreatedAt              *time.Time          `json:"created_at,omitempty"`
+	Billed                 bool                `json:"billed,omitempty"`
+	ContingencyFee         bool                `json:"contingency_fee,omitempty"`
+	CreatedAt              time.Time           `json:"created_at,omitempty"`
 	Date                   *openapi_types.Date `json:"date,omitempty"`
-	Etag                   *string             `json:"etag,omitempty"`
-	FlatRate               *bool               `json:"flat_rate,omitempty"`
-	Id                     *int                `json:"id,omitempty"`
-	NoCharge               *bool               `json:"no_charge,omitempty"`
-	NonBillable            *bool               `json:"non_billable,omitempty"`
-	NonBillableTotal       *float64            `json:"non_billable_total,omitempty"`
-	Note                   *string             `json:"note,omitempty"`
-	OnBill                 *bool               `json:"on_bill,omitempty"`
-	Price                  *float64            `json:"price,omitempty"`
-	Quantity               *float64            `json:"quantity,omitempty"`
-	QuantityInHours        *float64            `json:"quantity_in_hours,omitempty"`
-	QuantityRedacted       *bool               `json:"quantity_redacted,omitempty"`
-	Reference              *string             `json:"reference,omitempty"`
-	RoundedQuantity        *float64            `json:"rounded_quantity,omitempty"`
-	RoundedQuantityInHours *float64            `json:"rounded_quantity_in_hours,omitempty"`
+	Etag                   string              `json:"etag,omitempty"`
+	FlatRate               bool                `json:"flat_rate,omitempty"`
+	Id                     int                 `json:"id,omitempty"`
+	NoCharge               bool                `json:"no_charge,omitempty"`
+	NonBillable            bool                `json:"non_billable,omitempty"`
+	NonBillableTotal       float64             `json:"non_billable_total,omitempty"`
+	Note                   string              `json:"note,omitempty"`
+	OnBill                 bool                `json:"on_bill,omitempty"`
+	Price                  float64             `json:"price,omitempty"`
+	Quantity               float64             `json:"quantity,omitempty"`
+	QuantityInHours        float64             `json:"quantity_in_hours,omitempty"`
+	QuantityRedacted       bool                `json:"quantity_redacted,omitempty"`
+	Reference              string              `json:"reference,omitempty"`
+	RoundedQuantity        float64             `json:"rounded_quantity,omitempty"`
+	RoundedQuantityInHours float64             `json:"rounded_quantity_in_hours,omitempty"`
 
 	// TaxSetting Example: no_tax
-	TaxSetting *string  `json:"tax_setting,omitempty"`
-	Total      *float64 `json:"total,omitempty"`
+	TaxSetting string  `json:"tax_setting,omitempty"`
+	Total      float64 `json:"total,omitempty"`
 
 	// Type Example: TimeEntry
-	Type      *string    `json:"type,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // Timer defines model for Timer.
 type Timer struct {
 	Activity    *TimeEntryBase `json:"activity,omitempty"`
-	CreatedAt   *time.Time     `json:"created_at,omitempty"`
-	ElapsedTime *float64       `json:"elapsed_time,omitempty"`
-	Etag        *string        `json:"etag,omitempty"`
-	Id          *int           `json:"id,omitempty"`
-	StartTime   *time.Time     `json:"start_time,omitempty"`
-	UpdatedAt   *time.Time     `json:"updated_at,omitempty"`
+	CreatedAt   time.Time      `json:"created_at,omitempty"`
+	ElapsedTime float64        `json:"elapsed_time,omitempty"`
+	Etag        string         `json:"etag,omitempty"`
+	Id          int            `json:"id,omitempty"`
+	StartTime   time.Time      `json:"start_time,omitempty"`
+	UpdatedAt   time.Time      `json:"updated_at,omitempty"`
 }
 
 // TimerBase defines model for Timer_base.
 type TimerBase struct {
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	ElapsedTime *float64   `json:"elapsed_time,omitempty"`
-	Etag        *string    `json:"etag,omitempty"`
-	Id          *int       `json:"id,omitempty"`
-	StartTime   *time.Time `json:"start_time,omitempty"`
-	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	ElapsedTime float64   `json:"elapsed_time,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Id          int       `json:"id,omitempty"`
+	StartTime   time.Time `json:"start_time,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
 // TimerCreateInput defines model for Timer_create_input.
@@ -7743,14 +7743,14 @@ type TimerShow struct {
 type TrustLineItem struct {
 	Bill      *BillBase           `json:"bill,omitempty"`
 	Client    *ContactBase        `json:"client,omitempty"`
-	CreatedAt *time.Time          `json:"created_at,omitempty"`
+	CreatedAt time.Time           `json:"created_at,omitempty"`
 	Date      *openapi_types.Date `json:"date,omitempty"`
-	Etag      *string             `json:"etag,omitempty"`
-	Id        *int                `json:"id,omitempty"`
+	Etag      string              `json:"etag,omitempty"`
+	Id        int                 `json:"id,omitempty"`
 	Matter    *MatterBase         `json:"matter,omitempty"`
-	Note      *string             `json:"note,omitempty"`
-	Total     *float64            `json:"total,omitempty"`
-	UpdatedAt *time.Time          `json:"updated_at,omitempty"`
+	Note      string              `json:"note,omitempty"`
+	Total     float64             `json:"total,omitempty"`
+	UpdatedAt time.Time           `json:"updated_at,omitempty"`
 }
 
 // TrustLineItemList defines model for TrustLineItem_list.
@@ -7773,10 +7773,10 @@ type TrustLineItemUpdateInput struct {
 
 // TrustRequest defines model for TrustRequest.
 type TrustRequest struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // TrustRequestCreateInput defines model for TrustRequest_create_input.
@@ -7801,58 +7801,58 @@ type TrustRequestShow struct {
 // User defines model for User.
 type User struct {
 	Account                    *AccountBase                     `json:"account,omitempty"`
-	AccountOwner               *bool                            `json:"account_owner,omitempty"`
+	AccountOwner               bool                             `json:"account_owner,omitempty"`
 	Avatar                     *AvatarBase                      `json:"avatar,omitempty"`
-	ClioConnect                *bool                            `json:"clio_connect,omitempty"`
+	ClioConnect                bool                             `json:"clio_connect,omitempty"`
 	Contact                    *ContactBase                     `json:"contact,omitempty"`
-	CourtRulesDefaultAttendee  *bool                            `json:"court_rules_default_attendee,omitempty"`
-	CreatedAt                  *time.Time                       `json:"created_at,omitempty"`
+	CourtRulesDefaultAttendee  bool                             `json:"court_rules_default_attendee,omitempty"`
+	CreatedAt                  time.Time                        `json:"created_at,omitempty"`
 	DefaultActivityDescription *ActivityActivityDescriptionBase `json:"default_activity_description,omitempty"`
-	DefaultCalendarId          *int                             `json:"default_calendar_id,omitempty"`
-	Email                      *string                          `json:"email,omitempty"`
-	Enabled                    *bool                            `json:"enabled,omitempty"`
-	Etag                       *string                          `json:"etag,omitempty"`
-	FirstName                  *string                          `json:"first_name,omitempty"`
+	DefaultCalendarId          int                              `json:"default_calendar_id,omitempty"`
+	Email                      string                           `json:"email,omitempty"`
+	Enabled                    bool                             `json:"enabled,omitempty"`
+	Etag                       string                           `json:"etag,omitempty"`
+	FirstName                  string                           `json:"first_name,omitempty"`
 	Groups                     []GroupBase                      `json:"groups,omitempty"`
-	Id                         *int                             `json:"id,omitempty"`
-	Initials                   *string                          `json:"initials,omitempty"`
+	Id                         int                              `json:"id,omitempty"`
+	Initials                   string                           `json:"initials,omitempty"`
 	JobTitle                   *JobTitleBase                    `json:"job_title,omitempty"`
-	LastName                   *string                          `json:"last_name,omitempty"`
-	Name                       *string                          `json:"name,omitempty"`
+	LastName                   string                           `json:"last_name,omitempty"`
+	Name                       string                           `json:"name,omitempty"`
 	NotificationMethods        []NotificationMethodBase         `json:"notification_methods,omitempty"`
-	PhoneNumber                *string                          `json:"phone_number,omitempty"`
-	Rate                       *float64                         `json:"rate,omitempty"`
+	PhoneNumber                string                           `json:"phone_number,omitempty"`
+	Rate                       float64                          `json:"rate,omitempty"`
 	Roles                      []string                         `json:"roles,omitempty"`
 
 	// SubscriptionType Example: Attorney
-	SubscriptionType *string    `json:"subscription_type,omitempty"`
-	TimeZone         *string    `json:"time_zone,omitempty"`
-	UpdatedAt        *time.Time `json:"updated_at,omitempty"`
+	SubscriptionType string    `json:"subscription_type,omitempty"`
+	TimeZone         string    `json:"time_zone,omitempty"`
+	UpdatedAt        time.Time `json:"updated_at,omitempty"`
 }
 
 // UserBase defines model for User_base.
 type UserBase struct {
-	AccountOwner              *bool      `json:"account_owner,omitempty"`
-	ClioConnect               *bool      `json:"clio_connect,omitempty"`
-	CourtRulesDefaultAttendee *bool      `json:"court_rules_default_attendee,omitempty"`
-	CreatedAt                 *time.Time `json:"created_at,omitempty"`
-	DefaultCalendarId         *int       `json:"default_calendar_id,omitempty"`
-	Email                     *string    `json:"email,omitempty"`
-	Enabled                   *bool      `json:"enabled,omitempty"`
-	Etag                      *string    `json:"etag,omitempty"`
-	FirstName                 *string    `json:"first_name,omitempty"`
-	Id                        *int       `json:"id,omitempty"`
-	Initials                  *string    `json:"initials,omitempty"`
-	LastName                  *string    `json:"last_name,omitempty"`
-	Name                      *string    `json:"name,omitempty"`
-	PhoneNumber               *string    `json:"phone_number,omitempty"`
-	Rate                      *float64   `json:"rate,omitempty"`
-	Roles                     []string   `json:"roles,omitempty"`
+	AccountOwner              bool      `json:"account_owner,omitempty"`
+	ClioConnect               bool      `json:"clio_connect,omitempty"`
+	CourtRulesDefaultAttendee bool      `json:"court_rules_default_attendee,omitempty"`
+	CreatedAt                 time.Time `json:"created_at,omitempty"`
+	DefaultCalendarId         int       `json:"default_calendar_id,omitempty"`
+	Email                     string    `json:"email,omitempty"`
+	Enabled                   bool      `json:"enabled,omitempty"`
+	Etag                      string    `json:"etag,omitempty"`
+	FirstName                 string    `json:"first_name,omitempty"`
+	Id                        int       `json:"id,omitempty"`
+	Initials                  string    `json:"initials,omitempty"`
+	LastName                  string    `json:"last_name,omitempty"`
+	Name                      string    `json:"name,omitempty"`
+	PhoneNumber               string    `json:"phone_number,omitempty"`
+	Rate                      float64   `json:"rate,omitempty"`
+	Roles                     []string  `json:"roles,omitempty"`
 
 	// SubscriptionType Example: Attorney
-	SubscriptionType *string    `json:"subscription_type,omitempty"`
-	TimeZone         *string    `json:"time_zone,omitempty"`
-	UpdatedAt        *time.Time `json:"updated_at,omitempty"`
+	SubscriptionType string    `json:"subscription_type,omitempty"`
+	TimeZone         string    `json:"time_zone,omitempty"`
+	UpdatedAt        time.Time `json:"updated_at,omitempty"`
 }
 
 // UserList defines model for User_list.
@@ -7868,17 +7868,17 @@ type UserShow struct {
 
 // UtbmsCode defines model for UtbmsCode.
 type UtbmsCode struct {
-	Code        *string    `json:"code,omitempty"`
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	Description *string    `json:"description,omitempty"`
-	Etag        *string    `json:"etag,omitempty"`
-	Id          *int       `json:"id,omitempty"`
-	Name        *string    `json:"name,omitempty"`
+	Code        string    `json:"code,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Id          int       `json:"id,omitempty"`
+	Name        string    `json:"name,omitempty"`
 
 	// Type Example: UtbmsTask
-	Type       *string    `json:"type,omitempty"`
-	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
-	UtbmsSetId *int       `json:"utbms_set_id,omitempty"`
+	Type       string    `json:"type,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitempty"`
+	UtbmsSetId int       `json:"utbms_set_id,omitempty"`
 }
 
 // UtbmsCodeList defines model for UtbmsCode_list.
@@ -7894,12 +7894,12 @@ type UtbmsCodeShow struct {
 
 // UtbmsSet defines model for UtbmsSet.
 type UtbmsSet struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Enabled   *bool      `json:"enabled,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Id        *int       `json:"id,omitempty"`
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Enabled   bool      `json:"enabled,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int       `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // UtbmsSetList defines model for UtbmsSet_list.
@@ -7910,15 +7910,15 @@ type UtbmsSetList struct {
 
 // WebSiteBase defines model for WebSite_base.
 type WebSiteBase struct {
-	Address        *string    `json:"address,omitempty"`
-	CreatedAt      *time.Time `json:"created_at,omitempty"`
-	DefaultWebSite *bool      `json:"default_web_site,omitempty"`
-	Etag           *string    `json:"etag,omitempty"`
-	Id             *int       `json:"id,omitempty"`
+	Address        string    `json:"address,omitempty"`
+	CreatedAt      time.Time `json:"created_at,omitempty"`
+	DefaultWebSite bool      `json:"default_web_site,omitempty"`
+	Etag           string    `json:"etag,omitempty"`
+	Id             int       `json:"id,omitempty"`
 
 	// Name Example: Work
-	Name      *string    `json:"name,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // WebSiteInput defines model for WebSite_input.
@@ -7932,22 +7932,22 @@ type WebSiteInput struct {
 
 // Webhook defines model for Webhook.
 type Webhook struct {
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-	Etag      *string    `json:"etag,omitempty"`
-	Events    []string   `json:"events,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	Fields    *string    `json:"fields,omitempty"`
-	Id        *int       `json:"id,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Events    []string  `json:"events,omitempty"`
+	ExpiresAt time.Time `json:"expires_at,omitempty"`
+	Fields    string    `json:"fields,omitempty"`
+	Id        int       `json:"id,omitempty"`
 
 	// Model Example: activity
-	Model        *string `json:"model,omitempty"`
-	SharedSecret *string `json:"shared_secret,omitempty"`
+	Model        string `json:"model,omitempty"`
+	SharedSecret string `json:"shared_secret,omitempty"`
 
 	// Status Example: pending
-	Status    *string    `json:"status,omitempty"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
-	Url       *string    `json:"url,omitempty"`
-	User      *UserBase  `json:"user,omitempty"`
+	Status    string    `json:"status,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	Url       string    `json:"url,omitempty"`
+	User      *UserBase `json:"user,omitempty"`
 }
 
 // WebhookInput defines model for Webhook_input.

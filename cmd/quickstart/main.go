@@ -90,7 +90,7 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 	if err != nil {
 		return step.fail("who_am_i", err)
 	}
-	step.ok("Authorized %s as %s (user %d)", how, deref(me.Name), deref(me.Id))
+	step.ok("Authorized %s as %s (user %d)", how, me.Name, me.Id)
 
 	var cleanup []func() error
 	defer func() {
@@ -109,21 +109,21 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 	if err != nil {
 		return step.fail("create contact", err)
 	}
-	cleanup = append(cleanup, func() error { _, err := c.Contacts.Delete(ctx, int64(*contact.Id), nil); return err })
+	cleanup = append(cleanup, func() error { _, err := c.Contacts.Delete(ctx, int64(contact.Id), nil); return err })
 	var matterIDs []int
 	for _, d := range []string{"Estate planning", "Patent filing", "Lease review"} {
 		m, _, err := c.Matters.Create(ctx, &gen.CreateMatterParams{Fields: clio.Ptr("id,display_number")},
 			gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
-				Client: &gen.IdInput{Id: contact.Id}, Description: clio.Ptr(t.label(d)),
+				Client: &gen.IdInput{Id: clio.Ptr(contact.Id)}, Description: clio.Ptr(t.label(d)),
 			}})
 		if err != nil {
 			return step.fail("create matter", err)
 		}
-		matterIDs = append(matterIDs, *m.Id)
-		id := int64(*m.Id)
+		matterIDs = append(matterIDs, m.Id)
+		id := int64(m.Id)
 		cleanup = append(cleanup, func() error { _, err := c.Matters.Delete(ctx, id, nil); return err })
 	}
-	step.ok("Created contact %q (id %d) and %d matters for it", deref(contact.Name), *contact.Id, len(matterIDs))
+	step.ok("Created contact %q (id %d) and %d matters for it", contact.Name, contact.Id, len(matterIDs))
 
 	// 3. List the contact's matters, two per page, with nested fields.
 	fields := clio.Fields("id", "display_number", "description").Nested("client", "id", "name")
@@ -136,14 +136,14 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 			opts = append(opts, clio.PageURL(resp.NextURL))
 		}
 		var page []gen.Matter
-		page, resp, err = c.Matters.List(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(int64(*contact.Id))}, opts...)
+		page, resp, err = c.Matters.List(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(int64(contact.Id))}, opts...)
 		if err != nil {
 			return step.fail("list matters", err)
 		}
 		pages++
 		for _, m := range page {
 			listed++
-			lines = append(lines, fmt.Sprintf("      page %d: %s  %s  (client %s)", pages, deref(m.DisplayNumber), deref(m.Description), deref(m.Client.Name)))
+			lines = append(lines, fmt.Sprintf("      page %d: %s  %s  (client %s)", pages, m.DisplayNumber, m.Description, m.Client.Name))
 		}
 		if resp.NextURL == "" {
 			break
@@ -154,7 +154,7 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 		fmt.Fprintln(out, l)
 	}
 	all := 0
-	for _, err := range c.Matters.All(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(int64(*contact.Id))}, clio.Fields("id")) {
+	for _, err := range c.Matters.All(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(int64(contact.Id))}, clio.Fields("id")) {
 		if err != nil {
 			return step.fail("iterate matters", err)
 		}
@@ -163,7 +163,7 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 	fmt.Fprintf(out, "      the iterator (cursor mode, order=id(asc)) yields the same %d matters\n", all)
 
 	// 4. Upload a document to the first matter and download it back.
-	content := []byte("Engagement letter for " + deref(contact.Name) + "\n" + strings.Repeat("clause. ", 512))
+	content := []byte("Engagement letter for " + contact.Name + "\n" + strings.Repeat("clause. ", 512))
 	up, err := c.Documents.Upload(ctx, clio.UploadParams{
 		Parent: clio.DocumentParent{ID: int64(matterIDs[0]), Type: clio.ParentMatter},
 		Name:   "engagement-letter.txt", Body: bytes.NewReader(content), Size: int64(len(content)),
@@ -233,24 +233,24 @@ func (t *target) webhook(ctx context.Context, c *clio.Client, contact gen.Contac
 	if err != nil {
 		return 0, err
 	}
-	*cleanup = append(*cleanup, func() error { _, err := c.Webhooks.Delete(ctx, int64(*hook.Id), nil); return err })
+	*cleanup = append(*cleanup, func() error { _, err := c.Webhooks.Delete(ctx, int64(hook.Id), nil); return err })
 	m, _, err := c.Matters.Create(ctx, nil, gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
-		Client: &gen.IdInput{Id: contact.Id}, Description: clio.Ptr(t.label("Webhook demo")),
+		Client: &gen.IdInput{Id: clio.Ptr(contact.Id)}, Description: clio.Ptr(t.label("Webhook demo")),
 	}})
 	if err != nil {
 		return 0, err
 	}
-	*cleanup = append(*cleanup, func() error { _, err := c.Matters.Delete(ctx, int64(*m.Id), nil); return err })
+	*cleanup = append(*cleanup, func() error { _, err := c.Matters.Delete(ctx, int64(m.Id), nil); return err })
 	wait := time.NewTimer(2 * time.Minute)
 	defer wait.Stop()
 	for {
 		select {
 		case ev := <-events:
-			if ev.Name == "created" && ev.ID == int64(*m.Id) {
+			if ev.Name == "created" && ev.ID == int64(m.Id) {
 				return ev.ID, nil
 			}
 		case <-wait.C:
-			return 0, fmt.Errorf("no delivery for matter %d at %s within 2 minutes", *m.Id, url)
+			return 0, fmt.Errorf("no delivery for matter %d at %s within 2 minutes", m.Id, url)
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
@@ -430,14 +430,6 @@ func (s *steps) skip(format string, a ...any) {
 
 func (s *steps) fail(what string, err error) error {
 	return fmt.Errorf("step %d (%s): %w", s.n+1, what, err)
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 func or(s, def string) string {

@@ -158,7 +158,7 @@ func (s *shapes) assign(taken map[string]bool) {
 			name = parent + "_" + w.name + s.suffix
 		}
 		for i := 2; taken[name]; i++ {
-			name = fmt.Sprintf("%s_%s%s%d", parent, w.name, s.suffix, i)
+			name = fmt.Sprintf("%s_%s%d%s", parent, w.name, i, s.suffix)
 		}
 		s.names[w.fp] = name
 		taken[name] = true
