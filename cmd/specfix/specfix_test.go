@@ -50,6 +50,18 @@ func TestFixDocumentOnTheRealDocument(t *testing.T) {
 	if schemas["Client"] != nil || schemas["Client_record"] == nil {
 		t.Errorf("schema Client should be renamed away from the generated Client type")
 	}
+	prop := func(schema, name string) map[string]any {
+		return schemas[schema].(map[string]any)["properties"].(map[string]any)[name].(map[string]any)
+	}
+	if prop("Matter", "display_number")["x-go-type-skip-optional-pointer"] != true {
+		t.Errorf("Matter.display_number should be a value")
+	}
+	if _, ok := prop("Matter", "close_date")["x-go-type-skip-optional-pointer"]; ok {
+		t.Errorf("Matter.close_date is a date, which Clio sends as null: it must stay a pointer")
+	}
+	if _, ok := prop("Matter_create_input", "description")["x-go-type-skip-optional-pointer"]; ok {
+		t.Errorf("request bodies must keep pointers")
+	}
 	if !strings.Contains(string(out), `"#/components/schemas/TaskTemplate_page"`) {
 		t.Errorf("references to the renamed schema were not rewritten")
 	}
