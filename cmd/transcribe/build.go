@@ -67,6 +67,8 @@ func build(ops []operation) (*openapi3.T, error) {
 				"with the curated corrections in api/corrections.yaml.",
 		},
 		Paths: openapi3.NewPaths(),
+		// Every operation needs the token; each operation also says so itself.
+		Security: openapi3.SecurityRequirements{{"oauth2": []string{}}},
 	}
 	for _, s := range []struct{ url, region string }{
 		{"https://app.clio.com", "United States"},
