@@ -2244,8 +2244,8 @@ func (s *FoldersService) All(ctx context.Context, params *gen.ListFoldersParams,
 // AllFolderContents iterates over every record of ListFolderContents, page after page
 // (cursor pagination by default; see OffsetPagination).
 // Clio operation Folder#list: GET /api/v4/folders/list.json.
-func (s *FoldersService) AllFolderContents(ctx context.Context, params *gen.ListFolderContentsParams, opts ...CallOption) iter.Seq2[gen.Folder, error] {
-	return All[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
+func (s *FoldersService) AllFolderContents(ctx context.Context, params *gen.ListFolderContentsParams, opts ...CallOption) iter.Seq2[gen.FolderListRecord, error] {
+	return All[gen.FolderListRecord](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListFolderContents(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
 	}, opts...)
 }
@@ -2286,8 +2286,8 @@ func (s *FoldersService) List(ctx context.Context, params *gen.ListFoldersParams
 // ListFolderContents returns one page: return the data of the contents of a Folder.
 // The Response carries the next page's URL; All walks every page.
 // Clio operation Folder#list: GET /api/v4/folders/list.json.
-func (s *FoldersService) ListFolderContents(ctx context.Context, params *gen.ListFolderContentsParams, opts ...CallOption) ([]gen.Folder, *Response, error) {
-	return ListPage[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
+func (s *FoldersService) ListFolderContents(ctx context.Context, params *gen.ListFolderContentsParams, opts ...CallOption) ([]gen.FolderListRecord, *Response, error) {
+	return ListPage[gen.FolderListRecord](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListFolderContents(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
 	}, opts...)
 }

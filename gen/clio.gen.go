@@ -5430,6 +5430,34 @@ type FolderList struct {
 	Meta *ListMeta `json:"meta,omitempty"`
 }
 
+// FolderListList defines model for Folder_list_list.
+type FolderListList struct {
+	Data []FolderListRecord `json:"data,omitempty"`
+	Meta *ListMeta          `json:"meta,omitempty"`
+}
+
+// FolderListRecord defines model for Folder_list_record.
+type FolderListRecord struct {
+	Contact               *ContactBase           `json:"contact,omitempty"`
+	CreatedAt             time.Time              `json:"created_at,omitempty"`
+	Creator               *CreatorBase           `json:"creator,omitempty"`
+	DeletedAt             time.Time              `json:"deleted_at,omitempty"`
+	DocumentCategory      *DocumentCategory      `json:"document_category,omitempty"`
+	Etag                  string                 `json:"etag,omitempty"`
+	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
+	Group                 *GroupBase             `json:"group,omitempty"`
+	Id                    int                    `json:"id,omitempty"`
+	LatestDocumentVersion *DocumentVersionBase   `json:"latest_document_version,omitempty"`
+	Locked                bool                   `json:"locked,omitempty"`
+	Matter                *MatterBase            `json:"matter,omitempty"`
+	Name                  string                 `json:"name,omitempty"`
+	Parent                *ParentBase            `json:"parent,omitempty"`
+
+	// Type Example: Document
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
 // FolderShow defines model for Folder_show.
 type FolderShow struct {
 	Data *Folder `json:"data,omitempty"`
@@ -6847,9 +6875,7 @@ type ParentBase struct {
 
 // ParentInput defines model for Parent_input.
 type ParentInput struct {
-	Id *int `json:"id,omitempty"`
-
-	// Type Example: BankAccount
+	Id   *int    `json:"id,omitempty"`
 	Type *string `json:"type,omitempty"`
 }
 
@@ -68068,7 +68094,7 @@ type ListFolderContentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *FolderList
+	JSON200 *FolderListList
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -68080,7 +68106,7 @@ type ListFolderContentsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListFolderContentsResponse) GetJSON200() *FolderList {
+func (r ListFolderContentsResponse) GetJSON200() *FolderListList {
 	return r.JSON200
 }
 
@@ -77518,34 +77544,6 @@ func (r UpdateWebhookResponse) ContentType() string {
 type ActivateWebhookResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ActivateWebhookResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ActivateWebhookResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ActivateWebhookResponse) GetJSON404() *NotFound {
-	return r.JSON404
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ActivateWebhookResponse) GetJSON429() *TooManyRequests {
-	return r.JSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -91451,7 +91449,7 @@ func ParseListFolderContentsResponse(rsp *http.Response) (*ListFolderContentsRes
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest FolderList
+		var dest FolderListList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -98987,40 +98985,6 @@ func ParseActivateWebhookResponse(rsp *http.Response) (*ActivateWebhookResponse,
 	response := &ActivateWebhookResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
-	}
-
-	switch {
-	case rsp.StatusCode == 204:
-		break // No content-type
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
-
 	}
 
 	return response, nil

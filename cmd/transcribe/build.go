@@ -96,11 +96,11 @@ func build(ops []operation) (*openapi3.T, error) {
 	inputs := newShapes("_input")
 	errSample := &node{Kind: kObject, Keys: []string{"error"}, Fields: []*node{{Kind: kObject,
 		Keys: []string{"type", "message"}, Fields: []*node{{Kind: kString, Str: "string"}, {Kind: kString, Str: "string"}}}}}
-	records.fix(errSample, "Error")
-	records.fix(errSample.Fields[0], "ErrorDetail")
+	records.fix(errSample, "Error", "Error")
+	records.fix(errSample.Fields[0], "ErrorDetail", "ErrorDetail")
 	meta := listMeta()
-	records.fix(meta, "ListMeta")
-	records.fix(meta.Fields[0], "Paging")
+	records.fix(meta, "ListMeta", "ListMeta")
+	records.fix(meta.Fields[0], "Paging", "Paging")
 	records.visit(errSample, "Error")
 	records.visit(meta, "ListMeta")
 
@@ -119,9 +119,9 @@ func build(ops []operation) (*openapi3.T, error) {
 		if s := r.ResponseSample; s != nil && len(r.ResponseCodes) > 0 && r.ResponseCodes[0] < 300 {
 			if d := s.field("data"); d != nil {
 				rec := d
-				wrapper := o.resource() + "_show"
+				kind := "_show"
 				if d.Kind == kArray {
-					wrapper = o.resource() + "_list"
+					kind = "_list"
 					if s.field("meta") == nil {
 						s.Keys = append(s.Keys, "meta")
 						s.Fields = append(s.Fields, listMeta())
@@ -130,10 +130,12 @@ func build(ops []operation) (*openapi3.T, error) {
 						rec = d.Fields[0]
 					}
 				}
+				// An action whose record differs from the resource's usual one (Folder#list
+				// answers folders and documents) gets names of its own.
 				if isComponent(rec) {
-					records.fix(rec, o.resource())
+					records.fix(rec, o.resource(), o.resource()+"_"+o.action()+"_record")
 				}
-				records.fix(s, wrapper)
+				records.fix(s, o.resource()+kind, o.resource()+"_"+o.action()+kind)
 			}
 			records.visit(s, o.resource())
 		}
@@ -266,7 +268,8 @@ func buildOperation(o operation, records, inputs *shapes) (*openapi3.Operation, 
 	}
 	if !success && o.ep.Method == "DELETE" {
 		// The reference shows no sample for a successful delete; Clio answers 204 No Content.
-		op.Responses.Set("204", &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription("No Content")})
+		op.Responses.Set("204", &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(
+			"No Content. The reference shows no sample for a successful delete; Clio answers 204 (platform guide).")})
 	}
 	return op, nil
 }

@@ -70,19 +70,34 @@ type shapes struct {
 	order  []string                  // fingerprints in order of first sight
 	names  map[string]string         // fingerprint → component name, after assign
 	built  map[string]*openapi3.Schema
+	// samples are all the sample objects of a shape, to keep only the examples they agree on.
+	samples map[string][]*node
+	// fixedBy is the shape each fixed name was given to, so two shapes never share a name.
+	fixedBy map[string]string
 }
 
 func newShapes(suffix string) *shapes {
 	return &shapes{suffix: suffix, fixed: map[string]string{}, keys: map[string]map[string]int{},
-		parent: map[string]string{}, names: map[string]string{}, built: map[string]*openapi3.Schema{}}
+		parent: map[string]string{}, names: map[string]string{}, built: map[string]*openapi3.Schema{},
+		samples: map[string][]*node{}, fixedBy: map[string]string{}}
 }
 
-// fix names a shape explicitly (the record an operation is about). The first name wins.
-func (s *shapes) fix(n *node, name string) {
+// fix names a shape explicitly (the record an operation is about). The first name a shape
+// gets wins; a name already given to another shape yields to fallback (then fallback2, ...).
+func (s *shapes) fix(n *node, name, fallback string) {
 	fp := fingerprint(n)
-	if _, ok := s.fixed[fp]; !ok {
-		s.fixed[fp] = name
+	s.samples[fp] = append(s.samples[fp], n)
+	if _, ok := s.fixed[fp]; ok {
+		return
 	}
+	if other, taken := s.fixedBy[name]; taken && other != fp {
+		name = fallback
+		for i := 2; s.fixedBy[name] != "" && s.fixedBy[name] != fp; i++ {
+			name = fmt.Sprintf("%s%d", fallback, i)
+		}
+	}
+	s.fixed[fp] = name
+	s.fixedBy[name] = fp
 }
 
 // visit records the nested object shapes below n, n itself excluded.
@@ -103,6 +118,7 @@ func (s *shapes) visitValue(v *node, key, parent string) {
 			return
 		}
 		fp := fingerprint(v)
+		s.samples[fp] = append(s.samples[fp], v)
 		if s.keys[fp] == nil {
 			s.keys[fp] = map[string]int{}
 			s.parent[fp] = parent
@@ -195,14 +211,26 @@ func (s *shapes) schema(v *node) *openapi3.SchemaRef {
 	return openapi3.NewSchemaRef("", scalar(v))
 }
 
-// object builds the properties of an object sample.
+// object builds the properties of an object sample. A literal is kept as a property's
+// example only when every sample of the shape shows the same one: a shape shared by several
+// operations must not carry one operation's value ("BankAccount") into the others.
 func (s *shapes) object(v *node) *openapi3.Schema {
 	o := openapi3.NewObjectSchema()
+	all := s.samples[fingerprint(v)]
 	for i, k := range v.Keys {
 		if o.Properties == nil {
 			o.Properties = openapi3.Schemas{}
 		}
-		o.Properties[k] = s.schema(v.Fields[i])
+		p := s.schema(v.Fields[i])
+		if p.Value != nil && p.Value.Example != nil {
+			for _, other := range all {
+				if f := other.field(k); f == nil || f.Str != v.Fields[i].Str {
+					p.Value.Example = nil
+					break
+				}
+			}
+		}
+		o.Properties[k] = p
 	}
 	return o
 }

@@ -81,6 +81,7 @@ var ResponseModels = []Model{
 	{Schema: "ExpenseCategory_show", GoType: "gen.ExpenseCategoryShow", New: func() any { return new(gen.ExpenseCategoryShow) }},
 	{Schema: "Folder_list", GoType: "gen.FolderList", New: func() any { return new(gen.FolderList) }},
 	{Schema: "Folder_show", GoType: "gen.FolderShow", New: func() any { return new(gen.FolderShow) }},
+	{Schema: "Folder_list_list", GoType: "gen.FolderListList", New: func() any { return new(gen.FolderListList) }},
 	{Schema: "GrantFundingSource_list", GoType: "gen.GrantFundingSourceList", New: func() any { return new(gen.GrantFundingSourceList) }},
 	{Schema: "GrantFundingSource_show", GoType: "gen.GrantFundingSourceShow", New: func() any { return new(gen.GrantFundingSourceShow) }},
 	{Schema: "Grant_list", GoType: "gen.GrantList", New: func() any { return new(gen.GrantList) }},
