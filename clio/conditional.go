@@ -39,6 +39,8 @@ func IfMatch(etag string) CallOption {
 
 // IfModifiedSince makes a list GET conditional on changes since t; Clio
 // answers 304 (Response.NotModified, no records) when nothing changed.
+// With All, only the first page is conditional: once it has answered, every
+// page is fetched.
 func IfModifiedSince(t time.Time) CallOption {
 	return callOptionFunc(func(c *callConfig) {
 		if t.IsZero() {

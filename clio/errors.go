@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -234,6 +235,9 @@ func requestID(h http.Header) string {
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+			if secs >= float64(math.MaxInt64/int64(time.Second)) { // also +Inf
+				return time.Duration(math.MaxInt64), true // converting would wrap negative
+			}
 			return time.Duration(secs * float64(time.Second)), true
 		}
 		if t, err := http.ParseTime(v); err == nil {

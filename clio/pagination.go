@@ -2,6 +2,7 @@ package clio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -49,6 +50,20 @@ func All[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...CallOpti
 		allCursor(ctx, c, cc, fn, yield)
 	}
 }
+
+// laterPage returns the call config for a page after the first. Conditional
+// headers (IfNoneMatch, IfModifiedSince) decide the iteration on its first
+// page only: on a later page a 304 would end the iteration early.
+func laterPage(cc *callConfig) *callConfig {
+	nc := *cc
+	nc.cursor = false
+	nc.ifNoneMatch, nc.ifModifiedSince, nc.cached = "", "", nil
+	return &nc
+}
+
+// errLatePage304 reports a 304 to an unconditional request for a later page:
+// the rest of the list is unknown, so the iteration must not end quietly.
+var errLatePage304 = errors.New("clio: 304 Not Modified for a later page of an unconditional list request; the iteration is incomplete")
 
 type pageResult[T any] struct {
 	p   *page[T]
@@ -98,9 +113,9 @@ func allCursor[T any](ctx context.Context, c *Client, cc *callConfig, fn Request
 	first := *cc
 	first.cursor = cc.pageURL == nil
 	cur := fetch(&first, bufs[0])
-	curURL := ""
+	seen := map[string]bool{} // page URLs fetched: a next URL seen before is a loop
 	if cc.pageURL != nil {
-		curURL = cc.pageURL.String()
+		seen[cc.pageURL.String()] = true
 	}
 	for i := 0; ; i++ {
 		res := <-cur
@@ -109,6 +124,9 @@ func allCursor[T any](ctx context.Context, c *Client, cc *callConfig, fn Request
 			return
 		}
 		if res.p == nil { // 304 Not Modified
+			if i > 0 {
+				yield(zero, errLatePage304)
+			}
 			return
 		}
 		var next chan pageResult[T]
@@ -121,12 +139,12 @@ func allCursor[T any](ctx context.Context, c *Client, cc *callConfig, fn Request
 				nextErr = fmt.Errorf("clio: meta.paging.next is not an absolute URL: %s", sanitizeString(nextURL))
 			case !c.origin.matches(u):
 				nextErr = fmt.Errorf("%w: meta.paging.next points to %s, not %s", ErrUntrustedURL, sanitizeURL(u), c.base)
-			case nextURL == curURL:
-				nextErr = fmt.Errorf("clio: meta.paging.next repeats the current page URL %s; stopping to avoid a loop", sanitizeURL(u))
+			case seen[nextURL]:
+				nextErr = fmt.Errorf("clio: meta.paging.next repeats the page URL %s already fetched; stopping to avoid a loop", sanitizeURL(u))
 			default:
-				nc := *cc
-				nc.pageURL, nc.cursor = u, false
-				next = fetch(&nc, bufs[(i+1)%2])
+				nc := laterPage(cc)
+				nc.pageURL = u
+				next = fetch(nc, bufs[(i+1)%2])
 			}
 		}
 		if err := ctx.Err(); err != nil {
@@ -145,7 +163,8 @@ func allCursor[T any](ctx context.Context, c *Client, cc *callConfig, fn Request
 		if next == nil {
 			return
 		}
-		cur, curURL = next, nextURL
+		cur = next
+		seen[nextURL] = true
 	}
 }
 
@@ -175,6 +194,11 @@ func allOffset[T any](ctx context.Context, c *Client, cc *callConfig, fn Request
 	total := -1
 	if p.Meta.Records != nil {
 		total = *p.Meta.Records
+	}
+	if n := len(p.Data); n > 0 && n < limit && n < total {
+		// Clio served a smaller page than asked for: step by what it
+		// serves, or the records between short pages would be skipped.
+		limit = n
 	}
 	if total > offsetCap {
 		yield(zero, fmt.Errorf("%w (this list has %d records)", ErrOffsetLimit, total))
@@ -219,9 +243,9 @@ func allOffset[T any](ctx context.Context, c *Client, cc *callConfig, fn Request
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				pc := *cc
+				pc := laterPage(cc)
 				pc.offset, pc.limit = spans[i].offset, spans[i].limit
-				p, _, err := fetchPage[T](ctx, c, &pc, fn, nil)
+				p, _, err := fetchPage[T](ctx, c, pc, fn, nil)
 				results[i] <- pageResult[T]{p, err}
 			}
 		}()
@@ -247,7 +271,8 @@ func allOffset[T any](ctx context.Context, c *Client, cc *callConfig, fn Request
 			return
 		}
 		if res.p == nil {
-			continue
+			yield(zero, errLatePage304)
+			return
 		}
 		for _, v := range res.p.Data {
 			if !yield(v, nil) {
@@ -277,15 +302,16 @@ func offsetSerial[T any](ctx context.Context, c *Client, cc *callConfig, fn Requ
 			yield(zero, ErrOffsetLimit)
 			return
 		}
-		pc := *cc
+		pc := laterPage(cc)
 		pc.offset, pc.limit = off, min(limit, offsetCap-off)
 		var err error
-		p, _, err = fetchPage(ctx, c, &pc, fn, p)
+		p, _, err = fetchPage(ctx, c, pc, fn, p)
 		if err != nil {
 			yield(zero, err)
 			return
 		}
 		if p == nil {
+			yield(zero, errLatePage304)
 			return
 		}
 	}

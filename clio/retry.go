@@ -93,7 +93,7 @@ func (r *StandardRetryer) RetryDelay(a Attempt) (time.Duration, bool) {
 	default:
 		return 0, false
 	}
-	if a.Elapsed+d > cmpOr(r.MaxElapsed, 2*time.Minute) {
+	if d > cmpOr(r.MaxElapsed, 2*time.Minute)-a.Elapsed { // not Elapsed+d: a huge d would overflow
 		return 0, false
 	}
 	return d, true

@@ -78,6 +78,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := t.prepare(req, tok)
 	resp, err := t.next.RoundTrip(r)
+	hideToken(resp, req)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || !t.refreshable {
 		return resp, err
 	}
@@ -106,7 +107,18 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		r2.Body = body
 	}
-	return t.next.RoundTrip(r2)
+	resp, err = t.next.RoundTrip(r2)
+	hideToken(resp, req)
+	return resp, err
+}
+
+// hideToken points an answer's Request at the request as it was before the
+// token was added, so that resp.Request.Header (kept by Response and *Error,
+// and dumped by debuggers and loggers) never holds the token.
+func hideToken(resp *http.Response, req *http.Request) {
+	if resp != nil {
+		resp.Request = req
+	}
 }
 
 func (t *authTransport) prepare(req *http.Request, tok *oauth2.Token) *http.Request {

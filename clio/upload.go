@@ -225,7 +225,7 @@ func newEngineCall(hc *http.Client, base *url.URL) engineCall {
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
-			return err
+			return sanitizeTransportErr(err) // the query may hold custom_action_nonce
 		}
 		defer func() {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -886,8 +886,9 @@ func (u *uploader) putOnce(ctx context.Context, target *url.URL, headers []putHe
 	}
 	resp, err := u.storage.Do(req)
 	if err != nil {
-		// Dropped connection, reset, timeout: the PUT is idempotent.
-		return true, err
+		// Dropped connection, reset, timeout: the PUT is idempotent. The
+		// signed URL in the *url.Error is a credential: redact it.
+		return true, sanitizeTransportErr(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 == 2 {

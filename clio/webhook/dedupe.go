@@ -29,7 +29,8 @@ const (
 // do not run the handler twice. Keys are built by the Handler from the
 // webhook id, the event name, the record id and its etag: the etag changes
 // with every modification of a record, so two different updates never share a
-// key, while a re-delivery of the same one always does.
+// key, while a re-delivery of the same one always does. A payload without an
+// etag (the webhook's fields leave it out) is keyed by a hash of its body.
 //
 // Implementations must be safe for concurrent use. A store shared by all
 // replicas (Redis SETNX with a TTL, a unique database index) is needed when

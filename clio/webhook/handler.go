@@ -410,12 +410,13 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, ev Event) bool {
 }
 
 // dedupeKey identifies an event across re-deliveries. When the payload holds
-// neither a record id nor an etag (a webhook registered with other fields),
-// the body hash stands in for them: Clio re-sends the same body.
+// no etag (a webhook registered with fields that leave it out), the body
+// hash stands in for it: Clio re-sends the same body, while the record id
+// alone would make every later change of that record look like a duplicate.
 func dedupeKey(ev Event, body []byte) string {
-	if ev.ID == 0 && ev.ETag == "" {
+	if ev.ETag == "" {
 		sum := sha256.Sum256(body)
-		return fmt.Sprintf("%d|%s|body:%s", ev.WebhookID, ev.Name, hex.EncodeToString(sum[:]))
+		return fmt.Sprintf("%d|%s|%d|body:%s", ev.WebhookID, ev.Name, ev.ID, hex.EncodeToString(sum[:]))
 	}
 	return fmt.Sprintf("%d|%s|%d|%s", ev.WebhookID, ev.Name, ev.ID, ev.ETag)
 }
