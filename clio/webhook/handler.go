@@ -70,7 +70,8 @@ func DecodeData[T any](ev Event) (T, error) {
 //   - 400 on a body that is not a Clio payload or names no webhook id;
 //   - 401 on a delivery with a missing or wrong signature, or for a webhook
 //     whose secret is unknown;
-//   - 403 on a handshake refused by the WithHandshakeCheck function;
+//   - 403 on a handshake refused by the WithHandshakeCheck function or, without
+//     one, on a handshake for a webhook whose secret is already stored;
 //   - 405 on anything but POST;
 //   - 409 on a re-delivery that arrives while the first copy is still being
 //     handled (Clio retries it later);
@@ -122,11 +123,12 @@ func WithDelayedActivation(activate func(ctx context.Context, webhookID int64, s
 // secret is stored; an error refuses it with 403.
 //
 // The handshake is not signed (its whole point is to hand over the secret),
-// so anyone who can reach the URL can send one. Without a check, a forged
-// handshake for the id of an existing webhook replaces its secret: genuine
-// deliveries then fail with 401 and the forger can sign events. A good check
-// confirms through the API that webhook id exists, belongs to this app and is
-// still pending, or refuses ids whose secret is already known.
+// so anyone who can reach the URL can send one. Without a check, the handler
+// therefore accepts a handshake only for a webhook whose secret it does not
+// know yet: a forged handshake cannot replace a secret and sign events. Clio
+// sends a new handshake when a webhook's URL changes; to accept it, set a
+// check that confirms through the API that the webhook id exists, belongs to
+// this app and is pending (the check then decides alone).
 func WithHandshakeCheck(check func(ctx context.Context, webhookID int64, r *http.Request) error) Option {
 	return func(h *Handler) { h.check = check }
 }
@@ -292,6 +294,12 @@ func (h *Handler) handshake(w http.ResponseWriter, r *http.Request, body []byte,
 			h.answer(w, http.StatusForbidden)
 			return
 		}
+	} else if _, err := h.store.Secret(ctx, id); err == nil {
+		// Without a check, a handshake may only introduce a webhook, never replace the
+		// secret of one we know: that would let anyone who reaches the URL sign events.
+		h.log.WarnContext(ctx, "webhook: handshake refused: a secret is already stored for this webhook (use WithHandshakeCheck to allow re-handshakes)", "webhook_id", id)
+		h.answer(w, http.StatusForbidden)
+		return
 	}
 	if err := h.store.SetSecret(ctx, id, []byte(secret)); err != nil {
 		h.log.ErrorContext(ctx, "webhook: storing secret", "webhook_id", id, "err", err)
