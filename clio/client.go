@@ -213,6 +213,16 @@ func (c *Client) RateLimiter() *RateLimiter { return c.limiter }
 func Do[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...CallOption) (T, *Response, error) {
 	var zero T
 	cc, err := c.callConfig(opts)
+	if err == nil {
+		err = cc.notAList()
+	}
+	if err == nil && cc.cached != nil {
+		switch cc.cached.(type) {
+		case T, *T:
+		default:
+			err = &InputError{Field: "IfNoneMatch", Reason: fmt.Sprintf("the cached value is a %T; this call returns a %T", cc.cached, zero)}
+		}
+	}
 	if err != nil {
 		return zero, nil, err
 	}
@@ -231,6 +241,9 @@ func Do[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...CallOptio
 // (DELETE answers 204). It is what the generated Delete methods call.
 func DoNoContent(ctx context.Context, c *Client, fn RequestFunc, opts ...CallOption) (*Response, error) {
 	cc, err := c.callConfig(opts)
+	if err == nil {
+		err = cc.notAList()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +264,20 @@ func ListPage[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...Cal
 		return nil, r, err
 	}
 	return p.Data, r, nil
+}
+
+// notAList refuses the paging options on a call that is not a list: they would rewrite its
+// URL or add limit and offset to it.
+func (cc *callConfig) notAList() error {
+	switch {
+	case cc.pageURL != nil:
+		return &InputError{Field: "PageURL", Reason: "only list calls (List, All) have pages"}
+	case cc.pageSize != 0:
+		return &InputError{Field: "PageSize", Reason: "only list calls (List, All) have pages"}
+	case cc.offsetMode:
+		return &InputError{Field: "OffsetPagination", Reason: "only iterators (All) page by offset"}
+	}
+	return nil
 }
 
 func cachedAs[T any](v any) T {

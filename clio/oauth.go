@@ -259,12 +259,14 @@ type notifying struct {
 }
 
 func (n *notifying) Token() (*oauth2.Token, error) {
+	// Held across src.Token: two goroutines must not report tokens out of order and
+	// leave the older one persisted.
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	t, err := n.src.Token()
 	if err != nil {
 		return nil, err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.last != nil && t.AccessToken == n.last.AccessToken {
 		return n.last, nil
 	}

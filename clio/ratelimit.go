@@ -57,10 +57,16 @@ func (l *RateLimiter) Last() RateLimit {
 // Wait blocks until a request may be sent. It fails at once, without
 // sleeping, when the wait would outlast ctx's deadline.
 func (l *RateLimiter) Wait(ctx context.Context) error {
-	l.mu.Lock()
-	until := l.blockedUntil
-	l.mu.Unlock()
-	if d := until.Sub(l.now()); d > 0 {
+	// Loop: a 429 seen by another goroutine while this one slept may have pushed the
+	// block further out.
+	for {
+		l.mu.Lock()
+		until := l.blockedUntil
+		l.mu.Unlock()
+		d := until.Sub(l.now())
+		if d <= 0 {
+			return l.lim.Wait(ctx)
+		}
 		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
 			return fmt.Errorf("%w: rate-limit window resets in %s, after the context deadline", ErrRateLimited, d.Round(time.Millisecond))
 		}
@@ -68,7 +74,6 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 			return err
 		}
 	}
-	return l.lim.Wait(ctx)
 }
 
 // Observe feeds the limiter with an answer's headers. A 429 blocks all
@@ -118,7 +123,14 @@ func (l *RateLimiter) Observe(status int, h http.Header) {
 	l.lim.SetBurstAt(now, 1)
 }
 
+// maxBlock bounds how long one answer can stop every caller: Clio's window is a minute, so a
+// Retry-After of hours is a broken header, not a reason to hang a bulk job.
+const maxBlock = 5 * rateWindow
+
 func (l *RateLimiter) block(until time.Time) {
+	if limit := l.now().Add(maxBlock); until.After(limit) {
+		until = limit
+	}
 	if until.After(l.blockedUntil) {
 		l.blockedUntil = until
 	}

@@ -110,3 +110,33 @@ func TestRateLimiterHoldsRequestsUntilReset(t *testing.T) {
 		t.Fatalf("second request at %v, before the reset %v", arrivals[1], reset)
 	}
 }
+
+// A broken Retry-After of hours blocks callers for at most maxBlock.
+func TestRateLimiterCapsABlock(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_700_000_000, 0)
+	l := NewRateLimiter()
+	l.now = func() time.Time { return now }
+	l.Observe(429, http.Header{"Retry-After": {"86400"}})
+	if !l.blockedUntil.Equal(now.Add(maxBlock)) {
+		t.Fatalf("blocked until %v, want %v", l.blockedUntil, now.Add(maxBlock))
+	}
+}
+
+// A block pushed further while a caller sleeps is honoured when it wakes.
+func TestRateLimiterWaitRechecksAfterSleeping(t *testing.T) {
+	t.Parallel()
+	l := NewRateLimiter()
+	l.Observe(429, http.Header{"Retry-After": {"1"}})
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		l.Observe(429, http.Header{"Retry-After": {"2"}}) // now+2s, about 2.5 s after the start
+	}()
+	start := time.Now()
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 2*time.Second {
+		t.Fatalf("waited %s: the extended block was ignored", waited)
+	}
+}

@@ -103,3 +103,29 @@ func TestBadFieldsNeverLeaveTheClient(t *testing.T) {
 		t.Fatalf("a request was sent despite invalid fields")
 	}
 }
+
+// Options that make no sense on a single-record call are refused, not applied.
+func TestSingleRecordCallsRefusePagingOptions(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	before := srv.Counters().Requests
+	for name, opt := range map[string]clio.CallOption{
+		"PageSize": clio.PageSize(10), "OffsetPagination": clio.OffsetPagination(2), "PageURL": clio.PageURL(srv.URL + "/api/v4/matters.json"),
+	} {
+		_, _, err := c.Matters.Get(ctx, 1, nil, opt)
+		var ie *clio.InputError
+		if !errors.As(err, &ie) || ie.Field != name {
+			t.Errorf("Get with %s: %v, want an InputError naming it", name, err)
+		}
+		if _, err := c.Matters.Delete(ctx, 1, nil, opt); !errors.Is(err, clio.ErrInvalidInput) {
+			t.Errorf("Delete with %s: %v", name, err)
+		}
+	}
+	_, _, err := c.Matters.Get(ctx, 1, nil, clio.IfNoneMatch(`"etag"`, gen.Contact{}))
+	if !errors.Is(err, clio.ErrInvalidInput) {
+		t.Errorf("IfNoneMatch with a cached value of another type: %v", err)
+	}
+	if srv.Counters().Requests != before {
+		t.Errorf("refused calls reached the server")
+	}
+}

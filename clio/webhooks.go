@@ -226,8 +226,10 @@ func (s *WebhooksService) Renew(ctx context.Context, id int64, until time.Time, 
 // within = 2 days and extendBy = 30 days, to keep webhooks alive.
 //
 // It returns the renewed webhooks. A failed renewal does not stop the
-// others: the errors are joined (errors.Join) in the returned error. A
-// failed listing ends the call with what was renewed so far.
+// others: the errors are joined (errors.Join) in the returned error. The
+// listing comes first, so a failed listing renews nothing. opts apply to
+// the listing and to each renewal (e.g. UseAPIVersion); the fields of the
+// listing always include expires_at.
 func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy time.Duration, opts ...CallOption) ([]gen.Webhook, error) {
 	if within <= 0 {
 		return nil, &InputError{Field: "within", Reason: fmt.Sprintf("%s must be positive", within)}
