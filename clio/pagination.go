@@ -294,7 +294,9 @@ func offsetSerial[T any](ctx context.Context, c *Client, cc *callConfig, fn Requ
 			}
 		}
 		got := len(p.Data)
-		if got < limit {
+		if got == 0 {
+			// Only an empty page ends the walk: a short one may be the server's own cap on
+			// limit, and stopping there would drop records silently.
 			return
 		}
 		off += got

@@ -128,6 +128,11 @@ func TestReviewUploadErrorRedactsSignedURL(t *testing.T) {
 // condPer304 it answers 304 to a conditional request for any page after the
 // first, as a server evaluating If-Modified-Since per page would.
 func reviewPagedList(t *testing.T, total, pageCap int, condPer304 bool) *httptest.Server {
+	return pagedList(t, total, pageCap, condPer304, true)
+}
+
+// pagedList serves total records, at most pageCap a page, with or without meta.records.
+func pagedList(t *testing.T, total, pageCap int, condPer304, withRecords bool) *httptest.Server {
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -154,7 +159,11 @@ func reviewPagedList(t *testing.T, total, pageCap int, condPer304 bool) *httptes
 		if !q.Has("offset") && start+limit < total {
 			paging["next"] = fmt.Sprintf("%s/api/v4/list.json?limit=%d&page_token=%d", srv.URL, limit, start+limit)
 		}
-		coreJSON(w, http.StatusOK, map[string]any{"data": data, "meta": map[string]any{"paging": paging, "records": total}})
+		meta := map[string]any{"paging": paging}
+		if withRecords {
+			meta["records"] = total
+		}
+		coreJSON(w, http.StatusOK, map[string]any{"data": data, "meta": meta})
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -235,5 +244,19 @@ func TestReviewCursorNextCycleStops(t *testing.T) {
 	}
 	if n > 100 || last == nil || errors.Is(last, context.DeadlineExceeded) {
 		t.Fatalf("after %d records, err %v; want a loop error within a few pages", n, last)
+	}
+}
+
+// Without meta.records the offset walk cannot know the total: a page shorter than asked
+// (the server's own cap) must not end it.
+func TestOffsetPaginationWithoutRecordsCountKeepsGoing(t *testing.T) {
+	srv := pagedList(t, 10, 3, false, false)
+	c, _ := newCoreClient(t, srv)
+	ids, err := reviewCollect(t, c, OffsetPagination(2), PageSize(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}; fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Fatalf("got ids %v, want %v", ids, want)
 	}
 }
