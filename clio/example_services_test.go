@@ -128,7 +128,10 @@ func ExampleOAuth_AuthCodeURL() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	u := o.AuthCodeURL("state-123")
+	u, err := o.AuthCodeURL("state-123")
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(strings.SplitN(u, "?", 2)[0])
 	fmt.Println(strings.Contains(u, "state=state-123"), strings.Contains(u, "response_type=code"))
 	// Output:

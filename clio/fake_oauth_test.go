@@ -37,6 +37,15 @@ func newFakeOAuth(t *testing.T, srv *cliotest.Server, secret string) *clio.OAuth
 	return o
 }
 
+func authCodeURL(t *testing.T, o *clio.OAuth, state string, opts ...oauth2.AuthCodeOption) string {
+	t.Helper()
+	u, err := o.AuthCodeURL(state, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // authorize plays the user's browser: it opens the authorization URL and,
 // without following the redirect, returns the query of the Location the
 // fake's simulated consent sends it to.
@@ -100,7 +109,7 @@ func TestFakeOAuthFlowAndRefresh(t *testing.T) {
 			ctx := context.Background()
 			o := newFakeOAuth(t, srv, cliotest.DefaultClientSecret)
 
-			authURL := o.AuthCodeURL("state-8f3a", clio.RedirectOnDecline())
+			authURL := authCodeURL(t, o, "state-8f3a", clio.RedirectOnDecline())
 			if !strings.HasPrefix(authURL, srv.URL+"/oauth/authorize?") {
 				t.Fatalf("AuthCodeURL = %s", authURL)
 			}
@@ -191,11 +200,11 @@ func TestFakeOAuthDeclined(t *testing.T) {
 	srv := cliotest.NewServer(cliotest.WithT(t))
 	o := newFakeOAuth(t, srv, cliotest.DefaultClientSecret)
 	srv.DeclineNextAuthorizations(1)
-	q := authorize(t, o.AuthCodeURL("s1", clio.RedirectOnDecline()))
+	q := authorize(t, authCodeURL(t, o, "s1", clio.RedirectOnDecline()))
 	if q.Get("error") != "access_denied" || q.Get("state") != "s1" || q.Has("code") {
 		t.Fatalf("declined redirect %v", q)
 	}
-	if o.AuthCodeURL("") != "" {
+	if u, err := o.AuthCodeURL(""); u != "" || !errors.Is(err, clio.ErrInvalidInput) {
 		t.Fatal("AuthCodeURL without state must refuse")
 	}
 }
@@ -209,7 +218,7 @@ func TestFakeOAuthInvalidClient(t *testing.T) {
 	ctx := context.Background()
 	const wrong = "not-the-secret-5b1e"
 	bad := newFakeOAuth(t, srv, wrong)
-	q := authorize(t, bad.AuthCodeURL("s2"))
+	q := authorize(t, authCodeURL(t, bad, "s2"))
 	_, err := bad.Exchange(ctx, q.Get("code"))
 	if !errors.Is(err, clio.ErrInvalidClient) || !strings.Contains(err.Error(), "region") || strings.Contains(err.Error(), wrong) {
 		t.Fatalf("exchange with a wrong secret: %v", err)
@@ -218,7 +227,7 @@ func TestFakeOAuthInvalidClient(t *testing.T) {
 	// A token past its expiry is refreshed before the request, with the
 	// wrong secret: the call fails with ErrInvalidClient and never reaches the API.
 	good := newFakeOAuth(t, srv, cliotest.DefaultClientSecret)
-	tok, err := good.Exchange(ctx, authorize(t, good.AuthCodeURL("s3")).Get("code"))
+	tok, err := good.Exchange(ctx, authorize(t, authCodeURL(t, good, "s3")).Get("code"))
 	if err != nil {
 		t.Fatal(err)
 	}

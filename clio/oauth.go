@@ -101,12 +101,12 @@ func RedirectOnDecline() oauth2.AuthCodeOption {
 
 // AuthCodeURL returns the URL to send the user to. state must be an
 // unguessable value tied to the user's session and checked on return
-// (CSRF protection), so an empty state is refused with "".
-func (o *OAuth) AuthCodeURL(state string, opts ...oauth2.AuthCodeOption) string {
+// (CSRF protection): an empty state is an *InputError.
+func (o *OAuth) AuthCodeURL(state string, opts ...oauth2.AuthCodeOption) (string, error) {
 	if state == "" {
-		return ""
+		return "", &InputError{Field: "state", Reason: "must be an unguessable value tied to the user's session, checked on return (CSRF protection)"}
 	}
-	return o.conf.AuthCodeURL(state, opts...)
+	return o.conf.AuthCodeURL(state, opts...), nil
 }
 
 func (o *OAuth) ctx(ctx context.Context) context.Context {

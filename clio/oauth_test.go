@@ -21,13 +21,17 @@ func TestOAuthConfigPerRegion(t *testing.T) {
 	if cfg.Endpoint.AuthURL != "https://eu.app.clio.com/oauth/authorize" || cfg.Endpoint.TokenURL != "https://eu.app.clio.com/oauth/token" || cfg.Endpoint.AuthStyle != oauth2.AuthStyleInParams {
 		t.Fatalf("endpoint %+v", cfg.Endpoint)
 	}
-	u, _ := url.Parse(o.AuthCodeURL("st4te", RedirectOnDecline()))
+	raw, err := o.AuthCodeURL("st4te", RedirectOnDecline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(raw)
 	q := u.Query()
 	if u.Host != "eu.app.clio.com" || q.Get("response_type") != "code" || q.Get("client_id") != "cid" || q.Get("state") != "st4te" ||
 		q.Get("redirect_uri") != "https://app.example/cb" || q.Get("redirect_on_decline") != "true" {
 		t.Fatalf("auth URL %s", u)
 	}
-	if o.AuthCodeURL("") != "" {
+	if u, err := o.AuthCodeURL(""); u != "" || !errors.Is(err, ErrInvalidInput) {
 		t.Error("empty state accepted")
 	}
 	for _, bad := range []OAuthConfig{{ClientSecret: "s", RedirectURL: "https://x/cb"}, {ClientID: "c", RedirectURL: "https://x/cb"}, {ClientID: "c", ClientSecret: "s"}, {ClientID: "c", ClientSecret: "s", RedirectURL: "https://x/cb", Region: "xx"}} {

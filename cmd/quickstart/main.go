@@ -321,9 +321,11 @@ func (t *target) authorize(ctx context.Context) (*oauth2.Token, string, error) {
 		return tok, "with the token from the environment", nil
 	}
 	state := randomState()
-	authURL := t.oauth.AuthCodeURL(state)
+	authURL, err := t.oauth.AuthCodeURL(state)
+	if err != nil {
+		return nil, "", err
+	}
 	var code string
-	var err error
 	if t.fake != nil {
 		code, err = consent(ctx, authURL, state)
 	} else {
