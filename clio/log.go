@@ -184,7 +184,7 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		slog.Int("attempts", max(info.n, 1)),
 	)
 	if err != nil {
-		attrs = append(attrs, slog.String("error", sanitizeErr(err)))
+		attrs = append(attrs, slog.String("error", sanitizeTransportErr(err).Error()))
 	} else {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 		if id := requestID(resp.Header); id != "" {
@@ -209,13 +209,4 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.logger.LogAttrs(ctx, level, "clio request", attrs...)
 	return resp, err
-}
-
-// sanitizeErr renders a transport error with any URL in it sanitized
-// (*url.Error embeds the full request URL, query secrets included).
-func sanitizeErr(err error) string {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Op + " " + sanitizeString(ue.URL) + ": " + ue.Err.Error()
-	}
-	return err.Error()
 }

@@ -234,7 +234,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if t.logger != nil {
 			reason := ""
 			if err != nil {
-				reason = sanitizeErr(err)
+				reason = sanitizeTransportErr(err).Error()
 			} else {
 				reason = resp.Status
 			}

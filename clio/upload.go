@@ -888,7 +888,7 @@ func (u *uploader) putOnce(ctx context.Context, target *url.URL, headers []putHe
 	if err != nil {
 		// Dropped connection, reset, timeout: the PUT is idempotent. The
 		// signed URL in the *url.Error is a credential: redact it.
-		return true, sanitizeTransportErr(err)
+		return true, stripURLErr(err) // a storage URL is a capability: none of it in errors
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 == 2 {
