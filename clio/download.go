@@ -87,8 +87,7 @@ func (d *downloader) get(ctx context.Context, path string, q url.Values) (*Downl
 		return newDownload(resp), nil
 	case isRedirect(resp.StatusCode):
 		loc, err := resp.Location()
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
+		drainClose(resp.Body)
 		if err != nil {
 			return nil, fmt.Errorf("clio: download %s: redirect without a usable Location: %w", path, err)
 		}

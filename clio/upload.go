@@ -227,10 +227,7 @@ func newEngineCall(hc *http.Client, base *url.URL) engineCall {
 		if err != nil {
 			return sanitizeTransportErr(err) // the query may hold custom_action_nonce
 		}
-		defer func() {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-		}()
+		defer drainClose(resp.Body)
 		if err := CheckResponse(resp); err != nil {
 			return err
 		}
@@ -887,12 +884,11 @@ func (u *uploader) putOnce(ctx context.Context, target *url.URL, headers []putHe
 	resp, err := u.storage.Do(req)
 	if err != nil {
 		// Dropped connection, reset, timeout: the PUT is idempotent. The
-		// signed URL in the *url.Error is a credential: redact it.
-		return true, stripURLErr(err) // a storage URL is a capability: none of it in errors
+		// signed URL in the *url.Error is a credential: none of it in errors.
+		return true, stripURLErr(err)
 	}
-	defer resp.Body.Close()
+	defer drainClose(resp.Body) // keeps the connection reusable
 	if resp.StatusCode/100 == 2 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // keep the connection reusable
 		return false, nil
 	}
 	return retryableStorageStatus(resp.StatusCode), storageError(resp)
