@@ -228,7 +228,7 @@ func Do[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...CallOptio
 	}
 	v, r, err := exec(ctx, c, cc, fn, func(body io.Reader, _ *Response) (T, error) {
 		var env envelope[T]
-		err := c.codec.NewDecoder(body).Decode(&env)
+		err := decodeAnswer(c.codec, body, &env)
 		return env.Data, err
 	})
 	if err == nil && r.NotModified {

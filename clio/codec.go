@@ -1,8 +1,11 @@
 package clio
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"slices"
+	"sync"
 )
 
 // Codec turns Go values into wire bytes and back. Every answer the client
@@ -40,3 +43,36 @@ func (JSONCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(dat
 
 // NewDecoder implements Codec with json.NewDecoder.
 func (JSONCodec) NewDecoder(r io.Reader) Decoder { return json.NewDecoder(r) }
+
+// wholeBody is the largest answer decoded in one piece from a pooled buffer instead of
+// streamed. A whole-input decode is about 1.5x faster than a stream decode with go-json,
+// and a 20-record page fits; a 200-record page (several MB) is streamed, so memory stays
+// bounded by this size per concurrent decode whatever the page size.
+const wholeBody = 1 << 20
+
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// decodeAnswer decodes one JSON answer from body into v: read whole into a reused buffer
+// when it is small, streamed otherwise (the bytes already read are streamed first).
+func decodeAnswer(codec Codec, body io.Reader, v any) error {
+	bp := bodyBufs.Get().(*[]byte)
+	defer bodyBufs.Put(bp)
+	buf := (*bp)[:0]
+	for len(buf) < wholeBody {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(cap(buf), wholeBody))
+		}
+		n, err := body.Read(buf[len(buf):min(cap(buf), wholeBody)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			*bp = buf
+			return codec.Unmarshal(buf, v)
+		}
+		if err != nil {
+			*bp = buf
+			return err
+		}
+	}
+	*bp = buf
+	return codec.NewDecoder(io.MultiReader(bytes.NewReader(buf), body)).Decode(v)
+}

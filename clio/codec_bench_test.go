@@ -193,14 +193,20 @@ func BenchmarkCodecPeakHeap(b *testing.B) {
 	}
 }
 
-// BenchmarkCodecEndToEnd: one 200-matter page over loopback httptest, through
+// BenchmarkCodecEndToEnd: one 20- or 200-matter page over loopback httptest, through
 // the full client stack (clio.ListPage over the generated client: editors,
 // retry and transport wrappers, error checks, bodyReader) against plain
 // net/http + the same codec. The rate limiter is off: it would only sleep.
 func BenchmarkCodecEndToEnd(b *testing.B) {
+	for _, n := range []int{20, 200} {
+		b.Run(fmt.Sprintf("matters=%d", n), func(b *testing.B) { benchEndToEnd(b, n) })
+	}
+}
+
+func benchEndToEnd(b *testing.B, n int) {
 	var page []byte
 	for _, p := range loadBenchPages(b) {
-		if p.schema == "Matter_list" && p.n == 200 {
+		if p.schema == "Matter_list" && p.n == n {
 			page = p.data
 		}
 	}
@@ -227,11 +233,11 @@ func BenchmarkCodecEndToEnd(b *testing.B) {
 				err = c.codec.NewDecoder(resp.Body).Decode(&v)
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if err != nil || len(v.Data) != 200 {
+				if err != nil || len(v.Data) != n {
 					b.Fatal(err, len(v.Data))
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/200, "ns/record")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
 		})
 		b.Run(c.name+"/client", func(b *testing.B) {
 			cl, err := clio.NewClient(ctx, clio.WithBaseURL(srv.URL), clio.WithToken("bench"),
@@ -250,11 +256,11 @@ func BenchmarkCodecEndToEnd(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				recs, _, err := clio.ListPage[gen.Matter](ctx, cl, fn)
-				if err != nil || len(recs) != 200 {
+				if err != nil || len(recs) != n {
 					b.Fatal(err, len(recs))
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/200, "ns/record")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
 		})
 	}
 }

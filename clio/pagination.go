@@ -82,7 +82,7 @@ func fetchPage[T any](ctx context.Context, c *Client, cc *callConfig, fn Request
 		clear(buf.Data[:cap(buf.Data)])
 		buf.Data = buf.Data[:0]
 		buf.Meta = pageMeta{}
-		if err := c.codec.NewDecoder(body).Decode(buf); err != nil {
+		if err := decodeAnswer(c.codec, body, buf); err != nil {
 			return nil, err
 		}
 		buf.fill(r)

@@ -1,0 +1,56 @@
+package clio
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// decodeAnswer reads small answers whole and streams large ones; both give what
+// encoding/json gives, and a body cut short is an error.
+func TestDecodeAnswerSmallAndLarge(t *testing.T) {
+	type rec struct {
+		ID   int    `json:"id"`
+		Name string `json:"name"`
+	}
+	for _, n := range []int{0, 3, 20_000, 60_000} { // 60,000 records: about 2.5 MB, past wholeBody
+		var b strings.Builder
+		b.WriteString(`{"data":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"id":%d,"name":"r\u00e9cord %d"}`, i, i)
+		}
+		b.WriteString(`],"meta":{"paging":{},"records":` + fmt.Sprint(n) + `}}` + "\n")
+		var want, got page[rec]
+		if err := json.Unmarshal([]byte(b.String()), &want); err != nil {
+			t.Fatal(err)
+		}
+		for name, codec := range map[string]Codec{"fast": FastCodec{}, "json": JSONCodec{}} {
+			got = page[rec]{}
+			if err := decodeAnswer(codec, iotest.HalfReader(strings.NewReader(b.String())), &got); err != nil {
+				t.Fatalf("%s, %d records: %v", name, n, err)
+			}
+			if !reflect.DeepEqual(got.Data, want.Data) || !reflect.DeepEqual(got.Meta.Records, want.Meta.Records) {
+				t.Fatalf("%s, %d records: decoded differently", name, n)
+			}
+		}
+		if n > 0 {
+			cut := b.String()[:b.Len()/2]
+			err := decodeAnswer(FastCodec{}, io.MultiReader(strings.NewReader(cut), iotest.ErrReader(io.ErrUnexpectedEOF)), &got)
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("%d records cut in half: %v, want io.ErrUnexpectedEOF", n, err)
+			}
+			if err := decodeAnswer(FastCodec{}, bytes.NewReader([]byte(cut)), &got); err == nil {
+				t.Fatalf("%d records: a body ending mid-value was accepted", n)
+			}
+		}
+	}
+}
