@@ -20,9 +20,9 @@ type Codec interface {
 	Marshal(v any) ([]byte, error)
 	// Unmarshal decodes data into v.
 	Unmarshal(data []byte, v any) error
-	// NewDecoder returns a Decoder that reads from r. The client uses it to
-	// decode answers straight from the response body, without buffering the
-	// whole body first.
+	// NewDecoder returns a Decoder that reads from r. The client uses it for
+	// answers larger than 1 MiB, decoding them straight from the response body
+	// without buffering the whole body; smaller ones go to Unmarshal.
 	NewDecoder(r io.Reader) Decoder
 }
 
