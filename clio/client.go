@@ -354,7 +354,7 @@ func (c *Client) editor(cc *callConfig) RequestEditor {
 		if cc.pageSize > 0 {
 			q.Set("limit", strconv.Itoa(cc.pageSize))
 		}
-		if cc.cursor {
+		if cc.cursor && !cc.followNext {
 			if o := q.Get("order"); o != "" && o != "id(asc)" {
 				return &InputError{Field: "order", Reason: fmt.Sprintf("cursor pagination requires order=id(asc), but the call sets %q; drop the order parameter, or iterate with OffsetPagination to keep it", o)}
 			}
@@ -362,9 +362,9 @@ func (c *Client) editor(cc *callConfig) RequestEditor {
 				return &InputError{Field: "offset", Reason: "cursor pagination cannot start at an offset; use OffsetPagination"}
 			}
 			q.Set("order", "id(asc)")
-			if !q.Has("limit") {
-				q.Set("limit", strconv.Itoa(maxLimit))
-			}
+		}
+		if cc.cursor && !q.Has("limit") {
+			q.Set("limit", strconv.Itoa(maxLimit))
 		}
 		if cc.offsetMode {
 			if q.Has("page_token") {

@@ -285,6 +285,10 @@ type callConfig struct {
 	pageSize        int
 	pageURL         *url.URL
 
+	// followNext: the operation takes no order=id(asc) (its reference lists none), so
+	// the iterator follows Clio's next links without asking for cursor order.
+	followNext bool
+
 	// set by the iterators, per page
 	cursor    bool
 	offset    int
@@ -349,6 +353,12 @@ func OffsetPagination(workers int) CallOption {
 		}
 		c.offsetMode, c.workers = true, workers
 	})
+}
+
+// withoutCursorOrder marks an iterator over an operation that takes no order=id(asc); the
+// generated services add it.
+func withoutCursorOrder(opts []CallOption) []CallOption {
+	return append(opts[:len(opts):len(opts)], callOptionFunc(func(c *callConfig) { c.followNext = true }))
 }
 
 // PageURL makes a list call fetch this page URL (a Response.NextURL or

@@ -26,6 +26,8 @@ const offsetCap = 10000
 // meta.paging.next exactly as given, fetching the next page while the
 // current one is being consumed. A call that sets another order fails with
 // an *InputError instead of being silently overridden. Unlimited depth.
+// For the list operations whose reference lists no order=id(asc), the
+// generated All methods follow the next links without asking for an order.
 //
 // OffsetPagination(workers) fetches pages concurrently (limit/offset added
 // by the iterator) and yields them in order; it fails with ErrOffsetLimit,

@@ -3,6 +3,7 @@ package clio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/clio-go/clio-go/clio"
@@ -127,5 +128,32 @@ func TestSingleRecordCallsRefusePagingOptions(t *testing.T) {
 	}
 	if srv.Counters().Requests != before {
 		t.Errorf("refused calls reached the server")
+	}
+}
+
+// Where the reference lists no order=id(asc) for a list (report presets order by other
+// fields; comments take no order), All follows Clio's next links without asking for cursor
+// order, which the fake, like Clio, would refuse.
+func TestAllWithoutCursorOrder(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	for i := range 5 {
+		srv.Insert("report_presets", map[string]any{"name": fmt.Sprintf("Preset %d", i), "kind": "billing_history", "format": "csv"})
+	}
+	n := 0
+	for p, err := range c.ReportPresets.All(ctx, nil, clio.PageSize(2), clio.Fields("id", "name")) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name == "" {
+			t.Fatalf("preset without its name: %+v", p)
+		}
+		n++
+	}
+	if n != 5 {
+		t.Fatalf("iterated %d report presets, want 5", n)
+	}
+	if got := srv.RequestCount("GET", "/api/v4/report_presets.json"); got != 3 {
+		t.Errorf("%d requests for 5 presets in pages of 2, want 3", got)
 	}
 }

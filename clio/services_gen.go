@@ -685,13 +685,13 @@ func (s *ActivitiesService) Update(ctx context.Context, id int64, params *gen.Up
 // ActivityDescriptionsService calls the operations of Clio's "Activity Descriptions" section.
 type ActivityDescriptionsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation ActivityDescription#index: GET /api/v4/activity_descriptions.json.
 func (s *ActivityDescriptionsService) All(ctx context.Context, params *gen.ListActivityDescriptionsParams, opts ...CallOption) iter.Seq2[gen.ActivityDescription, error] {
 	return All[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListActivityDescriptions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new ActivityDescription.
@@ -738,13 +738,13 @@ func (s *ActivityDescriptionsService) Update(ctx context.Context, id int64, para
 // ActivityRatesService calls the operations of Clio's "Activity Rates" section.
 type ActivityRatesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation ActivityRate#index: GET /api/v4/activity_rates.json.
 func (s *ActivityRatesService) All(ctx context.Context, params *gen.ListActivityRatesParams, opts ...CallOption) iter.Seq2[gen.ActivityRate, error] {
 	return All[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListActivityRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new ActivityRate.
@@ -873,13 +873,13 @@ func (s *BankAccountsService) Update(ctx context.Context, id int64, params *gen.
 // BankTransactionsService calls the operations of Clio's "Bank Transactions" section.
 type BankTransactionsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation BankTransaction#index: GET /api/v4/bank_transactions.json.
 func (s *BankTransactionsService) All(ctx context.Context, params *gen.ListBankTransactionsParams, opts ...CallOption) iter.Seq2[gen.BankTransaction, error] {
 	return All[gen.BankTransaction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListBankTransactions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Get: return the data for a single BankTransaction.
@@ -913,13 +913,13 @@ func (s *BankTransfersService) Get(ctx context.Context, id int64, params *gen.Ge
 // BillThemesService calls the operations of Clio's "Bill Themes" section.
 type BillThemesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation BillTheme#index: GET /api/v4/bill_themes.json.
 func (s *BillThemesService) All(ctx context.Context, params *gen.ListBillThemesParams, opts ...CallOption) iter.Seq2[gen.BillTheme, error] {
 	return All[gen.BillTheme](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListBillThemes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: return the data for all BillThemes.
@@ -942,13 +942,13 @@ func (s *BillThemesService) Update(ctx context.Context, id int64, params *gen.Up
 // BillableClientsService calls the operations of Clio's "Billable Clients" section.
 type BillableClientsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation BillableClient#index: GET /api/v4/billable_clients.json.
 func (s *BillableClientsService) All(ctx context.Context, params *gen.ListBillableClientsParams, opts ...CallOption) iter.Seq2[gen.BillableClient, error] {
 	return All[gen.BillableClient](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListBillableClients(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: return the data for all BillableClients.
@@ -963,13 +963,13 @@ func (s *BillableClientsService) List(ctx context.Context, params *gen.ListBilla
 // BillableMattersService calls the operations of Clio's "Billable Matters" section.
 type BillableMattersService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation BillableMatter#index: GET /api/v4/billable_matters.json.
 func (s *BillableMattersService) All(ctx context.Context, params *gen.ListBillableMattersParams, opts ...CallOption) iter.Seq2[gen.BillableMatter, error] {
 	return All[gen.BillableMatter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListBillableMatters(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: return the data for all BillableMatters.
@@ -1056,13 +1056,13 @@ func (s *BillsService) Update(ctx context.Context, id int64, params *gen.UpdateB
 // CalendarEntriesService calls the operations of Clio's "Calendar Entries" section.
 type CalendarEntriesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation CalendarEntry#index: GET /api/v4/calendar_entries.json.
 func (s *CalendarEntriesService) All(ctx context.Context, params *gen.ListCalendarEntriesParams, opts ...CallOption) iter.Seq2[gen.CalendarEntry, error] {
 	return All[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListCalendarEntries(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new CalendarEntry.
@@ -1152,13 +1152,13 @@ func (s *CalendarEntryEventTypesService) Update(ctx context.Context, id int64, p
 // CalendarVisibilitiesService calls the operations of Clio's "Calendar Visibilities" section.
 type CalendarVisibilitiesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation CalendarVisibility#index: GET /api/v4/task_calendars.json.
 func (s *CalendarVisibilitiesService) All(ctx context.Context, params *gen.ListCalendarVisibilitiesParams, opts ...CallOption) iter.Seq2[gen.CalendarVisibility, error] {
 	return All[gen.CalendarVisibility](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListCalendarVisibilities(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Get: return the data for a single CalendarVisibility.
@@ -1242,13 +1242,13 @@ func (s *CalendarsService) Update(ctx context.Context, id int64, params *gen.Upd
 // CivilCertificatedRatesService calls the operations of Clio's "Civil Certificated Rates" section.
 type CivilCertificatedRatesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation LaukCivilCertificatedRate#index: GET /api/v4/lauk_civil_certificated_rates.json.
 func (s *CivilCertificatedRatesService) All(ctx context.Context, params *gen.ListLaukCivilCertificatedRatesParams, opts ...CallOption) iter.Seq2[gen.LaukCivilCertificatedRate, error] {
 	return All[gen.LaukCivilCertificatedRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListLaukCivilCertificatedRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: list Civil Certificated Rates.
@@ -1263,13 +1263,13 @@ func (s *CivilCertificatedRatesService) List(ctx context.Context, params *gen.Li
 // CivilControlledRatesService calls the operations of Clio's "Civil Controlled Rates" section.
 type CivilControlledRatesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation LaukCivilControlledRate#index: GET /api/v4/lauk_civil_controlled_rates.json.
 func (s *CivilControlledRatesService) All(ctx context.Context, params *gen.ListLaukCivilControlledRatesParams, opts ...CallOption) iter.Seq2[gen.LaukCivilControlledRate, error] {
 	return All[gen.LaukCivilControlledRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListLaukCivilControlledRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: list Civil Controlled Rates.
@@ -1295,13 +1295,13 @@ func (s *ClientsService) Get(ctx context.Context, matterId int64, params *gen.Ge
 // ClioPaymentsLinksService calls the operations of Clio's "Clio Payments Links" section.
 type ClioPaymentsLinksService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation ClioPaymentsLink#index: GET /api/v4/clio_payments/links.json.
 func (s *ClioPaymentsLinksService) All(ctx context.Context, params *gen.ListClioPaymentsLinksParams, opts ...CallOption) iter.Seq2[gen.ClioPaymentsLink, error] {
 	return All[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListClioPaymentsLinks(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new ClioPaymentsLink.
@@ -1340,13 +1340,13 @@ func (s *ClioPaymentsLinksService) Update(ctx context.Context, id int64, params 
 // ClioPaymentsPaymentsService calls the operations of Clio's "Clio Payments Payments" section.
 type ClioPaymentsPaymentsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation ClioPaymentsPayment#index: GET /api/v4/clio_payments/payments.json.
 func (s *ClioPaymentsPaymentsService) All(ctx context.Context, params *gen.ListClioPaymentsPaymentsParams, opts ...CallOption) iter.Seq2[gen.ClioPaymentsPayment, error] {
 	return All[gen.ClioPaymentsPayment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListClioPaymentsPayments(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Get: return the data for a single ClioPaymentsPayment.
@@ -1369,13 +1369,13 @@ func (s *ClioPaymentsPaymentsService) List(ctx context.Context, params *gen.List
 // CommentsService calls the operations of Clio's "Comments" section.
 type CommentsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation Comment#index: GET /api/v4/comments.json.
 func (s *CommentsService) All(ctx context.Context, params *gen.ListCommentsParams, opts ...CallOption) iter.Seq2[gen.Comment, error] {
 	return All[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListComments(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new Comment.
@@ -1631,13 +1631,13 @@ func (s *CreditMemosService) List(ctx context.Context, params *gen.ListCreditMem
 // CriminalControlledRatesService calls the operations of Clio's "Criminal Controlled Rates" section.
 type CriminalControlledRatesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation LaukCriminalControlledRate#index: GET /api/v4/lauk_criminal_controlled_rates.json.
 func (s *CriminalControlledRatesService) All(ctx context.Context, params *gen.ListLaukCriminalControlledRatesParams, opts ...CallOption) iter.Seq2[gen.LaukCriminalControlledRate, error] {
 	return All[gen.LaukCriminalControlledRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListLaukCriminalControlledRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: list Criminal Controlled Rates.
@@ -1652,13 +1652,13 @@ func (s *CriminalControlledRatesService) List(ctx context.Context, params *gen.L
 // CurrenciesService calls the operations of Clio's "Currencies" section.
 type CurrenciesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation Currency#index: GET /api/v4/currencies.json.
 func (s *CurrenciesService) All(ctx context.Context, params *gen.ListCurrenciesParams, opts ...CallOption) iter.Seq2[gen.Currency, error] {
 	return All[gen.Currency](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListCurrencies(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: return the data for all Currencies.
@@ -1673,13 +1673,13 @@ func (s *CurrenciesService) List(ctx context.Context, params *gen.ListCurrencies
 // CustomActionsService calls the operations of Clio's "Custom Actions" section.
 type CustomActionsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation CustomAction#index: GET /api/v4/custom_actions.json.
 func (s *CustomActionsService) All(ctx context.Context, params *gen.ListCustomActionsParams, opts ...CallOption) iter.Seq2[gen.CustomAction, error] {
 	return All[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListCustomActions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new CustomAction.
@@ -1832,13 +1832,13 @@ func (s *CustomFieldsService) Update(ctx context.Context, id int64, params *gen.
 // DamagesService calls the operations of Clio's "Damages" section.
 type DamagesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation Damage#index: GET /api/v4/damages.json.
 func (s *DamagesService) All(ctx context.Context, params *gen.ListDamagesParams, opts ...CallOption) iter.Seq2[gen.Damage, error] {
 	return All[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListDamages(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: creating a Damage.
@@ -2047,13 +2047,13 @@ func (s *DocumentTemplatesService) Update(ctx context.Context, id int64, params 
 // DocumentVersionsService calls the operations of Clio's "Document Versions" section.
 type DocumentVersionsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation DocumentVersion#index: GET /api/v4/documents/{id}/versions.json.
 func (s *DocumentVersionsService) All(ctx context.Context, id int64, params *gen.ListDocumentVersionsParams, opts ...CallOption) iter.Seq2[gen.DocumentVersion, error] {
 	return All[gen.DocumentVersion](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListDocumentVersions(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: return the data for all DocumentVersions.
@@ -2129,13 +2129,13 @@ func (s *DocumentsService) Update(ctx context.Context, id int64, params *gen.Upd
 // EmailAddressesService calls the operations of Clio's "Email Addresses" section.
 type EmailAddressesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation EmailAddress#index: GET /api/v4/contacts/{contact_id}/email_addresses.json.
 func (s *EmailAddressesService) All(ctx context.Context, contactId int64, params *gen.ListEmailAddressParams, opts ...CallOption) iter.Seq2[gen.EmailAddressBase, error] {
 	return All[gen.EmailAddressBase](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListEmailAddress(ctx, contactId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: return the data for all EmailAddresses.
@@ -2170,13 +2170,13 @@ func (s *ExpenseCategoriesService) All(ctx context.Context, params *gen.ListExpe
 	}, opts...)
 }
 
-// AllLaukExpenseCategories iterates over every record of ListLaukExpenseCategories, page after page
-// (cursor pagination by default; see OffsetPagination).
+// AllLaukExpenseCategories iterates over every record of ListLaukExpenseCategories, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation LaukExpenseCategory#index: GET /api/v4/lauk_expense_categories.json.
 func (s *ExpenseCategoriesService) AllLaukExpenseCategories(ctx context.Context, params *gen.ListLaukExpenseCategoriesParams, opts ...CallOption) iter.Seq2[gen.LaukExpenseCategory, error] {
 	return All[gen.LaukExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListLaukExpenseCategories(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new ExpenseCategory.
@@ -2303,13 +2303,13 @@ func (s *FoldersService) Update(ctx context.Context, id int64, params *gen.Updat
 // GrantFundingSourcesService calls the operations of Clio's "Grant Funding Sources" section.
 type GrantFundingSourcesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation GrantFundingSource#index: GET /api/v4/grant_funding_sources.json.
 func (s *GrantFundingSourcesService) All(ctx context.Context, params *gen.ListGrantFundingSourcesParams, opts ...CallOption) iter.Seq2[gen.GrantFundingSource, error] {
 	return All[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListGrantFundingSources(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new grant funding source.
@@ -2348,13 +2348,13 @@ func (s *GrantFundingSourcesService) Update(ctx context.Context, id int64, param
 // GrantsService calls the operations of Clio's "Grants" section.
 type GrantsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation Grant#index: GET /api/v4/grants.json.
 func (s *GrantsService) All(ctx context.Context, params *gen.ListGrantsParams, opts ...CallOption) iter.Seq2[gen.Grant, error] {
 	return All[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListGrants(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new grant.
@@ -2454,13 +2454,13 @@ func (s *GroupsService) Update(ctx context.Context, id int64, params *gen.Update
 // InterestChargesService calls the operations of Clio's "Interest Charges" section.
 type InterestChargesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation InterestCharge#index: GET /api/v4/interest_charges.json.
 func (s *InterestChargesService) All(ctx context.Context, params *gen.ListInterestChargesParams, opts ...CallOption) iter.Seq2[gen.InterestCharge, error] {
 	return All[gen.InterestCharge](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListInterestCharges(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Delete: delete a single InterestCharge.
@@ -2541,13 +2541,13 @@ func (s *JurisdictionsToTriggersService) List(ctx context.Context, jurisdictionI
 // LineItemsService calls the operations of Clio's "Line Items" section.
 type LineItemsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation LineItem#index: GET /api/v4/line_items.json.
 func (s *LineItemsService) All(ctx context.Context, params *gen.ListLineItemsParams, opts ...CallOption) iter.Seq2[gen.LineItem, error] {
 	return All[gen.LineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListLineItems(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Delete: delete a single LineItem.
@@ -2673,13 +2673,13 @@ func (s *MatterDocketsService) PreviewMatterDocket(ctx context.Context, params *
 // MatterStagesService calls the operations of Clio's "Matter Stages" section.
 type MatterStagesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation MatterStage#index: GET /api/v4/matter_stages.json.
 func (s *MatterStagesService) All(ctx context.Context, params *gen.ListMatterStagesParams, opts ...CallOption) iter.Seq2[gen.MatterStage, error] {
 	return All[gen.MatterStage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListMatterStages(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: return the data for all MatterStages.
@@ -2785,13 +2785,13 @@ func (s *MedicalRecordsService) Update(ctx context.Context, id int64, params *ge
 // MedicalRecordsDetailsService calls the operations of Clio's "Medical Records Details" section.
 type MedicalRecordsDetailsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation MedicalRecordsRequest#index: GET /api/v4/medical_records_details.json.
 func (s *MedicalRecordsDetailsService) All(ctx context.Context, params *gen.ListMedicalRecordsRequestsParams, opts ...CallOption) iter.Seq2[gen.MedicalRecordsRequest, error] {
 	return All[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListMedicalRecordsRequests(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: creating a Medical Records Detail, Medical Records and Medical Bills.
@@ -2838,13 +2838,13 @@ func (s *MedicalRecordsDetailsService) Update(ctx context.Context, id int64, par
 // MyEventsService calls the operations of Clio's "My Events" section.
 type MyEventsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation MyEvent#index: GET /api/v4/internal_notifications/my_events.json.
 func (s *MyEventsService) All(ctx context.Context, params *gen.ListMyEventsParams, opts ...CallOption) iter.Seq2[gen.MyEvent, error] {
 	return All[gen.MyEvent](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListMyEvents(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Delete: clear (delete) a single in-app notification event.
@@ -2928,13 +2928,13 @@ func (s *NotesService) Update(ctx context.Context, id int64, params *gen.UpdateN
 // OutstandingClientBalancesService calls the operations of Clio's "Outstanding Client Balances" section.
 type OutstandingClientBalancesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation OutstandingClientBalance#index: GET /api/v4/outstanding_client_balances.json.
 func (s *OutstandingClientBalancesService) All(ctx context.Context, params *gen.ListOutstandingClientBalancesParams, opts ...CallOption) iter.Seq2[gen.OutstandingClientBalance, error] {
 	return All[gen.OutstandingClientBalance](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListOutstandingClientBalances(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: return the data for all OutstandingClientBalances.
@@ -2949,13 +2949,13 @@ func (s *OutstandingClientBalancesService) List(ctx context.Context, params *gen
 // PhoneNumbersService calls the operations of Clio's "Phone Numbers" section.
 type PhoneNumbersService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation PhoneNumber#index: GET /api/v4/contacts/{contact_id}/phone_numbers.json.
 func (s *PhoneNumbersService) All(ctx context.Context, contactId int64, params *gen.ListPhoneNumbersParams, opts ...CallOption) iter.Seq2[gen.PhoneNumberBase, error] {
 	return All[gen.PhoneNumberBase](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListPhoneNumbers(ctx, contactId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // List returns one page: return the data for all PhoneNumbers.
@@ -3044,13 +3044,13 @@ func (s *RelatedContactsService) List(ctx context.Context, matterId int64, param
 // RelationshipsService calls the operations of Clio's "Relationships" section.
 type RelationshipsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation Relationship#index: GET /api/v4/relationships.json.
 func (s *RelationshipsService) All(ctx context.Context, params *gen.ListRelationshipsParams, opts ...CallOption) iter.Seq2[gen.Relationship, error] {
 	return All[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListRelationships(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new Relationship.
@@ -3150,13 +3150,13 @@ func (s *RemindersService) Update(ctx context.Context, id int64, params *gen.Upd
 // ReportPresetsService calls the operations of Clio's "Report Presets" section.
 type ReportPresetsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation ReportPreset#index: GET /api/v4/report_presets.json.
 func (s *ReportPresetsService) All(ctx context.Context, params *gen.ListReportPresetsParams, opts ...CallOption) iter.Seq2[gen.ReportPreset, error] {
 	return All[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListReportPresets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new ReportPreset.
@@ -3211,13 +3211,13 @@ func (s *ReportPresetsService) Update(ctx context.Context, id int64, params *gen
 // ReportSchedulesService calls the operations of Clio's "Report Schedules" section.
 type ReportSchedulesService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation ReportSchedule#index: GET /api/v4/report_schedules.json.
 func (s *ReportSchedulesService) All(ctx context.Context, params *gen.ListReportSchedulesParams, opts ...CallOption) iter.Seq2[gen.ReportSchedule, error] {
 	return All[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListReportSchedules(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new ReportSchedule.
@@ -3264,13 +3264,13 @@ func (s *ReportSchedulesService) Update(ctx context.Context, id int64, params *g
 // ReportsService calls the operations of Clio's "Reports" section.
 type ReportsService struct{ client *Client }
 
-// All iterates over every record of List, page after page
-// (cursor pagination by default; see OffsetPagination).
+// All iterates over every record of List, page after page, following
+// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation Report#index: GET /api/v4/reports.json.
 func (s *ReportsService) All(ctx context.Context, params *gen.ListReportsParams, opts ...CallOption) iter.Seq2[gen.Report, error] {
 	return All[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListReports(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, withoutCursorOrder(opts)...)
 }
 
 // Create: create a new Report.

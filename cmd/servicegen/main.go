@@ -46,6 +46,8 @@ type op struct {
 	Record                                       string // Go type of the record, for list and record
 	Params                                       []string
 	Args                                         []string
+	// CursorOrder: the operation's order parameter accepts id(asc), Clio's cursor order.
+	CursorOrder bool
 }
 
 func generate(specPath, genPath string) ([]byte, error) {
@@ -79,6 +81,7 @@ func generate(specPath, genPath string) ([]byte, error) {
 			}
 			x.Resource, x.Action, _ = strings.Cut(x.ClioName, "#")
 			x.Kind, x.Record = answer(doc, m)
+			x.CursorOrder = acceptsCursorOrder(m)
 			sig, ok := sigs[x.GoName]
 			if !ok {
 				return nil, fmt.Errorf("%s: no method %s on the generated Client", x.ClioName, x.GoName)
@@ -186,4 +189,23 @@ func qualifyExpr(e ast.Expr) ast.Expr {
 		return &ast.ArrayType{Len: t.Len, Elt: qualifyExpr(t.Elt)}
 	}
 	return e
+}
+
+// acceptsCursorOrder says whether an operation's order parameter lists id(asc).
+func acceptsCursorOrder(o map[string]any) bool {
+	params, _ := o["parameters"].([]any)
+	for _, p := range params {
+		pm, _ := p.(map[string]any)
+		if pm["name"] != "order" || pm["in"] != "query" {
+			continue
+		}
+		schema, _ := pm["schema"].(map[string]any)
+		enum, _ := schema["enum"].([]any)
+		for _, e := range enum {
+			if e == "id(asc)" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -25,6 +25,7 @@ type method struct {
 	Result    string
 	Params    string
 	Args      string
+	Opts      string // the call options expression passed to the helper
 }
 
 // skipped operations get hand-written methods (see clio/download.go): a 303 to storage must be
@@ -109,6 +110,11 @@ func methods(o op, main bool) []method {
 		all.Name = "All" + strings.TrimPrefix(name, "List")
 		all.Helper, all.Result = "All", o.Record
 		all.Doc = fmt.Sprintf("%s iterates over every record of %s, page after page\n// (cursor pagination by default; see OffsetPagination).\n// %s", all.Name, list.Name, where)
+		all.Opts = "opts"
+		if !o.CursorOrder {
+			all.Doc = fmt.Sprintf("%s iterates over every record of %s, page after page, following\n// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).\n// %s", all.Name, list.Name, where)
+			all.Opts = "withoutCursorOrder(opts)"
+		}
 		return []method{list, all}
 	case "record":
 		base.Name, base.Helper, base.Result = name, "Do", o.Record
@@ -176,7 +182,7 @@ func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{.Params}}, opts ...CallOp
 func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{.Params}}, opts ...CallOption) iter.Seq2[{{.Result}}, error] {
 	return All[{{.Result}}](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.{{.Call}}(ctx, {{.Args}}, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	}, {{.Opts}}...)
 }
 {{- else if eq .Helper "Do"}}
 func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{.Params}}, opts ...CallOption) ({{.Result}}, *Response, error) {
