@@ -86,6 +86,9 @@ type Client struct {
 // WithTokenSource); the region defaults to US. ctx is only checked, not
 // retained: token refreshes use the context given to OAuth.TokenSource.
 func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -212,7 +215,7 @@ func (c *Client) RateLimiter() *RateLimiter { return c.limiter }
 // before any request) or transport errors.
 func Do[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...CallOption) (T, *Response, error) {
 	var zero T
-	cc, err := c.callConfig(opts)
+	cc, err := c.callConfig(ctx, opts)
 	if err == nil {
 		err = cc.notAList()
 	}
@@ -240,7 +243,7 @@ func Do[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...CallOptio
 // DoNoContent sends a generated operation whose answer has no useful body
 // (DELETE answers 204). It is what the generated Delete methods call.
 func DoNoContent(ctx context.Context, c *Client, fn RequestFunc, opts ...CallOption) (*Response, error) {
-	cc, err := c.callConfig(opts)
+	cc, err := c.callConfig(ctx, opts)
 	if err == nil {
 		err = cc.notAList()
 	}
@@ -255,7 +258,7 @@ func DoNoContent(ctx context.Context, c *Client, fn RequestFunc, opts ...CallOpt
 // resp.NextURL / PreviousURL / Records filled in. Pass PageURL(resp.NextURL)
 // to get the next page. It is what the generated List methods call.
 func ListPage[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...CallOption) ([]T, *Response, error) {
-	cc, err := c.callConfig(opts)
+	cc, err := c.callConfig(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -264,6 +267,14 @@ func ListPage[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...Cal
 		return nil, r, err
 	}
 	return p.Data, r, nil
+}
+
+// checkContext refuses a nil context with an error rather than a panic deeper down.
+func checkContext(ctx context.Context) error {
+	if ctx == nil {
+		return &InputError{Field: "ctx", Reason: "is nil; pass context.Background() or a request's context"}
+	}
+	return nil
 }
 
 // notAList refuses the paging options on a call that is not a list: they would rewrite its
@@ -293,7 +304,10 @@ func cachedAs[T any](v any) T {
 	return zero
 }
 
-func (c *Client) callConfig(opts []CallOption) (*callConfig, error) {
+func (c *Client) callConfig(ctx context.Context, opts []CallOption) (*callConfig, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	cc := &callConfig{}
 	for _, o := range opts {
 		if o != nil {

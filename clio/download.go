@@ -157,25 +157,40 @@ func (c *Client) downloader() *downloader {
 // Document#download: GET /api/v4/documents/{id}/download.json, answered by a 303 to storage,
 // which is followed without the bearer token). Close the result.
 func (s *DocumentsService) Download(ctx context.Context, id int64) (*Download, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	return s.client.downloader().document(ctx, id, 0)
 }
 
 // DownloadVersion streams the content of one version of the document.
 func (s *DocumentsService) DownloadVersion(ctx context.Context, id, versionID int64) (*Download, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	return s.client.downloader().document(ctx, id, versionID)
 }
 
 // Download streams the archive (Clio operation DocumentArchive#download). Close the result.
 func (s *DocumentArchivesService) Download(ctx context.Context, id int64) (*Download, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	return s.client.downloader().documentArchive(ctx, id)
 }
 
 // Download streams the template's file (Clio operation DocumentTemplate#download). Close the result.
 func (s *DocumentTemplatesService) Download(ctx context.Context, id int64) (*Download, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	return s.client.downloader().documentTemplate(ctx, id)
 }
 
 // Download streams the completed report (Clio operation Report#download). Close the result.
 func (s *ReportsService) Download(ctx context.Context, id int64) (*Download, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	return s.client.downloader().report(ctx, id)
 }

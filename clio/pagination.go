@@ -40,7 +40,7 @@ const offsetCap = 10000
 func All[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...CallOption) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		cc, err := c.callConfig(opts)
+		cc, err := c.callConfig(ctx, opts)
 		if err != nil {
 			yield(zero, err)
 			return

@@ -157,3 +157,23 @@ func TestAllWithoutCursorOrder(t *testing.T) {
 		t.Errorf("%d requests for 5 presets in pages of 2, want 3", got)
 	}
 }
+
+// A nil context is an error naming it, not a panic.
+func TestNilContextIsAnError(t *testing.T) {
+	_, c := newFake(t)
+	var nilCtx context.Context
+	if _, err := clio.NewClient(nilCtx, clio.WithToken("x")); !errors.Is(err, clio.ErrInvalidInput) {
+		t.Errorf("NewClient: %v", err)
+	}
+	if _, _, err := c.Matters.List(nilCtx, nil); !errors.Is(err, clio.ErrInvalidInput) {
+		t.Errorf("List: %v", err)
+	}
+	for _, err := range c.Matters.All(nilCtx, nil) {
+		if !errors.Is(err, clio.ErrInvalidInput) {
+			t.Errorf("All: %v", err)
+		}
+	}
+	if _, err := c.Documents.Download(nilCtx, 1); !errors.Is(err, clio.ErrInvalidInput) {
+		t.Errorf("Download: %v", err)
+	}
+}

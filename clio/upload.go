@@ -993,10 +993,16 @@ func (c *Client) uploader() *uploader {
 // concurrent multipart parts for large files or when MD5 checks are asked for. The bearer
 // token never goes to storage. The version is marked fully uploaded before Upload returns.
 func (s *DocumentsService) Upload(ctx context.Context, p UploadParams) (*UploadResult, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	return s.client.uploader().upload(ctx, p)
 }
 
 // NewVersion uploads p.Body as a new version of an existing document.
 func (s *DocumentsService) NewVersion(ctx context.Context, documentID int64, p UploadParams) (*UploadResult, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
 	return s.client.uploader().newVersion(ctx, documentID, p)
 }
