@@ -167,18 +167,24 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+var errNoEventFunc = errors.New("webhook: the Handler has no event function (NewHandler with a nil fn)")
+
 // NewHandler returns a Handler that stores handshake secrets in store,
 // verifies deliveries against them and calls fn once per distinct event.
+// A nil store is an in-memory one (secrets are then lost on restart); a nil
+// fn answers every delivery with 500, so that Clio keeps it for later.
 //
 // fn runs before the answer is sent, and Clio gives up waiting after a short
 // time (then retries): do lengthy work asynchronously. An error from fn gives
 // a 500 answer so that Clio retries the delivery later.
 func NewHandler(store SecretStore, fn func(ctx context.Context, ev Event) error, opts ...Option) *Handler {
 	if store == nil {
-		panic("webhook: NewHandler with nil SecretStore")
+		store = NewMemorySecretStore()
 	}
 	if fn == nil {
-		panic("webhook: NewHandler with nil event function")
+		// Acknowledging events nobody handles would lose them: fail every delivery, so
+		// Clio keeps it for retry, and say why in the log.
+		fn = func(context.Context, Event) error { return errNoEventFunc }
 	}
 	h := &Handler{
 		store:   store,

@@ -37,3 +37,24 @@ func TestHandshakeDoesNotReplaceAKnownSecret(t *testing.T) {
 		t.Fatalf("approved re-handshake: %d", code)
 	}
 }
+
+// Nil arguments do not panic: a nil store keeps secrets in memory, a nil event function
+// refuses deliveries with 500 so that Clio keeps them.
+func TestNewHandlerWithNils(t *testing.T) {
+	h := NewHandler(nil, nil)
+	req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(`{"meta":{"webhook_id":9}}`))
+	req.Header.Set(HeaderSecret, "s3cret")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("handshake with a nil store: %d", rec.Code)
+	}
+	body := `{"data":{"id":1,"etag":"\"e\""},"meta":{"event":"created","webhook_id":9}}`
+	req = httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(body))
+	req.Header.Set(HeaderSignature, Sign([]byte("s3cret"), []byte(body)))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("delivery with a nil event function: %d, want 500", rec.Code)
+	}
+}
