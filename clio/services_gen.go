@@ -641,7 +641,7 @@ func (s *ActivitiesService) All(ctx context.Context, params *gen.ListActivitiesP
 	}, opts...)
 }
 
-// Create: create a new Activity.
+// Create creates a new Activity.
 // Clio operation Activity#create: POST /api/v4/activities.json.
 func (s *ActivitiesService) Create(ctx context.Context, params *gen.CreateActivityParams, body gen.CreateActivityJSONRequestBody, opts ...CallOption) (gen.Activity, *Response, error) {
 	return Do[gen.Activity](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -649,7 +649,7 @@ func (s *ActivitiesService) Create(ctx context.Context, params *gen.CreateActivi
 	}, opts...)
 }
 
-// Delete: delete a single Activity.
+// Delete deletes a single Activity.
 // Clio operation Activity#destroy: DELETE /api/v4/activities/{id}.json.
 func (s *ActivitiesService) Delete(ctx context.Context, id int64, params *gen.DeleteActivityParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -657,7 +657,7 @@ func (s *ActivitiesService) Delete(ctx context.Context, id int64, params *gen.De
 	}, opts...)
 }
 
-// Get: return the data for a single Activity.
+// Get returns the data for a single Activity.
 // Clio operation Activity#show: GET /api/v4/activities/{id}.json.
 func (s *ActivitiesService) Get(ctx context.Context, id int64, params *gen.GetActivityParams, opts ...CallOption) (gen.Activity, *Response, error) {
 	return Do[gen.Activity](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -665,8 +665,8 @@ func (s *ActivitiesService) Get(ctx context.Context, id int64, params *gen.GetAc
 	}, opts...)
 }
 
-// List returns one page: return the data for all Activities.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Activities, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Activity#index: GET /api/v4/activities.json.
 func (s *ActivitiesService) List(ctx context.Context, params *gen.ListActivitiesParams, opts ...CallOption) ([]gen.Activity, *Response, error) {
 	return ListPage[gen.Activity](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -674,7 +674,7 @@ func (s *ActivitiesService) List(ctx context.Context, params *gen.ListActivities
 	}, opts...)
 }
 
-// Update: update a single Activity.
+// Update updates a single Activity.
 // Clio operation Activity#update: PATCH /api/v4/activities/{id}.json.
 func (s *ActivitiesService) Update(ctx context.Context, id int64, params *gen.UpdateActivityParams, body gen.UpdateActivityJSONRequestBody, opts ...CallOption) (gen.Activity, *Response, error) {
 	return Do[gen.Activity](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -694,7 +694,7 @@ func (s *ActivityDescriptionsService) All(ctx context.Context, params *gen.ListA
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new ActivityDescription.
+// Create creates a new ActivityDescription.
 // Clio operation ActivityDescription#create: POST /api/v4/activity_descriptions.json.
 func (s *ActivityDescriptionsService) Create(ctx context.Context, params *gen.CreateActivityDescriptionParams, body gen.CreateActivityDescriptionJSONRequestBody, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
 	return Do[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -702,7 +702,7 @@ func (s *ActivityDescriptionsService) Create(ctx context.Context, params *gen.Cr
 	}, opts...)
 }
 
-// Delete: delete a single ActivityDescription.
+// Delete deletes a single ActivityDescription.
 // Clio operation ActivityDescription#destroy: DELETE /api/v4/activity_descriptions/{id}.json.
 func (s *ActivityDescriptionsService) Delete(ctx context.Context, id int64, params *gen.DeleteActivityDescriptionParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -710,7 +710,7 @@ func (s *ActivityDescriptionsService) Delete(ctx context.Context, id int64, para
 	}, opts...)
 }
 
-// Get: return the data for a single ActivityDescription.
+// Get returns the data for a single ActivityDescription.
 // Clio operation ActivityDescription#show: GET /api/v4/activity_descriptions/{id}.json.
 func (s *ActivityDescriptionsService) Get(ctx context.Context, id int64, params *gen.GetActivityDescriptionParams, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
 	return Do[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -718,8 +718,8 @@ func (s *ActivityDescriptionsService) Get(ctx context.Context, id int64, params 
 	}, opts...)
 }
 
-// List returns one page: return the data for all ActivityDescriptions.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all ActivityDescriptions, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation ActivityDescription#index: GET /api/v4/activity_descriptions.json.
 func (s *ActivityDescriptionsService) List(ctx context.Context, params *gen.ListActivityDescriptionsParams, opts ...CallOption) ([]gen.ActivityDescription, *Response, error) {
 	return ListPage[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -727,7 +727,7 @@ func (s *ActivityDescriptionsService) List(ctx context.Context, params *gen.List
 	}, opts...)
 }
 
-// Update: update a single ActivityDescription.
+// Update updates a single ActivityDescription.
 // Clio operation ActivityDescription#update: PATCH /api/v4/activity_descriptions/{id}.json.
 func (s *ActivityDescriptionsService) Update(ctx context.Context, id int64, params *gen.UpdateActivityDescriptionParams, body gen.UpdateActivityDescriptionJSONRequestBody, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
 	return Do[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -747,7 +747,7 @@ func (s *ActivityRatesService) All(ctx context.Context, params *gen.ListActivity
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new ActivityRate.
+// Create creates a new ActivityRate.
 // Clio operation ActivityRate#create: POST /api/v4/activity_rates.json.
 func (s *ActivityRatesService) Create(ctx context.Context, params *gen.CreateActivityRateParams, body gen.CreateActivityRateJSONRequestBody, opts ...CallOption) (gen.ActivityRate, *Response, error) {
 	return Do[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -755,7 +755,7 @@ func (s *ActivityRatesService) Create(ctx context.Context, params *gen.CreateAct
 	}, opts...)
 }
 
-// Delete: delete a single ActivityRate.
+// Delete deletes a single ActivityRate.
 // Clio operation ActivityRate#destroy: DELETE /api/v4/activity_rates/{id}.json.
 func (s *ActivityRatesService) Delete(ctx context.Context, id int64, params *gen.DeleteActivityRateParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -763,7 +763,7 @@ func (s *ActivityRatesService) Delete(ctx context.Context, id int64, params *gen
 	}, opts...)
 }
 
-// Get: return the data for a single ActivityRate.
+// Get returns the data for a single ActivityRate.
 // Clio operation ActivityRate#show: GET /api/v4/activity_rates/{id}.json.
 func (s *ActivityRatesService) Get(ctx context.Context, id int64, params *gen.GetActivityRateParams, opts ...CallOption) (gen.ActivityRate, *Response, error) {
 	return Do[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -771,8 +771,8 @@ func (s *ActivityRatesService) Get(ctx context.Context, id int64, params *gen.Ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all ActivityRates.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all ActivityRates, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation ActivityRate#index: GET /api/v4/activity_rates.json.
 func (s *ActivityRatesService) List(ctx context.Context, params *gen.ListActivityRatesParams, opts ...CallOption) ([]gen.ActivityRate, *Response, error) {
 	return ListPage[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -780,7 +780,7 @@ func (s *ActivityRatesService) List(ctx context.Context, params *gen.ListActivit
 	}, opts...)
 }
 
-// Update: update a single ActivityRate.
+// Update updates a single ActivityRate.
 // Clio operation ActivityRate#update: PATCH /api/v4/activity_rates/{id}.json.
 func (s *ActivityRatesService) Update(ctx context.Context, id int64, params *gen.UpdateActivityRateParams, body gen.UpdateActivityRateJSONRequestBody, opts ...CallOption) (gen.ActivityRate, *Response, error) {
 	return Do[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -800,7 +800,7 @@ func (s *AllocationsService) All(ctx context.Context, params *gen.ListAllocation
 	}, opts...)
 }
 
-// Get: return the data for a single Allocation.
+// Get returns the data for a single Allocation.
 // Clio operation Allocation#show: GET /api/v4/allocations/{id}.json.
 func (s *AllocationsService) Get(ctx context.Context, id int64, params *gen.GetAllocationParams, opts ...CallOption) (gen.Allocation, *Response, error) {
 	return Do[gen.Allocation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -808,8 +808,8 @@ func (s *AllocationsService) Get(ctx context.Context, id int64, params *gen.GetA
 	}, opts...)
 }
 
-// List returns one page: return the data for all Allocations.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Allocations, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Allocation#index: GET /api/v4/allocations.json.
 func (s *AllocationsService) List(ctx context.Context, params *gen.ListAllocationsParams, opts ...CallOption) ([]gen.Allocation, *Response, error) {
 	return ListPage[gen.Allocation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -829,7 +829,7 @@ func (s *BankAccountsService) All(ctx context.Context, params *gen.ListBankAccou
 	}, opts...)
 }
 
-// Create: create a new BankAccount.
+// Create creates a new BankAccount.
 // Clio operation BankAccount#create: POST /api/v4/bank_accounts.json.
 func (s *BankAccountsService) Create(ctx context.Context, params *gen.CreateBankAccountParams, body gen.CreateBankAccountJSONRequestBody, opts ...CallOption) (gen.BankAccount, *Response, error) {
 	return Do[gen.BankAccount](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -837,7 +837,7 @@ func (s *BankAccountsService) Create(ctx context.Context, params *gen.CreateBank
 	}, opts...)
 }
 
-// Delete: delete a single BankAccount.
+// Delete deletes a single BankAccount.
 // Clio operation BankAccount#destroy: DELETE /api/v4/bank_accounts/{id}.json.
 func (s *BankAccountsService) Delete(ctx context.Context, id int64, params *gen.DeleteBankAccountParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -845,7 +845,7 @@ func (s *BankAccountsService) Delete(ctx context.Context, id int64, params *gen.
 	}, opts...)
 }
 
-// Get: return the data for a single BankAccount.
+// Get returns the data for a single BankAccount.
 // Clio operation BankAccount#show: GET /api/v4/bank_accounts/{id}.json.
 func (s *BankAccountsService) Get(ctx context.Context, id int64, params *gen.GetBankAccountParams, opts ...CallOption) (gen.BankAccount, *Response, error) {
 	return Do[gen.BankAccount](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -853,8 +853,8 @@ func (s *BankAccountsService) Get(ctx context.Context, id int64, params *gen.Get
 	}, opts...)
 }
 
-// List returns one page: return the data for all BankAccounts.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all BankAccounts, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation BankAccount#index: GET /api/v4/bank_accounts.json.
 func (s *BankAccountsService) List(ctx context.Context, params *gen.ListBankAccountsParams, opts ...CallOption) ([]gen.BankAccount, *Response, error) {
 	return ListPage[gen.BankAccount](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -862,7 +862,7 @@ func (s *BankAccountsService) List(ctx context.Context, params *gen.ListBankAcco
 	}, opts...)
 }
 
-// Update: update a single BankAccount.
+// Update updates a single BankAccount.
 // Clio operation BankAccount#update: PATCH /api/v4/bank_accounts/{id}.json.
 func (s *BankAccountsService) Update(ctx context.Context, id int64, params *gen.UpdateBankAccountParams, body gen.UpdateBankAccountJSONRequestBody, opts ...CallOption) (gen.BankAccount, *Response, error) {
 	return Do[gen.BankAccount](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -882,7 +882,7 @@ func (s *BankTransactionsService) All(ctx context.Context, params *gen.ListBankT
 	}, withoutCursorOrder(opts)...)
 }
 
-// Get: return the data for a single BankTransaction.
+// Get returns the data for a single BankTransaction.
 // Clio operation BankTransaction#show: GET /api/v4/bank_transactions/{id}.json.
 func (s *BankTransactionsService) Get(ctx context.Context, id int64, params *gen.GetBankTransactionParams, opts ...CallOption) (gen.BankTransaction, *Response, error) {
 	return Do[gen.BankTransaction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -890,8 +890,8 @@ func (s *BankTransactionsService) Get(ctx context.Context, id int64, params *gen
 	}, opts...)
 }
 
-// List returns one page: return the data for all BankTransactions.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all BankTransactions, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation BankTransaction#index: GET /api/v4/bank_transactions.json.
 func (s *BankTransactionsService) List(ctx context.Context, params *gen.ListBankTransactionsParams, opts ...CallOption) ([]gen.BankTransaction, *Response, error) {
 	return ListPage[gen.BankTransaction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -902,7 +902,7 @@ func (s *BankTransactionsService) List(ctx context.Context, params *gen.ListBank
 // BankTransfersService calls the operations of Clio's "Bank Transfers" section.
 type BankTransfersService struct{ client *Client }
 
-// Get: return the data for a single BankTransfer.
+// Get returns the data for a single BankTransfer.
 // Clio operation BankTransfer#show: GET /api/v4/bank_transfers/{id}.json.
 func (s *BankTransfersService) Get(ctx context.Context, id int64, params *gen.GetBankTransferParams, opts ...CallOption) (gen.BankTransfer, *Response, error) {
 	return Do[gen.BankTransfer](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -922,8 +922,8 @@ func (s *BillThemesService) All(ctx context.Context, params *gen.ListBillThemesP
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: return the data for all BillThemes.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all BillThemes, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation BillTheme#index: GET /api/v4/bill_themes.json.
 func (s *BillThemesService) List(ctx context.Context, params *gen.ListBillThemesParams, opts ...CallOption) ([]gen.BillTheme, *Response, error) {
 	return ListPage[gen.BillTheme](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -931,7 +931,7 @@ func (s *BillThemesService) List(ctx context.Context, params *gen.ListBillThemes
 	}, opts...)
 }
 
-// Update: update a single BillTheme.
+// Update updates a single BillTheme.
 // Clio operation BillTheme#update: PATCH /api/v4/bill_themes/{id}.json.
 func (s *BillThemesService) Update(ctx context.Context, id int64, params *gen.UpdateBillThemeParams, body gen.UpdateBillThemeJSONRequestBody, opts ...CallOption) (gen.BillTheme, *Response, error) {
 	return Do[gen.BillTheme](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -951,8 +951,8 @@ func (s *BillableClientsService) All(ctx context.Context, params *gen.ListBillab
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: return the data for all BillableClients.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all BillableClients, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation BillableClient#index: GET /api/v4/billable_clients.json.
 func (s *BillableClientsService) List(ctx context.Context, params *gen.ListBillableClientsParams, opts ...CallOption) ([]gen.BillableClient, *Response, error) {
 	return ListPage[gen.BillableClient](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -972,8 +972,8 @@ func (s *BillableMattersService) All(ctx context.Context, params *gen.ListBillab
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: return the data for all BillableMatters.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all BillableMatters, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation BillableMatter#index: GET /api/v4/billable_matters.json.
 func (s *BillableMattersService) List(ctx context.Context, params *gen.ListBillableMattersParams, opts ...CallOption) ([]gen.BillableMatter, *Response, error) {
 	return ListPage[gen.BillableMatter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -981,7 +981,7 @@ func (s *BillableMattersService) List(ctx context.Context, params *gen.ListBilla
 	}, opts...)
 }
 
-// ListBillableMatterIDs: returns the unique identifiers of all BillableMatter.
+// ListBillableMatterIDs returns the unique identifiers of all BillableMatter.
 // Clio operation BillableMatter#ids: GET /api/v4/billable_matters/ids.json.
 func (s *BillableMattersService) ListBillableMatterIDs(ctx context.Context, params *gen.ListBillableMatterIDsParams, opts ...CallOption) (gen.BillableMatter, *Response, error) {
 	return Do[gen.BillableMatter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -992,7 +992,7 @@ func (s *BillableMattersService) ListBillableMatterIDs(ctx context.Context, para
 // BillingSettingsService calls the operations of Clio's "Billing Settings" section.
 type BillingSettingsService struct{ client *Client }
 
-// Get: return the billing settings.
+// Get returns the billing settings.
 // Clio operation BillingSetting#show: GET /api/v4/settings/billing.json.
 func (s *BillingSettingsService) Get(ctx context.Context, params *gen.GetBillingSettingParams, opts ...CallOption) (gen.BillingSetting, *Response, error) {
 	return Do[gen.BillingSetting](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1012,7 +1012,7 @@ func (s *BillsService) All(ctx context.Context, params *gen.ListBillsParams, opt
 	}, opts...)
 }
 
-// Delete: delete or void a Bill.
+// Delete deletes or void a Bill.
 // Clio operation Bill#destroy: DELETE /api/v4/bills/{id}.json.
 func (s *BillsService) Delete(ctx context.Context, id int64, params *gen.DeleteBillParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1020,7 +1020,7 @@ func (s *BillsService) Delete(ctx context.Context, id int64, params *gen.DeleteB
 	}, opts...)
 }
 
-// Get: return the data for a single Bill.
+// Get returns the data for a single Bill.
 // Clio operation Bill#show: GET /api/v4/bills/{id}.json.
 func (s *BillsService) Get(ctx context.Context, id int64, params *gen.GetBillParams, opts ...CallOption) (gen.Bill, *Response, error) {
 	return Do[gen.Bill](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1028,8 +1028,8 @@ func (s *BillsService) Get(ctx context.Context, id int64, params *gen.GetBillPar
 	}, opts...)
 }
 
-// List returns one page: return the data for all Bills.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Bills, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Bill#index: GET /api/v4/bills.json.
 func (s *BillsService) List(ctx context.Context, params *gen.ListBillsParams, opts ...CallOption) ([]gen.Bill, *Response, error) {
 	return ListPage[gen.Bill](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1037,7 +1037,7 @@ func (s *BillsService) List(ctx context.Context, params *gen.ListBillsParams, op
 	}, opts...)
 }
 
-// PreviewBill: returns the pre-rendered html for the Bill.
+// PreviewBill returns the pre-rendered html for the Bill.
 // Clio operation Bill#preview: GET /api/v4/bills/{id}/preview.json.
 func (s *BillsService) PreviewBill(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1045,7 +1045,7 @@ func (s *BillsService) PreviewBill(ctx context.Context, id int64, opts ...CallOp
 	}, opts...)
 }
 
-// Update: update a single Bill.
+// Update updates a single Bill.
 // Clio operation Bill#update: PATCH /api/v4/bills/{id}.json.
 func (s *BillsService) Update(ctx context.Context, id int64, params *gen.UpdateBillParams, body gen.UpdateBillJSONRequestBody, opts ...CallOption) (gen.Bill, *Response, error) {
 	return Do[gen.Bill](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1065,7 +1065,7 @@ func (s *CalendarEntriesService) All(ctx context.Context, params *gen.ListCalend
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new CalendarEntry.
+// Create creates a new CalendarEntry.
 // Clio operation CalendarEntry#create: POST /api/v4/calendar_entries.json.
 func (s *CalendarEntriesService) Create(ctx context.Context, params *gen.CreateCalendarEntryParams, body gen.CreateCalendarEntryJSONRequestBody, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
 	return Do[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1073,7 +1073,7 @@ func (s *CalendarEntriesService) Create(ctx context.Context, params *gen.CreateC
 	}, opts...)
 }
 
-// Delete: delete a single CalendarEntry.
+// Delete deletes a single CalendarEntry.
 // Clio operation CalendarEntry#destroy: DELETE /api/v4/calendar_entries/{id}.json.
 func (s *CalendarEntriesService) Delete(ctx context.Context, id int64, params *gen.DeleteCalendarEntryParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1081,7 +1081,7 @@ func (s *CalendarEntriesService) Delete(ctx context.Context, id int64, params *g
 	}, opts...)
 }
 
-// Get: return the data for a single CalendarEntry.
+// Get returns the data for a single CalendarEntry.
 // Clio operation CalendarEntry#show: GET /api/v4/calendar_entries/{id}.json.
 func (s *CalendarEntriesService) Get(ctx context.Context, id int64, params *gen.GetCalendarEntryParams, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
 	return Do[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1089,8 +1089,8 @@ func (s *CalendarEntriesService) Get(ctx context.Context, id int64, params *gen.
 	}, opts...)
 }
 
-// List returns one page: return the data for all CalendarEntries.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all CalendarEntries, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation CalendarEntry#index: GET /api/v4/calendar_entries.json.
 func (s *CalendarEntriesService) List(ctx context.Context, params *gen.ListCalendarEntriesParams, opts ...CallOption) ([]gen.CalendarEntry, *Response, error) {
 	return ListPage[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1098,7 +1098,7 @@ func (s *CalendarEntriesService) List(ctx context.Context, params *gen.ListCalen
 	}, opts...)
 }
 
-// Update: update a single CalendarEntry.
+// Update updates a single CalendarEntry.
 // Clio operation CalendarEntry#update: PATCH /api/v4/calendar_entries/{id}.json.
 func (s *CalendarEntriesService) Update(ctx context.Context, id int64, params *gen.UpdateCalendarEntryParams, body gen.UpdateCalendarEntryJSONRequestBody, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
 	return Do[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1109,7 +1109,7 @@ func (s *CalendarEntriesService) Update(ctx context.Context, id int64, params *g
 // CalendarEntryEventTypesService calls the operations of Clio's "Calendar Entry Event Types" section.
 type CalendarEntryEventTypesService struct{ client *Client }
 
-// Create: create a new calendar entry event type.
+// Create creates a new calendar entry event type.
 // Clio operation CalendarEntryEventType#create: POST /api/v4/calendar_entry_event_types.json.
 func (s *CalendarEntryEventTypesService) Create(ctx context.Context, params *gen.CreateCalendarEntryEventTypeParams, body gen.CreateCalendarEntryEventTypeJSONRequestBody, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1117,7 +1117,7 @@ func (s *CalendarEntryEventTypesService) Create(ctx context.Context, params *gen
 	}, opts...)
 }
 
-// Delete: delete a single calendar entry event type.
+// Delete deletes a single calendar entry event type.
 // Clio operation CalendarEntryEventType#destroy: DELETE /api/v4/calendar_entry_event_types/{id}.json.
 func (s *CalendarEntryEventTypesService) Delete(ctx context.Context, id int64, params *gen.DeleteCalendarEntryEventTypeParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1125,7 +1125,7 @@ func (s *CalendarEntryEventTypesService) Delete(ctx context.Context, id int64, p
 	}, opts...)
 }
 
-// Get: return the data for a single calendar entry event type.
+// Get returns the data for a single calendar entry event type.
 // Clio operation CalendarEntryEventType#show: GET /api/v4/calendar_entry_event_types/{id}.json.
 func (s *CalendarEntryEventTypesService) Get(ctx context.Context, id int64, params *gen.GetCalendarEntryEventTypeParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1133,7 +1133,7 @@ func (s *CalendarEntryEventTypesService) Get(ctx context.Context, id int64, para
 	}, opts...)
 }
 
-// List: return the data for all calendar entry event types.
+// List returns the data for all calendar entry event types.
 // Clio operation CalendarEntryEventType#index: GET /api/v4/calendar_entry_event_types.json.
 func (s *CalendarEntryEventTypesService) List(ctx context.Context, params *gen.ListCalendarEntryEventTypesParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1141,7 +1141,7 @@ func (s *CalendarEntryEventTypesService) List(ctx context.Context, params *gen.L
 	}, opts...)
 }
 
-// Update: update a single calendar entry event type.
+// Update updates a single calendar entry event type.
 // Clio operation CalendarEntryEventType#update: PATCH /api/v4/calendar_entry_event_types/{id}.json.
 func (s *CalendarEntryEventTypesService) Update(ctx context.Context, id int64, params *gen.UpdateCalendarEntryEventTypeParams, body gen.UpdateCalendarEntryEventTypeJSONRequestBody, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1161,7 +1161,7 @@ func (s *CalendarVisibilitiesService) All(ctx context.Context, params *gen.ListC
 	}, withoutCursorOrder(opts)...)
 }
 
-// Get: return the data for a single CalendarVisibility.
+// Get returns the data for a single CalendarVisibility.
 // Clio operation CalendarVisibility#show: GET /api/v4/task_calendars/{id}.json.
 func (s *CalendarVisibilitiesService) Get(ctx context.Context, id int64, params *gen.GetCalendarVisibilityParams, opts ...CallOption) (gen.CalendarVisibility, *Response, error) {
 	return Do[gen.CalendarVisibility](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1169,8 +1169,8 @@ func (s *CalendarVisibilitiesService) Get(ctx context.Context, id int64, params 
 	}, opts...)
 }
 
-// List returns one page: return the data for all CalendarVisibilities.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all CalendarVisibilities, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation CalendarVisibility#index: GET /api/v4/task_calendars.json.
 func (s *CalendarVisibilitiesService) List(ctx context.Context, params *gen.ListCalendarVisibilitiesParams, opts ...CallOption) ([]gen.CalendarVisibility, *Response, error) {
 	return ListPage[gen.CalendarVisibility](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1178,7 +1178,7 @@ func (s *CalendarVisibilitiesService) List(ctx context.Context, params *gen.List
 	}, opts...)
 }
 
-// Update: update a single CalendarVisibility.
+// Update updates a single CalendarVisibility.
 // Clio operation CalendarVisibility#update: PATCH /api/v4/task_calendars/{id}.json.
 func (s *CalendarVisibilitiesService) Update(ctx context.Context, id int64, params *gen.UpdateCalendarVisibilityParams, body gen.UpdateCalendarVisibilityJSONRequestBody, opts ...CallOption) (gen.CalendarVisibility, *Response, error) {
 	return Do[gen.CalendarVisibility](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1198,7 +1198,7 @@ func (s *CalendarsService) All(ctx context.Context, params *gen.ListCalendarsPar
 	}, opts...)
 }
 
-// Create: create a new Calendar.
+// Create creates a new Calendar.
 // Clio operation Calendar#create: POST /api/v4/calendars.json.
 func (s *CalendarsService) Create(ctx context.Context, params *gen.CreateCalendarParams, body gen.CreateCalendarJSONRequestBody, opts ...CallOption) (gen.Calendar, *Response, error) {
 	return Do[gen.Calendar](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1206,7 +1206,7 @@ func (s *CalendarsService) Create(ctx context.Context, params *gen.CreateCalenda
 	}, opts...)
 }
 
-// Delete: delete a single Calendar.
+// Delete deletes a single Calendar.
 // Clio operation Calendar#destroy: DELETE /api/v4/calendars/{id}.json.
 func (s *CalendarsService) Delete(ctx context.Context, id int64, params *gen.DeleteCalendarParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1214,7 +1214,7 @@ func (s *CalendarsService) Delete(ctx context.Context, id int64, params *gen.Del
 	}, opts...)
 }
 
-// Get: return the data for a single Calendar.
+// Get returns the data for a single Calendar.
 // Clio operation Calendar#show: GET /api/v4/calendars/{id}.json.
 func (s *CalendarsService) Get(ctx context.Context, id int64, params *gen.GetCalendarParams, opts ...CallOption) (gen.Calendar, *Response, error) {
 	return Do[gen.Calendar](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1222,8 +1222,8 @@ func (s *CalendarsService) Get(ctx context.Context, id int64, params *gen.GetCal
 	}, opts...)
 }
 
-// List returns one page: return the data for all Calendars.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Calendars, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Calendar#index: GET /api/v4/calendars.json.
 func (s *CalendarsService) List(ctx context.Context, params *gen.ListCalendarsParams, opts ...CallOption) ([]gen.Calendar, *Response, error) {
 	return ListPage[gen.Calendar](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1231,7 +1231,7 @@ func (s *CalendarsService) List(ctx context.Context, params *gen.ListCalendarsPa
 	}, opts...)
 }
 
-// Update: update a single Calendar.
+// Update updates a single Calendar.
 // Clio operation Calendar#update: PATCH /api/v4/calendars/{id}.json.
 func (s *CalendarsService) Update(ctx context.Context, id int64, params *gen.UpdateCalendarParams, body gen.UpdateCalendarJSONRequestBody, opts ...CallOption) (gen.Calendar, *Response, error) {
 	return Do[gen.Calendar](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1251,8 +1251,8 @@ func (s *CivilCertificatedRatesService) All(ctx context.Context, params *gen.Lis
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: list Civil Certificated Rates.
-// The Response carries the next page's URL; All walks every page.
+// List lists Civil Certificated Rates, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation LaukCivilCertificatedRate#index: GET /api/v4/lauk_civil_certificated_rates.json.
 func (s *CivilCertificatedRatesService) List(ctx context.Context, params *gen.ListLaukCivilCertificatedRatesParams, opts ...CallOption) ([]gen.LaukCivilCertificatedRate, *Response, error) {
 	return ListPage[gen.LaukCivilCertificatedRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1272,8 +1272,8 @@ func (s *CivilControlledRatesService) All(ctx context.Context, params *gen.ListL
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: list Civil Controlled Rates.
-// The Response carries the next page's URL; All walks every page.
+// List lists Civil Controlled Rates, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation LaukCivilControlledRate#index: GET /api/v4/lauk_civil_controlled_rates.json.
 func (s *CivilControlledRatesService) List(ctx context.Context, params *gen.ListLaukCivilControlledRatesParams, opts ...CallOption) ([]gen.LaukCivilControlledRate, *Response, error) {
 	return ListPage[gen.LaukCivilControlledRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1284,7 +1284,7 @@ func (s *CivilControlledRatesService) List(ctx context.Context, params *gen.List
 // ClientsService calls the operations of Clio's "Clients" section.
 type ClientsService struct{ client *Client }
 
-// Get: return the client data for a single matter.
+// Get returns the client data for a single matter.
 // Clio operation Client#show: GET /api/v4/matters/{matter_id}/client.json.
 func (s *ClientsService) Get(ctx context.Context, matterId int64, params *gen.GetClientParams, opts ...CallOption) (gen.ClientRecord, *Response, error) {
 	return Do[gen.ClientRecord](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1304,7 +1304,7 @@ func (s *ClioPaymentsLinksService) All(ctx context.Context, params *gen.ListClio
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new ClioPaymentsLink.
+// Create creates a new ClioPaymentsLink.
 // Clio operation ClioPaymentsLink#create: POST /api/v4/clio_payments/links.json.
 func (s *ClioPaymentsLinksService) Create(ctx context.Context, params *gen.CreateClioPaymentsLinkParams, body gen.CreateClioPaymentsLinkJSONRequestBody, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
 	return Do[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1312,7 +1312,7 @@ func (s *ClioPaymentsLinksService) Create(ctx context.Context, params *gen.Creat
 	}, opts...)
 }
 
-// Get: return the data for a single ClioPaymentsLink.
+// Get returns the data for a single ClioPaymentsLink.
 // Clio operation ClioPaymentsLink#show: GET /api/v4/clio_payments/links/{id}.json.
 func (s *ClioPaymentsLinksService) Get(ctx context.Context, id int64, params *gen.GetClioPaymentsLinkParams, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
 	return Do[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1320,8 +1320,8 @@ func (s *ClioPaymentsLinksService) Get(ctx context.Context, id int64, params *ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all ClioPaymentsLinks.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all ClioPaymentsLinks, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation ClioPaymentsLink#index: GET /api/v4/clio_payments/links.json.
 func (s *ClioPaymentsLinksService) List(ctx context.Context, params *gen.ListClioPaymentsLinksParams, opts ...CallOption) ([]gen.ClioPaymentsLink, *Response, error) {
 	return ListPage[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1329,7 +1329,7 @@ func (s *ClioPaymentsLinksService) List(ctx context.Context, params *gen.ListCli
 	}, opts...)
 }
 
-// Update: update a single ClioPaymentsLink.
+// Update updates a single ClioPaymentsLink.
 // Clio operation ClioPaymentsLink#update: PATCH /api/v4/clio_payments/links/{id}.json.
 func (s *ClioPaymentsLinksService) Update(ctx context.Context, id int64, params *gen.UpdateClioPaymentsLinkParams, body gen.UpdateClioPaymentsLinkJSONRequestBody, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
 	return Do[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1349,7 +1349,7 @@ func (s *ClioPaymentsPaymentsService) All(ctx context.Context, params *gen.ListC
 	}, withoutCursorOrder(opts)...)
 }
 
-// Get: return the data for a single ClioPaymentsPayment.
+// Get returns the data for a single ClioPaymentsPayment.
 // Clio operation ClioPaymentsPayment#show: GET /api/v4/clio_payments/payments/{id}.json.
 func (s *ClioPaymentsPaymentsService) Get(ctx context.Context, id int64, params *gen.GetClioPaymentsPaymentParams, opts ...CallOption) (gen.ClioPaymentsPayment, *Response, error) {
 	return Do[gen.ClioPaymentsPayment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1357,8 +1357,8 @@ func (s *ClioPaymentsPaymentsService) Get(ctx context.Context, id int64, params 
 	}, opts...)
 }
 
-// List returns one page: return the data for all ClioPaymentsPayments.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all ClioPaymentsPayments, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation ClioPaymentsPayment#index: GET /api/v4/clio_payments/payments.json.
 func (s *ClioPaymentsPaymentsService) List(ctx context.Context, params *gen.ListClioPaymentsPaymentsParams, opts ...CallOption) ([]gen.ClioPaymentsPayment, *Response, error) {
 	return ListPage[gen.ClioPaymentsPayment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1378,7 +1378,7 @@ func (s *CommentsService) All(ctx context.Context, params *gen.ListCommentsParam
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new Comment.
+// Create creates a new Comment.
 // Clio operation Comment#create: POST /api/v4/comments.json.
 func (s *CommentsService) Create(ctx context.Context, params *gen.CreateCommentParams, body gen.CreateCommentJSONRequestBody, opts ...CallOption) (gen.Comment, *Response, error) {
 	return Do[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1386,7 +1386,7 @@ func (s *CommentsService) Create(ctx context.Context, params *gen.CreateCommentP
 	}, opts...)
 }
 
-// Delete: delete a single Comment.
+// Delete deletes a single Comment.
 // Clio operation Comment#destroy: DELETE /api/v4/comments/{id}.json.
 func (s *CommentsService) Delete(ctx context.Context, id int64, params *gen.DeleteCommentParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1394,7 +1394,7 @@ func (s *CommentsService) Delete(ctx context.Context, id int64, params *gen.Dele
 	}, opts...)
 }
 
-// Get: return the data for a single Comment.
+// Get returns the data for a single Comment.
 // Clio operation Comment#show: GET /api/v4/comments/{id}.json.
 func (s *CommentsService) Get(ctx context.Context, id int64, params *gen.GetCommentParams, opts ...CallOption) (gen.Comment, *Response, error) {
 	return Do[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1402,8 +1402,8 @@ func (s *CommentsService) Get(ctx context.Context, id int64, params *gen.GetComm
 	}, opts...)
 }
 
-// List returns one page: return the data for all Comments.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Comments, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Comment#index: GET /api/v4/comments.json.
 func (s *CommentsService) List(ctx context.Context, params *gen.ListCommentsParams, opts ...CallOption) ([]gen.Comment, *Response, error) {
 	return ListPage[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1411,7 +1411,7 @@ func (s *CommentsService) List(ctx context.Context, params *gen.ListCommentsPara
 	}, opts...)
 }
 
-// Update: update a single Comment.
+// Update updates a single Comment.
 // Clio operation Comment#update: PATCH /api/v4/comments/{id}.json.
 func (s *CommentsService) Update(ctx context.Context, id int64, params *gen.UpdateCommentParams, body gen.UpdateCommentJSONRequestBody, opts ...CallOption) (gen.Comment, *Response, error) {
 	return Do[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1431,7 +1431,7 @@ func (s *CommunicationsService) All(ctx context.Context, params *gen.ListCommuni
 	}, opts...)
 }
 
-// Create: create a new Communication.
+// Create creates a new Communication.
 // Clio operation Communication#create: POST /api/v4/communications.json.
 func (s *CommunicationsService) Create(ctx context.Context, params *gen.CreateCommunicationParams, body gen.CreateCommunicationJSONRequestBody, opts ...CallOption) (gen.Communication, *Response, error) {
 	return Do[gen.Communication](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1439,7 +1439,7 @@ func (s *CommunicationsService) Create(ctx context.Context, params *gen.CreateCo
 	}, opts...)
 }
 
-// Delete: delete a single Communication.
+// Delete deletes a single Communication.
 // Clio operation Communication#destroy: DELETE /api/v4/communications/{id}.json.
 func (s *CommunicationsService) Delete(ctx context.Context, id int64, params *gen.DeleteCommunicationParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1447,7 +1447,7 @@ func (s *CommunicationsService) Delete(ctx context.Context, id int64, params *ge
 	}, opts...)
 }
 
-// Get: return the data for a single Communication.
+// Get returns the data for a single Communication.
 // Clio operation Communication#show: GET /api/v4/communications/{id}.json.
 func (s *CommunicationsService) Get(ctx context.Context, id int64, params *gen.GetCommunicationParams, opts ...CallOption) (gen.Communication, *Response, error) {
 	return Do[gen.Communication](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1455,8 +1455,8 @@ func (s *CommunicationsService) Get(ctx context.Context, id int64, params *gen.G
 	}, opts...)
 }
 
-// List returns one page: return the data for all Communications.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Communications, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Communication#index: GET /api/v4/communications.json.
 func (s *CommunicationsService) List(ctx context.Context, params *gen.ListCommunicationsParams, opts ...CallOption) ([]gen.Communication, *Response, error) {
 	return ListPage[gen.Communication](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1464,7 +1464,7 @@ func (s *CommunicationsService) List(ctx context.Context, params *gen.ListCommun
 	}, opts...)
 }
 
-// Update: update a single Communication.
+// Update updates a single Communication.
 // Clio operation Communication#update: PATCH /api/v4/communications/{id}.json.
 func (s *CommunicationsService) Update(ctx context.Context, id int64, params *gen.UpdateCommunicationParams, body gen.UpdateCommunicationJSONRequestBody, opts ...CallOption) (gen.Communication, *Response, error) {
 	return Do[gen.Communication](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1484,7 +1484,7 @@ func (s *ContactsService) All(ctx context.Context, params *gen.ListContactsParam
 	}, opts...)
 }
 
-// Create: create a new Contact.
+// Create creates a new Contact.
 // Clio operation Contact#create: POST /api/v4/contacts.json.
 func (s *ContactsService) Create(ctx context.Context, params *gen.CreateContactParams, body gen.CreateContactJSONRequestBody, opts ...CallOption) (gen.Contact, *Response, error) {
 	return Do[gen.Contact](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1492,7 +1492,7 @@ func (s *ContactsService) Create(ctx context.Context, params *gen.CreateContactP
 	}, opts...)
 }
 
-// Delete: delete a single Contact.
+// Delete deletes a single Contact.
 // Clio operation Contact#destroy: DELETE /api/v4/contacts/{id}.json.
 func (s *ContactsService) Delete(ctx context.Context, id int64, params *gen.DeleteContactParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1500,7 +1500,7 @@ func (s *ContactsService) Delete(ctx context.Context, id int64, params *gen.Dele
 	}, opts...)
 }
 
-// Get: return the data for a single Contact.
+// Get returns the data for a single Contact.
 // Clio operation Contact#show: GET /api/v4/contacts/{id}.json.
 func (s *ContactsService) Get(ctx context.Context, id int64, params *gen.GetContactParams, opts ...CallOption) (gen.Contact, *Response, error) {
 	return Do[gen.Contact](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1508,8 +1508,8 @@ func (s *ContactsService) Get(ctx context.Context, id int64, params *gen.GetCont
 	}, opts...)
 }
 
-// List returns one page: return the data for all Contacts.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Contacts, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Contact#index: GET /api/v4/contacts.json.
 func (s *ContactsService) List(ctx context.Context, params *gen.ListContactsParams, opts ...CallOption) ([]gen.Contact, *Response, error) {
 	return ListPage[gen.Contact](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1517,7 +1517,7 @@ func (s *ContactsService) List(ctx context.Context, params *gen.ListContactsPara
 	}, opts...)
 }
 
-// Update: update a single Contact.
+// Update updates a single Contact.
 // Clio operation Contact#update: PATCH /api/v4/contacts/{id}.json.
 func (s *ContactsService) Update(ctx context.Context, id int64, params *gen.UpdateContactParams, body gen.UpdateContactJSONRequestBody, opts ...CallOption) (gen.Contact, *Response, error) {
 	return Do[gen.Contact](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1537,7 +1537,7 @@ func (s *ConversationMessagesService) All(ctx context.Context, params *gen.ListC
 	}, opts...)
 }
 
-// Create: create a new ConversationMessage.
+// Create creates a new ConversationMessage.
 // Clio operation ConversationMessage#create: POST /api/v4/conversation_messages.json.
 func (s *ConversationMessagesService) Create(ctx context.Context, params *gen.CreateConversationMessageParams, body gen.CreateConversationMessageJSONRequestBody, opts ...CallOption) (gen.ConversationMessage, *Response, error) {
 	return Do[gen.ConversationMessage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1545,7 +1545,7 @@ func (s *ConversationMessagesService) Create(ctx context.Context, params *gen.Cr
 	}, opts...)
 }
 
-// Get: return the data for a single ConversationMessage.
+// Get returns the data for a single ConversationMessage.
 // Clio operation ConversationMessage#show: GET /api/v4/conversation_messages/{id}.json.
 func (s *ConversationMessagesService) Get(ctx context.Context, id int64, params *gen.GetConversationMessageParams, opts ...CallOption) (gen.ConversationMessage, *Response, error) {
 	return Do[gen.ConversationMessage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1553,8 +1553,8 @@ func (s *ConversationMessagesService) Get(ctx context.Context, id int64, params 
 	}, opts...)
 }
 
-// List returns one page: return the data for all ConversationMessages.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all ConversationMessages, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation ConversationMessage#index: GET /api/v4/conversation_messages.json.
 func (s *ConversationMessagesService) List(ctx context.Context, params *gen.ListConversationMessagesParams, opts ...CallOption) ([]gen.ConversationMessage, *Response, error) {
 	return ListPage[gen.ConversationMessage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1574,7 +1574,7 @@ func (s *ConversationsService) All(ctx context.Context, params *gen.ListConversa
 	}, opts...)
 }
 
-// Get: return the data for a single Conversation.
+// Get returns the data for a single Conversation.
 // Clio operation Conversation#show: GET /api/v4/conversations/{id}.json.
 func (s *ConversationsService) Get(ctx context.Context, id int64, params *gen.GetConversationParams, opts ...CallOption) (gen.Conversation, *Response, error) {
 	return Do[gen.Conversation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1582,8 +1582,8 @@ func (s *ConversationsService) Get(ctx context.Context, id int64, params *gen.Ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all Conversations.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Conversations, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Conversation#index: GET /api/v4/conversations.json.
 func (s *ConversationsService) List(ctx context.Context, params *gen.ListConversationsParams, opts ...CallOption) ([]gen.Conversation, *Response, error) {
 	return ListPage[gen.Conversation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1591,7 +1591,7 @@ func (s *ConversationsService) List(ctx context.Context, params *gen.ListConvers
 	}, opts...)
 }
 
-// Update: update a single Conversation.
+// Update updates a single Conversation.
 // Clio operation Conversation#update: PATCH /api/v4/conversations/{id}.json.
 func (s *ConversationsService) Update(ctx context.Context, id int64, params *gen.UpdateConversationParams, body gen.UpdateConversationJSONRequestBody, opts ...CallOption) (gen.Conversation, *Response, error) {
 	return Do[gen.Conversation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1611,7 +1611,7 @@ func (s *CreditMemosService) All(ctx context.Context, params *gen.ListCreditMemo
 	}, opts...)
 }
 
-// Get: return the data for a single CreditMemo.
+// Get returns the data for a single CreditMemo.
 // Clio operation CreditMemo#show: GET /api/v4/credit_memos/{id}.json.
 func (s *CreditMemosService) Get(ctx context.Context, id int64, params *gen.GetCreditMemoParams, opts ...CallOption) (gen.CreditMemo, *Response, error) {
 	return Do[gen.CreditMemo](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1619,8 +1619,8 @@ func (s *CreditMemosService) Get(ctx context.Context, id int64, params *gen.GetC
 	}, opts...)
 }
 
-// List returns one page: return the data for all CreditMemos.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all CreditMemos, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation CreditMemo#index: GET /api/v4/credit_memos.json.
 func (s *CreditMemosService) List(ctx context.Context, params *gen.ListCreditMemosParams, opts ...CallOption) ([]gen.CreditMemo, *Response, error) {
 	return ListPage[gen.CreditMemo](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1640,8 +1640,8 @@ func (s *CriminalControlledRatesService) All(ctx context.Context, params *gen.Li
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: list Criminal Controlled Rates.
-// The Response carries the next page's URL; All walks every page.
+// List lists Criminal Controlled Rates, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation LaukCriminalControlledRate#index: GET /api/v4/lauk_criminal_controlled_rates.json.
 func (s *CriminalControlledRatesService) List(ctx context.Context, params *gen.ListLaukCriminalControlledRatesParams, opts ...CallOption) ([]gen.LaukCriminalControlledRate, *Response, error) {
 	return ListPage[gen.LaukCriminalControlledRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1661,8 +1661,8 @@ func (s *CurrenciesService) All(ctx context.Context, params *gen.ListCurrenciesP
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: return the data for all Currencies.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Currencies, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Currency#index: GET /api/v4/currencies.json.
 func (s *CurrenciesService) List(ctx context.Context, params *gen.ListCurrenciesParams, opts ...CallOption) ([]gen.Currency, *Response, error) {
 	return ListPage[gen.Currency](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1682,7 +1682,7 @@ func (s *CustomActionsService) All(ctx context.Context, params *gen.ListCustomAc
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new CustomAction.
+// Create creates a new CustomAction.
 // Clio operation CustomAction#create: POST /api/v4/custom_actions.json.
 func (s *CustomActionsService) Create(ctx context.Context, params *gen.CreateCustomActionParams, body gen.CreateCustomActionJSONRequestBody, opts ...CallOption) (gen.CustomAction, *Response, error) {
 	return Do[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1690,7 +1690,7 @@ func (s *CustomActionsService) Create(ctx context.Context, params *gen.CreateCus
 	}, opts...)
 }
 
-// Delete: delete a single CustomAction.
+// Delete deletes a single CustomAction.
 // Clio operation CustomAction#destroy: DELETE /api/v4/custom_actions/{id}.json.
 func (s *CustomActionsService) Delete(ctx context.Context, id int64, params *gen.DeleteCustomActionParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1698,7 +1698,7 @@ func (s *CustomActionsService) Delete(ctx context.Context, id int64, params *gen
 	}, opts...)
 }
 
-// Get: return the data for a single CustomAction.
+// Get returns the data for a single CustomAction.
 // Clio operation CustomAction#show: GET /api/v4/custom_actions/{id}.json.
 func (s *CustomActionsService) Get(ctx context.Context, id int64, params *gen.GetCustomActionParams, opts ...CallOption) (gen.CustomAction, *Response, error) {
 	return Do[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1706,8 +1706,8 @@ func (s *CustomActionsService) Get(ctx context.Context, id int64, params *gen.Ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all CustomActions.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all CustomActions, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation CustomAction#index: GET /api/v4/custom_actions.json.
 func (s *CustomActionsService) List(ctx context.Context, params *gen.ListCustomActionsParams, opts ...CallOption) ([]gen.CustomAction, *Response, error) {
 	return ListPage[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1715,7 +1715,7 @@ func (s *CustomActionsService) List(ctx context.Context, params *gen.ListCustomA
 	}, opts...)
 }
 
-// Update: update a single CustomAction.
+// Update updates a single CustomAction.
 // Clio operation CustomAction#update: PATCH /api/v4/custom_actions/{id}.json.
 func (s *CustomActionsService) Update(ctx context.Context, id int64, params *gen.UpdateCustomActionParams, body gen.UpdateCustomActionJSONRequestBody, opts ...CallOption) (gen.CustomAction, *Response, error) {
 	return Do[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1735,7 +1735,7 @@ func (s *CustomFieldSetsService) All(ctx context.Context, params *gen.ListCustom
 	}, opts...)
 }
 
-// Create: create a new CustomFieldSet.
+// Create creates a new CustomFieldSet.
 // Clio operation CustomFieldSet#create: POST /api/v4/custom_field_sets.json.
 func (s *CustomFieldSetsService) Create(ctx context.Context, params *gen.CreateCustomFieldSetParams, body gen.CreateCustomFieldSetJSONRequestBody, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
 	return Do[gen.CustomFieldSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1743,7 +1743,7 @@ func (s *CustomFieldSetsService) Create(ctx context.Context, params *gen.CreateC
 	}, opts...)
 }
 
-// Delete: delete a single CustomFieldSet.
+// Delete deletes a single CustomFieldSet.
 // Clio operation CustomFieldSet#destroy: DELETE /api/v4/custom_field_sets/{id}.json.
 func (s *CustomFieldSetsService) Delete(ctx context.Context, id int64, params *gen.DeleteCustomFieldSetParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1751,7 +1751,7 @@ func (s *CustomFieldSetsService) Delete(ctx context.Context, id int64, params *g
 	}, opts...)
 }
 
-// Get: return the data for a single CustomFieldSet.
+// Get returns the data for a single CustomFieldSet.
 // Clio operation CustomFieldSet#show: GET /api/v4/custom_field_sets/{id}.json.
 func (s *CustomFieldSetsService) Get(ctx context.Context, id int64, params *gen.GetCustomFieldSetParams, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
 	return Do[gen.CustomFieldSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1759,8 +1759,8 @@ func (s *CustomFieldSetsService) Get(ctx context.Context, id int64, params *gen.
 	}, opts...)
 }
 
-// List returns one page: return the data for all CustomFieldSets.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all CustomFieldSets, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation CustomFieldSet#index: GET /api/v4/custom_field_sets.json.
 func (s *CustomFieldSetsService) List(ctx context.Context, params *gen.ListCustomFieldSetsParams, opts ...CallOption) ([]gen.CustomFieldSet, *Response, error) {
 	return ListPage[gen.CustomFieldSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1768,7 +1768,7 @@ func (s *CustomFieldSetsService) List(ctx context.Context, params *gen.ListCusto
 	}, opts...)
 }
 
-// Update: update a single CustomFieldSet.
+// Update updates a single CustomFieldSet.
 // Clio operation CustomFieldSet#update: PATCH /api/v4/custom_field_sets/{id}.json.
 func (s *CustomFieldSetsService) Update(ctx context.Context, id int64, params *gen.UpdateCustomFieldSetParams, body gen.UpdateCustomFieldSetJSONRequestBody, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
 	return Do[gen.CustomFieldSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1788,7 +1788,7 @@ func (s *CustomFieldsService) All(ctx context.Context, params *gen.ListCustomFie
 	}, opts...)
 }
 
-// Create: create a new CustomField.
+// Create creates a new CustomField.
 // Clio operation CustomField#create: POST /api/v4/custom_fields.json.
 func (s *CustomFieldsService) Create(ctx context.Context, params *gen.CreateCustomFieldParams, body gen.CreateCustomFieldJSONRequestBody, opts ...CallOption) (gen.CustomField, *Response, error) {
 	return Do[gen.CustomField](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1796,7 +1796,7 @@ func (s *CustomFieldsService) Create(ctx context.Context, params *gen.CreateCust
 	}, opts...)
 }
 
-// Delete: delete a single CustomField.
+// Delete deletes a single CustomField.
 // Clio operation CustomField#destroy: DELETE /api/v4/custom_fields/{id}.json.
 func (s *CustomFieldsService) Delete(ctx context.Context, id int64, params *gen.DeleteCustomFieldParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1804,7 +1804,7 @@ func (s *CustomFieldsService) Delete(ctx context.Context, id int64, params *gen.
 	}, opts...)
 }
 
-// Get: return the data for a single CustomField.
+// Get returns the data for a single CustomField.
 // Clio operation CustomField#show: GET /api/v4/custom_fields/{id}.json.
 func (s *CustomFieldsService) Get(ctx context.Context, id int64, params *gen.GetCustomFieldParams, opts ...CallOption) (gen.CustomField, *Response, error) {
 	return Do[gen.CustomField](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1812,8 +1812,8 @@ func (s *CustomFieldsService) Get(ctx context.Context, id int64, params *gen.Get
 	}, opts...)
 }
 
-// List returns one page: return the data for all CustomFields.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all CustomFields, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation CustomField#index: GET /api/v4/custom_fields.json.
 func (s *CustomFieldsService) List(ctx context.Context, params *gen.ListCustomFieldsParams, opts ...CallOption) ([]gen.CustomField, *Response, error) {
 	return ListPage[gen.CustomField](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1821,7 +1821,7 @@ func (s *CustomFieldsService) List(ctx context.Context, params *gen.ListCustomFi
 	}, opts...)
 }
 
-// Update: update a single CustomField.
+// Update updates a single CustomField.
 // Clio operation CustomField#update: PATCH /api/v4/custom_fields/{id}.json.
 func (s *CustomFieldsService) Update(ctx context.Context, id int64, params *gen.UpdateCustomFieldParams, body gen.UpdateCustomFieldJSONRequestBody, opts ...CallOption) (gen.CustomField, *Response, error) {
 	return Do[gen.CustomField](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1841,7 +1841,7 @@ func (s *DamagesService) All(ctx context.Context, params *gen.ListDamagesParams,
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: creating a Damage.
+// Create creates a Damage.
 // Clio operation Damage#create: POST /api/v4/damages.json.
 func (s *DamagesService) Create(ctx context.Context, params *gen.CreateDamageParams, body gen.CreateDamageJSONRequestBody, opts ...CallOption) (gen.Damage, *Response, error) {
 	return Do[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1849,7 +1849,7 @@ func (s *DamagesService) Create(ctx context.Context, params *gen.CreateDamagePar
 	}, opts...)
 }
 
-// Delete: deleting a Damage.
+// Delete deletes a Damage.
 // Clio operation Damage#destroy: DELETE /api/v4/damages/{id}.json.
 func (s *DamagesService) Delete(ctx context.Context, id int64, params *gen.DeleteDamageParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1857,7 +1857,7 @@ func (s *DamagesService) Delete(ctx context.Context, id int64, params *gen.Delet
 	}, opts...)
 }
 
-// Get: return a specific Damage.
+// Get returns a specific Damage.
 // Clio operation Damage#show: GET /api/v4/damages/{id}.json.
 func (s *DamagesService) Get(ctx context.Context, id int64, params *gen.GetDamageParams, opts ...CallOption) (gen.Damage, *Response, error) {
 	return Do[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1865,8 +1865,8 @@ func (s *DamagesService) Get(ctx context.Context, id int64, params *gen.GetDamag
 	}, opts...)
 }
 
-// List returns one page: return the data for all Damages.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Damages, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Damage#index: GET /api/v4/damages.json.
 func (s *DamagesService) List(ctx context.Context, params *gen.ListDamagesParams, opts ...CallOption) ([]gen.Damage, *Response, error) {
 	return ListPage[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1874,7 +1874,7 @@ func (s *DamagesService) List(ctx context.Context, params *gen.ListDamagesParams
 	}, opts...)
 }
 
-// Update: updating a Damage.
+// Update updates a Damage.
 // Clio operation Damage#update: PATCH /api/v4/damages/{id}.json.
 func (s *DamagesService) Update(ctx context.Context, id int64, params *gen.UpdateDamageParams, body gen.UpdateDamageJSONRequestBody, opts ...CallOption) (gen.Damage, *Response, error) {
 	return Do[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1885,7 +1885,7 @@ func (s *DamagesService) Update(ctx context.Context, id int64, params *gen.Updat
 // DocumentArchivesService calls the operations of Clio's "Document Archives" section.
 type DocumentArchivesService struct{ client *Client }
 
-// Create: create a new DocumentArchive.
+// Create creates a new DocumentArchive.
 // Clio operation DocumentArchive#create: POST /api/v4/document_archives.json.
 func (s *DocumentArchivesService) Create(ctx context.Context, params *gen.CreateDocumentArchiveParams, body gen.CreateDocumentArchiveJSONRequestBody, opts ...CallOption) (gen.DocumentArchive, *Response, error) {
 	return Do[gen.DocumentArchive](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1893,7 +1893,7 @@ func (s *DocumentArchivesService) Create(ctx context.Context, params *gen.Create
 	}, opts...)
 }
 
-// Get: return the data for a single DocumentArchive.
+// Get returns the data for a single DocumentArchive.
 // Clio operation DocumentArchive#show: GET /api/v4/document_archives/{id}.json.
 func (s *DocumentArchivesService) Get(ctx context.Context, id int64, params *gen.GetDocumentArchiveParams, opts ...CallOption) (gen.DocumentArchive, *Response, error) {
 	return Do[gen.DocumentArchive](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1913,7 +1913,7 @@ func (s *DocumentAutomationsService) All(ctx context.Context, params *gen.ListDo
 	}, opts...)
 }
 
-// Create: create a new DocumentAutomation.
+// Create creates a new DocumentAutomation.
 // Clio operation DocumentAutomation#create: POST /api/v4/document_automations.json.
 func (s *DocumentAutomationsService) Create(ctx context.Context, params *gen.CreateDocumentAutomationParams, body gen.CreateDocumentAutomationJSONRequestBody, opts ...CallOption) (gen.DocumentAutomation, *Response, error) {
 	return Do[gen.DocumentAutomation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1921,7 +1921,7 @@ func (s *DocumentAutomationsService) Create(ctx context.Context, params *gen.Cre
 	}, opts...)
 }
 
-// Get: return the data for a single DocumentAutomation.
+// Get returns the data for a single DocumentAutomation.
 // Clio operation DocumentAutomation#show: GET /api/v4/document_automations/{id}.json.
 func (s *DocumentAutomationsService) Get(ctx context.Context, id int64, params *gen.GetDocumentAutomationParams, opts ...CallOption) (gen.DocumentAutomation, *Response, error) {
 	return Do[gen.DocumentAutomation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1929,8 +1929,8 @@ func (s *DocumentAutomationsService) Get(ctx context.Context, id int64, params *
 	}, opts...)
 }
 
-// List returns one page: return the data for all DocumentAutomations.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all DocumentAutomations, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation DocumentAutomation#index: GET /api/v4/document_automations.json.
 func (s *DocumentAutomationsService) List(ctx context.Context, params *gen.ListDocumentAutomationsParams, opts ...CallOption) ([]gen.DocumentAutomation, *Response, error) {
 	return ListPage[gen.DocumentAutomation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1950,7 +1950,7 @@ func (s *DocumentCategoriesService) All(ctx context.Context, params *gen.ListDoc
 	}, opts...)
 }
 
-// Create: create a new DocumentCategory.
+// Create creates a new DocumentCategory.
 // Clio operation DocumentCategory#create: POST /api/v4/document_categories.json.
 func (s *DocumentCategoriesService) Create(ctx context.Context, params *gen.CreateDocumentCategoryParams, body gen.CreateDocumentCategoryJSONRequestBody, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
 	return Do[gen.DocumentCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1958,7 +1958,7 @@ func (s *DocumentCategoriesService) Create(ctx context.Context, params *gen.Crea
 	}, opts...)
 }
 
-// Delete: delete a single DocumentCategory.
+// Delete deletes a single DocumentCategory.
 // Clio operation DocumentCategory#destroy: DELETE /api/v4/document_categories/{id}.json.
 func (s *DocumentCategoriesService) Delete(ctx context.Context, id int64, params *gen.DeleteDocumentCategoryParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1966,7 +1966,7 @@ func (s *DocumentCategoriesService) Delete(ctx context.Context, id int64, params
 	}, opts...)
 }
 
-// Get: return the data for a single DocumentCategory.
+// Get returns the data for a single DocumentCategory.
 // Clio operation DocumentCategory#show: GET /api/v4/document_categories/{id}.json.
 func (s *DocumentCategoriesService) Get(ctx context.Context, id int64, params *gen.GetDocumentCategoryParams, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
 	return Do[gen.DocumentCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1974,8 +1974,8 @@ func (s *DocumentCategoriesService) Get(ctx context.Context, id int64, params *g
 	}, opts...)
 }
 
-// List returns one page: return the data for all DocumentCategories.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all DocumentCategories, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation DocumentCategory#index: GET /api/v4/document_categories.json.
 func (s *DocumentCategoriesService) List(ctx context.Context, params *gen.ListDocumentCategoriesParams, opts ...CallOption) ([]gen.DocumentCategory, *Response, error) {
 	return ListPage[gen.DocumentCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -1983,7 +1983,7 @@ func (s *DocumentCategoriesService) List(ctx context.Context, params *gen.ListDo
 	}, opts...)
 }
 
-// Update: update a single DocumentCategory.
+// Update updates a single DocumentCategory.
 // Clio operation DocumentCategory#update: PATCH /api/v4/document_categories/{id}.json.
 func (s *DocumentCategoriesService) Update(ctx context.Context, id int64, params *gen.UpdateDocumentCategoryParams, body gen.UpdateDocumentCategoryJSONRequestBody, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
 	return Do[gen.DocumentCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2003,7 +2003,7 @@ func (s *DocumentTemplatesService) All(ctx context.Context, params *gen.ListDocu
 	}, opts...)
 }
 
-// Create: create a new DocumentTemplate.
+// Create creates a new DocumentTemplate.
 // Clio operation DocumentTemplate#create: POST /api/v4/document_templates.json.
 func (s *DocumentTemplatesService) Create(ctx context.Context, params *gen.CreateDocumentTemplateParams, body gen.CreateDocumentTemplateJSONRequestBody, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
 	return Do[gen.DocumentTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2011,7 +2011,7 @@ func (s *DocumentTemplatesService) Create(ctx context.Context, params *gen.Creat
 	}, opts...)
 }
 
-// Delete: delete a single DocumentTemplate.
+// Delete deletes a single DocumentTemplate.
 // Clio operation DocumentTemplate#destroy: DELETE /api/v4/document_templates/{id}.json.
 func (s *DocumentTemplatesService) Delete(ctx context.Context, id int64, params *gen.DeleteDocumentTemplateParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2019,7 +2019,7 @@ func (s *DocumentTemplatesService) Delete(ctx context.Context, id int64, params 
 	}, opts...)
 }
 
-// Get: return the data for a single DocumentTemplate.
+// Get returns the data for a single DocumentTemplate.
 // Clio operation DocumentTemplate#show: GET /api/v4/document_templates/{id}.json.
 func (s *DocumentTemplatesService) Get(ctx context.Context, id int64, params *gen.GetDocumentTemplateParams, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
 	return Do[gen.DocumentTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2027,8 +2027,8 @@ func (s *DocumentTemplatesService) Get(ctx context.Context, id int64, params *ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all DocumentTemplates.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all DocumentTemplates, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation DocumentTemplate#index: GET /api/v4/document_templates.json.
 func (s *DocumentTemplatesService) List(ctx context.Context, params *gen.ListDocumentTemplatesParams, opts ...CallOption) ([]gen.DocumentTemplate, *Response, error) {
 	return ListPage[gen.DocumentTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2036,7 +2036,7 @@ func (s *DocumentTemplatesService) List(ctx context.Context, params *gen.ListDoc
 	}, opts...)
 }
 
-// Update: update a single DocumentTemplate.
+// Update updates a single DocumentTemplate.
 // Clio operation DocumentTemplate#update: PATCH /api/v4/document_templates/{id}.json.
 func (s *DocumentTemplatesService) Update(ctx context.Context, id int64, params *gen.UpdateDocumentTemplateParams, body gen.UpdateDocumentTemplateJSONRequestBody, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
 	return Do[gen.DocumentTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2056,8 +2056,8 @@ func (s *DocumentVersionsService) All(ctx context.Context, id int64, params *gen
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: return the data for all DocumentVersions.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all DocumentVersions, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation DocumentVersion#index: GET /api/v4/documents/{id}/versions.json.
 func (s *DocumentVersionsService) List(ctx context.Context, id int64, params *gen.ListDocumentVersionsParams, opts ...CallOption) ([]gen.DocumentVersion, *Response, error) {
 	return ListPage[gen.DocumentVersion](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2077,7 +2077,7 @@ func (s *DocumentsService) All(ctx context.Context, params *gen.ListDocumentsPar
 	}, opts...)
 }
 
-// CopyDocument: copy a Document.
+// CopyDocument copies a Document.
 // Clio operation Document#copy: POST /api/v4/documents/{id}/copy.json.
 func (s *DocumentsService) CopyDocument(ctx context.Context, id int64, params *gen.CopyDocumentParams, body gen.CopyDocumentJSONRequestBody, opts ...CallOption) (gen.Document, *Response, error) {
 	return Do[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2085,7 +2085,7 @@ func (s *DocumentsService) CopyDocument(ctx context.Context, id int64, params *g
 	}, opts...)
 }
 
-// Create: create a new Document.
+// Create creates a new Document.
 // Clio operation Document#create: POST /api/v4/documents.json.
 func (s *DocumentsService) Create(ctx context.Context, params *gen.CreateDocumentParams, body gen.CreateDocumentJSONRequestBody, opts ...CallOption) (gen.Document, *Response, error) {
 	return Do[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2093,7 +2093,7 @@ func (s *DocumentsService) Create(ctx context.Context, params *gen.CreateDocumen
 	}, opts...)
 }
 
-// Delete: delete a single Document.
+// Delete deletes a single Document.
 // Clio operation Document#destroy: DELETE /api/v4/documents/{id}.json.
 func (s *DocumentsService) Delete(ctx context.Context, id int64, params *gen.DeleteDocumentParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2101,7 +2101,7 @@ func (s *DocumentsService) Delete(ctx context.Context, id int64, params *gen.Del
 	}, opts...)
 }
 
-// Get: return the data for a single Document.
+// Get returns the data for a single Document.
 // Clio operation Document#show: GET /api/v4/documents/{id}.json.
 func (s *DocumentsService) Get(ctx context.Context, id int64, params *gen.GetDocumentParams, opts ...CallOption) (gen.Document, *Response, error) {
 	return Do[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2109,8 +2109,8 @@ func (s *DocumentsService) Get(ctx context.Context, id int64, params *gen.GetDoc
 	}, opts...)
 }
 
-// List returns one page: return the data for all Documents.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Documents, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Document#index: GET /api/v4/documents.json.
 func (s *DocumentsService) List(ctx context.Context, params *gen.ListDocumentsParams, opts ...CallOption) ([]gen.Document, *Response, error) {
 	return ListPage[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2118,7 +2118,7 @@ func (s *DocumentsService) List(ctx context.Context, params *gen.ListDocumentsPa
 	}, opts...)
 }
 
-// Update: update a single Document.
+// Update updates a single Document.
 // Clio operation Document#update: PATCH /api/v4/documents/{id}.json.
 func (s *DocumentsService) Update(ctx context.Context, id int64, params *gen.UpdateDocumentParams, body gen.UpdateDocumentJSONRequestBody, opts ...CallOption) (gen.Document, *Response, error) {
 	return Do[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2138,8 +2138,8 @@ func (s *EmailAddressesService) All(ctx context.Context, contactId int64, params
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: return the data for all EmailAddresses.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all EmailAddresses, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation EmailAddress#index: GET /api/v4/contacts/{contact_id}/email_addresses.json.
 func (s *EmailAddressesService) List(ctx context.Context, contactId int64, params *gen.ListEmailAddressParams, opts ...CallOption) ([]gen.EmailAddressBase, *Response, error) {
 	return ListPage[gen.EmailAddressBase](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2150,7 +2150,7 @@ func (s *EmailAddressesService) List(ctx context.Context, contactId int64, param
 // EventMetricsService calls the operations of Clio's "Event Metrics" section.
 type EventMetricsService struct{ client *Client }
 
-// List: unread in-app notification events.
+// List: Unread in-app notification events.
 // Clio operation EventMetrics#index: GET /api/v4/internal_notifications/event_metrics.json.
 func (s *EventMetricsService) List(ctx context.Context, params *gen.ListEventMetricsParams, opts ...CallOption) (gen.EventMetrics, *Response, error) {
 	return Do[gen.EventMetrics](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2179,7 +2179,7 @@ func (s *ExpenseCategoriesService) AllLaukExpenseCategories(ctx context.Context,
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new ExpenseCategory.
+// Create creates a new ExpenseCategory.
 // Clio operation ExpenseCategory#create: POST /api/v4/expense_categories.json.
 func (s *ExpenseCategoriesService) Create(ctx context.Context, params *gen.CreateExpenseCategoryParams, body gen.CreateExpenseCategoryJSONRequestBody, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
 	return Do[gen.ExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2187,7 +2187,7 @@ func (s *ExpenseCategoriesService) Create(ctx context.Context, params *gen.Creat
 	}, opts...)
 }
 
-// Delete: delete a single ExpenseCategory.
+// Delete deletes a single ExpenseCategory.
 // Clio operation ExpenseCategory#destroy: DELETE /api/v4/expense_categories/{id}.json.
 func (s *ExpenseCategoriesService) Delete(ctx context.Context, id int64, params *gen.DeleteExpenseCategoryParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2195,7 +2195,7 @@ func (s *ExpenseCategoriesService) Delete(ctx context.Context, id int64, params 
 	}, opts...)
 }
 
-// Get: return the data for a single ExpenseCategory.
+// Get returns the data for a single ExpenseCategory.
 // Clio operation ExpenseCategory#show: GET /api/v4/expense_categories/{id}.json.
 func (s *ExpenseCategoriesService) Get(ctx context.Context, id int64, params *gen.GetExpenseCategoryParams, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
 	return Do[gen.ExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2203,8 +2203,8 @@ func (s *ExpenseCategoriesService) Get(ctx context.Context, id int64, params *ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all ExpenseCategories.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all ExpenseCategories, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation ExpenseCategory#index: GET /api/v4/expense_categories.json.
 func (s *ExpenseCategoriesService) List(ctx context.Context, params *gen.ListExpenseCategoriesParams, opts ...CallOption) ([]gen.ExpenseCategory, *Response, error) {
 	return ListPage[gen.ExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2212,8 +2212,8 @@ func (s *ExpenseCategoriesService) List(ctx context.Context, params *gen.ListExp
 	}, opts...)
 }
 
-// ListLaukExpenseCategories returns one page: list Expense Categories.
-// The Response carries the next page's URL; All walks every page.
+// ListLaukExpenseCategories lists Expense Categories, one page at a time: the Response
+// carries the next page's URL, and AllLaukExpenseCategories walks every page.
 // Clio operation LaukExpenseCategory#index: GET /api/v4/lauk_expense_categories.json.
 func (s *ExpenseCategoriesService) ListLaukExpenseCategories(ctx context.Context, params *gen.ListLaukExpenseCategoriesParams, opts ...CallOption) ([]gen.LaukExpenseCategory, *Response, error) {
 	return ListPage[gen.LaukExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2221,7 +2221,7 @@ func (s *ExpenseCategoriesService) ListLaukExpenseCategories(ctx context.Context
 	}, opts...)
 }
 
-// Update: update a single ExpenseCategory.
+// Update updates a single ExpenseCategory.
 // Clio operation ExpenseCategory#update: PATCH /api/v4/expense_categories/{id}.json.
 func (s *ExpenseCategoriesService) Update(ctx context.Context, id int64, params *gen.UpdateExpenseCategoryParams, body gen.UpdateExpenseCategoryJSONRequestBody, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
 	return Do[gen.ExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2250,7 +2250,7 @@ func (s *FoldersService) AllFolderContents(ctx context.Context, params *gen.List
 	}, opts...)
 }
 
-// Create: create a new Folder.
+// Create creates a new Folder.
 // Clio operation Folder#create: POST /api/v4/folders.json.
 func (s *FoldersService) Create(ctx context.Context, params *gen.CreateFolderParams, body gen.CreateFolderJSONRequestBody, opts ...CallOption) (gen.Folder, *Response, error) {
 	return Do[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2258,7 +2258,7 @@ func (s *FoldersService) Create(ctx context.Context, params *gen.CreateFolderPar
 	}, opts...)
 }
 
-// Delete: delete a single Folder.
+// Delete deletes a single Folder.
 // Clio operation Folder#destroy: DELETE /api/v4/folders/{id}.json.
 func (s *FoldersService) Delete(ctx context.Context, id int64, params *gen.DeleteFolderParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2266,7 +2266,7 @@ func (s *FoldersService) Delete(ctx context.Context, id int64, params *gen.Delet
 	}, opts...)
 }
 
-// Get: return the data for a single Folder.
+// Get returns the data for a single Folder.
 // Clio operation Folder#show: GET /api/v4/folders/{id}.json.
 func (s *FoldersService) Get(ctx context.Context, id int64, params *gen.GetFolderParams, opts ...CallOption) (gen.Folder, *Response, error) {
 	return Do[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2274,8 +2274,8 @@ func (s *FoldersService) Get(ctx context.Context, id int64, params *gen.GetFolde
 	}, opts...)
 }
 
-// List returns one page: return the data for all Folders.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Folders, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Folder#index: GET /api/v4/folders.json.
 func (s *FoldersService) List(ctx context.Context, params *gen.ListFoldersParams, opts ...CallOption) ([]gen.Folder, *Response, error) {
 	return ListPage[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2283,8 +2283,8 @@ func (s *FoldersService) List(ctx context.Context, params *gen.ListFoldersParams
 	}, opts...)
 }
 
-// ListFolderContents returns one page: return the data of the contents of a Folder.
-// The Response carries the next page's URL; All walks every page.
+// ListFolderContents returns the data of the contents of a Folder, one page at a time: the Response
+// carries the next page's URL, and AllFolderContents walks every page.
 // Clio operation Folder#list: GET /api/v4/folders/list.json.
 func (s *FoldersService) ListFolderContents(ctx context.Context, params *gen.ListFolderContentsParams, opts ...CallOption) ([]gen.FolderListRecord, *Response, error) {
 	return ListPage[gen.FolderListRecord](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2292,7 +2292,7 @@ func (s *FoldersService) ListFolderContents(ctx context.Context, params *gen.Lis
 	}, opts...)
 }
 
-// Update: update a single Folder.
+// Update updates a single Folder.
 // Clio operation Folder#update: PATCH /api/v4/folders/{id}.json.
 func (s *FoldersService) Update(ctx context.Context, id int64, params *gen.UpdateFolderParams, body gen.UpdateFolderJSONRequestBody, opts ...CallOption) (gen.Folder, *Response, error) {
 	return Do[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2312,7 +2312,7 @@ func (s *GrantFundingSourcesService) All(ctx context.Context, params *gen.ListGr
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new grant funding source.
+// Create creates a new grant funding source.
 // Clio operation GrantFundingSource#create: POST /api/v4/grant_funding_sources.json.
 func (s *GrantFundingSourcesService) Create(ctx context.Context, params *gen.CreateGrantFundingSourceParams, body gen.CreateGrantFundingSourceJSONRequestBody, opts ...CallOption) (gen.GrantFundingSource, *Response, error) {
 	return Do[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2320,7 +2320,7 @@ func (s *GrantFundingSourcesService) Create(ctx context.Context, params *gen.Cre
 	}, opts...)
 }
 
-// Delete: delete a single grant funding source.
+// Delete deletes a single grant funding source.
 // Clio operation GrantFundingSource#destroy: DELETE /api/v4/grant_funding_sources/{id}.json.
 func (s *GrantFundingSourcesService) Delete(ctx context.Context, id int64, params *gen.DeleteGrantFundingSourceParams, body gen.DeleteGrantFundingSourceJSONRequestBody, opts ...CallOption) (gen.GrantFundingSource, *Response, error) {
 	return Do[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2328,8 +2328,8 @@ func (s *GrantFundingSourcesService) Delete(ctx context.Context, id int64, param
 	}, opts...)
 }
 
-// List returns one page: return the data for all grant funding sources.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all grant funding sources, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation GrantFundingSource#index: GET /api/v4/grant_funding_sources.json.
 func (s *GrantFundingSourcesService) List(ctx context.Context, params *gen.ListGrantFundingSourcesParams, opts ...CallOption) ([]gen.GrantFundingSource, *Response, error) {
 	return ListPage[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2337,7 +2337,7 @@ func (s *GrantFundingSourcesService) List(ctx context.Context, params *gen.ListG
 	}, opts...)
 }
 
-// Update: update a single grant funding source.
+// Update updates a single grant funding source.
 // Clio operation GrantFundingSource#update: PATCH /api/v4/grant_funding_sources/{id}.json.
 func (s *GrantFundingSourcesService) Update(ctx context.Context, id int64, params *gen.UpdateGrantFundingSourceParams, body gen.UpdateGrantFundingSourceJSONRequestBody, opts ...CallOption) (gen.GrantFundingSource, *Response, error) {
 	return Do[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2357,7 +2357,7 @@ func (s *GrantsService) All(ctx context.Context, params *gen.ListGrantsParams, o
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new grant.
+// Create creates a new grant.
 // Clio operation Grant#create: POST /api/v4/grants.json.
 func (s *GrantsService) Create(ctx context.Context, params *gen.CreateGrantParams, body gen.CreateGrantJSONRequestBody, opts ...CallOption) (gen.Grant, *Response, error) {
 	return Do[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2365,7 +2365,7 @@ func (s *GrantsService) Create(ctx context.Context, params *gen.CreateGrantParam
 	}, opts...)
 }
 
-// Delete: deletes a single grant.
+// Delete deletes a single grant.
 // Clio operation Grant#destroy: DELETE /api/v4/grants/{id}.json.
 func (s *GrantsService) Delete(ctx context.Context, id int64, params *gen.DeleteGrantParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2373,7 +2373,7 @@ func (s *GrantsService) Delete(ctx context.Context, id int64, params *gen.Delete
 	}, opts...)
 }
 
-// Get: return the data for a single grant.
+// Get returns the data for a single grant.
 // Clio operation Grant#show: GET /api/v4/grants/{id}.json.
 func (s *GrantsService) Get(ctx context.Context, id int64, params *gen.GetGrantParams, opts ...CallOption) (gen.Grant, *Response, error) {
 	return Do[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2381,8 +2381,8 @@ func (s *GrantsService) Get(ctx context.Context, id int64, params *gen.GetGrantP
 	}, opts...)
 }
 
-// List returns one page: return the data for all grants.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all grants, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Grant#index: GET /api/v4/grants.json.
 func (s *GrantsService) List(ctx context.Context, params *gen.ListGrantsParams, opts ...CallOption) ([]gen.Grant, *Response, error) {
 	return ListPage[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2390,7 +2390,7 @@ func (s *GrantsService) List(ctx context.Context, params *gen.ListGrantsParams, 
 	}, opts...)
 }
 
-// Update: update a single grant.
+// Update updates a single grant.
 // Clio operation Grant#update: PATCH /api/v4/grants/{id}.json.
 func (s *GrantsService) Update(ctx context.Context, id int64, params *gen.UpdateGrantParams, body gen.UpdateGrantJSONRequestBody, opts ...CallOption) (gen.Grant, *Response, error) {
 	return Do[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2410,7 +2410,7 @@ func (s *GroupsService) All(ctx context.Context, params *gen.ListGroupsParams, o
 	}, opts...)
 }
 
-// Create: create a new Group.
+// Create creates a new Group.
 // Clio operation Group#create: POST /api/v4/groups.json.
 func (s *GroupsService) Create(ctx context.Context, params *gen.CreateGroupParams, body gen.CreateGroupJSONRequestBody, opts ...CallOption) (gen.Group, *Response, error) {
 	return Do[gen.Group](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2418,7 +2418,7 @@ func (s *GroupsService) Create(ctx context.Context, params *gen.CreateGroupParam
 	}, opts...)
 }
 
-// Delete: delete a single Group.
+// Delete deletes a single Group.
 // Clio operation Group#destroy: DELETE /api/v4/groups/{id}.json.
 func (s *GroupsService) Delete(ctx context.Context, id int64, params *gen.DeleteGroupParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2426,7 +2426,7 @@ func (s *GroupsService) Delete(ctx context.Context, id int64, params *gen.Delete
 	}, opts...)
 }
 
-// Get: return the data for a single Group.
+// Get returns the data for a single Group.
 // Clio operation Group#show: GET /api/v4/groups/{id}.json.
 func (s *GroupsService) Get(ctx context.Context, id int64, params *gen.GetGroupParams, opts ...CallOption) (gen.Group, *Response, error) {
 	return Do[gen.Group](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2434,8 +2434,8 @@ func (s *GroupsService) Get(ctx context.Context, id int64, params *gen.GetGroupP
 	}, opts...)
 }
 
-// List returns one page: return the data for all Groups.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Groups, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Group#index: GET /api/v4/groups.json.
 func (s *GroupsService) List(ctx context.Context, params *gen.ListGroupsParams, opts ...CallOption) ([]gen.Group, *Response, error) {
 	return ListPage[gen.Group](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2443,7 +2443,7 @@ func (s *GroupsService) List(ctx context.Context, params *gen.ListGroupsParams, 
 	}, opts...)
 }
 
-// Update: update a single Group.
+// Update updates a single Group.
 // Clio operation Group#update: PATCH /api/v4/groups/{id}.json.
 func (s *GroupsService) Update(ctx context.Context, id int64, params *gen.UpdateGroupParams, body gen.UpdateGroupJSONRequestBody, opts ...CallOption) (gen.Group, *Response, error) {
 	return Do[gen.Group](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2463,7 +2463,7 @@ func (s *InterestChargesService) All(ctx context.Context, params *gen.ListIntere
 	}, withoutCursorOrder(opts)...)
 }
 
-// Delete: delete a single InterestCharge.
+// Delete deletes a single InterestCharge.
 // Clio operation InterestCharge#destroy: DELETE /api/v4/interest_charges/{id}.json.
 func (s *InterestChargesService) Delete(ctx context.Context, id int64, params *gen.DeleteInterestChargeParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2471,8 +2471,8 @@ func (s *InterestChargesService) Delete(ctx context.Context, id int64, params *g
 	}, opts...)
 }
 
-// List returns one page: return the data for all InterestCharges.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all InterestCharges, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation InterestCharge#index: GET /api/v4/interest_charges.json.
 func (s *InterestChargesService) List(ctx context.Context, params *gen.ListInterestChargesParams, opts ...CallOption) ([]gen.InterestCharge, *Response, error) {
 	return ListPage[gen.InterestCharge](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2492,7 +2492,7 @@ func (s *JurisdictionsService) All(ctx context.Context, params *gen.ListJurisdic
 	}, opts...)
 }
 
-// Get: return the data for the jurisdiction.
+// Get returns the data for the jurisdiction.
 // Clio operation Jurisdiction#show: GET /api/v4/court_rules/jurisdictions/{id}.json.
 func (s *JurisdictionsService) Get(ctx context.Context, id int64, params *gen.GetJurisdictionParams, opts ...CallOption) (gen.Jurisdiction, *Response, error) {
 	return Do[gen.Jurisdiction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2500,8 +2500,8 @@ func (s *JurisdictionsService) Get(ctx context.Context, id int64, params *gen.Ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all jurisdictions.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all jurisdictions, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Jurisdiction#index: GET /api/v4/court_rules/jurisdictions.json.
 func (s *JurisdictionsService) List(ctx context.Context, params *gen.ListJurisdictionsParams, opts ...CallOption) ([]gen.Jurisdiction, *Response, error) {
 	return ListPage[gen.Jurisdiction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2521,7 +2521,7 @@ func (s *JurisdictionsToTriggersService) All(ctx context.Context, jurisdictionId
 	}, opts...)
 }
 
-// Get: return the data for the trigger.
+// Get returns the data for the trigger.
 // Clio operation JurisdictionsToTrigger#show: GET /api/v4/court_rules/jurisdictions/{jurisdiction_id}/triggers/{id}.json.
 func (s *JurisdictionsToTriggersService) Get(ctx context.Context, jurisdictionId int64, id int64, params *gen.GetJurisdictionsToTriggerParams, opts ...CallOption) (gen.JurisdictionsToTrigger, *Response, error) {
 	return Do[gen.JurisdictionsToTrigger](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2529,8 +2529,8 @@ func (s *JurisdictionsToTriggersService) Get(ctx context.Context, jurisdictionId
 	}, opts...)
 }
 
-// List returns one page: return the data for all triggers.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all triggers, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation JurisdictionsToTrigger#index: GET /api/v4/court_rules/jurisdictions/{jurisdiction_id}/triggers.json.
 func (s *JurisdictionsToTriggersService) List(ctx context.Context, jurisdictionId int64, params *gen.ListJurisdictionsToTriggersParams, opts ...CallOption) ([]gen.JurisdictionsToTrigger, *Response, error) {
 	return ListPage[gen.JurisdictionsToTrigger](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2550,7 +2550,7 @@ func (s *LineItemsService) All(ctx context.Context, params *gen.ListLineItemsPar
 	}, withoutCursorOrder(opts)...)
 }
 
-// Delete: delete a single LineItem.
+// Delete deletes a single LineItem.
 // Clio operation LineItem#destroy: DELETE /api/v4/line_items/{id}.json.
 func (s *LineItemsService) Delete(ctx context.Context, id int64, params *gen.DeleteLineItemParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2558,8 +2558,8 @@ func (s *LineItemsService) Delete(ctx context.Context, id int64, params *gen.Del
 	}, opts...)
 }
 
-// List returns one page: return the data for all LineItems.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all LineItems, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation LineItem#index: GET /api/v4/line_items.json.
 func (s *LineItemsService) List(ctx context.Context, params *gen.ListLineItemsParams, opts ...CallOption) ([]gen.LineItem, *Response, error) {
 	return ListPage[gen.LineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2567,7 +2567,7 @@ func (s *LineItemsService) List(ctx context.Context, params *gen.ListLineItemsPa
 	}, opts...)
 }
 
-// Update: update a single LineItem.
+// Update updates a single LineItem.
 // Clio operation LineItem#update: PATCH /api/v4/line_items/{id}.json.
 func (s *LineItemsService) Update(ctx context.Context, id int64, params *gen.UpdateLineItemParams, body gen.UpdateLineItemJSONRequestBody, opts ...CallOption) (gen.LineItem, *Response, error) {
 	return Do[gen.LineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2587,8 +2587,8 @@ func (s *LogEntriesService) All(ctx context.Context, params *gen.ListLogEntriesP
 	}, opts...)
 }
 
-// List returns one page: return the data for all LogEntries.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all LogEntries, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation LogEntry#index: GET /api/v4/log_entries.json.
 func (s *LogEntriesService) List(ctx context.Context, params *gen.ListLogEntriesParams, opts ...CallOption) ([]gen.LogEntry, *Response, error) {
 	return ListPage[gen.LogEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2608,8 +2608,8 @@ func (s *MatterContactsService) All(ctx context.Context, matterId int64, params 
 	}, opts...)
 }
 
-// List returns one page: return the related contact data for a single matter.
-// The Response carries the next page's URL; All walks every page.
+// List returns the related contact data for a single matter, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation MatterContacts#index: GET /api/v4/matters/{matter_id}/contacts.json.
 func (s *MatterContactsService) List(ctx context.Context, matterId int64, params *gen.ListMatterContactsParams, opts ...CallOption) ([]gen.MatterContacts, *Response, error) {
 	return ListPage[gen.MatterContacts](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2629,7 +2629,7 @@ func (s *MatterDocketsService) All(ctx context.Context, params *gen.ListMatterDo
 	}, opts...)
 }
 
-// Create: creates a matter docket.
+// Create creates a matter docket.
 // Clio operation MatterDocket#create: POST /api/v4/court_rules/matter_dockets.json.
 func (s *MatterDocketsService) Create(ctx context.Context, params *gen.CreateMatterDocketParams, body gen.CreateMatterDocketJSONRequestBody, opts ...CallOption) (gen.MatterDocket, *Response, error) {
 	return Do[gen.MatterDocket](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2637,7 +2637,7 @@ func (s *MatterDocketsService) Create(ctx context.Context, params *gen.CreateMat
 	}, opts...)
 }
 
-// Delete: deletes the requested matter docket.
+// Delete deletes the requested matter docket.
 // Clio operation MatterDocket#destroy: DELETE /api/v4/court_rules/matter_dockets/{id}.json.
 func (s *MatterDocketsService) Delete(ctx context.Context, id int64, params *gen.DeleteMatterDocketParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2645,7 +2645,7 @@ func (s *MatterDocketsService) Delete(ctx context.Context, id int64, params *gen
 	}, opts...)
 }
 
-// Get: return the data for the matter docket.
+// Get returns the data for the matter docket.
 // Clio operation MatterDocket#show: GET /api/v4/court_rules/matter_dockets/{id}.json.
 func (s *MatterDocketsService) Get(ctx context.Context, id int64, params *gen.GetMatterDocketParams, opts ...CallOption) (gen.MatterDocket, *Response, error) {
 	return Do[gen.MatterDocket](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2653,8 +2653,8 @@ func (s *MatterDocketsService) Get(ctx context.Context, id int64, params *gen.Ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all matter dockets.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all matter dockets, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation MatterDocket#index: GET /api/v4/court_rules/matter_dockets.json.
 func (s *MatterDocketsService) List(ctx context.Context, params *gen.ListMatterDocketsParams, opts ...CallOption) ([]gen.MatterDocket, *Response, error) {
 	return ListPage[gen.MatterDocket](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2662,7 +2662,7 @@ func (s *MatterDocketsService) List(ctx context.Context, params *gen.ListMatterD
 	}, opts...)
 }
 
-// PreviewMatterDocket: preview calendar dates for the docket.
+// PreviewMatterDocket previews calendar dates for the docket.
 // Clio operation MatterDocket#preview: GET /api/v4/court_rules/matter_dockets/preview.json.
 func (s *MatterDocketsService) PreviewMatterDocket(ctx context.Context, params *gen.PreviewMatterDocketParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2682,8 +2682,8 @@ func (s *MatterStagesService) All(ctx context.Context, params *gen.ListMatterSta
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: return the data for all MatterStages.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all MatterStages, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation MatterStage#index: GET /api/v4/matter_stages.json.
 func (s *MatterStagesService) List(ctx context.Context, params *gen.ListMatterStagesParams, opts ...CallOption) ([]gen.MatterStage, *Response, error) {
 	return ListPage[gen.MatterStage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2703,7 +2703,7 @@ func (s *MattersService) All(ctx context.Context, params *gen.ListMattersParams,
 	}, opts...)
 }
 
-// Create: create a new Matter.
+// Create creates a new Matter.
 // Clio operation Matter#create: POST /api/v4/matters.json.
 func (s *MattersService) Create(ctx context.Context, params *gen.CreateMatterParams, body gen.CreateMatterJSONRequestBody, opts ...CallOption) (gen.Matter, *Response, error) {
 	return Do[gen.Matter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2711,7 +2711,7 @@ func (s *MattersService) Create(ctx context.Context, params *gen.CreateMatterPar
 	}, opts...)
 }
 
-// Delete: delete a single Matter.
+// Delete deletes a single Matter.
 // Clio operation Matter#destroy: DELETE /api/v4/matters/{id}.json.
 func (s *MattersService) Delete(ctx context.Context, id int64, params *gen.DeleteMatterParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2719,7 +2719,7 @@ func (s *MattersService) Delete(ctx context.Context, id int64, params *gen.Delet
 	}, opts...)
 }
 
-// Get: return the data for a single Matter.
+// Get returns the data for a single Matter.
 // Clio operation Matter#show: GET /api/v4/matters/{id}.json.
 func (s *MattersService) Get(ctx context.Context, id int64, params *gen.GetMatterParams, opts ...CallOption) (gen.Matter, *Response, error) {
 	return Do[gen.Matter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2727,8 +2727,8 @@ func (s *MattersService) Get(ctx context.Context, id int64, params *gen.GetMatte
 	}, opts...)
 }
 
-// List returns one page: return the data for all Matters.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Matters, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Matter#index: GET /api/v4/matters.json.
 func (s *MattersService) List(ctx context.Context, params *gen.ListMattersParams, opts ...CallOption) ([]gen.Matter, *Response, error) {
 	return ListPage[gen.Matter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2736,7 +2736,7 @@ func (s *MattersService) List(ctx context.Context, params *gen.ListMattersParams
 	}, opts...)
 }
 
-// Update: update a single Matter.
+// Update updates a single Matter.
 // Clio operation Matter#update: PATCH /api/v4/matters/{id}.json.
 func (s *MattersService) Update(ctx context.Context, id int64, params *gen.UpdateMatterParams, body gen.UpdateMatterJSONRequestBody, opts ...CallOption) (gen.Matter, *Response, error) {
 	return Do[gen.Matter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2747,7 +2747,7 @@ func (s *MattersService) Update(ctx context.Context, id int64, params *gen.Updat
 // MedicalBillsService calls the operations of Clio's "Medical Bills" section.
 type MedicalBillsService struct{ client *Client }
 
-// Delete: destroying a Medical Bill.
+// Delete destroys a Medical Bill.
 // Clio operation MedicalBill#destroy: DELETE /api/v4/medical_bills/{id}.json.
 func (s *MedicalBillsService) Delete(ctx context.Context, id int64, params *gen.DeleteMedicalBillParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2755,7 +2755,7 @@ func (s *MedicalBillsService) Delete(ctx context.Context, id int64, params *gen.
 	}, opts...)
 }
 
-// Update: updating a Medical Bill.
+// Update updates a Medical Bill.
 // Clio operation MedicalBill#update: PATCH /api/v4/medical_bills/{id}.json.
 func (s *MedicalBillsService) Update(ctx context.Context, id int64, params *gen.UpdateMedicalBillParams, body gen.UpdateMedicalBillJSONRequestBody, opts ...CallOption) (gen.MedicalBill, *Response, error) {
 	return Do[gen.MedicalBill](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2766,7 +2766,7 @@ func (s *MedicalBillsService) Update(ctx context.Context, id int64, params *gen.
 // MedicalRecordsService calls the operations of Clio's "Medical Records" section.
 type MedicalRecordsService struct{ client *Client }
 
-// Delete: destroying a Medical Record.
+// Delete destroys a Medical Record.
 // Clio operation MedicalRecord#destroy: DELETE /api/v4/medical_records/{id}.json.
 func (s *MedicalRecordsService) Delete(ctx context.Context, id int64, params *gen.DeleteMedicalRecordParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2774,7 +2774,7 @@ func (s *MedicalRecordsService) Delete(ctx context.Context, id int64, params *ge
 	}, opts...)
 }
 
-// Update: updating a Medical Record.
+// Update updates a Medical Record.
 // Clio operation MedicalRecord#update: PATCH /api/v4/medical_records/{id}.json.
 func (s *MedicalRecordsService) Update(ctx context.Context, id int64, params *gen.UpdateMedicalRecordParams, body gen.UpdateMedicalRecordJSONRequestBody, opts ...CallOption) (gen.MedicalRecord, *Response, error) {
 	return Do[gen.MedicalRecord](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2794,7 +2794,7 @@ func (s *MedicalRecordsDetailsService) All(ctx context.Context, params *gen.List
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: creating a Medical Records Detail, Medical Records and Medical Bills.
+// Create creates a Medical Records Detail, Medical Records and Medical Bills.
 // Clio operation MedicalRecordsRequest#create: POST /api/v4/medical_records_details.json.
 func (s *MedicalRecordsDetailsService) Create(ctx context.Context, params *gen.CreateMedicalRecordsRequestParams, body gen.CreateMedicalRecordsRequestJSONRequestBody, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
 	return Do[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2802,7 +2802,7 @@ func (s *MedicalRecordsDetailsService) Create(ctx context.Context, params *gen.C
 	}, opts...)
 }
 
-// Delete: destroying a Medical Records Detail.
+// Delete destroys a Medical Records Detail.
 // Clio operation MedicalRecordsRequest#destroy: DELETE /api/v4/medical_records_details/{id}.json.
 func (s *MedicalRecordsDetailsService) Delete(ctx context.Context, id int64, params *gen.DeleteMedicalRecordsRequestParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2810,7 +2810,7 @@ func (s *MedicalRecordsDetailsService) Delete(ctx context.Context, id int64, par
 	}, opts...)
 }
 
-// Get: return the data for a single Medical Records Detail.
+// Get returns the data for a single Medical Records Detail.
 // Clio operation MedicalRecordsRequest#show: GET /api/v4/medical_records_details/{id}.json.
 func (s *MedicalRecordsDetailsService) Get(ctx context.Context, id int64, params *gen.GetMedicalRecordsRequestParams, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
 	return Do[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2818,8 +2818,8 @@ func (s *MedicalRecordsDetailsService) Get(ctx context.Context, id int64, params
 	}, opts...)
 }
 
-// List returns one page: return the data for all Medical Records Details.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Medical Records Details, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation MedicalRecordsRequest#index: GET /api/v4/medical_records_details.json.
 func (s *MedicalRecordsDetailsService) List(ctx context.Context, params *gen.ListMedicalRecordsRequestsParams, opts ...CallOption) ([]gen.MedicalRecordsRequest, *Response, error) {
 	return ListPage[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2827,7 +2827,7 @@ func (s *MedicalRecordsDetailsService) List(ctx context.Context, params *gen.Lis
 	}, opts...)
 }
 
-// Update: updating a Medical Records Detail.
+// Update updates a Medical Records Detail.
 // Clio operation MedicalRecordsRequest#update: PATCH /api/v4/medical_records_details/{id}.json.
 func (s *MedicalRecordsDetailsService) Update(ctx context.Context, id int64, params *gen.UpdateMedicalRecordsRequestParams, body gen.UpdateMedicalRecordsRequestJSONRequestBody, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
 	return Do[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2847,7 +2847,7 @@ func (s *MyEventsService) All(ctx context.Context, params *gen.ListMyEventsParam
 	}, withoutCursorOrder(opts)...)
 }
 
-// Delete: clear (delete) a single in-app notification event.
+// Delete clears (delete) a single in-app notification event.
 // Clio operation MyEvent#destroy: DELETE /api/v4/internal_notifications/my_events/{id}.json.
 func (s *MyEventsService) Delete(ctx context.Context, id int64, params *gen.DeleteMyEventParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2855,8 +2855,8 @@ func (s *MyEventsService) Delete(ctx context.Context, id int64, params *gen.Dele
 	}, opts...)
 }
 
-// List returns one page: return the data for all of my in-app notification events.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all of my in-app notification events, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation MyEvent#index: GET /api/v4/internal_notifications/my_events.json.
 func (s *MyEventsService) List(ctx context.Context, params *gen.ListMyEventsParams, opts ...CallOption) ([]gen.MyEvent, *Response, error) {
 	return ListPage[gen.MyEvent](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2864,7 +2864,7 @@ func (s *MyEventsService) List(ctx context.Context, params *gen.ListMyEventsPara
 	}, opts...)
 }
 
-// Update: mark a single in-app notification event as read/unread.
+// Update marks a single in-app notification event as read/unread.
 // Clio operation MyEvent#update: PATCH /api/v4/internal_notifications/my_events/{id}.json.
 func (s *MyEventsService) Update(ctx context.Context, id int64, params *gen.UpdateMyEventParams, body gen.UpdateMyEventJSONRequestBody, opts ...CallOption) (gen.MyEvent, *Response, error) {
 	return Do[gen.MyEvent](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2884,7 +2884,7 @@ func (s *NotesService) All(ctx context.Context, params *gen.ListNotesParams, opt
 	}, opts...)
 }
 
-// Create: create a new Note.
+// Create creates a new Note.
 // Clio operation Note#create: POST /api/v4/notes.json.
 func (s *NotesService) Create(ctx context.Context, params *gen.CreateNoteParams, body gen.CreateNoteJSONRequestBody, opts ...CallOption) (gen.Note, *Response, error) {
 	return Do[gen.Note](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2892,7 +2892,7 @@ func (s *NotesService) Create(ctx context.Context, params *gen.CreateNoteParams,
 	}, opts...)
 }
 
-// Delete: delete a single Note.
+// Delete deletes a single Note.
 // Clio operation Note#destroy: DELETE /api/v4/notes/{id}.json.
 func (s *NotesService) Delete(ctx context.Context, id int64, params *gen.DeleteNoteParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2900,7 +2900,7 @@ func (s *NotesService) Delete(ctx context.Context, id int64, params *gen.DeleteN
 	}, opts...)
 }
 
-// Get: return the data for a single Note.
+// Get returns the data for a single Note.
 // Clio operation Note#show: GET /api/v4/notes/{id}.json.
 func (s *NotesService) Get(ctx context.Context, id int64, params *gen.GetNoteParams, opts ...CallOption) (gen.Note, *Response, error) {
 	return Do[gen.Note](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2908,8 +2908,8 @@ func (s *NotesService) Get(ctx context.Context, id int64, params *gen.GetNotePar
 	}, opts...)
 }
 
-// List returns one page: return the data for all Notes.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Notes, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Note#index: GET /api/v4/notes.json.
 func (s *NotesService) List(ctx context.Context, params *gen.ListNotesParams, opts ...CallOption) ([]gen.Note, *Response, error) {
 	return ListPage[gen.Note](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2917,7 +2917,7 @@ func (s *NotesService) List(ctx context.Context, params *gen.ListNotesParams, op
 	}, opts...)
 }
 
-// Update: update a single Note.
+// Update updates a single Note.
 // Clio operation Note#update: PATCH /api/v4/notes/{id}.json.
 func (s *NotesService) Update(ctx context.Context, id int64, params *gen.UpdateNoteParams, body gen.UpdateNoteJSONRequestBody, opts ...CallOption) (gen.Note, *Response, error) {
 	return Do[gen.Note](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2937,8 +2937,8 @@ func (s *OutstandingClientBalancesService) All(ctx context.Context, params *gen.
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: return the data for all OutstandingClientBalances.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all OutstandingClientBalances, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation OutstandingClientBalance#index: GET /api/v4/outstanding_client_balances.json.
 func (s *OutstandingClientBalancesService) List(ctx context.Context, params *gen.ListOutstandingClientBalancesParams, opts ...CallOption) ([]gen.OutstandingClientBalance, *Response, error) {
 	return ListPage[gen.OutstandingClientBalance](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2958,8 +2958,8 @@ func (s *PhoneNumbersService) All(ctx context.Context, contactId int64, params *
 	}, withoutCursorOrder(opts)...)
 }
 
-// List returns one page: return the data for all PhoneNumbers.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all PhoneNumbers, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation PhoneNumber#index: GET /api/v4/contacts/{contact_id}/phone_numbers.json.
 func (s *PhoneNumbersService) List(ctx context.Context, contactId int64, params *gen.ListPhoneNumbersParams, opts ...CallOption) ([]gen.PhoneNumberBase, *Response, error) {
 	return ListPage[gen.PhoneNumberBase](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2979,7 +2979,7 @@ func (s *PracticeAreasService) All(ctx context.Context, params *gen.ListPractice
 	}, opts...)
 }
 
-// Create: create a new PracticeArea.
+// Create creates a new PracticeArea.
 // Clio operation PracticeArea#create: POST /api/v4/practice_areas.json.
 func (s *PracticeAreasService) Create(ctx context.Context, params *gen.CreatePracticeAreaParams, body gen.CreatePracticeAreaJSONRequestBody, opts ...CallOption) (gen.PracticeArea, *Response, error) {
 	return Do[gen.PracticeArea](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2987,7 +2987,7 @@ func (s *PracticeAreasService) Create(ctx context.Context, params *gen.CreatePra
 	}, opts...)
 }
 
-// Delete: delete a single PracticeArea.
+// Delete deletes a single PracticeArea.
 // Clio operation PracticeArea#destroy: DELETE /api/v4/practice_areas/{id}.json.
 func (s *PracticeAreasService) Delete(ctx context.Context, id int64, params *gen.DeletePracticeAreaParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -2995,7 +2995,7 @@ func (s *PracticeAreasService) Delete(ctx context.Context, id int64, params *gen
 	}, opts...)
 }
 
-// Get: return the data for a single PracticeArea.
+// Get returns the data for a single PracticeArea.
 // Clio operation PracticeArea#show: GET /api/v4/practice_areas/{id}.json.
 func (s *PracticeAreasService) Get(ctx context.Context, id int64, params *gen.GetPracticeAreaParams, opts ...CallOption) (gen.PracticeArea, *Response, error) {
 	return Do[gen.PracticeArea](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3003,8 +3003,8 @@ func (s *PracticeAreasService) Get(ctx context.Context, id int64, params *gen.Ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all PracticeAreas.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all PracticeAreas, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation PracticeArea#index: GET /api/v4/practice_areas.json.
 func (s *PracticeAreasService) List(ctx context.Context, params *gen.ListPracticeAreasParams, opts ...CallOption) ([]gen.PracticeArea, *Response, error) {
 	return ListPage[gen.PracticeArea](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3012,7 +3012,7 @@ func (s *PracticeAreasService) List(ctx context.Context, params *gen.ListPractic
 	}, opts...)
 }
 
-// Update: update a single PracticeArea.
+// Update updates a single PracticeArea.
 // Clio operation PracticeArea#update: PATCH /api/v4/practice_areas/{id}.json.
 func (s *PracticeAreasService) Update(ctx context.Context, id int64, params *gen.UpdatePracticeAreaParams, body gen.UpdatePracticeAreaJSONRequestBody, opts ...CallOption) (gen.PracticeArea, *Response, error) {
 	return Do[gen.PracticeArea](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3032,8 +3032,8 @@ func (s *RelatedContactsService) All(ctx context.Context, matterId int64, params
 	}, opts...)
 }
 
-// List returns one page: return the related contact data for a single matter.
-// The Response carries the next page's URL; All walks every page.
+// List returns the related contact data for a single matter, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation RelatedContacts#index: GET /api/v4/matters/{matter_id}/related_contacts.json.
 func (s *RelatedContactsService) List(ctx context.Context, matterId int64, params *gen.ListRelatedContactsParams, opts ...CallOption) ([]gen.RelatedContacts, *Response, error) {
 	return ListPage[gen.RelatedContacts](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3053,7 +3053,7 @@ func (s *RelationshipsService) All(ctx context.Context, params *gen.ListRelation
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new Relationship.
+// Create creates a new Relationship.
 // Clio operation Relationship#create: POST /api/v4/relationships.json.
 func (s *RelationshipsService) Create(ctx context.Context, params *gen.CreateRelationshipParams, body gen.CreateRelationshipJSONRequestBody, opts ...CallOption) (gen.Relationship, *Response, error) {
 	return Do[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3061,7 +3061,7 @@ func (s *RelationshipsService) Create(ctx context.Context, params *gen.CreateRel
 	}, opts...)
 }
 
-// Delete: delete a single Relationship.
+// Delete deletes a single Relationship.
 // Clio operation Relationship#destroy: DELETE /api/v4/relationships/{id}.json.
 func (s *RelationshipsService) Delete(ctx context.Context, id int64, params *gen.DeleteRelationshipParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3069,7 +3069,7 @@ func (s *RelationshipsService) Delete(ctx context.Context, id int64, params *gen
 	}, opts...)
 }
 
-// Get: return the data for a single Relationship.
+// Get returns the data for a single Relationship.
 // Clio operation Relationship#show: GET /api/v4/relationships/{id}.json.
 func (s *RelationshipsService) Get(ctx context.Context, id int64, params *gen.GetRelationshipParams, opts ...CallOption) (gen.Relationship, *Response, error) {
 	return Do[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3077,8 +3077,8 @@ func (s *RelationshipsService) Get(ctx context.Context, id int64, params *gen.Ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all Relationships.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Relationships, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Relationship#index: GET /api/v4/relationships.json.
 func (s *RelationshipsService) List(ctx context.Context, params *gen.ListRelationshipsParams, opts ...CallOption) ([]gen.Relationship, *Response, error) {
 	return ListPage[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3086,7 +3086,7 @@ func (s *RelationshipsService) List(ctx context.Context, params *gen.ListRelatio
 	}, opts...)
 }
 
-// Update: update a single Relationship.
+// Update updates a single Relationship.
 // Clio operation Relationship#update: PATCH /api/v4/relationships/{id}.json.
 func (s *RelationshipsService) Update(ctx context.Context, id int64, params *gen.UpdateRelationshipParams, body gen.UpdateRelationshipJSONRequestBody, opts ...CallOption) (gen.Relationship, *Response, error) {
 	return Do[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3106,7 +3106,7 @@ func (s *RemindersService) All(ctx context.Context, params *gen.ListRemindersPar
 	}, opts...)
 }
 
-// Create: create a new Reminder.
+// Create creates a new Reminder.
 // Clio operation Reminder#create: POST /api/v4/reminders.json.
 func (s *RemindersService) Create(ctx context.Context, params *gen.CreateReminderParams, body gen.CreateReminderJSONRequestBody, opts ...CallOption) (gen.Reminder, *Response, error) {
 	return Do[gen.Reminder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3114,7 +3114,7 @@ func (s *RemindersService) Create(ctx context.Context, params *gen.CreateReminde
 	}, opts...)
 }
 
-// Delete: delete a single Reminder.
+// Delete deletes a single Reminder.
 // Clio operation Reminder#destroy: DELETE /api/v4/reminders/{id}.json.
 func (s *RemindersService) Delete(ctx context.Context, id int64, params *gen.DeleteReminderParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3122,7 +3122,7 @@ func (s *RemindersService) Delete(ctx context.Context, id int64, params *gen.Del
 	}, opts...)
 }
 
-// Get: return the data for a single Reminder.
+// Get returns the data for a single Reminder.
 // Clio operation Reminder#show: GET /api/v4/reminders/{id}.json.
 func (s *RemindersService) Get(ctx context.Context, id int64, params *gen.GetReminderParams, opts ...CallOption) (gen.Reminder, *Response, error) {
 	return Do[gen.Reminder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3130,8 +3130,8 @@ func (s *RemindersService) Get(ctx context.Context, id int64, params *gen.GetRem
 	}, opts...)
 }
 
-// List returns one page: return the data for all Reminders.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Reminders, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Reminder#index: GET /api/v4/reminders.json.
 func (s *RemindersService) List(ctx context.Context, params *gen.ListRemindersParams, opts ...CallOption) ([]gen.Reminder, *Response, error) {
 	return ListPage[gen.Reminder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3139,7 +3139,7 @@ func (s *RemindersService) List(ctx context.Context, params *gen.ListRemindersPa
 	}, opts...)
 }
 
-// Update: update a single Reminder.
+// Update updates a single Reminder.
 // Clio operation Reminder#update: PATCH /api/v4/reminders/{id}.json.
 func (s *RemindersService) Update(ctx context.Context, id int64, params *gen.UpdateReminderParams, body gen.UpdateReminderJSONRequestBody, opts ...CallOption) (gen.Reminder, *Response, error) {
 	return Do[gen.Reminder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3159,7 +3159,7 @@ func (s *ReportPresetsService) All(ctx context.Context, params *gen.ListReportPr
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new ReportPreset.
+// Create creates a new ReportPreset.
 // Clio operation ReportPreset#create: POST /api/v4/report_presets.json.
 func (s *ReportPresetsService) Create(ctx context.Context, params *gen.CreateReportPresetParams, body gen.CreateReportPresetJSONRequestBody, opts ...CallOption) (gen.ReportPreset, *Response, error) {
 	return Do[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3167,7 +3167,7 @@ func (s *ReportPresetsService) Create(ctx context.Context, params *gen.CreateRep
 	}, opts...)
 }
 
-// Delete: delete a single ReportPreset.
+// Delete deletes a single ReportPreset.
 // Clio operation ReportPreset#destroy: DELETE /api/v4/report_presets/{id}.json.
 func (s *ReportPresetsService) Delete(ctx context.Context, id int64, params *gen.DeleteReportPresetParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3175,7 +3175,7 @@ func (s *ReportPresetsService) Delete(ctx context.Context, id int64, params *gen
 	}, opts...)
 }
 
-// GenerateReportFromPreset: generate a new report for a given preset.
+// GenerateReportFromPreset generates a new report for a given preset.
 // Clio operation ReportPreset#generate_report: POST /api/v4/report_presets/{id}/generate_report.json.
 func (s *ReportPresetsService) GenerateReportFromPreset(ctx context.Context, id int64, opts ...CallOption) (gen.Report, *Response, error) {
 	return Do[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3183,7 +3183,7 @@ func (s *ReportPresetsService) GenerateReportFromPreset(ctx context.Context, id 
 	}, opts...)
 }
 
-// Get: return the data for a single ReportPreset.
+// Get returns the data for a single ReportPreset.
 // Clio operation ReportPreset#show: GET /api/v4/report_presets/{id}.json.
 func (s *ReportPresetsService) Get(ctx context.Context, id int64, params *gen.GetReportPresetParams, opts ...CallOption) (gen.ReportPreset, *Response, error) {
 	return Do[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3191,8 +3191,8 @@ func (s *ReportPresetsService) Get(ctx context.Context, id int64, params *gen.Ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all ReportPresets.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all ReportPresets, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation ReportPreset#index: GET /api/v4/report_presets.json.
 func (s *ReportPresetsService) List(ctx context.Context, params *gen.ListReportPresetsParams, opts ...CallOption) ([]gen.ReportPreset, *Response, error) {
 	return ListPage[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3200,7 +3200,7 @@ func (s *ReportPresetsService) List(ctx context.Context, params *gen.ListReportP
 	}, opts...)
 }
 
-// Update: update a single ReportPreset.
+// Update updates a single ReportPreset.
 // Clio operation ReportPreset#update: PATCH /api/v4/report_presets/{id}.json.
 func (s *ReportPresetsService) Update(ctx context.Context, id int64, params *gen.UpdateReportPresetParams, body gen.UpdateReportPresetJSONRequestBody, opts ...CallOption) (gen.ReportPreset, *Response, error) {
 	return Do[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3220,7 +3220,7 @@ func (s *ReportSchedulesService) All(ctx context.Context, params *gen.ListReport
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new ReportSchedule.
+// Create creates a new ReportSchedule.
 // Clio operation ReportSchedule#create: POST /api/v4/report_schedules.json.
 func (s *ReportSchedulesService) Create(ctx context.Context, params *gen.CreateReportScheduleParams, body gen.CreateReportScheduleJSONRequestBody, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
 	return Do[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3228,7 +3228,7 @@ func (s *ReportSchedulesService) Create(ctx context.Context, params *gen.CreateR
 	}, opts...)
 }
 
-// Delete: delete a single ReportSchedule.
+// Delete deletes a single ReportSchedule.
 // Clio operation ReportSchedule#destroy: DELETE /api/v4/report_schedules/{id}.json.
 func (s *ReportSchedulesService) Delete(ctx context.Context, id int64, params *gen.DeleteReportScheduleParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3236,7 +3236,7 @@ func (s *ReportSchedulesService) Delete(ctx context.Context, id int64, params *g
 	}, opts...)
 }
 
-// Get: return the data for a single ReportSchedule.
+// Get returns the data for a single ReportSchedule.
 // Clio operation ReportSchedule#show: GET /api/v4/report_schedules/{id}.json.
 func (s *ReportSchedulesService) Get(ctx context.Context, id int64, params *gen.GetReportScheduleParams, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
 	return Do[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3244,8 +3244,8 @@ func (s *ReportSchedulesService) Get(ctx context.Context, id int64, params *gen.
 	}, opts...)
 }
 
-// List returns one page: return the data for all ReportSchedules.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all ReportSchedules, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation ReportSchedule#index: GET /api/v4/report_schedules.json.
 func (s *ReportSchedulesService) List(ctx context.Context, params *gen.ListReportSchedulesParams, opts ...CallOption) ([]gen.ReportSchedule, *Response, error) {
 	return ListPage[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3253,7 +3253,7 @@ func (s *ReportSchedulesService) List(ctx context.Context, params *gen.ListRepor
 	}, opts...)
 }
 
-// Update: update a single ReportSchedule.
+// Update updates a single ReportSchedule.
 // Clio operation ReportSchedule#update: PATCH /api/v4/report_schedules/{id}.json.
 func (s *ReportSchedulesService) Update(ctx context.Context, id int64, params *gen.UpdateReportScheduleParams, body gen.UpdateReportScheduleJSONRequestBody, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
 	return Do[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3273,7 +3273,7 @@ func (s *ReportsService) All(ctx context.Context, params *gen.ListReportsParams,
 	}, withoutCursorOrder(opts)...)
 }
 
-// Create: create a new Report.
+// Create creates a new Report.
 // Clio operation Report#create: POST /api/v4/reports.json.
 func (s *ReportsService) Create(ctx context.Context, params *gen.CreateReportParams, body gen.CreateReportJSONRequestBody, opts ...CallOption) (gen.Report, *Response, error) {
 	return Do[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3281,7 +3281,7 @@ func (s *ReportsService) Create(ctx context.Context, params *gen.CreateReportPar
 	}, opts...)
 }
 
-// Get: return the data for a single Report.
+// Get returns the data for a single Report.
 // Clio operation Report#show: GET /api/v4/reports/{id}.json.
 func (s *ReportsService) Get(ctx context.Context, id int64, params *gen.GetReportParams, opts ...CallOption) (gen.Report, *Response, error) {
 	return Do[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3289,8 +3289,8 @@ func (s *ReportsService) Get(ctx context.Context, id int64, params *gen.GetRepor
 	}, opts...)
 }
 
-// List returns one page: return the data for all Reports.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Reports, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Report#index: GET /api/v4/reports.json.
 func (s *ReportsService) List(ctx context.Context, params *gen.ListReportsParams, opts ...CallOption) ([]gen.Report, *Response, error) {
 	return ListPage[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3310,7 +3310,7 @@ func (s *ServiceTypesService) All(ctx context.Context, params *gen.ListServiceTy
 	}, opts...)
 }
 
-// Get: return the data for the service type.
+// Get returns the data for the service type.
 // Clio operation ServiceType#show: GET /api/v4/court_rules/service_types/{id}.json.
 func (s *ServiceTypesService) Get(ctx context.Context, id int64, params *gen.GetServiceTypeParams, opts ...CallOption) (gen.ServiceType, *Response, error) {
 	return Do[gen.ServiceType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3318,8 +3318,8 @@ func (s *ServiceTypesService) Get(ctx context.Context, id int64, params *gen.Get
 	}, opts...)
 }
 
-// List returns one page: return the data for all service types.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all service types, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation ServiceType#index: GET /api/v4/court_rules/service_types.json.
 func (s *ServiceTypesService) List(ctx context.Context, params *gen.ListServiceTypesParams, opts ...CallOption) ([]gen.ServiceType, *Response, error) {
 	return ListPage[gen.ServiceType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3339,7 +3339,7 @@ func (s *TaskTemplateListsService) All(ctx context.Context, params *gen.ListTask
 	}, opts...)
 }
 
-// CopyTaskTemplateList: copy a TaskTemplateList.
+// CopyTaskTemplateList copies a TaskTemplateList.
 // Clio operation TaskTemplateList#copy: POST /api/v4/task_template_lists/{id}/copy.json.
 func (s *TaskTemplateListsService) CopyTaskTemplateList(ctx context.Context, id int64, params *gen.CopyTaskTemplateListParams, body gen.CopyTaskTemplateListJSONRequestBody, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
 	return Do[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3347,7 +3347,7 @@ func (s *TaskTemplateListsService) CopyTaskTemplateList(ctx context.Context, id 
 	}, opts...)
 }
 
-// Create: create a new TaskTemplateList.
+// Create creates a new TaskTemplateList.
 // Clio operation TaskTemplateList#create: POST /api/v4/task_template_lists.json.
 func (s *TaskTemplateListsService) Create(ctx context.Context, params *gen.CreateTaskTemplateListParams, body gen.CreateTaskTemplateListJSONRequestBody, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
 	return Do[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3355,7 +3355,7 @@ func (s *TaskTemplateListsService) Create(ctx context.Context, params *gen.Creat
 	}, opts...)
 }
 
-// Delete: delete a single TaskTemplateList.
+// Delete deletes a single TaskTemplateList.
 // Clio operation TaskTemplateList#destroy: DELETE /api/v4/task_template_lists/{id}.json.
 func (s *TaskTemplateListsService) Delete(ctx context.Context, id int64, params *gen.DeleteTaskTemplateListParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3363,7 +3363,7 @@ func (s *TaskTemplateListsService) Delete(ctx context.Context, id int64, params 
 	}, opts...)
 }
 
-// Get: return the data for a single TaskTemplateList.
+// Get returns the data for a single TaskTemplateList.
 // Clio operation TaskTemplateList#show: GET /api/v4/task_template_lists/{id}.json.
 func (s *TaskTemplateListsService) Get(ctx context.Context, id int64, params *gen.GetTaskTemplateListParams, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
 	return Do[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3371,8 +3371,8 @@ func (s *TaskTemplateListsService) Get(ctx context.Context, id int64, params *ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all TaskTemplateLists.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all TaskTemplateLists, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation TaskTemplateList#index: GET /api/v4/task_template_lists.json.
 func (s *TaskTemplateListsService) List(ctx context.Context, params *gen.ListTaskTemplateListsParams, opts ...CallOption) ([]gen.TaskTemplateList, *Response, error) {
 	return ListPage[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3380,7 +3380,7 @@ func (s *TaskTemplateListsService) List(ctx context.Context, params *gen.ListTas
 	}, opts...)
 }
 
-// Update: update a single TaskTemplateList.
+// Update updates a single TaskTemplateList.
 // Clio operation TaskTemplateList#update: PATCH /api/v4/task_template_lists/{id}.json.
 func (s *TaskTemplateListsService) Update(ctx context.Context, id int64, params *gen.UpdateTaskTemplateListParams, body gen.UpdateTaskTemplateListJSONRequestBody, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
 	return Do[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3400,7 +3400,7 @@ func (s *TaskTemplatesService) All(ctx context.Context, params *gen.ListTaskTemp
 	}, opts...)
 }
 
-// Create: create a new TaskTemplate.
+// Create creates a new TaskTemplate.
 // Clio operation TaskTemplate#create: POST /api/v4/task_templates.json.
 func (s *TaskTemplatesService) Create(ctx context.Context, params *gen.CreateTaskTemplateParams, body gen.CreateTaskTemplateJSONRequestBody, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
 	return Do[gen.TaskTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3408,7 +3408,7 @@ func (s *TaskTemplatesService) Create(ctx context.Context, params *gen.CreateTas
 	}, opts...)
 }
 
-// Delete: delete a single TaskTemplate.
+// Delete deletes a single TaskTemplate.
 // Clio operation TaskTemplate#destroy: DELETE /api/v4/task_templates/{id}.json.
 func (s *TaskTemplatesService) Delete(ctx context.Context, id int64, params *gen.DeleteTaskTemplateParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3416,7 +3416,7 @@ func (s *TaskTemplatesService) Delete(ctx context.Context, id int64, params *gen
 	}, opts...)
 }
 
-// Get: return the data for a single TaskTemplate.
+// Get returns the data for a single TaskTemplate.
 // Clio operation TaskTemplate#show: GET /api/v4/task_templates/{id}.json.
 func (s *TaskTemplatesService) Get(ctx context.Context, id int64, params *gen.GetTaskTemplateParams, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
 	return Do[gen.TaskTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3424,8 +3424,8 @@ func (s *TaskTemplatesService) Get(ctx context.Context, id int64, params *gen.Ge
 	}, opts...)
 }
 
-// List returns one page: return the data for all TaskTemplates.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all TaskTemplates, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation TaskTemplate#index: GET /api/v4/task_templates.json.
 func (s *TaskTemplatesService) List(ctx context.Context, params *gen.ListTaskTemplatesParams, opts ...CallOption) ([]gen.TaskTemplate, *Response, error) {
 	return ListPage[gen.TaskTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3433,7 +3433,7 @@ func (s *TaskTemplatesService) List(ctx context.Context, params *gen.ListTaskTem
 	}, opts...)
 }
 
-// Update: update a single TaskTemplate.
+// Update updates a single TaskTemplate.
 // Clio operation TaskTemplate#update: PATCH /api/v4/task_templates/{id}.json.
 func (s *TaskTemplatesService) Update(ctx context.Context, id int64, params *gen.UpdateTaskTemplateParams, body gen.UpdateTaskTemplateJSONRequestBody, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
 	return Do[gen.TaskTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3453,7 +3453,7 @@ func (s *TaskTypesService) All(ctx context.Context, params *gen.ListTaskTypesPar
 	}, opts...)
 }
 
-// Create: create a new TaskType.
+// Create creates a new TaskType.
 // Clio operation TaskType#create: POST /api/v4/task_types.json.
 func (s *TaskTypesService) Create(ctx context.Context, params *gen.CreateTaskTypeParams, body gen.CreateTaskTypeJSONRequestBody, opts ...CallOption) (gen.TaskType, *Response, error) {
 	return Do[gen.TaskType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3461,7 +3461,7 @@ func (s *TaskTypesService) Create(ctx context.Context, params *gen.CreateTaskTyp
 	}, opts...)
 }
 
-// Get: return the data for a single TaskType.
+// Get returns the data for a single TaskType.
 // Clio operation TaskType#show: GET /api/v4/task_types/{id}.json.
 func (s *TaskTypesService) Get(ctx context.Context, id int64, params *gen.GetTaskTypeParams, opts ...CallOption) (gen.TaskType, *Response, error) {
 	return Do[gen.TaskType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3469,8 +3469,8 @@ func (s *TaskTypesService) Get(ctx context.Context, id int64, params *gen.GetTas
 	}, opts...)
 }
 
-// List returns one page: return the data for all TaskTypes.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all TaskTypes, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation TaskType#index: GET /api/v4/task_types.json.
 func (s *TaskTypesService) List(ctx context.Context, params *gen.ListTaskTypesParams, opts ...CallOption) ([]gen.TaskType, *Response, error) {
 	return ListPage[gen.TaskType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3478,7 +3478,7 @@ func (s *TaskTypesService) List(ctx context.Context, params *gen.ListTaskTypesPa
 	}, opts...)
 }
 
-// Update: update a single TaskType.
+// Update updates a single TaskType.
 // Clio operation TaskType#update: PATCH /api/v4/task_types/{id}.json.
 func (s *TaskTypesService) Update(ctx context.Context, id int64, params *gen.UpdateTaskTypeParams, body gen.UpdateTaskTypeJSONRequestBody, opts ...CallOption) (gen.TaskType, *Response, error) {
 	return Do[gen.TaskType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3498,7 +3498,7 @@ func (s *TasksService) All(ctx context.Context, params *gen.ListTasksParams, opt
 	}, opts...)
 }
 
-// Create: create a new Task.
+// Create creates a new Task.
 // Clio operation Task#create: POST /api/v4/tasks.json.
 func (s *TasksService) Create(ctx context.Context, params *gen.CreateTaskParams, body gen.CreateTaskJSONRequestBody, opts ...CallOption) (gen.Task, *Response, error) {
 	return Do[gen.Task](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3506,7 +3506,7 @@ func (s *TasksService) Create(ctx context.Context, params *gen.CreateTaskParams,
 	}, opts...)
 }
 
-// Delete: delete a single Task.
+// Delete deletes a single Task.
 // Clio operation Task#destroy: DELETE /api/v4/tasks/{id}.json.
 func (s *TasksService) Delete(ctx context.Context, id int64, params *gen.DeleteTaskParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3514,7 +3514,7 @@ func (s *TasksService) Delete(ctx context.Context, id int64, params *gen.DeleteT
 	}, opts...)
 }
 
-// Get: return the data for a single Task.
+// Get returns the data for a single Task.
 // Clio operation Task#show: GET /api/v4/tasks/{id}.json.
 func (s *TasksService) Get(ctx context.Context, id int64, params *gen.GetTaskParams, opts ...CallOption) (gen.Task, *Response, error) {
 	return Do[gen.Task](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3522,8 +3522,8 @@ func (s *TasksService) Get(ctx context.Context, id int64, params *gen.GetTaskPar
 	}, opts...)
 }
 
-// List returns one page: return the data for all Tasks.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Tasks, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Task#index: GET /api/v4/tasks.json.
 func (s *TasksService) List(ctx context.Context, params *gen.ListTasksParams, opts ...CallOption) ([]gen.Task, *Response, error) {
 	return ListPage[gen.Task](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3531,7 +3531,7 @@ func (s *TasksService) List(ctx context.Context, params *gen.ListTasksParams, op
 	}, opts...)
 }
 
-// Update: update a single Task.
+// Update updates a single Task.
 // Clio operation Task#update: PATCH /api/v4/tasks/{id}.json.
 func (s *TasksService) Update(ctx context.Context, id int64, params *gen.UpdateTaskParams, body gen.UpdateTaskJSONRequestBody, opts ...CallOption) (gen.Task, *Response, error) {
 	return Do[gen.Task](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3551,7 +3551,7 @@ func (s *TextSnippetsService) All(ctx context.Context, params *gen.ListTextSnipp
 	}, opts...)
 }
 
-// Create: create a text snippet.
+// Create creates a text snippet.
 // Clio operation TextSnippet#create: POST /api/v4/settings/text_snippets.json.
 func (s *TextSnippetsService) Create(ctx context.Context, params *gen.CreateTextSnippetParams, body gen.CreateTextSnippetJSONRequestBody, opts ...CallOption) (gen.TextSnippet, *Response, error) {
 	return Do[gen.TextSnippet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3559,7 +3559,7 @@ func (s *TextSnippetsService) Create(ctx context.Context, params *gen.CreateText
 	}, opts...)
 }
 
-// Delete: destroy a text snippet.
+// Delete destroys a text snippet.
 // Clio operation TextSnippet#destroy: DELETE /api/v4/settings/text_snippets/{id}.json.
 func (s *TextSnippetsService) Delete(ctx context.Context, id int64, params *gen.DeleteTextSnippetParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3567,7 +3567,7 @@ func (s *TextSnippetsService) Delete(ctx context.Context, id int64, params *gen.
 	}, opts...)
 }
 
-// Get: return the data for the text snippet.
+// Get returns the data for the text snippet.
 // Clio operation TextSnippet#show: GET /api/v4/settings/text_snippets/{id}.json.
 func (s *TextSnippetsService) Get(ctx context.Context, id int64, params *gen.GetTextSnippetParams, opts ...CallOption) (gen.TextSnippet, *Response, error) {
 	return Do[gen.TextSnippet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3575,8 +3575,8 @@ func (s *TextSnippetsService) Get(ctx context.Context, id int64, params *gen.Get
 	}, opts...)
 }
 
-// List returns one page: return all text snippets.
-// The Response carries the next page's URL; All walks every page.
+// List returns all text snippets, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation TextSnippet#index: GET /api/v4/settings/text_snippets.json.
 func (s *TextSnippetsService) List(ctx context.Context, params *gen.ListTextSnippetsParams, opts ...CallOption) ([]gen.TextSnippet, *Response, error) {
 	return ListPage[gen.TextSnippet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3584,7 +3584,7 @@ func (s *TextSnippetsService) List(ctx context.Context, params *gen.ListTextSnip
 	}, opts...)
 }
 
-// Update: update a text snippet.
+// Update updates a text snippet.
 // Clio operation TextSnippet#update: PATCH /api/v4/settings/text_snippets/{id}.json.
 func (s *TextSnippetsService) Update(ctx context.Context, id int64, params *gen.UpdateTextSnippetParams, body gen.UpdateTextSnippetJSONRequestBody, opts ...CallOption) (gen.TextSnippet, *Response, error) {
 	return Do[gen.TextSnippet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3595,7 +3595,7 @@ func (s *TextSnippetsService) Update(ctx context.Context, id int64, params *gen.
 // TimersService calls the operations of Clio's "Timers" section.
 type TimersService struct{ client *Client }
 
-// Create: create a new Timer.
+// Create creates a new Timer.
 // Clio operation Timer#create: POST /api/v4/timer.json.
 func (s *TimersService) Create(ctx context.Context, params *gen.CreateTimerParams, body gen.CreateTimerJSONRequestBody, opts ...CallOption) (gen.Timer, *Response, error) {
 	return Do[gen.Timer](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3603,7 +3603,7 @@ func (s *TimersService) Create(ctx context.Context, params *gen.CreateTimerParam
 	}, opts...)
 }
 
-// Delete: delete a single Timer.
+// Delete deletes a single Timer.
 // Clio operation Timer#destroy: DELETE /api/v4/timer.json.
 func (s *TimersService) Delete(ctx context.Context, params *gen.DeleteTimerParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3611,7 +3611,7 @@ func (s *TimersService) Delete(ctx context.Context, params *gen.DeleteTimerParam
 	}, opts...)
 }
 
-// Get: return the data for a single Timer.
+// Get returns the data for a single Timer.
 // Clio operation Timer#show: GET /api/v4/timer.json.
 func (s *TimersService) Get(ctx context.Context, params *gen.GetTimerParams, opts ...CallOption) (gen.Timer, *Response, error) {
 	return Do[gen.Timer](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3631,8 +3631,8 @@ func (s *TrustLineItemsService) All(ctx context.Context, params *gen.ListTrustLi
 	}, opts...)
 }
 
-// List returns one page: return the data for all TrustLineItems.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all TrustLineItems, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation TrustLineItem#index: GET /api/v4/trust_line_items.json.
 func (s *TrustLineItemsService) List(ctx context.Context, params *gen.ListTrustLineItemsParams, opts ...CallOption) ([]gen.TrustLineItem, *Response, error) {
 	return ListPage[gen.TrustLineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3640,7 +3640,7 @@ func (s *TrustLineItemsService) List(ctx context.Context, params *gen.ListTrustL
 	}, opts...)
 }
 
-// Update: update a single TrustLineItem.
+// Update updates a single TrustLineItem.
 // Clio operation TrustLineItem#update: PATCH /api/v4/trust_line_items/{id}.json.
 func (s *TrustLineItemsService) Update(ctx context.Context, id int64, params *gen.UpdateTrustLineItemParams, body gen.UpdateTrustLineItemJSONRequestBody, opts ...CallOption) (gen.TrustLineItem, *Response, error) {
 	return Do[gen.TrustLineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3651,7 +3651,7 @@ func (s *TrustLineItemsService) Update(ctx context.Context, id int64, params *ge
 // TrustRequestsService calls the operations of Clio's "Trust Requests" section.
 type TrustRequestsService struct{ client *Client }
 
-// Create: create a new TrustRequest.
+// Create creates a new TrustRequest.
 // Clio operation TrustRequest#create: POST /api/v4/trust_requests.json.
 func (s *TrustRequestsService) Create(ctx context.Context, params *gen.CreateTrustRequestParams, body gen.CreateTrustRequestJSONRequestBody, opts ...CallOption) (gen.TrustRequest, *Response, error) {
 	return Do[gen.TrustRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3671,7 +3671,7 @@ func (s *UsersService) All(ctx context.Context, params *gen.ListUsersParams, opt
 	}, opts...)
 }
 
-// Get: return the data for a single User.
+// Get returns the data for a single User.
 // Clio operation User#show: GET /api/v4/users/{id}.json.
 func (s *UsersService) Get(ctx context.Context, id int64, params *gen.GetUserParams, opts ...CallOption) (gen.User, *Response, error) {
 	return Do[gen.User](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3679,8 +3679,8 @@ func (s *UsersService) Get(ctx context.Context, id int64, params *gen.GetUserPar
 	}, opts...)
 }
 
-// List returns one page: return the data for all Users.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Users, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation User#index: GET /api/v4/users.json.
 func (s *UsersService) List(ctx context.Context, params *gen.ListUsersParams, opts ...CallOption) ([]gen.User, *Response, error) {
 	return ListPage[gen.User](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3688,7 +3688,7 @@ func (s *UsersService) List(ctx context.Context, params *gen.ListUsersParams, op
 	}, opts...)
 }
 
-// WhoAmI: return the data for the current User.
+// WhoAmI returns the data for the current User.
 // Clio operation User#who_am_i: GET /api/v4/users/who_am_i.json.
 func (s *UsersService) WhoAmI(ctx context.Context, params *gen.WhoAmIParams, opts ...CallOption) (gen.User, *Response, error) {
 	return Do[gen.User](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3708,7 +3708,7 @@ func (s *UtbmsCodesService) All(ctx context.Context, params *gen.ListUtbmsCodesP
 	}, opts...)
 }
 
-// Get: return the data for a single UtbmsCode.
+// Get returns the data for a single UtbmsCode.
 // Clio operation UtbmsCode#show: GET /api/v4/utbms/codes/{id}.json.
 func (s *UtbmsCodesService) Get(ctx context.Context, id int64, params *gen.GetUtbmsCodeParams, opts ...CallOption) (gen.UtbmsCode, *Response, error) {
 	return Do[gen.UtbmsCode](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3716,8 +3716,8 @@ func (s *UtbmsCodesService) Get(ctx context.Context, id int64, params *gen.GetUt
 	}, opts...)
 }
 
-// List returns one page: return the data for all UtbmsCodes.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all UtbmsCodes, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation UtbmsCode#index: GET /api/v4/utbms/codes.json.
 func (s *UtbmsCodesService) List(ctx context.Context, params *gen.ListUtbmsCodesParams, opts ...CallOption) ([]gen.UtbmsCode, *Response, error) {
 	return ListPage[gen.UtbmsCode](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3737,8 +3737,8 @@ func (s *UtbmsSetsService) All(ctx context.Context, params *gen.ListUtbmsSetsPar
 	}, opts...)
 }
 
-// List returns one page: return the data for all the utbms sets.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all the utbms sets, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation UtbmsSet#index: GET /api/v4/utbms/sets.json.
 func (s *UtbmsSetsService) List(ctx context.Context, params *gen.ListUtbmsSetsParams, opts ...CallOption) ([]gen.UtbmsSet, *Response, error) {
 	return ListPage[gen.UtbmsSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3749,7 +3749,7 @@ func (s *UtbmsSetsService) List(ctx context.Context, params *gen.ListUtbmsSetsPa
 // WebhooksService calls the operations of Clio's "Webhooks" section.
 type WebhooksService struct{ client *Client }
 
-// ActivateWebhook: activate a pending Webhook with the secret of its handshake.
+// ActivateWebhook: Activate a pending Webhook with the secret of its handshake.
 // Clio operation Webhook#activate: PUT /api/v4/webhooks/{id}/activate.json.
 func (s *WebhooksService) ActivateWebhook(ctx context.Context, id int64, params *gen.ActivateWebhookParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3766,7 +3766,7 @@ func (s *WebhooksService) All(ctx context.Context, params *gen.ListWebhooksParam
 	}, opts...)
 }
 
-// Create: create a new Webhook.
+// Create creates a new Webhook.
 // Clio operation Webhook#create: POST /api/v4/webhooks.json.
 func (s *WebhooksService) Create(ctx context.Context, params *gen.CreateWebhookParams, body gen.CreateWebhookJSONRequestBody, opts ...CallOption) (gen.Webhook, *Response, error) {
 	return Do[gen.Webhook](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3774,7 +3774,7 @@ func (s *WebhooksService) Create(ctx context.Context, params *gen.CreateWebhookP
 	}, opts...)
 }
 
-// Delete: delete a single Webhook.
+// Delete deletes a single Webhook.
 // Clio operation Webhook#destroy: DELETE /api/v4/webhooks/{id}.json.
 func (s *WebhooksService) Delete(ctx context.Context, id int64, params *gen.DeleteWebhookParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3782,7 +3782,7 @@ func (s *WebhooksService) Delete(ctx context.Context, id int64, params *gen.Dele
 	}, opts...)
 }
 
-// Get: return the data for a single Webhook.
+// Get returns the data for a single Webhook.
 // Clio operation Webhook#show: GET /api/v4/webhooks/{id}.json.
 func (s *WebhooksService) Get(ctx context.Context, id int64, params *gen.GetWebhookParams, opts ...CallOption) (gen.Webhook, *Response, error) {
 	return Do[gen.Webhook](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3790,8 +3790,8 @@ func (s *WebhooksService) Get(ctx context.Context, id int64, params *gen.GetWebh
 	}, opts...)
 }
 
-// List returns one page: return the data for all Webhooks.
-// The Response carries the next page's URL; All walks every page.
+// List returns the data for all Webhooks, one page at a time: the Response
+// carries the next page's URL, and All walks every page.
 // Clio operation Webhook#index: GET /api/v4/webhooks.json.
 func (s *WebhooksService) List(ctx context.Context, params *gen.ListWebhooksParams, opts ...CallOption) ([]gen.Webhook, *Response, error) {
 	return ListPage[gen.Webhook](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
@@ -3799,7 +3799,7 @@ func (s *WebhooksService) List(ctx context.Context, params *gen.ListWebhooksPara
 	}, opts...)
 }
 
-// Update: update a single Webhook.
+// Update updates a single Webhook.
 // Clio operation Webhook#update: PATCH /api/v4/webhooks/{id}.json.
 func (s *WebhooksService) Update(ctx context.Context, id int64, params *gen.UpdateWebhookParams, body gen.UpdateWebhookJSONRequestBody, opts ...CallOption) (gen.Webhook, *Response, error) {
 	return Do[gen.Webhook](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {

@@ -37,4 +37,10 @@ func TestMethodNames(t *testing.T) {
 	if !strings.Contains(ms[0].Doc, "Matter#index: GET /api/v4/matters.json") {
 		t.Errorf("doc does not name the operation: %q", ms[0].Doc)
 	}
+	if !strings.HasPrefix(ms[0].Doc, "ListMatters returns the data for all Matters, one page at a time") {
+		t.Errorf("doc does not read as a sentence: %q", ms[0].Doc)
+	}
+	if got := sentence("Summary", "Unread in-app notification events"); got != "Summary: Unread in-app notification events" {
+		t.Errorf("sentence without a verb: %q", got)
+	}
 }
