@@ -184,9 +184,9 @@ func (s *WebhooksService) Register(ctx context.Context, p WebhookParams, opts ..
 	if err := p.validate(); err != nil {
 		return gen.Webhook{}, nil, err
 	}
-	in := gen.WebhookInput{
-		Url:    Ptr(p.URL),
-		Model:  Ptr(p.Model),
+	in := gen.WebhookCreateInput{
+		Url:    p.URL,
+		Model:  p.Model,
 		Events: slices.Clone(p.Events),
 	}
 	if f := p.Fields.String(); f != "" {
@@ -216,7 +216,7 @@ func (s *WebhooksService) Renew(ctx context.Context, id int64, until time.Time, 
 	}
 	exp := earliest(until, webhookLimit(now)).UTC().Truncate(time.Second)
 	return s.Update(ctx, id, &gen.UpdateWebhookParams{Fields: Ptr(webhookAnswerFields)},
-		gen.UpdateWebhookJSONRequestBody{Data: gen.WebhookInput{ExpiresAt: &exp}}, opts...)
+		gen.UpdateWebhookJSONRequestBody{Data: gen.WebhookUpdateInput{ExpiresAt: &exp}}, opts...)
 }
 
 // RenewExpiring lists the app's webhooks and renews each one that expires

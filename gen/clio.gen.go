@@ -3035,8 +3035,8 @@ type ActivityRateBase struct {
 	UpdatedAt          time.Time `json:"updated_at,omitempty"`
 }
 
-// ActivityRateInput defines model for ActivityRate_input.
-type ActivityRateInput struct {
+// ActivityRateCreateInput defines model for ActivityRate_create_input.
+type ActivityRateCreateInput struct {
 	CoCounselContactId *int     `json:"co_counsel_contact_id,omitempty"`
 	ContactId          *int     `json:"contact_id,omitempty"`
 	FlatRate           *bool    `json:"flat_rate,omitempty"`
@@ -3052,6 +3052,14 @@ type ActivityRateList struct {
 // ActivityRateShow defines model for ActivityRate_show.
 type ActivityRateShow struct {
 	Data *ActivityRate `json:"data,omitempty"`
+}
+
+// ActivityRateUpdateInput defines model for ActivityRate_update_input.
+type ActivityRateUpdateInput struct {
+	CoCounselContactId *int     `json:"co_counsel_contact_id,omitempty"`
+	ContactId          *int     `json:"contact_id,omitempty"`
+	FlatRate           *bool    `json:"flat_rate,omitempty"`
+	Rate               *float64 `json:"rate,omitempty"`
 }
 
 // ActivityActivityDescriptionBase defines model for Activity_activity_description_base.
@@ -3073,8 +3081,8 @@ type ActivityActivityDescriptionBase struct {
 	XeroServiceCode    string                 `json:"xero_service_code,omitempty"`
 }
 
-// ActivityInput defines model for Activity_input.
-type ActivityInput struct {
+// ActivityCreateInput defines model for Activity_create_input.
+type ActivityCreateInput struct {
 	ActivityDescription *ActivityDescriptionInput `json:"activity_description,omitempty"`
 	CalendarEntry       *IdInput                  `json:"calendar_entry,omitempty"`
 	ClientPortal        *IdInput                  `json:"client_portal,omitempty"`
@@ -3113,6 +3121,37 @@ type ActivityList struct {
 // ActivityShow defines model for Activity_show.
 type ActivityShow struct {
 	Data *Activity `json:"data,omitempty"`
+}
+
+// ActivityUpdateInput defines model for Activity_update_input.
+type ActivityUpdateInput struct {
+	ActivityDescription *ActivityDescriptionInput `json:"activity_description,omitempty"`
+	CalendarEntry       *IdInput                  `json:"calendar_entry,omitempty"`
+	ClientPortal        *IdInput                  `json:"client_portal,omitempty"`
+	Communication       *IdInput                  `json:"communication,omitempty"`
+	ContactNote         *IdInput                  `json:"contact_note,omitempty"`
+	Date                *openapi_types.Date       `json:"date,omitempty"`
+	ExpenseCategory     *IdInput                  `json:"expense_category,omitempty"`
+	Matter              *IdInput                  `json:"matter,omitempty"`
+	MatterNote          *IdInput                  `json:"matter_note,omitempty"`
+	NoCharge            *bool                     `json:"no_charge,omitempty"`
+	NonBillable         *bool                     `json:"non_billable,omitempty"`
+	Note                *string                   `json:"note,omitempty"`
+	Price               *float64                  `json:"price,omitempty"`
+	Quantity            *float64                  `json:"quantity,omitempty"`
+	Reference           *string                   `json:"reference,omitempty"`
+	StartTimer          *bool                     `json:"start_timer,omitempty"`
+	Task                *IdInput                  `json:"task,omitempty"`
+
+	// TaxSetting Example: no_tax
+	TaxSetting              *string  `json:"tax_setting,omitempty"`
+	TextMessageConversation *IdInput `json:"text_message_conversation,omitempty"`
+
+	// Type Example: TimeEntry
+	Type         *string  `json:"type,omitempty"`
+	User         *IdInput `json:"user,omitempty"`
+	UtbmsExpense *IdInput `json:"utbms_expense,omitempty"`
+	Vendor       *IdInput `json:"vendor,omitempty"`
 }
 
 // AddressBase defines model for Address_base.
@@ -3749,8 +3788,15 @@ type CalendarEntryEventTypeBase struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
-// CalendarEntryEventTypeInput defines model for CalendarEntryEventType_input.
-type CalendarEntryEventTypeInput struct {
+// CalendarEntryEventTypeCreateInput defines model for CalendarEntryEventType_create_input.
+type CalendarEntryEventTypeCreateInput struct {
+	// Color Example: #367B9C
+	Color *string `json:"color,omitempty"`
+	Name  *string `json:"name,omitempty"`
+}
+
+// CalendarEntryEventTypeUpdateInput defines model for CalendarEntryEventType_update_input.
+type CalendarEntryEventTypeUpdateInput struct {
 	// Color Example: #367B9C
 	Color *string `json:"color,omitempty"`
 	Name  *string `json:"name,omitempty"`
@@ -3878,8 +3924,8 @@ type CalendarBase struct {
 	Visible   bool      `json:"visible,omitempty"`
 }
 
-// CalendarInput defines model for Calendar_input.
-type CalendarInput struct {
+// CalendarCreateInput defines model for Calendar_create_input.
+type CalendarCreateInput struct {
 	// Color Example: #367B9C
 	Color *string `json:"color,omitempty"`
 	Name  *string `json:"name,omitempty"`
@@ -3898,6 +3944,17 @@ type CalendarList struct {
 // CalendarShow defines model for Calendar_show.
 type CalendarShow struct {
 	Data *Calendar `json:"data,omitempty"`
+}
+
+// CalendarUpdateInput defines model for Calendar_update_input.
+type CalendarUpdateInput struct {
+	// Color Example: #367B9C
+	Color *string `json:"color,omitempty"`
+	Name  *string `json:"name,omitempty"`
+
+	// Source Example: web
+	Source  *string `json:"source,omitempty"`
+	Visible *bool   `json:"visible,omitempty"`
 }
 
 // CascadingSourceBase defines model for CascadingSource_base.
@@ -4083,8 +4140,8 @@ type Comment struct {
 	UpdatedAt       time.Time            `json:"updated_at,omitempty"`
 }
 
-// CommentInput defines model for Comment_input.
-type CommentInput struct {
+// CommentCreateInput defines model for Comment_create_input.
+type CommentCreateInput struct {
 	Item    *IdInput `json:"item,omitempty"`
 	Message *string  `json:"message,omitempty"`
 }
@@ -4098,6 +4155,12 @@ type CommentList struct {
 // CommentShow defines model for Comment_show.
 type CommentShow struct {
 	Data *Comment `json:"data,omitempty"`
+}
+
+// CommentUpdateInput defines model for Comment_update_input.
+type CommentUpdateInput struct {
+	Item    *IdInput `json:"item,omitempty"`
+	Message *string  `json:"message,omitempty"`
 }
 
 // Communication defines model for Communication.
@@ -4636,8 +4699,8 @@ type CustomAction struct {
 	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
-// CustomActionInput defines model for CustomAction_input.
-type CustomActionInput struct {
+// CustomActionCreateInput defines model for CustomAction_create_input.
+type CustomActionCreateInput struct {
 	Label     *string `json:"label,omitempty"`
 	TargetUrl *string `json:"target_url,omitempty"`
 
@@ -4654,6 +4717,15 @@ type CustomActionList struct {
 // CustomActionShow defines model for CustomAction_show.
 type CustomActionShow struct {
 	Data *CustomAction `json:"data,omitempty"`
+}
+
+// CustomActionUpdateInput defines model for CustomAction_update_input.
+type CustomActionUpdateInput struct {
+	Label     *string `json:"label,omitempty"`
+	TargetUrl *string `json:"target_url,omitempty"`
+
+	// UiReference Example: activities/show
+	UiReference *string `json:"ui_reference,omitempty"`
 }
 
 // CustomField defines model for CustomField.
@@ -4705,8 +4777,8 @@ type CustomFieldSetAssociationInput struct {
 	DisplayOrder   *int     `json:"display_order,omitempty"`
 }
 
-// CustomFieldSetInput defines model for CustomFieldSet_input.
-type CustomFieldSetInput struct {
+// CustomFieldSetCreateInput defines model for CustomFieldSet_create_input.
+type CustomFieldSetCreateInput struct {
 	Displayed *bool   `json:"displayed,omitempty"`
 	Name      *string `json:"name,omitempty"`
 
@@ -4723,6 +4795,15 @@ type CustomFieldSetList struct {
 // CustomFieldSetShow defines model for CustomFieldSet_show.
 type CustomFieldSetShow struct {
 	Data *CustomFieldSet `json:"data,omitempty"`
+}
+
+// CustomFieldSetUpdateInput defines model for CustomFieldSet_update_input.
+type CustomFieldSetUpdateInput struct {
+	Displayed *bool   `json:"displayed,omitempty"`
+	Name      *string `json:"name,omitempty"`
+
+	// ParentType Example: Contact
+	ParentType *string `json:"parent_type,omitempty"`
 }
 
 // CustomFieldValueBase defines model for CustomFieldValue_base.
@@ -5056,8 +5137,8 @@ type DocumentCategory struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
-// DocumentCategoryInput defines model for DocumentCategory_input.
-type DocumentCategoryInput struct {
+// DocumentCategoryCreateInput defines model for DocumentCategory_create_input.
+type DocumentCategoryCreateInput struct {
 	Name *string `json:"name,omitempty"`
 }
 
@@ -5070,6 +5151,11 @@ type DocumentCategoryList struct {
 // DocumentCategoryShow defines model for DocumentCategory_show.
 type DocumentCategoryShow struct {
 	Data *DocumentCategory `json:"data,omitempty"`
+}
+
+// DocumentCategoryUpdateInput defines model for DocumentCategory_update_input.
+type DocumentCategoryUpdateInput struct {
+	Name *string `json:"name,omitempty"`
 }
 
 // DocumentTemplate defines model for DocumentTemplate.
@@ -5096,8 +5182,8 @@ type DocumentTemplateBase struct {
 	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
-// DocumentTemplateInput defines model for DocumentTemplate_input.
-type DocumentTemplateInput struct {
+// DocumentTemplateCreateInput defines model for DocumentTemplate_create_input.
+type DocumentTemplateCreateInput struct {
 	DocumentCategory *IdInput `json:"document_category,omitempty"`
 	File             *string  `json:"file,omitempty"`
 	Filename         *string  `json:"filename,omitempty"`
@@ -5112,6 +5198,13 @@ type DocumentTemplateList struct {
 // DocumentTemplateShow defines model for DocumentTemplate_show.
 type DocumentTemplateShow struct {
 	Data *DocumentTemplate `json:"data,omitempty"`
+}
+
+// DocumentTemplateUpdateInput defines model for DocumentTemplate_update_input.
+type DocumentTemplateUpdateInput struct {
+	DocumentCategory *IdInput `json:"document_category,omitempty"`
+	File             *string  `json:"file,omitempty"`
+	Filename         *string  `json:"filename,omitempty"`
 }
 
 // DocumentVersion defines model for DocumentVersion.
@@ -5198,8 +5291,8 @@ type DocumentCreateInput struct {
 	// Filename Example: name
 	Filename   *string          `json:"filename,omitempty"`
 	Multiparts []MultipartInput `json:"multiparts,omitempty"`
-	Name       *string          `json:"name,omitempty"`
-	Parent     *ParentInput     `json:"parent,omitempty"`
+	Name       string           `json:"name"`
+	Parent     ParentInput      `json:"parent"`
 	ReceivedAt *time.Time       `json:"received_at,omitempty"`
 }
 
@@ -5341,8 +5434,8 @@ type ExpenseCategoryBase struct {
 	XeroExpenseCode  string                 `json:"xero_expense_code,omitempty"`
 }
 
-// ExpenseCategoryInput defines model for ExpenseCategory_input.
-type ExpenseCategoryInput struct {
+// ExpenseCategoryCreateInput defines model for ExpenseCategory_create_input.
+type ExpenseCategoryCreateInput struct {
 	Currency map[string]interface{} `json:"currency,omitempty"`
 
 	// EntryType Example: hard_cost
@@ -5362,6 +5455,18 @@ type ExpenseCategoryList struct {
 // ExpenseCategoryShow defines model for ExpenseCategory_show.
 type ExpenseCategoryShow struct {
 	Data *ExpenseCategory `json:"data,omitempty"`
+}
+
+// ExpenseCategoryUpdateInput defines model for ExpenseCategory_update_input.
+type ExpenseCategoryUpdateInput struct {
+	Currency map[string]interface{} `json:"currency,omitempty"`
+
+	// EntryType Example: hard_cost
+	EntryType *string      `json:"entry_type,omitempty"`
+	Groups    []GroupInput `json:"groups,omitempty"`
+	Name      *string      `json:"name,omitempty"`
+	Rate      *float64     `json:"rate,omitempty"`
+	UtbmsCode *IdInput     `json:"utbms_code,omitempty"`
 }
 
 // ExternalPropertyBase defines model for ExternalProperty_base.
@@ -5498,6 +5603,16 @@ type GrantFundingSource struct {
 	UpdatedAt time.Time   `json:"updated_at,omitempty"`
 }
 
+// GrantFundingSourceCreateInput defines model for GrantFundingSource_create_input.
+type GrantFundingSourceCreateInput struct {
+	Name *string `json:"name,omitempty"`
+}
+
+// GrantFundingSourceDestroyInput defines model for GrantFundingSource_destroy_input.
+type GrantFundingSourceDestroyInput struct {
+	Name *string `json:"name,omitempty"`
+}
+
 // GrantFundingSourceList defines model for GrantFundingSource_list.
 type GrantFundingSourceList struct {
 	Data []GrantFundingSource `json:"data,omitempty"`
@@ -5507,6 +5622,11 @@ type GrantFundingSourceList struct {
 // GrantFundingSourceShow defines model for GrantFundingSource_show.
 type GrantFundingSourceShow struct {
 	Data *GrantFundingSource `json:"data,omitempty"`
+}
+
+// GrantFundingSourceUpdateInput defines model for GrantFundingSource_update_input.
+type GrantFundingSourceUpdateInput struct {
+	Name *string `json:"name,omitempty"`
 }
 
 // GrantBase defines model for Grant_base.
@@ -5524,6 +5644,11 @@ type GrantBase struct {
 	UpdatedAt          time.Time           `json:"updated_at,omitempty"`
 }
 
+// GrantCreateInput defines model for Grant_create_input.
+type GrantCreateInput struct {
+	Name *string `json:"name,omitempty"`
+}
+
 // GrantList defines model for Grant_list.
 type GrantList struct {
 	Data []Grant   `json:"data,omitempty"`
@@ -5533,6 +5658,11 @@ type GrantList struct {
 // GrantShow defines model for Grant_show.
 type GrantShow struct {
 	Data *Grant `json:"data,omitempty"`
+}
+
+// GrantUpdateInput defines model for Grant_update_input.
+type GrantUpdateInput struct {
+	Name *string `json:"name,omitempty"`
 }
 
 // Group defines model for Group.
@@ -5560,6 +5690,11 @@ type GroupBase struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
+// GroupCreateInput defines model for Group_create_input.
+type GroupCreateInput struct {
+	Name *string `json:"name,omitempty"`
+}
+
 // GroupInput defines model for Group_input.
 type GroupInput struct {
 	UnderscoreDeleted *bool `json:"_deleted,omitempty"`
@@ -5575,6 +5710,11 @@ type GroupList struct {
 // GroupShow defines model for Group_show.
 type GroupShow struct {
 	Data *Group `json:"data,omitempty"`
+}
+
+// GroupUpdateInput defines model for Group_update_input.
+type GroupUpdateInput struct {
+	Name *string `json:"name,omitempty"`
 }
 
 // IdBase defines model for Id_base.
@@ -6390,7 +6530,7 @@ type MatterCreateInput struct {
 	OriginatingAttorney        *IdInput                         `json:"originating_attorney,omitempty"`
 	PendingDate                *openapi_types.Date              `json:"pending_date,omitempty"`
 	PracticeArea               *IdInput                         `json:"practice_area,omitempty"`
-	Relationships              []MatterCreateRelationshipInput  `json:"relationships,omitempty"`
+	Relationships              []RelationshipInput              `json:"relationships,omitempty"`
 	ResetMatterNumber          *bool                            `json:"reset_matter_number,omitempty"`
 	ResponsibleAttorney        *IdInput                         `json:"responsible_attorney,omitempty"`
 	SplitInvoicePayers         []SplitInvoicePayerInput         `json:"split_invoice_payers,omitempty"`
@@ -6399,12 +6539,6 @@ type MatterCreateInput struct {
 	Status                    *string                         `json:"status,omitempty"`
 	StatuteOfLimitations      *StatuteOfLimitationsInput      `json:"statute_of_limitations,omitempty"`
 	TaskTemplateListInstances []TaskTemplateListInstanceInput `json:"task_template_list_instances,omitempty"`
-}
-
-// MatterCreateRelationshipInput defines model for Matter_create_relationship_input.
-type MatterCreateRelationshipInput struct {
-	Contact     *IdInput `json:"contact,omitempty"`
-	Description *string  `json:"description,omitempty"`
 }
 
 // MatterInput defines model for Matter_input.
@@ -6491,8 +6625,8 @@ type MatterUpdateSplitInvoicePayerInput struct {
 
 // MatterUpdateStatuteOfLimitationsInput defines model for Matter_update_statute_of_limitations_input.
 type MatterUpdateStatuteOfLimitationsInput struct {
-	DueAt     *openapi_types.Date `json:"due_at,omitempty"`
-	Reminders []ReminderInput     `json:"reminders,omitempty"`
+	DueAt     *openapi_types.Date                 `json:"due_at,omitempty"`
+	Reminders []StatuteOfLimitationsReminderInput `json:"reminders,omitempty"`
 
 	// Status Example: pending
 	Status *string `json:"status,omitempty"`
@@ -6701,9 +6835,9 @@ type MultipartBase struct {
 
 // MultipartInput defines model for Multipart_input.
 type MultipartInput struct {
-	ContentLength *string `json:"content_length,omitempty"`
+	ContentLength string  `json:"content_length"`
 	ContentMd5    *string `json:"content_md5,omitempty"`
-	PartNumber    *int    `json:"part_number,omitempty"`
+	PartNumber    int     `json:"part_number"`
 }
 
 // MyEvent defines model for MyEvent.
@@ -6955,8 +7089,8 @@ type PracticeArea struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
-// PracticeAreaInput defines model for PracticeArea_input.
-type PracticeAreaInput struct {
+// PracticeAreaCreateInput defines model for PracticeArea_create_input.
+type PracticeAreaCreateInput struct {
 	// Category Example: administrative
 	Category *string `json:"category,omitempty"`
 	Code     *string `json:"code,omitempty"`
@@ -6972,6 +7106,14 @@ type PracticeAreaList struct {
 // PracticeAreaShow defines model for PracticeArea_show.
 type PracticeAreaShow struct {
 	Data *PracticeArea `json:"data,omitempty"`
+}
+
+// PracticeAreaUpdateInput defines model for PracticeArea_update_input.
+type PracticeAreaUpdateInput struct {
+	// Category Example: administrative
+	Category *string `json:"category,omitempty"`
+	Code     *string `json:"code,omitempty"`
+	Name     *string `json:"name,omitempty"`
 }
 
 // PutHeaderBase defines model for PutHeader_base.
@@ -7084,11 +7226,17 @@ type RelationshipBase struct {
 	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
+// RelationshipCreateInput defines model for Relationship_create_input.
+type RelationshipCreateInput struct {
+	Contact     *IdInput `json:"contact,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	Matter      *IdInput `json:"matter,omitempty"`
+}
+
 // RelationshipInput defines model for Relationship_input.
 type RelationshipInput struct {
 	Contact     *IdInput `json:"contact,omitempty"`
 	Description *string  `json:"description,omitempty"`
-	Matter      *IdInput `json:"matter,omitempty"`
 }
 
 // RelationshipList defines model for Relationship_list.
@@ -7100,6 +7248,13 @@ type RelationshipList struct {
 // RelationshipShow defines model for Relationship_show.
 type RelationshipShow struct {
 	Data *Relationship `json:"data,omitempty"`
+}
+
+// RelationshipUpdateInput defines model for Relationship_update_input.
+type RelationshipUpdateInput struct {
+	Contact     *IdInput `json:"contact,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	Matter      *IdInput `json:"matter,omitempty"`
 }
 
 // Reminder defines model for Reminder.
@@ -7162,10 +7317,8 @@ type ReminderCreateInput struct {
 
 // ReminderInput defines model for Reminder_input.
 type ReminderInput struct {
-	UnderscoreDestroy  *bool    `json:"_destroy,omitempty"`
 	DurationUnit       *string  `json:"duration_unit,omitempty"`
 	DurationValue      *int     `json:"duration_value,omitempty"`
-	Id                 *int     `json:"id,omitempty"`
 	NotificationMethod *IdInput `json:"notification_method,omitempty"`
 }
 
@@ -7231,8 +7384,8 @@ type ReportPreset struct {
 	UpdatedAt       time.Time       `json:"updated_at,omitempty"`
 }
 
-// ReportPresetInput defines model for ReportPreset_input.
-type ReportPresetInput struct {
+// ReportPresetCreateInput defines model for ReportPreset_create_input.
+type ReportPresetCreateInput struct {
 	// Format Example: csv
 	Format *string `json:"format,omitempty"`
 
@@ -7251,6 +7404,17 @@ type ReportPresetList struct {
 // ReportPresetShow defines model for ReportPreset_show.
 type ReportPresetShow struct {
 	Data *ReportPreset `json:"data,omitempty"`
+}
+
+// ReportPresetUpdateInput defines model for ReportPreset_update_input.
+type ReportPresetUpdateInput struct {
+	// Format Example: csv
+	Format *string `json:"format,omitempty"`
+
+	// Kind Example: accounts_receivable
+	Kind    *string `json:"kind,omitempty"`
+	Name    *string `json:"name,omitempty"`
+	Options *string `json:"options,omitempty"`
 }
 
 // ReportSchedule defines model for ReportSchedule.
@@ -7276,8 +7440,8 @@ type ReportSchedule struct {
 	UpdatedAt       time.Time `json:"updated_at,omitempty"`
 }
 
-// ReportScheduleInput defines model for ReportSchedule_input.
-type ReportScheduleInput struct {
+// ReportScheduleCreateInput defines model for ReportSchedule_create_input.
+type ReportScheduleCreateInput struct {
 	DayOfMonth      *int                `json:"day_of_month,omitempty"`
 	DaysOfWeek      []int               `json:"days_of_week,omitempty"`
 	EffectiveFrom   *openapi_types.Date `json:"effective_from,omitempty"`
@@ -7301,6 +7465,22 @@ type ReportScheduleList struct {
 // ReportScheduleShow defines model for ReportSchedule_show.
 type ReportScheduleShow struct {
 	Data *ReportSchedule `json:"data,omitempty"`
+}
+
+// ReportScheduleUpdateInput defines model for ReportSchedule_update_input.
+type ReportScheduleUpdateInput struct {
+	DayOfMonth      *int                `json:"day_of_month,omitempty"`
+	DaysOfWeek      []int               `json:"days_of_week,omitempty"`
+	EffectiveFrom   *openapi_types.Date `json:"effective_from,omitempty"`
+	EveryNoOfMonths *int                `json:"every_no_of_months,omitempty"`
+
+	// Frequency Example: daily
+	Frequency      *string    `json:"frequency,omitempty"`
+	ReportPresetId *int       `json:"report_preset_id,omitempty"`
+	TimeOfDay      *time.Time `json:"time_of_day,omitempty"`
+
+	// TimeZone Example: Africa/Abidjan
+	TimeZone *string `json:"time_zone,omitempty"`
 }
 
 // ReportCreateInput defines model for Report_create_input.
@@ -7387,11 +7567,20 @@ type StatuteOfLimitationsBase struct {
 
 // StatuteOfLimitationsInput defines model for StatuteOfLimitations_input.
 type StatuteOfLimitationsInput struct {
-	DueAt     *openapi_types.Date   `json:"due_at,omitempty"`
-	Reminders []ReminderUpdateInput `json:"reminders,omitempty"`
+	DueAt     *openapi_types.Date `json:"due_at,omitempty"`
+	Reminders []ReminderInput     `json:"reminders,omitempty"`
 
 	// Status Example: pending
 	Status *string `json:"status,omitempty"`
+}
+
+// StatuteOfLimitationsReminderInput defines model for StatuteOfLimitations_reminder_input.
+type StatuteOfLimitationsReminderInput struct {
+	UnderscoreDestroy  *bool    `json:"_destroy,omitempty"`
+	DurationUnit       *string  `json:"duration_unit,omitempty"`
+	DurationValue      *int     `json:"duration_value,omitempty"`
+	Id                 *int     `json:"id,omitempty"`
+	NotificationMethod *IdInput `json:"notification_method,omitempty"`
 }
 
 // SubjectBase defines model for Subject_base.
@@ -7486,8 +7675,15 @@ type TaskTemplateListBase struct {
 	UpdatedAt      time.Time `json:"updated_at,omitempty"`
 }
 
-// TaskTemplateListInput defines model for TaskTemplateList_input.
-type TaskTemplateListInput struct {
+// TaskTemplateListCopyInput defines model for TaskTemplateList_copy_input.
+type TaskTemplateListCopyInput struct {
+	Description  *string  `json:"description,omitempty"`
+	Name         *string  `json:"name,omitempty"`
+	PracticeArea *IdInput `json:"practice_area,omitempty"`
+}
+
+// TaskTemplateListCreateInput defines model for TaskTemplateList_create_input.
+type TaskTemplateListCreateInput struct {
 	Description  *string  `json:"description,omitempty"`
 	Name         *string  `json:"name,omitempty"`
 	PracticeArea *IdInput `json:"practice_area,omitempty"`
@@ -7502,6 +7698,13 @@ type TaskTemplateListList struct {
 // TaskTemplateListShow defines model for TaskTemplateList_show.
 type TaskTemplateListShow struct {
 	Data *TaskTemplateList `json:"data,omitempty"`
+}
+
+// TaskTemplateListUpdateInput defines model for TaskTemplateList_update_input.
+type TaskTemplateListUpdateInput struct {
+	Description  *string  `json:"description,omitempty"`
+	Name         *string  `json:"name,omitempty"`
+	PracticeArea *IdInput `json:"practice_area,omitempty"`
 }
 
 // TaskTemplateCreateInput defines model for TaskTemplate_create_input.
@@ -7577,8 +7780,8 @@ type TaskType struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
-// TaskTypeInput defines model for TaskType_input.
-type TaskTypeInput struct {
+// TaskTypeCreateInput defines model for TaskType_create_input.
+type TaskTypeCreateInput struct {
 	DeletedAt *openapi_types.Date `json:"deleted_at,omitempty"`
 	Name      *string             `json:"name,omitempty"`
 }
@@ -7592,6 +7795,12 @@ type TaskTypeList struct {
 // TaskTypeShow defines model for TaskType_show.
 type TaskTypeShow struct {
 	Data *TaskType `json:"data,omitempty"`
+}
+
+// TaskTypeUpdateInput defines model for TaskType_update_input.
+type TaskTypeUpdateInput struct {
+	DeletedAt *openapi_types.Date `json:"deleted_at,omitempty"`
+	Name      *string             `json:"name,omitempty"`
 }
 
 // TaskBase defines model for Task_base.
@@ -7685,8 +7894,8 @@ type TextSnippet struct {
 	WholeWord bool      `json:"whole_word,omitempty"`
 }
 
-// TextSnippetInput defines model for TextSnippet_input.
-type TextSnippetInput struct {
+// TextSnippetCreateInput defines model for TextSnippet_create_input.
+type TextSnippetCreateInput struct {
 	Phrase    *string `json:"phrase,omitempty"`
 	Snippet   *string `json:"snippet,omitempty"`
 	WholeWord *bool   `json:"whole_word,omitempty"`
@@ -7701,6 +7910,13 @@ type TextSnippetList struct {
 // TextSnippetShow defines model for TextSnippet_show.
 type TextSnippetShow struct {
 	Data *TextSnippet `json:"data,omitempty"`
+}
+
+// TextSnippetUpdateInput defines model for TextSnippet_update_input.
+type TextSnippetUpdateInput struct {
+	Phrase    *string `json:"phrase,omitempty"`
+	Snippet   *string `json:"snippet,omitempty"`
+	WholeWord *bool   `json:"whole_word,omitempty"`
 }
 
 // TimeEntryBase defines model for TimeEntry_base.
@@ -7976,15 +8192,15 @@ type Webhook struct {
 	User      *UserBase `json:"user,omitempty"`
 }
 
-// WebhookInput defines model for Webhook_input.
-type WebhookInput struct {
-	Events    []string   `json:"events,omitempty"`
+// WebhookCreateInput defines model for Webhook_create_input.
+type WebhookCreateInput struct {
+	Events    []string   `json:"events"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	Fields    *string    `json:"fields,omitempty"`
 
 	// Model Example: activity
-	Model *string `json:"model,omitempty"`
-	Url   *string `json:"url,omitempty"`
+	Model string `json:"model"`
+	Url   string `json:"url"`
 }
 
 // WebhookList defines model for Webhook_list.
@@ -7996,6 +8212,17 @@ type WebhookList struct {
 // WebhookShow defines model for Webhook_show.
 type WebhookShow struct {
 	Data *Webhook `json:"data,omitempty"`
+}
+
+// WebhookUpdateInput defines model for Webhook_update_input.
+type WebhookUpdateInput struct {
+	Events    []string   `json:"events,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Fields    *string    `json:"fields,omitempty"`
+
+	// Model Example: activity
+	Model *string `json:"model,omitempty"`
+	Url   *string `json:"url,omitempty"`
 }
 
 // BadRequest defines model for BadRequest.
@@ -8114,7 +8341,7 @@ type ListActivitiesParamsType string
 
 // CreateActivityJSONBody defines parameters for CreateActivity.
 type CreateActivityJSONBody struct {
-	Data ActivityInput `json:"data"`
+	Data ActivityCreateInput `json:"data"`
 }
 
 // CreateActivityParams defines parameters for CreateActivity.
@@ -8149,7 +8376,7 @@ type GetActivityParams struct {
 
 // UpdateActivityJSONBody defines parameters for UpdateActivity.
 type UpdateActivityJSONBody struct {
-	Data ActivityInput `json:"data"`
+	Data ActivityUpdateInput `json:"data"`
 }
 
 // UpdateActivityParams defines parameters for UpdateActivity.
@@ -8290,7 +8517,7 @@ type ListActivityRatesParams struct {
 
 // CreateActivityRateJSONBody defines parameters for CreateActivityRate.
 type CreateActivityRateJSONBody struct {
-	Data ActivityRateInput `json:"data"`
+	Data ActivityRateCreateInput `json:"data"`
 }
 
 // CreateActivityRateParams defines parameters for CreateActivityRate.
@@ -8325,7 +8552,7 @@ type GetActivityRateParams struct {
 
 // UpdateActivityRateJSONBody defines parameters for UpdateActivityRate.
 type UpdateActivityRateJSONBody struct {
-	Data ActivityRateInput `json:"data"`
+	Data ActivityRateUpdateInput `json:"data"`
 }
 
 // UpdateActivityRateParams defines parameters for UpdateActivityRate.
@@ -9020,7 +9247,7 @@ type ListCalendarEntryEventTypesParams struct {
 
 // CreateCalendarEntryEventTypeJSONBody defines parameters for CreateCalendarEntryEventType.
 type CreateCalendarEntryEventTypeJSONBody struct {
-	Data CalendarEntryEventTypeInput `json:"data"`
+	Data CalendarEntryEventTypeCreateInput `json:"data"`
 }
 
 // CreateCalendarEntryEventTypeParams defines parameters for CreateCalendarEntryEventType.
@@ -9055,7 +9282,7 @@ type GetCalendarEntryEventTypeParams struct {
 
 // UpdateCalendarEntryEventTypeJSONBody defines parameters for UpdateCalendarEntryEventType.
 type UpdateCalendarEntryEventTypeJSONBody struct {
-	Data CalendarEntryEventTypeInput `json:"data"`
+	Data CalendarEntryEventTypeUpdateInput `json:"data"`
 }
 
 // UpdateCalendarEntryEventTypeParams defines parameters for UpdateCalendarEntryEventType.
@@ -9126,7 +9353,7 @@ type ListCalendarsParamsType string
 
 // CreateCalendarJSONBody defines parameters for CreateCalendar.
 type CreateCalendarJSONBody struct {
-	Data CalendarInput `json:"data"`
+	Data CalendarCreateInput `json:"data"`
 }
 
 // CreateCalendarParams defines parameters for CreateCalendar.
@@ -9161,7 +9388,7 @@ type GetCalendarParams struct {
 
 // UpdateCalendarJSONBody defines parameters for UpdateCalendar.
 type UpdateCalendarJSONBody struct {
-	Data CalendarInput `json:"data"`
+	Data CalendarUpdateInput `json:"data"`
 }
 
 // UpdateCalendarParams defines parameters for UpdateCalendar.
@@ -9320,7 +9547,7 @@ type ListCommentsParams struct {
 
 // CreateCommentJSONBody defines parameters for CreateComment.
 type CreateCommentJSONBody struct {
-	Data CommentInput `json:"data"`
+	Data CommentCreateInput `json:"data"`
 }
 
 // CreateCommentParams defines parameters for CreateComment.
@@ -9355,7 +9582,7 @@ type GetCommentParams struct {
 
 // UpdateCommentJSONBody defines parameters for UpdateComment.
 type UpdateCommentJSONBody struct {
-	Data CommentInput `json:"data"`
+	Data CommentUpdateInput `json:"data"`
 }
 
 // UpdateCommentParams defines parameters for UpdateComment.
@@ -10154,7 +10381,7 @@ type ListCustomActionsParams struct {
 
 // CreateCustomActionJSONBody defines parameters for CreateCustomAction.
 type CreateCustomActionJSONBody struct {
-	Data CustomActionInput `json:"data"`
+	Data CustomActionCreateInput `json:"data"`
 }
 
 // CreateCustomActionParams defines parameters for CreateCustomAction.
@@ -10189,7 +10416,7 @@ type GetCustomActionParams struct {
 
 // UpdateCustomActionJSONBody defines parameters for UpdateCustomAction.
 type UpdateCustomActionJSONBody struct {
-	Data CustomActionInput `json:"data"`
+	Data CustomActionUpdateInput `json:"data"`
 }
 
 // UpdateCustomActionParams defines parameters for UpdateCustomAction.
@@ -10248,7 +10475,7 @@ type ListCustomFieldSetsParamsParentType string
 
 // CreateCustomFieldSetJSONBody defines parameters for CreateCustomFieldSet.
 type CreateCustomFieldSetJSONBody struct {
-	Data CustomFieldSetInput `json:"data"`
+	Data CustomFieldSetCreateInput `json:"data"`
 }
 
 // CreateCustomFieldSetParams defines parameters for CreateCustomFieldSet.
@@ -10283,7 +10510,7 @@ type GetCustomFieldSetParams struct {
 
 // UpdateCustomFieldSetJSONBody defines parameters for UpdateCustomFieldSet.
 type UpdateCustomFieldSetJSONBody struct {
-	Data CustomFieldSetInput `json:"data"`
+	Data CustomFieldSetUpdateInput `json:"data"`
 }
 
 // UpdateCustomFieldSetParams defines parameters for UpdateCustomFieldSet.
@@ -10609,7 +10836,7 @@ type ListDocumentCategoriesParamsQuery string
 
 // CreateDocumentCategoryJSONBody defines parameters for CreateDocumentCategory.
 type CreateDocumentCategoryJSONBody struct {
-	Data DocumentCategoryInput `json:"data"`
+	Data DocumentCategoryCreateInput `json:"data"`
 }
 
 // CreateDocumentCategoryParams defines parameters for CreateDocumentCategory.
@@ -10644,7 +10871,7 @@ type GetDocumentCategoryParams struct {
 
 // UpdateDocumentCategoryJSONBody defines parameters for UpdateDocumentCategory.
 type UpdateDocumentCategoryJSONBody struct {
-	Data DocumentCategoryInput `json:"data"`
+	Data DocumentCategoryUpdateInput `json:"data"`
 }
 
 // UpdateDocumentCategoryParams defines parameters for UpdateDocumentCategory.
@@ -10691,7 +10918,7 @@ type ListDocumentTemplatesParamsOrder string
 
 // CreateDocumentTemplateJSONBody defines parameters for CreateDocumentTemplate.
 type CreateDocumentTemplateJSONBody struct {
-	Data DocumentTemplateInput `json:"data"`
+	Data DocumentTemplateCreateInput `json:"data"`
 }
 
 // CreateDocumentTemplateParams defines parameters for CreateDocumentTemplate.
@@ -10726,7 +10953,7 @@ type GetDocumentTemplateParams struct {
 
 // UpdateDocumentTemplateJSONBody defines parameters for UpdateDocumentTemplate.
 type UpdateDocumentTemplateJSONBody struct {
-	Data DocumentTemplateInput `json:"data"`
+	Data DocumentTemplateUpdateInput `json:"data"`
 }
 
 // UpdateDocumentTemplateParams defines parameters for UpdateDocumentTemplate.
@@ -10938,7 +11165,7 @@ type ListExpenseCategoriesParamsOrder string
 
 // CreateExpenseCategoryJSONBody defines parameters for CreateExpenseCategory.
 type CreateExpenseCategoryJSONBody struct {
-	Data ExpenseCategoryInput `json:"data"`
+	Data ExpenseCategoryCreateInput `json:"data"`
 }
 
 // CreateExpenseCategoryParams defines parameters for CreateExpenseCategory.
@@ -10973,7 +11200,7 @@ type GetExpenseCategoryParams struct {
 
 // UpdateExpenseCategoryJSONBody defines parameters for UpdateExpenseCategory.
 type UpdateExpenseCategoryJSONBody struct {
-	Data ExpenseCategoryInput `json:"data"`
+	Data ExpenseCategoryUpdateInput `json:"data"`
 }
 
 // UpdateExpenseCategoryParams defines parameters for UpdateExpenseCategory.
@@ -11192,7 +11419,7 @@ type ListGrantFundingSourcesParams struct {
 
 // CreateGrantFundingSourceJSONBody defines parameters for CreateGrantFundingSource.
 type CreateGrantFundingSourceJSONBody struct {
-	Data DocumentCategoryInput `json:"data"`
+	Data GrantFundingSourceCreateInput `json:"data"`
 }
 
 // CreateGrantFundingSourceParams defines parameters for CreateGrantFundingSource.
@@ -11206,7 +11433,7 @@ type CreateGrantFundingSourceParams struct {
 
 // DeleteGrantFundingSourceJSONBody defines parameters for DeleteGrantFundingSource.
 type DeleteGrantFundingSourceJSONBody struct {
-	Data DocumentCategoryInput `json:"data"`
+	Data GrantFundingSourceDestroyInput `json:"data"`
 }
 
 // DeleteGrantFundingSourceParams defines parameters for DeleteGrantFundingSource.
@@ -11223,7 +11450,7 @@ type DeleteGrantFundingSourceParams struct {
 
 // UpdateGrantFundingSourceJSONBody defines parameters for UpdateGrantFundingSource.
 type UpdateGrantFundingSourceJSONBody struct {
-	Data DocumentCategoryInput `json:"data"`
+	Data GrantFundingSourceUpdateInput `json:"data"`
 }
 
 // UpdateGrantFundingSourceParams defines parameters for UpdateGrantFundingSource.
@@ -11267,7 +11494,7 @@ type ListGrantsParams struct {
 
 // CreateGrantJSONBody defines parameters for CreateGrant.
 type CreateGrantJSONBody struct {
-	Data DocumentCategoryInput `json:"data"`
+	Data GrantCreateInput `json:"data"`
 }
 
 // CreateGrantParams defines parameters for CreateGrant.
@@ -11302,7 +11529,7 @@ type GetGrantParams struct {
 
 // UpdateGrantJSONBody defines parameters for UpdateGrant.
 type UpdateGrantJSONBody struct {
-	Data DocumentCategoryInput `json:"data"`
+	Data GrantUpdateInput `json:"data"`
 }
 
 // UpdateGrantParams defines parameters for UpdateGrant.
@@ -11367,7 +11594,7 @@ type ListGroupsParamsType string
 
 // CreateGroupJSONBody defines parameters for CreateGroup.
 type CreateGroupJSONBody struct {
-	Data DocumentCategoryInput `json:"data"`
+	Data GroupCreateInput `json:"data"`
 }
 
 // CreateGroupParams defines parameters for CreateGroup.
@@ -11402,7 +11629,7 @@ type GetGroupParams struct {
 
 // UpdateGroupJSONBody defines parameters for UpdateGroup.
 type UpdateGroupJSONBody struct {
-	Data DocumentCategoryInput `json:"data"`
+	Data GroupUpdateInput `json:"data"`
 }
 
 // UpdateGroupParams defines parameters for UpdateGroup.
@@ -12309,7 +12536,7 @@ type ListPracticeAreasParamsOrder string
 
 // CreatePracticeAreaJSONBody defines parameters for CreatePracticeArea.
 type CreatePracticeAreaJSONBody struct {
-	Data PracticeAreaInput `json:"data"`
+	Data PracticeAreaCreateInput `json:"data"`
 }
 
 // CreatePracticeAreaParams defines parameters for CreatePracticeArea.
@@ -12344,7 +12571,7 @@ type GetPracticeAreaParams struct {
 
 // UpdatePracticeAreaJSONBody defines parameters for UpdatePracticeArea.
 type UpdatePracticeAreaJSONBody struct {
-	Data PracticeAreaInput `json:"data"`
+	Data PracticeAreaUpdateInput `json:"data"`
 }
 
 // UpdatePracticeAreaParams defines parameters for UpdatePracticeArea.
@@ -12391,7 +12618,7 @@ type ListRelationshipsParams struct {
 
 // CreateRelationshipJSONBody defines parameters for CreateRelationship.
 type CreateRelationshipJSONBody struct {
-	Data RelationshipInput `json:"data"`
+	Data RelationshipCreateInput `json:"data"`
 }
 
 // CreateRelationshipParams defines parameters for CreateRelationship.
@@ -12426,7 +12653,7 @@ type GetRelationshipParams struct {
 
 // UpdateRelationshipJSONBody defines parameters for UpdateRelationship.
 type UpdateRelationshipJSONBody struct {
-	Data RelationshipInput `json:"data"`
+	Data RelationshipUpdateInput `json:"data"`
 }
 
 // UpdateRelationshipParams defines parameters for UpdateRelationship.
@@ -12597,7 +12824,7 @@ type ListReportPresetsParamsScheduleFrequency string
 
 // CreateReportPresetJSONBody defines parameters for CreateReportPreset.
 type CreateReportPresetJSONBody struct {
-	Data ReportPresetInput `json:"data"`
+	Data ReportPresetCreateInput `json:"data"`
 }
 
 // CreateReportPresetParams defines parameters for CreateReportPreset.
@@ -12632,7 +12859,7 @@ type GetReportPresetParams struct {
 
 // UpdateReportPresetJSONBody defines parameters for UpdateReportPreset.
 type UpdateReportPresetJSONBody struct {
-	Data ReportPresetInput `json:"data"`
+	Data ReportPresetUpdateInput `json:"data"`
 }
 
 // UpdateReportPresetParams defines parameters for UpdateReportPreset.
@@ -12673,7 +12900,7 @@ type ListReportSchedulesParams struct {
 
 // CreateReportScheduleJSONBody defines parameters for CreateReportSchedule.
 type CreateReportScheduleJSONBody struct {
-	Data ReportScheduleInput `json:"data"`
+	Data ReportScheduleCreateInput `json:"data"`
 }
 
 // CreateReportScheduleParams defines parameters for CreateReportSchedule.
@@ -12708,7 +12935,7 @@ type GetReportScheduleParams struct {
 
 // UpdateReportScheduleJSONBody defines parameters for UpdateReportSchedule.
 type UpdateReportScheduleJSONBody struct {
-	Data ReportScheduleInput `json:"data"`
+	Data ReportScheduleUpdateInput `json:"data"`
 }
 
 // UpdateReportScheduleParams defines parameters for UpdateReportSchedule.
@@ -12859,7 +13086,7 @@ type ListTextSnippetsParamsOrder string
 
 // CreateTextSnippetJSONBody defines parameters for CreateTextSnippet.
 type CreateTextSnippetJSONBody struct {
-	Data TextSnippetInput `json:"data"`
+	Data TextSnippetCreateInput `json:"data"`
 }
 
 // CreateTextSnippetParams defines parameters for CreateTextSnippet.
@@ -12894,7 +13121,7 @@ type GetTextSnippetParams struct {
 
 // UpdateTextSnippetJSONBody defines parameters for UpdateTextSnippet.
 type UpdateTextSnippetJSONBody struct {
-	Data TextSnippetInput `json:"data"`
+	Data TextSnippetUpdateInput `json:"data"`
 }
 
 // UpdateTextSnippetParams defines parameters for UpdateTextSnippet.
@@ -13006,7 +13233,7 @@ type ListTaskTemplateListsParamsOrder string
 
 // CreateTaskTemplateListJSONBody defines parameters for CreateTaskTemplateList.
 type CreateTaskTemplateListJSONBody struct {
-	Data TaskTemplateListInput `json:"data"`
+	Data TaskTemplateListCreateInput `json:"data"`
 }
 
 // CreateTaskTemplateListParams defines parameters for CreateTaskTemplateList.
@@ -13041,7 +13268,7 @@ type GetTaskTemplateListParams struct {
 
 // UpdateTaskTemplateListJSONBody defines parameters for UpdateTaskTemplateList.
 type UpdateTaskTemplateListJSONBody struct {
-	Data TaskTemplateListInput `json:"data"`
+	Data TaskTemplateListUpdateInput `json:"data"`
 }
 
 // UpdateTaskTemplateListParams defines parameters for UpdateTaskTemplateList.
@@ -13058,7 +13285,7 @@ type UpdateTaskTemplateListParams struct {
 
 // CopyTaskTemplateListJSONBody defines parameters for CopyTaskTemplateList.
 type CopyTaskTemplateListJSONBody struct {
-	Data TaskTemplateListInput `json:"data"`
+	Data TaskTemplateListCopyInput `json:"data"`
 }
 
 // CopyTaskTemplateListParams defines parameters for CopyTaskTemplateList.
@@ -13202,7 +13429,7 @@ type ListTaskTypesParamsOrder string
 
 // CreateTaskTypeJSONBody defines parameters for CreateTaskType.
 type CreateTaskTypeJSONBody struct {
-	Data TaskTypeInput `json:"data"`
+	Data TaskTypeCreateInput `json:"data"`
 }
 
 // CreateTaskTypeParams defines parameters for CreateTaskType.
@@ -13231,7 +13458,7 @@ type GetTaskTypeParams struct {
 
 // UpdateTaskTypeJSONBody defines parameters for UpdateTaskType.
 type UpdateTaskTypeJSONBody struct {
-	Data TaskTypeInput `json:"data"`
+	Data TaskTypeUpdateInput `json:"data"`
 }
 
 // UpdateTaskTypeParams defines parameters for UpdateTaskType.
@@ -13702,7 +13929,7 @@ type ListWebhooksParamsOrder string
 
 // CreateWebhookJSONBody defines parameters for CreateWebhook.
 type CreateWebhookJSONBody struct {
-	Data WebhookInput `json:"data"`
+	Data WebhookCreateInput `json:"data"`
 }
 
 // CreateWebhookParams defines parameters for CreateWebhook.
@@ -13737,7 +13964,7 @@ type GetWebhookParams struct {
 
 // UpdateWebhookJSONBody defines parameters for UpdateWebhook.
 type UpdateWebhookJSONBody struct {
-	Data WebhookInput `json:"data"`
+	Data WebhookUpdateInput `json:"data"`
 }
 
 // UpdateWebhookParams defines parameters for UpdateWebhook.

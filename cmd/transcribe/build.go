@@ -106,7 +106,6 @@ func build(ops []operation) (*openapi3.T, error) {
 
 	// First pass: name the shapes. A success sample's data is the operation's record; its
 	// envelope is <Record>_list or <Record>_show.
-	inputNames := map[string][]string{}
 	// The standard actions name records first: ReportPreset#generate_report answers a Report,
 	// which Report#show should name.
 	byAction := append([]operation(nil), ops...)
@@ -139,24 +138,20 @@ func build(ops []operation) (*openapi3.T, error) {
 			}
 			records.visit(s, o.resource())
 		}
-		if s := r.RequestSample; s != nil {
-			if d := s.field("data"); d != nil && isComponent(d) {
-				fp := fingerprint(d)
-				inputNames[fp] = append(inputNames[fp], o.resource()+"_"+o.action()+"_input")
-			}
-		}
 	}
-	// Request records: one name per shape; a shape shared by create and update is <Record>_input.
-	for fp, names := range inputNames {
-		name := names[0]
-		if len(names) > 1 {
-			name = strings.SplitN(names[0], "_", 2)[0] + "_input"
-		}
-		inputs.fixed[fp] = name
-	}
+	// A request's data is its operation's own schema (<Record>_<action>_input): create and
+	// update take the same fields but not the same required ones. What is nested in it is
+	// shared by shape.
 	for _, o := range byAction {
-		if o.raw != nil && o.raw.RequestSample != nil {
-			inputs.visit(o.raw.RequestSample, o.resource())
+		if o.raw == nil || o.raw.RequestSample == nil {
+			continue
+		}
+		for i, k := range o.raw.RequestSample.Keys {
+			if v := o.raw.RequestSample.Fields[i]; k == "data" && isComponent(v) {
+				inputs.visit(v, o.resource()+"_"+o.action())
+			} else {
+				inputs.visitValue(v, k, o.resource())
+			}
 		}
 	}
 	taken := map[string]bool{}
@@ -233,6 +228,12 @@ func buildOperation(o operation, records, inputs *shapes) (*openapi3.Operation, 
 		body := openapi3.NewObjectSchema()
 		body.Properties = openapi3.Schemas{}
 		for i, k := range s.Keys {
+			if v := s.Fields[i]; k == "data" && isComponent(v) {
+				name := o.resource() + "_" + o.action() + "_input"
+				inputs.built[name] = inputs.object(v)
+				body.Properties[k] = openapi3.NewSchemaRef("#/components/schemas/"+name, nil)
+				continue
+			}
 			body.Properties[k] = inputs.schema(s.Fields[i])
 		}
 		for _, f := range r.BodyTopFields {

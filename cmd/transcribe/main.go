@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -155,6 +156,9 @@ type correction struct {
 	Path      string              `json:"path"`
 	Why       string              `json:"why"`
 	Operation *openapi3.Operation `json:"operation"`
+	// Required lists required fields of the request body, by the dotted path of the
+	// object that holds them ("data", "data.multiparts" for the items of an array).
+	Required map[string][]string `json:"required"`
 }
 
 func readCorrections(path string) (*corrections, error) {
@@ -173,8 +177,8 @@ func readCorrections(path string) (*corrections, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for i, k := range c.Operations {
-		if k.Method == "" || k.Path == "" || k.Why == "" || k.Operation == nil {
-			return nil, fmt.Errorf("%s: correction %d needs method, path, why and operation", path, i+1)
+		if k.Method == "" || k.Path == "" || k.Why == "" || (k.Operation == nil && k.Required == nil) {
+			return nil, fmt.Errorf("%s: correction %d needs method, path, why, and an operation or required fields", path, i+1)
 		}
 	}
 	return &c, nil
@@ -191,6 +195,12 @@ func (c *corrections) apply(doc *openapi3.T) error {
 		}
 		method := strings.ToUpper(k.Method)
 		op := item.GetOperation(method)
+		if k.Operation == nil {
+			if op == nil {
+				return fmt.Errorf("%s %s: no such operation to mark required fields in", method, k.Path)
+			}
+			k.Operation = &openapi3.Operation{}
+		}
 		if op == nil {
 			if k.Operation.OperationID == "" {
 				return fmt.Errorf("%s %s: a new operation needs an operationId", method, k.Path)
@@ -202,6 +212,9 @@ func (c *corrections) apply(doc *openapi3.T) error {
 			item.SetOperation(method, op)
 		}
 		if err := merge(op, k.Operation); err != nil {
+			return fmt.Errorf("%s %s: %w", method, k.Path, err)
+		}
+		if err := requireFields(doc, op, k.Required); err != nil {
 			return fmt.Errorf("%s %s: %w", method, k.Path, err)
 		}
 		if op.Extensions == nil {
@@ -245,6 +258,55 @@ func merge(op, fix *openapi3.Operation) error {
 	if fix.Responses != nil {
 		for code, r := range fix.Responses.Map() {
 			op.Responses.Set(code, r)
+		}
+	}
+	return nil
+}
+
+// requireFields marks fields of a request body required. The object is found by its dotted
+// path from the body; a component on the way is changed in place, for every operation that
+// shares it (the reason to mark a field required holds for all of them).
+func requireFields(doc *openapi3.T, op *openapi3.Operation, required map[string][]string) error {
+	paths := make([]string, 0, len(required))
+	for p := range required {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		if op.RequestBody == nil || op.RequestBody.Value.Content.Get("application/json") == nil {
+			return fmt.Errorf("required %s: the operation has no JSON request body", path)
+		}
+		// The document is not loaded yet: references are followed by hand.
+		deref := func(r *openapi3.SchemaRef) *openapi3.Schema {
+			if r.Ref == "" {
+				return r.Value
+			}
+			c := doc.Components.Schemas[strings.TrimPrefix(r.Ref, "#/components/schemas/")]
+			if c == nil {
+				return nil
+			}
+			return c.Value
+		}
+		s := deref(op.RequestBody.Value.Content.Get("application/json").Schema)
+		for _, key := range strings.Split(path, ".") {
+			p := s.Properties[key]
+			if p == nil {
+				return fmt.Errorf("required %s: no field %q", path, key)
+			}
+			if s = deref(p); s != nil && s.Type.Is("array") {
+				s = deref(s.Items)
+			}
+			if s == nil {
+				return fmt.Errorf("required %s: %q refers to a missing schema", path, key)
+			}
+		}
+		for _, f := range required[path] {
+			if s.Properties[f] == nil {
+				return fmt.Errorf("required %s: no field %q to require", path, f)
+			}
+			if !slices.Contains(s.Required, f) {
+				s.Required = append(s.Required, f)
+			}
 		}
 	}
 	return nil
