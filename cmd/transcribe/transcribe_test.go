@@ -268,6 +268,12 @@ func TestGoldenOperations(t *testing.T) {
 			t.Errorf("CreateWebhook body %s: want %s", path, typ)
 		}
 	}
+	if d := prop(b, "data"); d == nil || !slices.Equal(d.Required, []string{"url", "model", "events"}) {
+		t.Errorf("CreateWebhook data: url, model and events should be required (the reference's prose)")
+	}
+	if d := prop(body(mustOp(t, doc, "PATCH", "/api/v4/webhooks/{id}.json")), "data"); d == nil || len(d.Required) != 0 {
+		t.Errorf("UpdateWebhook data: nothing should be required")
+	}
 	if s := prop(success(wh, "201"), "data.shared_secret"); s == nil || typeOf(s) != "string" {
 		t.Errorf("CreateWebhook 201: no shared_secret")
 	}
