@@ -122,7 +122,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		cfg.retryer = &StandardRetryer{MaxAttempts: cfg.maxAttempts, BaseDelay: cfg.baseDelay, MaxDelay: cfg.maxDelay, MaxElapsed: cfg.maxElapsed}
 	}
 	if cfg.limiter == nil && !cfg.noLimiter {
-		cfg.limiter = NewRateLimiter()
+		cfg.limiter = sharedLimiter(base.String(), cfg)
 	}
 
 	c := &Client{

@@ -51,9 +51,9 @@
 //
 // # Rate limits and retries
 //
-// Each Client paces requests with a RateLimiter fed by Clio's
-// X-RateLimit-* headers, shared by all goroutines (share it across
-// Clients of one token with WithRateLimiter). Retries: 429 always (waiting
+// Requests are paced by a RateLimiter fed by Clio's X-RateLimit-* headers,
+// one per token: shared by all goroutines and by every Client built with the
+// same token or token source (WithRateLimiter to choose otherwise). Retries: 429 always (waiting
 // Retry-After or X-RateLimit-Reset, never a fixed 1-2-4 s), 5xx, timeouts
 // and dropped connections only for GET, HEAD, PUT, DELETE and OPTIONS, or
 // for a POST/PATCH marked RetryUnsafe. Back-off is exponential with full

@@ -23,6 +23,7 @@ type config struct {
 	baseURL     string
 	tokenSource oauth2.TokenSource
 	staticToken bool
+	token       string // the WithToken value, to share a rate limiter between Clients
 	httpClient  *http.Client
 	apiVersion  string
 	userAgent   string
@@ -94,7 +95,7 @@ func WithToken(accessToken string) Option {
 			return &InputError{Field: "WithToken", Reason: "token is empty"}
 		}
 		c.tokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: accessToken, TokenType: "Bearer"})
-		c.staticToken = true
+		c.staticToken, c.token = true, accessToken
 		return nil
 	}
 }
@@ -226,9 +227,10 @@ func WithAttemptTimeout(d time.Duration) Option {
 	}
 }
 
-// WithRateLimiter shares one RateLimiter between several Clients that use
-// the same access token (Clio's limit is per token). By default each Client
-// has its own.
+// WithRateLimiter sets the Client's RateLimiter. By default Clients that use
+// the same credential on the same host (the same WithToken value or the same
+// WithTokenSource source) share one, since Clio's limit is per token; use this
+// to share one between sources that yield the same token, or to isolate one.
 func WithRateLimiter(l *RateLimiter) Option {
 	return func(c *config) error {
 		if l == nil {

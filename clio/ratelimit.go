@@ -2,12 +2,17 @@ package clio
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"reflect"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
+	"weak"
 
+	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 )
 
@@ -24,8 +29,8 @@ const rateWindow = 60 * time.Second
 // goroutine waits for the window to reset.
 //
 // Until the first answer arrives nothing is known, so the first requests
-// are not delayed. A RateLimiter is safe for concurrent use; share one
-// between Clients that use the same token (WithRateLimiter).
+// are not delayed. A RateLimiter is safe for concurrent use; Clients built
+// with the same credential share one (see WithRateLimiter).
 type RateLimiter struct {
 	mu           sync.Mutex
 	lim          *rate.Limiter
@@ -169,4 +174,50 @@ func (t *rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 		t.limiter.Observe(resp.StatusCode, resp.Header)
 	}
 	return resp, err
+}
+
+// limiters holds the RateLimiter of each credential in use, so that Clients built with the
+// same token (WithToken with the same value, or WithTokenSource with the same source) against
+// the same host share one: Clio's budget is per token, not per Client. Entries are weak: a
+// limiter no Client uses any more is collected and its entry removed.
+var limiters sync.Map // limiterKey → weak.Pointer[RateLimiter]
+
+type limiterKey struct {
+	base   string
+	token  [sha256.Size]byte  // WithToken: a digest, so the map holds no secret
+	source oauth2.TokenSource // WithTokenSource, when its type is comparable
+}
+
+// sharedLimiter returns the limiter of cfg's credential on base, creating it when needed.
+// A token source whose type cannot be a map key gets a limiter of its own.
+func sharedLimiter(base string, cfg config) *RateLimiter {
+	key := limiterKey{base: base}
+	switch {
+	case cfg.staticToken:
+		key.token = sha256.Sum256([]byte(cfg.token))
+	case reflect.TypeOf(cfg.tokenSource).Comparable():
+		key.source = cfg.tokenSource
+	default:
+		return NewRateLimiter()
+	}
+	for {
+		old, found := limiters.Load(key)
+		if found {
+			if l := old.(weak.Pointer[RateLimiter]).Value(); l != nil {
+				return l
+			}
+		}
+		l := NewRateLimiter()
+		wp := weak.Make(l)
+		if found && !limiters.CompareAndSwap(key, old, wp) || !found && !storeNew(key, wp) {
+			continue // another Client got there first
+		}
+		runtime.AddCleanup(l, func(k limiterKey) { limiters.CompareAndDelete(k, wp) }, key)
+		return l
+	}
+}
+
+func storeNew(key limiterKey, wp weak.Pointer[RateLimiter]) bool {
+	_, loaded := limiters.LoadOrStore(key, wp)
+	return !loaded
 }

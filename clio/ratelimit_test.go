@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 )
 
@@ -138,5 +139,37 @@ func TestRateLimiterWaitRechecksAfterSleeping(t *testing.T) {
 	}
 	if waited := time.Since(start); waited < 2*time.Second {
 		t.Fatalf("waited %s: the extended block was ignored", waited)
+	}
+}
+
+// Clients with the same credential on the same host share a limiter; others do not.
+func TestRateLimiterSharedPerToken(t *testing.T) {
+	ctx := context.Background()
+	mk := func(opts ...Option) *Client {
+		t.Helper()
+		c, err := NewClient(ctx, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a := mk(WithBaseURL("https://limiter.example"), WithToken("tok-1"))
+	b := mk(WithBaseURL("https://limiter.example"), WithToken("tok-1"))
+	if a.RateLimiter() != b.RateLimiter() {
+		t.Errorf("two Clients with one token have two limiters")
+	}
+	if mk(WithBaseURL("https://limiter.example"), WithToken("tok-2")).RateLimiter() == a.RateLimiter() {
+		t.Errorf("another token shares the limiter")
+	}
+	if mk(WithBaseURL("https://other.example"), WithToken("tok-1")).RateLimiter() == a.RateLimiter() {
+		t.Errorf("another host shares the limiter")
+	}
+	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "x"})
+	if mk(WithToken("x"), WithTokenSource(ts)).RateLimiter() != mk(WithTokenSource(ts)).RateLimiter() {
+		t.Errorf("two Clients with one token source have two limiters")
+	}
+	own := NewRateLimiter()
+	if mk(WithBaseURL("https://limiter.example"), WithToken("tok-1"), WithRateLimiter(own)).RateLimiter() != own {
+		t.Errorf("WithRateLimiter is not used")
 	}
 }
