@@ -73,6 +73,7 @@ func Variants() []Variant {
 // WantError reports whether encoding/json rejects payloads of this variant.
 func (v Variant) WantError() bool { return v == Overflow || v == WrongType }
 
+// String names the variant, as test names show it.
 func (v Variant) String() string {
 	switch v {
 	case Full:
