@@ -104,6 +104,14 @@
 // never sees the token. Download (documents, archives, templates, reports)
 // follows Clio's 303 to storage without the token and streams the body.
 //
+// # JSON
+//
+// Every answer is decoded through the Client's Codec: FastCodec
+// (goccy/go-json) by default, held to encoding/json's results by
+// differential tests over every response model; WithCodec(JSONCodec{})
+// selects the standard library. Answers up to 1 MiB are decoded whole from a
+// reused buffer, larger ones streamed.
+//
 // # Logging
 //
 // WithLogger logs each request (method, URL, status, duration, attempts)
