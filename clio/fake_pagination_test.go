@@ -35,7 +35,7 @@ func collectIDs(t *testing.T, seq func(func(gen.Matter, error) bool)) ([]int64, 
 		if m.Id == 0 {
 			t.Fatalf("record without id: %+v", m)
 		}
-		ids = append(ids, int64(m.Id))
+		ids = append(ids, m.Id)
 	}
 	return ids, nil
 }

@@ -115,7 +115,7 @@ const (
 func matterPath(id int64) string { return "/api/v4/matters/" + strconv.FormatInt(id, 10) + ".json" }
 
 func newMatter(contactID int64, desc string) gen.CreateMatterJSONRequestBody {
-	return gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{Client: &gen.IdInput{Id: clio.Ptr(int(contactID))}, Description: clio.Ptr(desc)}}
+	return gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{Client: &gen.IdInput{Id: clio.Ptr(contactID)}, Description: clio.Ptr(desc)}}
 }
 
 // Reads survive server errors, dropped connections, truncated bodies and

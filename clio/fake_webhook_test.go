@@ -107,7 +107,7 @@ func TestFakeWebhookDeliveries(t *testing.T) {
 			if w.Status != "enabled" {
 				t.Fatalf("after the handshake the webhook is %q, want enabled", w.Status)
 			}
-			secret, err := rcv.store.Secret(ctx, int64(w.Id))
+			secret, err := rcv.store.Secret(ctx, w.Id)
 			if err != nil || string(secret) != w.SharedSecret {
 				t.Fatalf("receiver's secret %q (%v) differs from the webhook's", secret, err)
 			}
@@ -117,7 +117,7 @@ func TestFakeWebhookDeliveries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id := int64(m.Id)
+			id := m.Id
 			if _, _, err := c.Matters.Update(ctx, id, nil, gen.UpdateMatterJSONRequestBody{Data: gen.MatterUpdateInput{Description: clio.Ptr("Estate of Y")}}); err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func TestFakeWebhookDeliveries(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ev.Model != "matter" || ev.Name != want[i].name || ev.WebhookID != int64(w.Id) || ev.ID != id ||
+				if ev.Model != "matter" || ev.Name != want[i].name || ev.WebhookID != w.Id || ev.ID != id ||
 					d.ID != id || d.Description != want[i].desc || d.Status != want[i].status || ev.ETag == "" {
 					t.Fatalf("event %d = %+v %+v, want %s of matter %d (%s, %s)", i, ev, d, want[i].name, id, want[i].desc, want[i].status)
 				}
@@ -211,7 +211,7 @@ func TestFakeWebhookPendingUntilActivated(t *testing.T) {
 	if n := len(srv.Deliveries()); n != 0 {
 		t.Fatalf("a pending webhook got %d deliveries", n)
 	}
-	if _, err := c.Webhooks.Activate(ctx, int64(w.Id), sink.lastSecret()); err != nil {
+	if _, err := c.Webhooks.Activate(ctx, w.Id, sink.lastSecret()); err != nil {
 		t.Fatal(err)
 	}
 	mk("After")

@@ -45,7 +45,7 @@ func TestServicesAgainstFakeClio(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var seen []int
+	var seen []int64
 	for m, err := range c.Matters.All(ctx, nil, clio.PageSize(2), clio.Fields("id", "etag", "description").Nested("client", "id", "name")) {
 		if err != nil {
 			t.Fatal(err)

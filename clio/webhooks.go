@@ -253,7 +253,7 @@ func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy ti
 		if w.Id == 0 || w.ExpiresAt.IsZero() || w.ExpiresAt.After(horizon) {
 			continue
 		}
-		todo = append(todo, due{int64(w.Id), w.ExpiresAt})
+		todo = append(todo, due{w.Id, w.ExpiresAt})
 	}
 	var renewed []gen.Webhook
 	var errs []error

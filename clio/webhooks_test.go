@@ -178,8 +178,8 @@ func TestWebhooksRenew(t *testing.T) {
 		until time.Time
 		field string
 	}{
-		{"past", int64(soon.Id), time.Now().Add(-time.Minute), "until"},
-		{"beyond 31 days", int64(soon.Id), time.Now().Add(32 * 24 * time.Hour), "until"},
+		{"past", soon.Id, time.Now().Add(-time.Minute), "until"},
+		{"beyond 31 days", soon.Id, time.Now().Add(32 * 24 * time.Hour), "until"},
 		{"no id", 0, time.Now().Add(time.Hour), "id"},
 	} {
 		before := srv.Counters().Requests
@@ -190,26 +190,26 @@ func TestWebhooksRenew(t *testing.T) {
 		}
 	}
 	until := time.Now().Add(5 * 24 * time.Hour).Truncate(time.Second)
-	w, _, err := c.Webhooks.Renew(ctx, int64(soon.Id), until)
+	w, _, err := c.Webhooks.Renew(ctx, soon.Id, until)
 	if err != nil || w.ExpiresAt.IsZero() || !w.ExpiresAt.Equal(until) {
 		t.Fatalf("Renew: %+v %v, want expires_at %s", w.ExpiresAt, err, until)
 	}
 	// At the 31-day limit: trimmed for skew, accepted by Clio.
-	w, _, err = c.Webhooks.Renew(ctx, int64(soon.Id), time.Now().Add(clio.WebhookMaxLifetime))
+	w, _, err = c.Webhooks.Renew(ctx, soon.Id, time.Now().Add(clio.WebhookMaxLifetime))
 	if err != nil || w.ExpiresAt.After(time.Now().Add(clio.WebhookMaxLifetime)) {
 		t.Fatalf("Renew at the limit: %v %v", w.ExpiresAt, err)
 	}
 	// Back to an hour, then renew what expires within 3 days by 30 days.
-	if _, _, err := c.Webhooks.Renew(ctx, int64(soon.Id), time.Now().Add(time.Hour)); err != nil {
+	if _, _, err := c.Webhooks.Renew(ctx, soon.Id, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	laterBefore, _, _ := c.Webhooks.Get(ctx, int64(later.Id), &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
+	laterBefore, _, _ := c.Webhooks.Get(ctx, later.Id, &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
 	start := time.Now()
 	renewed, err := c.Webhooks.RenewExpiring(ctx, 3*24*time.Hour, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[int]time.Time{}
+	got := map[int64]time.Time{}
 	for _, w := range renewed {
 		got[w.Id] = w.ExpiresAt
 	}
@@ -224,7 +224,7 @@ func TestWebhooksRenew(t *testing.T) {
 	if d := got[days.Id].Sub(start); d > clio.WebhookMaxLifetime || d < clio.WebhookMaxLifetime-2*time.Minute {
 		t.Fatalf("the 2-day webhook now expires in %s, want just under 31 days", d)
 	}
-	laterAfter, _, _ := c.Webhooks.Get(ctx, int64(later.Id), &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
+	laterAfter, _, _ := c.Webhooks.Get(ctx, later.Id, &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
 	if !laterAfter.ExpiresAt.Equal(laterBefore.ExpiresAt) {
 		t.Fatal("a webhook far from expiry was renewed")
 	}
@@ -244,7 +244,7 @@ func TestWebhooksActivate(t *testing.T) {
 	if err != nil || w.Status != "pending" {
 		t.Fatalf("register: %v %v", err, w.Status)
 	}
-	id := int64(w.Id)
+	id := w.Id
 	if _, err := c.Webhooks.Activate(ctx, id, ""); !errors.Is(err, clio.ErrInvalidInput) {
 		t.Fatalf("empty secret: %v", err)
 	}

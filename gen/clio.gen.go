@@ -2877,7 +2877,7 @@ func (e ListWebhooksParamsOrder) Valid() bool {
 // AccountBalanceBase defines model for AccountBalance_base.
 type AccountBalanceBase struct {
 	Balance float64 `json:"balance,omitempty"`
-	Id      int     `json:"id,omitempty"`
+	Id      int64   `json:"id,omitempty"`
 	Name    string  `json:"name,omitempty"`
 	Type    string  `json:"type,omitempty"`
 }
@@ -2886,7 +2886,7 @@ type AccountBalanceBase struct {
 type AccountBase struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	State     string    `json:"state,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
@@ -2908,7 +2908,7 @@ type Activity struct {
 	Etag                   string                           `json:"etag,omitempty"`
 	ExpenseCategory        *ExpenseCategoryBase             `json:"expense_category,omitempty"`
 	FlatRate               bool                             `json:"flat_rate,omitempty"`
-	Id                     int                              `json:"id,omitempty"`
+	Id                     int64                            `json:"id,omitempty"`
 	LegalAidUkActivity     *LegalAidUkActivityBase          `json:"legal_aid_uk_activity,omitempty"`
 	Matter                 *MatterBase                      `json:"matter,omitempty"`
 	MatterNote             *ContactNoteBase                 `json:"matter_note,omitempty"`
@@ -2950,15 +2950,15 @@ type ActivityDescription struct {
 	Default            bool                   `json:"default,omitempty"`
 	Etag               string                 `json:"etag,omitempty"`
 	Groups             []GroupBase            `json:"groups,omitempty"`
-	Id                 int                    `json:"id,omitempty"`
+	Id                 int64                  `json:"id,omitempty"`
 	Name               string                 `json:"name,omitempty"`
 	Rate               *RateBase              `json:"rate,omitempty"`
 	Type               string                 `json:"type,omitempty"`
 	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
 	UtbmsActivity      *UtbmsCode             `json:"utbms_activity,omitempty"`
-	UtbmsActivityId    int                    `json:"utbms_activity_id,omitempty"`
+	UtbmsActivityId    int64                  `json:"utbms_activity_id,omitempty"`
 	UtbmsTask          *UtbmsCode             `json:"utbms_task,omitempty"`
-	UtbmsTaskId        int                    `json:"utbms_task_id,omitempty"`
+	UtbmsTaskId        int64                  `json:"utbms_task_id,omitempty"`
 	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
 	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
 	XeroServiceCode    string                 `json:"xero_service_code,omitempty"`
@@ -2967,7 +2967,7 @@ type ActivityDescription struct {
 // ActivityDescriptionBase defines model for ActivityDescription_base.
 type ActivityDescriptionBase struct {
 	Etag string `json:"etag,omitempty"`
-	Id   int    `json:"id,omitempty"`
+	Id   int64  `json:"id,omitempty"`
 	Name string `json:"name,omitempty"`
 }
 
@@ -2983,9 +2983,9 @@ type ActivityDescriptionCreateInput struct {
 
 // ActivityDescriptionInput defines model for ActivityDescription_input.
 type ActivityDescriptionInput struct {
-	Id              *int `json:"id,omitempty"`
-	UtbmsActivityId *int `json:"utbms_activity_id,omitempty"`
-	UtbmsTaskId     *int `json:"utbms_task_id,omitempty"`
+	Id              *int64 `json:"id,omitempty"`
+	UtbmsActivityId *int64 `json:"utbms_activity_id,omitempty"`
+	UtbmsTaskId     *int64 `json:"utbms_task_id,omitempty"`
 }
 
 // ActivityDescriptionList defines model for ActivityDescription_list.
@@ -3011,13 +3011,13 @@ type ActivityDescriptionUpdateInput struct {
 
 // ActivityRate defines model for ActivityRate.
 type ActivityRate struct {
-	CoCounselContactId int        `json:"co_counsel_contact_id,omitempty"`
-	ContactId          int        `json:"contact_id,omitempty"`
+	CoCounselContactId int64      `json:"co_counsel_contact_id,omitempty"`
+	ContactId          int64      `json:"contact_id,omitempty"`
 	CreatedAt          time.Time  `json:"created_at,omitempty"`
 	Etag               string     `json:"etag,omitempty"`
 	FlatRate           bool       `json:"flat_rate,omitempty"`
 	Group              *GroupBase `json:"group,omitempty"`
-	Id                 int        `json:"id,omitempty"`
+	Id                 int64      `json:"id,omitempty"`
 	Rate               float64    `json:"rate,omitempty"`
 	UpdatedAt          time.Time  `json:"updated_at,omitempty"`
 	User               *UserBase  `json:"user,omitempty"`
@@ -3025,20 +3025,20 @@ type ActivityRate struct {
 
 // ActivityRateBase defines model for ActivityRate_base.
 type ActivityRateBase struct {
-	CoCounselContactId int       `json:"co_counsel_contact_id,omitempty"`
-	ContactId          int       `json:"contact_id,omitempty"`
+	CoCounselContactId int64     `json:"co_counsel_contact_id,omitempty"`
+	ContactId          int64     `json:"contact_id,omitempty"`
 	CreatedAt          time.Time `json:"created_at,omitempty"`
 	Etag               string    `json:"etag,omitempty"`
 	FlatRate           bool      `json:"flat_rate,omitempty"`
-	Id                 int       `json:"id,omitempty"`
+	Id                 int64     `json:"id,omitempty"`
 	Rate               float64   `json:"rate,omitempty"`
 	UpdatedAt          time.Time `json:"updated_at,omitempty"`
 }
 
 // ActivityRateCreateInput defines model for ActivityRate_create_input.
 type ActivityRateCreateInput struct {
-	CoCounselContactId *int     `json:"co_counsel_contact_id,omitempty"`
-	ContactId          *int     `json:"contact_id,omitempty"`
+	CoCounselContactId *int64   `json:"co_counsel_contact_id,omitempty"`
+	ContactId          *int64   `json:"contact_id,omitempty"`
 	FlatRate           *bool    `json:"flat_rate,omitempty"`
 	Rate               *float64 `json:"rate,omitempty"`
 }
@@ -3056,8 +3056,8 @@ type ActivityRateShow struct {
 
 // ActivityRateUpdateInput defines model for ActivityRate_update_input.
 type ActivityRateUpdateInput struct {
-	CoCounselContactId *int     `json:"co_counsel_contact_id,omitempty"`
-	ContactId          *int     `json:"contact_id,omitempty"`
+	CoCounselContactId *int64   `json:"co_counsel_contact_id,omitempty"`
+	ContactId          *int64   `json:"contact_id,omitempty"`
 	FlatRate           *bool    `json:"flat_rate,omitempty"`
 	Rate               *float64 `json:"rate,omitempty"`
 }
@@ -3070,12 +3070,12 @@ type ActivityActivityDescriptionBase struct {
 	Currency           map[string]interface{} `json:"currency,omitempty"`
 	Default            bool                   `json:"default,omitempty"`
 	Etag               string                 `json:"etag,omitempty"`
-	Id                 int                    `json:"id,omitempty"`
+	Id                 int64                  `json:"id,omitempty"`
 	Name               string                 `json:"name,omitempty"`
 	Type               string                 `json:"type,omitempty"`
 	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
-	UtbmsActivityId    int                    `json:"utbms_activity_id,omitempty"`
-	UtbmsTaskId        int                    `json:"utbms_task_id,omitempty"`
+	UtbmsActivityId    int64                  `json:"utbms_activity_id,omitempty"`
+	UtbmsTaskId        int64                  `json:"utbms_task_id,omitempty"`
 	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
 	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
 	XeroServiceCode    string                 `json:"xero_service_code,omitempty"`
@@ -3160,7 +3160,7 @@ type AddressBase struct {
 	Country   string    `json:"country,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 
 	// Name Example: Work
 	Name       string    `json:"name,omitempty"`
@@ -3195,7 +3195,7 @@ type Allocation struct {
 	Destroyable            bool                    `json:"destroyable,omitempty"`
 	Etag                   string                  `json:"etag,omitempty"`
 	HasOnlinePayment       bool                    `json:"has_online_payment,omitempty"`
-	Id                     int                     `json:"id,omitempty"`
+	Id                     int64                   `json:"id,omitempty"`
 	Interest               bool                    `json:"interest,omitempty"`
 	Matter                 *MatterBase             `json:"matter,omitempty"`
 	Parent                 *SubjectBase            `json:"parent,omitempty"`
@@ -3214,7 +3214,7 @@ type AllocationBase struct {
 	Destroyable      bool                `json:"destroyable,omitempty"`
 	Etag             string              `json:"etag,omitempty"`
 	HasOnlinePayment bool                `json:"has_online_payment,omitempty"`
-	Id               int                 `json:"id,omitempty"`
+	Id               int64               `json:"id,omitempty"`
 	Interest         bool                `json:"interest,omitempty"`
 	PaymentType      string              `json:"payment_type,omitempty"`
 	UpdatedAt        time.Time           `json:"updated_at,omitempty"`
@@ -3238,7 +3238,7 @@ type AssigneeBase struct {
 	CreatedAt           time.Time   `json:"created_at,omitempty"`
 	Enabled             bool        `json:"enabled,omitempty"`
 	Etag                string      `json:"etag,omitempty"`
-	Id                  int         `json:"id,omitempty"`
+	Id                  int64       `json:"id,omitempty"`
 	Identifier          string      `json:"identifier,omitempty"`
 	Initials            string      `json:"initials,omitempty"`
 	JobTitleName        string      `json:"job_title_name,omitempty"`
@@ -3252,8 +3252,8 @@ type AssigneeBase struct {
 
 // AttachmentInput defines model for Attachment_input.
 type AttachmentInput struct {
-	DocumentId        *int `json:"document_id,omitempty"`
-	DocumentVersionId *int `json:"document_version_id,omitempty"`
+	DocumentId        *int64 `json:"document_id,omitempty"`
+	DocumentVersionId *int64 `json:"document_version_id,omitempty"`
 }
 
 // AttendeeBase defines model for Attendee_base.
@@ -3262,7 +3262,7 @@ type AttendeeBase struct {
 	Email     string    `json:"email,omitempty"`
 	Enabled   bool      `json:"enabled,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 
 	// Type Example: Contact
@@ -3273,7 +3273,7 @@ type AttendeeBase struct {
 // AttendeeInput defines model for Attendee_input.
 type AttendeeInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
-	Id                *int    `json:"id,omitempty"`
+	Id                *int64  `json:"id,omitempty"`
 	Type              *string `json:"type,omitempty"`
 }
 
@@ -3282,7 +3282,7 @@ type AvatarBase struct {
 	UnderscoreDestroy bool      `json:"_destroy,omitempty"`
 	CreatedAt         time.Time `json:"created_at,omitempty"`
 	Etag              string    `json:"etag,omitempty"`
-	Id                int       `json:"id,omitempty"`
+	Id                int64     `json:"id,omitempty"`
 	UpdatedAt         time.Time `json:"updated_at,omitempty"`
 	Url               string    `json:"url,omitempty"`
 }
@@ -3297,7 +3297,7 @@ type AvatarInput struct {
 type BalanceBase struct {
 	Amount         float64 `json:"amount,omitempty"`
 	Due            float64 `json:"due,omitempty"`
-	Id             int     `json:"id,omitempty"`
+	Id             int64   `json:"id,omitempty"`
 	InterestAmount float64 `json:"interest_amount,omitempty"`
 
 	// Type Example: Matter
@@ -3308,7 +3308,7 @@ type BalanceBase struct {
 type BankAccount struct {
 	AccountNumber         string    `json:"account_number,omitempty"`
 	Balance               float64   `json:"balance,omitempty"`
-	BankTransactionsCount int       `json:"bank_transactions_count,omitempty"`
+	BankTransactionsCount int64     `json:"bank_transactions_count,omitempty"`
 	ClioPaymentPageLink   string    `json:"clio_payment_page_link,omitempty"`
 	ClioPaymentPageQrCode string    `json:"clio_payment_page_qr_code,omitempty"`
 	ClioPaymentsEnabled   bool      `json:"clio_payments_enabled,omitempty"`
@@ -3320,7 +3320,7 @@ type BankAccount struct {
 	Etag                  string    `json:"etag,omitempty"`
 	GeneralLedgerNumber   string    `json:"general_ledger_number,omitempty"`
 	Holder                string    `json:"holder,omitempty"`
-	Id                    int       `json:"id,omitempty"`
+	Id                    int64     `json:"id,omitempty"`
 	Institution           string    `json:"institution,omitempty"`
 	Name                  string    `json:"name,omitempty"`
 	Swift                 string    `json:"swift,omitempty"`
@@ -3382,7 +3382,7 @@ type BankTransaction struct {
 	Allocation              *AllocationBase         `json:"allocation,omitempty"`
 	Amount                  float64                 `json:"amount,omitempty"`
 	BankAccount             *DestinationAccountBase `json:"bank_account,omitempty"`
-	BankAccountId           int                     `json:"bank_account_id,omitempty"`
+	BankAccountId           int64                   `json:"bank_account_id,omitempty"`
 	Bill                    *BillBase               `json:"bill,omitempty"`
 	Client                  *ContactBase            `json:"client,omitempty"`
 	ClioPaymentsTransaction bool                    `json:"clio_payments_transaction,omitempty"`
@@ -3396,7 +3396,7 @@ type BankTransaction struct {
 	ExchangeRate            float64                 `json:"exchange_rate,omitempty"`
 	FundsIn                 float64                 `json:"funds_in,omitempty"`
 	FundsOut                float64                 `json:"funds_out,omitempty"`
-	Id                      int                     `json:"id,omitempty"`
+	Id                      int64                   `json:"id,omitempty"`
 	Matter                  *MatterBase             `json:"matter,omitempty"`
 	ReadOnlyConfirmation    bool                    `json:"read_only_confirmation,omitempty"`
 	Source                  string                  `json:"source,omitempty"`
@@ -3408,7 +3408,7 @@ type BankTransaction struct {
 // BankTransactionBase defines model for BankTransaction_base.
 type BankTransactionBase struct {
 	Amount                  float64             `json:"amount,omitempty"`
-	BankAccountId           int                 `json:"bank_account_id,omitempty"`
+	BankAccountId           int64               `json:"bank_account_id,omitempty"`
 	ClioPaymentsTransaction bool                `json:"clio_payments_transaction,omitempty"`
 	Confirmation            string              `json:"confirmation,omitempty"`
 	CreatedAt               time.Time           `json:"created_at,omitempty"`
@@ -3420,7 +3420,7 @@ type BankTransactionBase struct {
 	ExchangeRate            float64             `json:"exchange_rate,omitempty"`
 	FundsIn                 float64             `json:"funds_in,omitempty"`
 	FundsOut                float64             `json:"funds_out,omitempty"`
-	Id                      int                 `json:"id,omitempty"`
+	Id                      int64               `json:"id,omitempty"`
 	ReadOnlyConfirmation    bool                `json:"read_only_confirmation,omitempty"`
 	Source                  string              `json:"source,omitempty"`
 	TransactionType         string              `json:"transaction_type,omitempty"`
@@ -3448,7 +3448,7 @@ type BankTransfer struct {
 	Description         string                  `json:"description,omitempty"`
 	DestinationAccount  *DestinationAccountBase `json:"destination_account,omitempty"`
 	Etag                string                  `json:"etag,omitempty"`
-	Id                  int                     `json:"id,omitempty"`
+	Id                  int64                   `json:"id,omitempty"`
 	Matter              *MatterBase             `json:"matter,omitempty"`
 	PrimaryAuthorizer   string                  `json:"primary_authorizer,omitempty"`
 	SecondaryAuthorizer string                  `json:"secondary_authorizer,omitempty"`
@@ -3483,7 +3483,7 @@ type Bill struct {
 	EndAt                     *openapi_types.Date     `json:"end_at,omitempty"`
 	Etag                      string                  `json:"etag,omitempty"`
 	Group                     *GroupBase              `json:"group,omitempty"`
-	Id                        int                     `json:"id,omitempty"`
+	Id                        int64                   `json:"id,omitempty"`
 	Interest                  *InterestBase           `json:"interest,omitempty"`
 	IssuedAt                  *openapi_types.Date     `json:"issued_at,omitempty"`
 
@@ -3502,12 +3502,12 @@ type Bill struct {
 	PurchaseOrder                    string              `json:"purchase_order,omitempty"`
 	SecondaryTaxRate                 float64             `json:"secondary_tax_rate,omitempty"`
 	SecondaryTaxSum                  float64             `json:"secondary_tax_sum,omitempty"`
-	SecondaryTaxableSubTotal         int                 `json:"secondary_taxable_sub_total,omitempty"`
+	SecondaryTaxableSubTotal         int64               `json:"secondary_taxable_sub_total,omitempty"`
 	ServicesSecondaryTax             float64             `json:"services_secondary_tax,omitempty"`
-	ServicesSecondaryTaxableSubTotal int                 `json:"services_secondary_taxable_sub_total,omitempty"`
+	ServicesSecondaryTaxableSubTotal int64               `json:"services_secondary_taxable_sub_total,omitempty"`
 	ServicesSubTotal                 float64             `json:"services_sub_total,omitempty"`
 	ServicesTax                      float64             `json:"services_tax,omitempty"`
-	ServicesTaxableSubTotal          int                 `json:"services_taxable_sub_total,omitempty"`
+	ServicesTaxableSubTotal          int64               `json:"services_taxable_sub_total,omitempty"`
 	Shared                           bool                `json:"shared,omitempty"`
 	StartAt                          *openapi_types.Date `json:"start_at,omitempty"`
 
@@ -3517,7 +3517,7 @@ type Bill struct {
 	Subject         string  `json:"subject,omitempty"`
 	TaxRate         float64 `json:"tax_rate,omitempty"`
 	TaxSum          float64 `json:"tax_sum,omitempty"`
-	TaxableSubTotal int     `json:"taxable_sub_total,omitempty"`
+	TaxableSubTotal int64   `json:"taxable_sub_total,omitempty"`
 	Total           float64 `json:"total,omitempty"`
 	TotalTax        float64 `json:"total_tax,omitempty"`
 
@@ -3529,12 +3529,12 @@ type Bill struct {
 
 // BillTheme defines model for BillTheme.
 type BillTheme struct {
-	AccountId int       `json:"account_id,omitempty"`
+	AccountId int64     `json:"account_id,omitempty"`
 	Config    string    `json:"config,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Default   bool      `json:"default,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
@@ -3569,7 +3569,7 @@ type BillBase struct {
 	DueAt                     *openapi_types.Date `json:"due_at,omitempty"`
 	EndAt                     *openapi_types.Date `json:"end_at,omitempty"`
 	Etag                      string              `json:"etag,omitempty"`
-	Id                        int                 `json:"id,omitempty"`
+	Id                        int64               `json:"id,omitempty"`
 	IssuedAt                  *openapi_types.Date `json:"issued_at,omitempty"`
 
 	// Kind Example: revenue_kind
@@ -3583,12 +3583,12 @@ type BillBase struct {
 	PurchaseOrder                    string              `json:"purchase_order,omitempty"`
 	SecondaryTaxRate                 float64             `json:"secondary_tax_rate,omitempty"`
 	SecondaryTaxSum                  float64             `json:"secondary_tax_sum,omitempty"`
-	SecondaryTaxableSubTotal         int                 `json:"secondary_taxable_sub_total,omitempty"`
+	SecondaryTaxableSubTotal         int64               `json:"secondary_taxable_sub_total,omitempty"`
 	ServicesSecondaryTax             float64             `json:"services_secondary_tax,omitempty"`
-	ServicesSecondaryTaxableSubTotal int                 `json:"services_secondary_taxable_sub_total,omitempty"`
+	ServicesSecondaryTaxableSubTotal int64               `json:"services_secondary_taxable_sub_total,omitempty"`
 	ServicesSubTotal                 float64             `json:"services_sub_total,omitempty"`
 	ServicesTax                      float64             `json:"services_tax,omitempty"`
-	ServicesTaxableSubTotal          int                 `json:"services_taxable_sub_total,omitempty"`
+	ServicesTaxableSubTotal          int64               `json:"services_taxable_sub_total,omitempty"`
 	Shared                           bool                `json:"shared,omitempty"`
 	StartAt                          *openapi_types.Date `json:"start_at,omitempty"`
 
@@ -3598,7 +3598,7 @@ type BillBase struct {
 	Subject         string  `json:"subject,omitempty"`
 	TaxRate         float64 `json:"tax_rate,omitempty"`
 	TaxSum          float64 `json:"tax_sum,omitempty"`
-	TaxableSubTotal int     `json:"taxable_sub_total,omitempty"`
+	TaxableSubTotal int64   `json:"taxable_sub_total,omitempty"`
 	Total           float64 `json:"total,omitempty"`
 	TotalTax        float64 `json:"total_tax,omitempty"`
 
@@ -3621,7 +3621,7 @@ type BillShow struct {
 // BillUpdateInput defines model for Bill_update_input.
 type BillUpdateInput struct {
 	BillTheme        *IdInput            `json:"bill_theme,omitempty"`
-	CurrencyId       *int                `json:"currency_id,omitempty"`
+	CurrencyId       *int64              `json:"currency_id,omitempty"`
 	Discount         *DiscountInput      `json:"discount,omitempty"`
 	DueAt            *openapi_types.Date `json:"due_at,omitempty"`
 	Interest         *InterestInput      `json:"interest,omitempty"`
@@ -3642,8 +3642,8 @@ type BillUpdateInput struct {
 type BillableClient struct {
 	AmountInTrust        float64              `json:"amount_in_trust,omitempty"`
 	BillableMatters      []BillableMatterBase `json:"billable_matters,omitempty"`
-	BillableMattersCount int                  `json:"billable_matters_count,omitempty"`
-	Id                   int                  `json:"id,omitempty"`
+	BillableMattersCount int64                `json:"billable_matters_count,omitempty"`
+	Id                   int64                `json:"id,omitempty"`
 	Name                 string               `json:"name,omitempty"`
 	UnbilledAmount       float64              `json:"unbilled_amount,omitempty"`
 	UnbilledHours        float64              `json:"unbilled_hours,omitempty"`
@@ -3660,9 +3660,9 @@ type BillableMatter struct {
 	AmountInTrust  float64      `json:"amount_in_trust,omitempty"`
 	Client         *ContactBase `json:"client,omitempty"`
 	CurrencyCode   string       `json:"currency_code,omitempty"`
-	CurrencyId     int          `json:"currency_id,omitempty"`
+	CurrencyId     int64        `json:"currency_id,omitempty"`
 	DisplayNumber  string       `json:"display_number,omitempty"`
-	Id             int          `json:"id,omitempty"`
+	Id             int64        `json:"id,omitempty"`
 	UnbilledAmount float64      `json:"unbilled_amount,omitempty"`
 	UnbilledHours  float64      `json:"unbilled_hours,omitempty"`
 }
@@ -3671,9 +3671,9 @@ type BillableMatter struct {
 type BillableMatterBase struct {
 	AmountInTrust  float64 `json:"amount_in_trust,omitempty"`
 	CurrencyCode   string  `json:"currency_code,omitempty"`
-	CurrencyId     int     `json:"currency_id,omitempty"`
+	CurrencyId     int64   `json:"currency_id,omitempty"`
 	DisplayNumber  string  `json:"display_number,omitempty"`
-	Id             int     `json:"id,omitempty"`
+	Id             int64   `json:"id,omitempty"`
 	UnbilledAmount float64 `json:"unbilled_amount,omitempty"`
 	UnbilledHours  float64 `json:"unbilled_hours,omitempty"`
 }
@@ -3696,10 +3696,10 @@ type BillingSetting struct {
 	Currency               string    `json:"currency,omitempty"`
 	CurrencySign           string    `json:"currency_sign,omitempty"`
 	Etag                   string    `json:"etag,omitempty"`
-	Id                     int       `json:"id,omitempty"`
+	Id                     int64     `json:"id,omitempty"`
 	NotifyAfterBillCreated bool      `json:"notify_after_bill_created,omitempty"`
 	RoundedDuration        float64   `json:"rounded_duration,omitempty"`
-	Rounding               int       `json:"rounding,omitempty"`
+	Rounding               int64     `json:"rounding,omitempty"`
 	SecondaryTaxName       string    `json:"secondary_tax_name,omitempty"`
 	SecondaryTaxRate       float64   `json:"secondary_tax_rate,omitempty"`
 
@@ -3727,7 +3727,7 @@ type Calendar struct {
 	CreatedAt                 time.Time `json:"created_at,omitempty"`
 	Creator                   *UserBase `json:"creator,omitempty"`
 	Etag                      string    `json:"etag,omitempty"`
-	Id                        int       `json:"id,omitempty"`
+	Id                        int64     `json:"id,omitempty"`
 
 	// LightColor Example: #5DA5C7
 	LightColor string `json:"light_color,omitempty"`
@@ -3751,7 +3751,7 @@ type CalendarEntry struct {
 	Attendees              []AttendeeBase              `json:"attendees,omitempty"`
 	CalendarEntryEventType *CalendarEntryEventTypeBase `json:"calendar_entry_event_type,omitempty"`
 	CalendarOwner          *CalendarBase               `json:"calendar_owner,omitempty"`
-	CalendarOwnerId        int                         `json:"calendar_owner_id,omitempty"`
+	CalendarOwnerId        int64                       `json:"calendar_owner_id,omitempty"`
 	Calendars              []CalendarBase              `json:"calendars,omitempty"`
 	ConferenceMeeting      *ConferenceMeetingBase      `json:"conference_meeting,omitempty"`
 	CourtRule              bool                        `json:"court_rule,omitempty"`
@@ -3765,7 +3765,7 @@ type CalendarEntry struct {
 	Matter                 *MatterBase                 `json:"matter,omitempty"`
 	MatterDocket           *MatterDocketBase           `json:"matter_docket,omitempty"`
 	ParentCalendarEntry    *ParentCalendarEntryBase    `json:"parent_calendar_entry,omitempty"`
-	ParentCalendarEntryId  int                         `json:"parent_calendar_entry_id,omitempty"`
+	ParentCalendarEntryId  int64                       `json:"parent_calendar_entry_id,omitempty"`
 	Permission             string                      `json:"permission,omitempty"`
 	RecurrenceRule         string                      `json:"recurrence_rule,omitempty"`
 	Reminders              []ReminderBase              `json:"reminders,omitempty"`
@@ -3773,7 +3773,7 @@ type CalendarEntry struct {
 	StartAtTimeZone        string                      `json:"start_at_time_zone,omitempty"`
 	Summary                string                      `json:"summary,omitempty"`
 	TimeEntries            []TimeEntryBase             `json:"time_entries,omitempty"`
-	TimeEntriesCount       int                         `json:"time_entries_count,omitempty"`
+	TimeEntriesCount       int64                       `json:"time_entries_count,omitempty"`
 	UpdatedAt              time.Time                   `json:"updated_at,omitempty"`
 }
 
@@ -3783,7 +3783,7 @@ type CalendarEntryEventTypeBase struct {
 	Color     string    `json:"color,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
@@ -3804,7 +3804,7 @@ type CalendarEntryEventTypeUpdateInput struct {
 
 // CalendarEntryBase defines model for CalendarEntry_base.
 type CalendarEntryBase struct {
-	CalendarOwnerId int    `json:"calendar_owner_id,omitempty"`
+	CalendarOwnerId int64  `json:"calendar_owner_id,omitempty"`
 	Etag            string `json:"etag,omitempty"`
 	Id              string `json:"id,omitempty"`
 }
@@ -3872,7 +3872,7 @@ type CalendarVisibility struct {
 	Color     string    `json:"color,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 
 	// LightColor Example: #5DA5C7
 	LightColor string    `json:"light_color,omitempty"`
@@ -3906,7 +3906,7 @@ type CalendarBase struct {
 	CourtRulesDefaultCalendar bool      `json:"court_rules_default_calendar,omitempty"`
 	CreatedAt                 time.Time `json:"created_at,omitempty"`
 	Etag                      string    `json:"etag,omitempty"`
-	Id                        int       `json:"id,omitempty"`
+	Id                        int64     `json:"id,omitempty"`
 
 	// LightColor Example: #5DA5C7
 	LightColor string `json:"light_color,omitempty"`
@@ -3959,7 +3959,7 @@ type CalendarUpdateInput struct {
 
 // CascadingSourceBase defines model for CascadingSource_base.
 type CascadingSourceBase struct {
-	Id   int    `json:"id,omitempty"`
+	Id   int64  `json:"id,omitempty"`
 	Name string `json:"name,omitempty"`
 }
 
@@ -3967,9 +3967,9 @@ type CascadingSourceBase struct {
 type ClientPortalBase struct {
 	CreatedAt             time.Time `json:"created_at,omitempty"`
 	Etag                  string    `json:"etag,omitempty"`
-	Id                    int       `json:"id,omitempty"`
-	UnreadCount           int       `json:"unread_count,omitempty"`
-	UnreadNotifiableCount int       `json:"unread_notifiable_count,omitempty"`
+	Id                    int64     `json:"id,omitempty"`
+	UnreadCount           int64     `json:"unread_count,omitempty"`
+	UnreadNotifiableCount int64     `json:"unread_notifiable_count,omitempty"`
 	UpdatedAt             time.Time `json:"updated_at,omitempty"`
 }
 
@@ -3977,13 +3977,13 @@ type ClientPortalBase struct {
 type ClientRecord struct {
 	Addresses           []AddressBase       `json:"addresses,omitempty"`
 	Avatar              *AvatarBase         `json:"avatar,omitempty"`
-	ClientConnectUserId int                 `json:"client_connect_user_id,omitempty"`
+	ClientConnectUserId int64               `json:"client_connect_user_id,omitempty"`
 	Company             *ContactBase        `json:"company,omitempty"`
 	CreatedAt           time.Time           `json:"created_at,omitempty"`
 	DateOfBirth         *openapi_types.Date `json:"date_of_birth,omitempty"`
 	EmailAddresses      []EmailAddressBase  `json:"email_addresses,omitempty"`
 	FirstName           string              `json:"first_name,omitempty"`
-	Id                  int                 `json:"id,omitempty"`
+	Id                  int64               `json:"id,omitempty"`
 	Initials            string              `json:"initials,omitempty"`
 	IsMatterClient      bool                `json:"is_matter_client,omitempty"`
 	LastName            string              `json:"last_name,omitempty"`
@@ -4022,7 +4022,7 @@ type ClioPaymentsLink struct {
 	EmailAddress         string                   `json:"email_address,omitempty"`
 	Etag                 string                   `json:"etag,omitempty"`
 	ExpiresAt            time.Time                `json:"expires_at,omitempty"`
-	Id                   int                      `json:"id,omitempty"`
+	Id                   int64                    `json:"id,omitempty"`
 	IsAllocatedAsRevenue bool                     `json:"is_allocated_as_revenue,omitempty"`
 	RedirectUrl          string                   `json:"redirect_url,omitempty"`
 	Url                  string                   `json:"url,omitempty"`
@@ -4038,7 +4038,7 @@ type ClioPaymentsLinkBase struct {
 	EmailAddress         string    `json:"email_address,omitempty"`
 	Etag                 string    `json:"etag,omitempty"`
 	ExpiresAt            time.Time `json:"expires_at,omitempty"`
-	Id                   int       `json:"id,omitempty"`
+	Id                   int64     `json:"id,omitempty"`
 	IsAllocatedAsRevenue bool      `json:"is_allocated_as_revenue,omitempty"`
 	RedirectUrl          string    `json:"redirect_url,omitempty"`
 	Url                  string    `json:"url,omitempty"`
@@ -4051,7 +4051,7 @@ type ClioPaymentsLinkCreateInput struct {
 	Description          *string      `json:"description,omitempty"`
 	DestinationAccount   *IdInput     `json:"destination_account,omitempty"`
 	DestinationContact   *IdInput     `json:"destination_contact,omitempty"`
-	Duration             *int         `json:"duration,omitempty"`
+	Duration             *int64       `json:"duration,omitempty"`
 	EmailAddress         *string      `json:"email_address,omitempty"`
 	IsAllocatedAsRevenue *bool        `json:"is_allocated_as_revenue,omitempty"`
 	Subject              *ParentInput `json:"subject,omitempty"`
@@ -4088,7 +4088,7 @@ type ClioPaymentsPayment struct {
 	Description        string                  `json:"description,omitempty"`
 	DestinationAccount *DestinationAccountBase `json:"destination_account,omitempty"`
 	EmailAddress       string                  `json:"email_address,omitempty"`
-	Id                 int                     `json:"id,omitempty"`
+	Id                 int64                   `json:"id,omitempty"`
 	Matters            []MatterBase            `json:"matters,omitempty"`
 
 	// State Example: pending
@@ -4106,7 +4106,7 @@ type ClioPaymentsPaymentBase struct {
 	DepositAsRevenue   bool      `json:"deposit_as_revenue,omitempty"`
 	Description        string    `json:"description,omitempty"`
 	EmailAddress       string    `json:"email_address,omitempty"`
-	Id                 int       `json:"id,omitempty"`
+	Id                 int64     `json:"id,omitempty"`
 
 	// State Example: pending
 	State     string    `json:"state,omitempty"`
@@ -4135,7 +4135,7 @@ type Comment struct {
 	Creator         *UserBase            `json:"creator,omitempty"`
 	DocumentVersion *DocumentVersionBase `json:"document_version,omitempty"`
 	Etag            string               `json:"etag,omitempty"`
-	Id              int                  `json:"id,omitempty"`
+	Id              int64                `json:"id,omitempty"`
 	Message         string               `json:"message,omitempty"`
 	UpdatedAt       time.Time            `json:"updated_at,omitempty"`
 }
@@ -4172,7 +4172,7 @@ type Communication struct {
 	Documents                    []DocumentBase                    `json:"documents,omitempty"`
 	Etag                         string                            `json:"etag,omitempty"`
 	ExternalProperties           []ExternalPropertyBase            `json:"external_properties,omitempty"`
-	Id                           int                               `json:"id,omitempty"`
+	Id                           int64                             `json:"id,omitempty"`
 	Matter                       *MatterBase                       `json:"matter,omitempty"`
 	NotificationEventSubscribers []NotificationEventSubscriberBase `json:"notification_event_subscribers,omitempty"`
 	ReceivedAt                   time.Time                         `json:"received_at,omitempty"`
@@ -4180,7 +4180,7 @@ type Communication struct {
 	Senders                      []AssigneeBase                    `json:"senders,omitempty"`
 	Subject                      string                            `json:"subject,omitempty"`
 	TimeEntries                  []TimeEntryBase                   `json:"time_entries,omitempty"`
-	TimeEntriesCount             int                               `json:"time_entries_count,omitempty"`
+	TimeEntriesCount             int64                             `json:"time_entries_count,omitempty"`
 
 	// Type Example: EmailCommunication
 	Type      string    `json:"type,omitempty"`
@@ -4194,10 +4194,10 @@ type CommunicationBase struct {
 	CreatedAt        time.Time           `json:"created_at,omitempty"`
 	Date             *openapi_types.Date `json:"date,omitempty"`
 	Etag             string              `json:"etag,omitempty"`
-	Id               int                 `json:"id,omitempty"`
+	Id               int64               `json:"id,omitempty"`
 	ReceivedAt       time.Time           `json:"received_at,omitempty"`
 	Subject          string              `json:"subject,omitempty"`
-	TimeEntriesCount int                 `json:"time_entries_count,omitempty"`
+	TimeEntriesCount int64               `json:"time_entries_count,omitempty"`
 
 	// Type Example: EmailCommunication
 	Type      string    `json:"type,omitempty"`
@@ -4250,19 +4250,19 @@ type CommunicationUpdateInput struct {
 // CommunicationUpdateNotificationEventSubscriberInput defines model for Communication_update_notification_event_subscriber_input.
 type CommunicationUpdateNotificationEventSubscriberInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
-	Id                *int    `json:"id,omitempty"`
+	Id                *int64  `json:"id,omitempty"`
 	UserId            *string `json:"user_id,omitempty"`
 }
 
 // ConferenceMeetingBase defines model for ConferenceMeeting_base.
 type ConferenceMeetingBase struct {
-	ConferenceId       int       `json:"conference_id,omitempty"`
+	ConferenceId       int64     `json:"conference_id,omitempty"`
 	ConferencePassword string    `json:"conference_password,omitempty"`
 	CreatedAt          time.Time `json:"created_at,omitempty"`
 	Etag               string    `json:"etag,omitempty"`
-	Id                 int       `json:"id,omitempty"`
+	Id                 int64     `json:"id,omitempty"`
 	JoinUrl            string    `json:"join_url,omitempty"`
-	SourceId           int       `json:"source_id,omitempty"`
+	SourceId           int64     `json:"source_id,omitempty"`
 	Type               string    `json:"type,omitempty"`
 	UpdatedAt          time.Time `json:"updated_at,omitempty"`
 }
@@ -4279,12 +4279,12 @@ type Contact struct {
 	ActivityRates               []ActivityRateBase              `json:"activity_rates,omitempty"`
 	Addresses                   []AddressBase                   `json:"addresses,omitempty"`
 	Avatar                      *AvatarBase                     `json:"avatar,omitempty"`
-	ClientConnectUserId         int                             `json:"client_connect_user_id,omitempty"`
+	ClientConnectUserId         int64                           `json:"client_connect_user_id,omitempty"`
 	ClioConnectEmail            string                          `json:"clio_connect_email,omitempty"`
 	CoCounselRate               *ActivityRateBase               `json:"co_counsel_rate,omitempty"`
 	Company                     *ContactBase                    `json:"company,omitempty"`
 	CreatedAt                   time.Time                       `json:"created_at,omitempty"`
-	CurrencyId                  int                             `json:"currency_id,omitempty"`
+	CurrencyId                  int64                           `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations  []CustomFieldSetAssociationBase `json:"custom_field_set_associations,omitempty"`
 	CustomFieldValues           []CustomFieldValueBase          `json:"custom_field_values,omitempty"`
 	DateOfBirth                 *openapi_types.Date             `json:"date_of_birth,omitempty"`
@@ -4293,7 +4293,7 @@ type Contact struct {
 	FirstName                   string                          `json:"first_name,omitempty"`
 	Folder                      *ParentBase                     `json:"folder,omitempty"`
 	HasClioForClientsPermission bool                            `json:"has_clio_for_clients_permission,omitempty"`
-	Id                          int                             `json:"id,omitempty"`
+	Id                          int64                           `json:"id,omitempty"`
 	Initials                    string                          `json:"initials,omitempty"`
 	InstantMessengers           []InstantMessengerBase          `json:"instant_messengers,omitempty"`
 	IsBillRecipient             bool                            `json:"is_bill_recipient,omitempty"`
@@ -4334,9 +4334,9 @@ type ContactNoteBase struct {
 	Date             *openapi_types.Date `json:"date,omitempty"`
 	Detail           string              `json:"detail,omitempty"`
 	Etag             string              `json:"etag,omitempty"`
-	Id               int                 `json:"id,omitempty"`
+	Id               int64               `json:"id,omitempty"`
 	Subject          string              `json:"subject,omitempty"`
-	TimeEntriesCount int                 `json:"time_entries_count,omitempty"`
+	TimeEntriesCount int64               `json:"time_entries_count,omitempty"`
 
 	// Type Example: Matter
 	Type      string    `json:"type,omitempty"`
@@ -4345,15 +4345,15 @@ type ContactNoteBase struct {
 
 // ContactBase defines model for Contact_base.
 type ContactBase struct {
-	ClientConnectUserId         int                 `json:"client_connect_user_id,omitempty"`
+	ClientConnectUserId         int64               `json:"client_connect_user_id,omitempty"`
 	ClioConnectEmail            string              `json:"clio_connect_email,omitempty"`
 	CreatedAt                   time.Time           `json:"created_at,omitempty"`
-	CurrencyId                  int                 `json:"currency_id,omitempty"`
+	CurrencyId                  int64               `json:"currency_id,omitempty"`
 	DateOfBirth                 *openapi_types.Date `json:"date_of_birth,omitempty"`
 	Etag                        string              `json:"etag,omitempty"`
 	FirstName                   string              `json:"first_name,omitempty"`
 	HasClioForClientsPermission bool                `json:"has_clio_for_clients_permission,omitempty"`
-	Id                          int                 `json:"id,omitempty"`
+	Id                          int64               `json:"id,omitempty"`
 	Initials                    string              `json:"initials,omitempty"`
 	IsBillRecipient             bool                `json:"is_bill_recipient,omitempty"`
 	IsClient                    bool                `json:"is_client,omitempty"`
@@ -4384,7 +4384,7 @@ type ContactCreateInput struct {
 	ClioConnectEmail           *string                          `json:"clio_connect_email,omitempty"`
 	CoCounselRate              *CoCounselRateInput              `json:"co_counsel_rate,omitempty"`
 	Company                    *IdInput                         `json:"company,omitempty"`
-	CurrencyId                 *int                             `json:"currency_id,omitempty"`
+	CurrencyId                 *int64                           `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations []CustomFieldSetAssociationInput `json:"custom_field_set_associations,omitempty"`
 	CustomFieldValues          []CustomFieldValueInput          `json:"custom_field_values,omitempty"`
 	DateOfBirth                *openapi_types.Date              `json:"date_of_birth,omitempty"`
@@ -4421,7 +4421,7 @@ type ContactUpdateAddressInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
 	City              *string `json:"city,omitempty"`
 	Country           *string `json:"country,omitempty"`
-	Id                *int    `json:"id,omitempty"`
+	Id                *int64  `json:"id,omitempty"`
 
 	// Name Example: Work
 	Name       *string `json:"name,omitempty"`
@@ -4434,15 +4434,15 @@ type ContactUpdateAddressInput struct {
 type ContactUpdateCustomFieldSetAssociationInput struct {
 	UnderscoreDestroy *bool    `json:"_destroy,omitempty"`
 	CustomFieldSet    *IdInput `json:"custom_field_set,omitempty"`
-	DisplayOrder      *int     `json:"display_order,omitempty"`
-	Id                *int     `json:"id,omitempty"`
+	DisplayOrder      *int64   `json:"display_order,omitempty"`
+	Id                *int64   `json:"id,omitempty"`
 }
 
 // ContactUpdateCustomFieldValueInput defines model for Contact_update_custom_field_value_input.
 type ContactUpdateCustomFieldValueInput struct {
 	UnderscoreDestroy *bool    `json:"_destroy,omitempty"`
 	CustomField       *IdInput `json:"custom_field,omitempty"`
-	Id                *int     `json:"id,omitempty"`
+	Id                *int64   `json:"id,omitempty"`
 	Value             *string  `json:"value,omitempty"`
 }
 
@@ -4451,7 +4451,7 @@ type ContactUpdateEmailAddressInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
 	Address           *string `json:"address,omitempty"`
 	DefaultEmail      *bool   `json:"default_email,omitempty"`
-	Id                *int    `json:"id,omitempty"`
+	Id                *int64  `json:"id,omitempty"`
 
 	// Name Example: Work
 	Name *string `json:"name,omitempty"`
@@ -4464,7 +4464,7 @@ type ContactUpdateInput struct {
 	ClioConnectEmail           *string                                       `json:"clio_connect_email,omitempty"`
 	CoCounselRate              *CoCounselRateInput                           `json:"co_counsel_rate,omitempty"`
 	Company                    *IdInput                                      `json:"company,omitempty"`
-	CurrencyId                 *int                                          `json:"currency_id,omitempty"`
+	CurrencyId                 *int64                                        `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations []ContactUpdateCustomFieldSetAssociationInput `json:"custom_field_set_associations,omitempty"`
 	CustomFieldValues          []ContactUpdateCustomFieldValueInput          `json:"custom_field_values,omitempty"`
 	DateOfBirth                *openapi_types.Date                           `json:"date_of_birth,omitempty"`
@@ -4489,7 +4489,7 @@ type ContactUpdateInput struct {
 type ContactUpdateInstantMessengerInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
 	Address           *string `json:"address,omitempty"`
-	Id                *int    `json:"id,omitempty"`
+	Id                *int64  `json:"id,omitempty"`
 
 	// Name Example: Work
 	Name *string `json:"name,omitempty"`
@@ -4497,9 +4497,9 @@ type ContactUpdateInstantMessengerInput struct {
 
 // ContactUpdatePhoneNumberInput defines model for Contact_update_phone_number_input.
 type ContactUpdatePhoneNumberInput struct {
-	UnderscoreDestroy *bool `json:"_destroy,omitempty"`
-	DefaultNumber     *bool `json:"default_number,omitempty"`
-	Id                *int  `json:"id,omitempty"`
+	UnderscoreDestroy *bool  `json:"_destroy,omitempty"`
+	DefaultNumber     *bool  `json:"default_number,omitempty"`
+	Id                *int64 `json:"id,omitempty"`
 
 	// Name Example: Work
 	Name   *string `json:"name,omitempty"`
@@ -4511,7 +4511,7 @@ type ContactUpdateWebSiteInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
 	Address           *string `json:"address,omitempty"`
 	DefaultWebSite    *bool   `json:"default_web_site,omitempty"`
-	Id                *int    `json:"id,omitempty"`
+	Id                *int64  `json:"id,omitempty"`
 
 	// Name Example: Work
 	Name *string `json:"name,omitempty"`
@@ -4521,7 +4521,7 @@ type ContactUpdateWebSiteInput struct {
 type ContingencyFeeBase struct {
 	CreatedAt            time.Time `json:"created_at,omitempty"`
 	Etag                 string    `json:"etag,omitempty"`
-	Id                   int       `json:"id,omitempty"`
+	Id                   int64     `json:"id,omitempty"`
 	ShowContingencyAward bool      `json:"show_contingency_award,omitempty"`
 	UpdatedAt            time.Time `json:"updated_at,omitempty"`
 }
@@ -4534,16 +4534,16 @@ type Conversation struct {
 	Documents           []DocumentBase     `json:"documents,omitempty"`
 	Etag                string             `json:"etag,omitempty"`
 	FirstMessage        *FirstMessageBase  `json:"first_message,omitempty"`
-	Id                  int                `json:"id,omitempty"`
+	Id                  int64              `json:"id,omitempty"`
 	LastMessage         *FirstMessageBase  `json:"last_message,omitempty"`
 	Matter              *MatterBase        `json:"matter,omitempty"`
 	Memberships         []MembershipBase   `json:"memberships,omitempty"`
-	MessageCount        int                `json:"message_count,omitempty"`
+	MessageCount        int64              `json:"message_count,omitempty"`
 	Messages            []FirstMessageBase `json:"messages,omitempty"`
 	Read                bool               `json:"read,omitempty"`
 	ReadOnly            bool               `json:"read_only,omitempty"`
 	Subject             string             `json:"subject,omitempty"`
-	TimeEntriesCount    int                `json:"time_entries_count,omitempty"`
+	TimeEntriesCount    int64              `json:"time_entries_count,omitempty"`
 	UpdatedAt           time.Time          `json:"updated_at,omitempty"`
 }
 
@@ -4555,7 +4555,7 @@ type ConversationMessage struct {
 	Date         string                   `json:"date,omitempty"`
 	Document     *DocumentBase            `json:"document,omitempty"`
 	Etag         string                   `json:"etag,omitempty"`
-	Id           int                      `json:"id,omitempty"`
+	Id           int64                    `json:"id,omitempty"`
 	Receivers    []map[string]interface{} `json:"receivers,omitempty"`
 	Sender       map[string]interface{}   `json:"sender,omitempty"`
 	UpdatedAt    time.Time                `json:"updated_at,omitempty"`
@@ -4588,12 +4588,12 @@ type ConversationBase struct {
 	CreatedAt           time.Time `json:"created_at,omitempty"`
 	CurrentUserIsMember bool      `json:"current_user_is_member,omitempty"`
 	Etag                string    `json:"etag,omitempty"`
-	Id                  int       `json:"id,omitempty"`
-	MessageCount        int       `json:"message_count,omitempty"`
+	Id                  int64     `json:"id,omitempty"`
+	MessageCount        int64     `json:"message_count,omitempty"`
 	Read                bool      `json:"read,omitempty"`
 	ReadOnly            bool      `json:"read_only,omitempty"`
 	Subject             string    `json:"subject,omitempty"`
-	TimeEntriesCount    int       `json:"time_entries_count,omitempty"`
+	TimeEntriesCount    int64     `json:"time_entries_count,omitempty"`
 	UpdatedAt           time.Time `json:"updated_at,omitempty"`
 }
 
@@ -4621,12 +4621,12 @@ type CreatorBase struct {
 	ClioConnect               bool      `json:"clio_connect,omitempty"`
 	CourtRulesDefaultAttendee bool      `json:"court_rules_default_attendee,omitempty"`
 	CreatedAt                 time.Time `json:"created_at,omitempty"`
-	DefaultCalendarId         int       `json:"default_calendar_id,omitempty"`
+	DefaultCalendarId         int64     `json:"default_calendar_id,omitempty"`
 	Email                     string    `json:"email,omitempty"`
 	Enabled                   bool      `json:"enabled,omitempty"`
 	Etag                      string    `json:"etag,omitempty"`
 	FirstName                 string    `json:"first_name,omitempty"`
-	Id                        int       `json:"id,omitempty"`
+	Id                        int64     `json:"id,omitempty"`
 	Initials                  string    `json:"initials,omitempty"`
 	LastName                  string    `json:"last_name,omitempty"`
 	Name                      string    `json:"name,omitempty"`
@@ -4653,7 +4653,7 @@ type CreditMemo struct {
 	Description string              `json:"description,omitempty"`
 	Discount    bool                `json:"discount,omitempty"`
 	Etag        string              `json:"etag,omitempty"`
-	Id          int                 `json:"id,omitempty"`
+	Id          int64               `json:"id,omitempty"`
 	UpdatedAt   time.Time           `json:"updated_at,omitempty"`
 	User        *UserBase           `json:"user,omitempty"`
 	VoidedAt    time.Time           `json:"voided_at,omitempty"`
@@ -4675,7 +4675,7 @@ type Currency struct {
 	Code      string    `json:"code,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Sign      string    `json:"sign,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
@@ -4690,7 +4690,7 @@ type CurrencyList struct {
 type CustomAction struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Label     string    `json:"label,omitempty"`
 	TargetUrl string    `json:"target_url,omitempty"`
 
@@ -4732,13 +4732,13 @@ type CustomActionUpdateInput struct {
 type CustomField struct {
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	Deleted      bool      `json:"deleted,omitempty"`
-	DisplayOrder int       `json:"display_order,omitempty"`
+	DisplayOrder int64     `json:"display_order,omitempty"`
 	Displayed    bool      `json:"displayed,omitempty"`
 	Etag         string    `json:"etag,omitempty"`
 
 	// FieldType Example: checkbox
 	FieldType string `json:"field_type,omitempty"`
-	Id        int    `json:"id,omitempty"`
+	Id        int64  `json:"id,omitempty"`
 	Name      string `json:"name,omitempty"`
 
 	// ParentType Example: Contact
@@ -4754,7 +4754,7 @@ type CustomFieldSet struct {
 	CustomFields []CustomFieldBase `json:"custom_fields,omitempty"`
 	Displayed    bool              `json:"displayed,omitempty"`
 	Etag         string            `json:"etag,omitempty"`
-	Id           int               `json:"id,omitempty"`
+	Id           int64             `json:"id,omitempty"`
 	Name         string            `json:"name,omitempty"`
 
 	// ParentType Example: Contact
@@ -4765,16 +4765,16 @@ type CustomFieldSet struct {
 // CustomFieldSetAssociationBase defines model for CustomFieldSetAssociation_base.
 type CustomFieldSetAssociationBase struct {
 	CreatedAt    time.Time `json:"created_at,omitempty"`
-	DisplayOrder int       `json:"display_order,omitempty"`
+	DisplayOrder int64     `json:"display_order,omitempty"`
 	Etag         string    `json:"etag,omitempty"`
-	Id           int       `json:"id,omitempty"`
+	Id           int64     `json:"id,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitempty"`
 }
 
 // CustomFieldSetAssociationInput defines model for CustomFieldSetAssociation_input.
 type CustomFieldSetAssociationInput struct {
 	CustomFieldSet *IdInput `json:"custom_field_set,omitempty"`
-	DisplayOrder   *int     `json:"display_order,omitempty"`
+	DisplayOrder   *int64   `json:"display_order,omitempty"`
 }
 
 // CustomFieldSetCreateInput defines model for CustomFieldSet_create_input.
@@ -4812,7 +4812,7 @@ type CustomFieldValueBase struct {
 	CreatedAt         time.Time    `json:"created_at,omitempty"`
 	CustomField       *CustomField `json:"custom_field,omitempty"`
 	Etag              string       `json:"etag,omitempty"`
-	FieldDisplayOrder int          `json:"field_display_order,omitempty"`
+	FieldDisplayOrder int64        `json:"field_display_order,omitempty"`
 	FieldDisplayed    bool         `json:"field_displayed,omitempty"`
 	FieldName         string       `json:"field_name,omitempty"`
 	FieldRequired     bool         `json:"field_required,omitempty"`
@@ -4836,20 +4836,20 @@ type CustomFieldValueInput struct {
 // CustomFieldValueMatterBase defines model for CustomFieldValue_matter_base.
 type CustomFieldValueMatterBase struct {
 	DisplayNumber string `json:"display_number,omitempty"`
-	Id            int    `json:"id,omitempty"`
+	Id            int64  `json:"id,omitempty"`
 }
 
 // CustomFieldBase defines model for CustomField_base.
 type CustomFieldBase struct {
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	Deleted      bool      `json:"deleted,omitempty"`
-	DisplayOrder int       `json:"display_order,omitempty"`
+	DisplayOrder int64     `json:"display_order,omitempty"`
 	Displayed    bool      `json:"displayed,omitempty"`
 	Etag         string    `json:"etag,omitempty"`
 
 	// FieldType Example: checkbox
 	FieldType string `json:"field_type,omitempty"`
-	Id        int    `json:"id,omitempty"`
+	Id        int64  `json:"id,omitempty"`
 	Name      string `json:"name,omitempty"`
 
 	// ParentType Example: Contact
@@ -4860,8 +4860,8 @@ type CustomFieldBase struct {
 
 // CustomFieldCreateInput defines model for CustomField_create_input.
 type CustomFieldCreateInput struct {
-	DisplayOrder *int  `json:"display_order,omitempty"`
-	Displayed    *bool `json:"displayed,omitempty"`
+	DisplayOrder *int64 `json:"display_order,omitempty"`
+	Displayed    *bool  `json:"displayed,omitempty"`
 
 	// FieldType Example: checkbox
 	FieldType *string `json:"field_type,omitempty"`
@@ -4886,7 +4886,7 @@ type CustomFieldShow struct {
 
 // CustomFieldUpdateInput defines model for CustomField_update_input.
 type CustomFieldUpdateInput struct {
-	DisplayOrder    *int                  `json:"display_order,omitempty"`
+	DisplayOrder    *int64                `json:"display_order,omitempty"`
 	Displayed       *bool                 `json:"displayed,omitempty"`
 	Name            *string               `json:"name,omitempty"`
 	PicklistOptions []PicklistOptionInput `json:"picklist_options,omitempty"`
@@ -4917,7 +4917,7 @@ type CustomRateRate2Input struct {
 	Award               *float64            `json:"award,omitempty"`
 	Date                *openapi_types.Date `json:"date,omitempty"`
 	Group               *IdInput            `json:"group,omitempty"`
-	Id                  *int                `json:"id,omitempty"`
+	Id                  *int64              `json:"id,omitempty"`
 	Note                *string             `json:"note,omitempty"`
 	Rate                *float64            `json:"rate,omitempty"`
 	User                *IdInput            `json:"user,omitempty"`
@@ -4931,7 +4931,7 @@ type CustomRateRateBase struct {
 	Date                *openapi_types.Date      `json:"date,omitempty"`
 	Etag                string                   `json:"etag,omitempty"`
 	Group               *ActivityDescriptionBase `json:"group,omitempty"`
-	Id                  int                      `json:"id,omitempty"`
+	Id                  int64                    `json:"id,omitempty"`
 	Note                string                   `json:"note,omitempty"`
 	Rate                float64                  `json:"rate,omitempty"`
 	UpdatedAt           time.Time                `json:"updated_at,omitempty"`
@@ -4958,7 +4958,7 @@ type Damage struct {
 	DamageType  string      `json:"damage_type,omitempty"`
 	Description string      `json:"description,omitempty"`
 	Etag        string      `json:"etag,omitempty"`
-	Id          int         `json:"id,omitempty"`
+	Id          int64       `json:"id,omitempty"`
 	Matter      *MatterBase `json:"matter,omitempty"`
 	UpdatedAt   time.Time   `json:"updated_at,omitempty"`
 }
@@ -4970,7 +4970,7 @@ type DamageCreateInput struct {
 	// DamageType Example: special
 	DamageType  *string `json:"damage_type,omitempty"`
 	Description *string `json:"description,omitempty"`
-	MatterId    *int    `json:"matter_id,omitempty"`
+	MatterId    *int64  `json:"matter_id,omitempty"`
 }
 
 // DamageList defines model for Damage_list.
@@ -4997,7 +4997,7 @@ type DamageUpdateInput struct {
 type DestinationAccountBase struct {
 	AccountNumber         string    `json:"account_number,omitempty"`
 	Balance               float64   `json:"balance,omitempty"`
-	BankTransactionsCount int       `json:"bank_transactions_count,omitempty"`
+	BankTransactionsCount int64     `json:"bank_transactions_count,omitempty"`
 	ClioPaymentPageLink   string    `json:"clio_payment_page_link,omitempty"`
 	ClioPaymentPageQrCode string    `json:"clio_payment_page_qr_code,omitempty"`
 	ClioPaymentsEnabled   bool      `json:"clio_payments_enabled,omitempty"`
@@ -5009,7 +5009,7 @@ type DestinationAccountBase struct {
 	Etag                  string    `json:"etag,omitempty"`
 	GeneralLedgerNumber   string    `json:"general_ledger_number,omitempty"`
 	Holder                string    `json:"holder,omitempty"`
-	Id                    int       `json:"id,omitempty"`
+	Id                    int64     `json:"id,omitempty"`
 	Institution           string    `json:"institution,omitempty"`
 	Name                  string    `json:"name,omitempty"`
 	Swift                 string    `json:"swift,omitempty"`
@@ -5022,8 +5022,8 @@ type DestinationAccountBase struct {
 
 // DiscountBase defines model for Discount_base.
 type DiscountBase struct {
-	EarlyPaymentPeriod int     `json:"early_payment_period,omitempty"`
-	EarlyPaymentRate   int     `json:"early_payment_rate,omitempty"`
+	EarlyPaymentPeriod int64   `json:"early_payment_period,omitempty"`
+	EarlyPaymentRate   int64   `json:"early_payment_rate,omitempty"`
 	Note               string  `json:"note,omitempty"`
 	Rate               float64 `json:"rate,omitempty"`
 
@@ -5053,14 +5053,14 @@ type Document struct {
 	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
 	Filename              string                 `json:"filename,omitempty"`
 	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    int                    `json:"id,omitempty"`
+	Id                    int64                  `json:"id,omitempty"`
 	LatestDocumentVersion *DocumentVersion       `json:"latest_document_version,omitempty"`
 	Locked                bool                   `json:"locked,omitempty"`
 	Matter                *MatterBase            `json:"matter,omitempty"`
 	Name                  string                 `json:"name,omitempty"`
 	Parent                *ParentBase            `json:"parent,omitempty"`
 	ReceivedAt            time.Time              `json:"received_at,omitempty"`
-	Size                  int                    `json:"size,omitempty"`
+	Size                  int64                  `json:"size,omitempty"`
 
 	// Type Example: Document
 	Type      string    `json:"type,omitempty"`
@@ -5071,10 +5071,10 @@ type Document struct {
 type DocumentArchive struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Message   string    `json:"message,omitempty"`
 	Progress  float64   `json:"progress,omitempty"`
-	Size      int       `json:"size,omitempty"`
+	Size      int64     `json:"size,omitempty"`
 
 	// State Example: not_started
 	State     string    `json:"state,omitempty"`
@@ -5101,7 +5101,7 @@ type DocumentAutomation struct {
 	// ExportFormats Example: pdf
 	ExportFormats string      `json:"export_formats,omitempty"`
 	Filename      string      `json:"filename,omitempty"`
-	Id            int         `json:"id,omitempty"`
+	Id            int64       `json:"id,omitempty"`
 	Matter        *MatterBase `json:"matter,omitempty"`
 
 	// State Example: not_started
@@ -5132,7 +5132,7 @@ type DocumentAutomationShow struct {
 type DocumentCategory struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
@@ -5165,9 +5165,9 @@ type DocumentTemplate struct {
 	DocumentCategory *DocumentCategory `json:"document_category,omitempty"`
 	Etag             string            `json:"etag,omitempty"`
 	Filename         string            `json:"filename,omitempty"`
-	Id               int               `json:"id,omitempty"`
+	Id               int64             `json:"id,omitempty"`
 	LastModifiedBy   *UserBase         `json:"last_modified_by,omitempty"`
-	Size             int               `json:"size,omitempty"`
+	Size             int64             `json:"size,omitempty"`
 	UpdatedAt        time.Time         `json:"updated_at,omitempty"`
 }
 
@@ -5177,8 +5177,8 @@ type DocumentTemplateBase struct {
 	CreatedAt   time.Time `json:"created_at,omitempty"`
 	Etag        string    `json:"etag,omitempty"`
 	Filename    string    `json:"filename,omitempty"`
-	Id          int       `json:"id,omitempty"`
-	Size        int       `json:"size,omitempty"`
+	Id          int64     `json:"id,omitempty"`
+	Size        int64     `json:"size,omitempty"`
 	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
@@ -5212,36 +5212,36 @@ type DocumentVersion struct {
 	ContentType   string          `json:"content_type,omitempty"`
 	CreatedAt     time.Time       `json:"created_at,omitempty"`
 	Creator       *CreatorBase    `json:"creator,omitempty"`
-	DocumentId    int             `json:"document_id,omitempty"`
+	DocumentId    int64           `json:"document_id,omitempty"`
 	Etag          string          `json:"etag,omitempty"`
 	Filename      string          `json:"filename,omitempty"`
 	FullyUploaded bool            `json:"fully_uploaded,omitempty"`
-	Id            int             `json:"id,omitempty"`
+	Id            int64           `json:"id,omitempty"`
 	Multiparts    []MultipartBase `json:"multiparts,omitempty"`
 	PutHeaders    []PutHeaderBase `json:"put_headers,omitempty"`
 	PutUrl        string          `json:"put_url,omitempty"`
 	ReceivedAt    time.Time       `json:"received_at,omitempty"`
-	Size          int             `json:"size,omitempty"`
+	Size          int64           `json:"size,omitempty"`
 	UpdatedAt     time.Time       `json:"updated_at,omitempty"`
 	Uuid          string          `json:"uuid,omitempty"`
-	VersionNumber int             `json:"version_number,omitempty"`
+	VersionNumber int64           `json:"version_number,omitempty"`
 }
 
 // DocumentVersionBase defines model for DocumentVersion_base.
 type DocumentVersionBase struct {
 	ContentType   string    `json:"content_type,omitempty"`
 	CreatedAt     time.Time `json:"created_at,omitempty"`
-	DocumentId    int       `json:"document_id,omitempty"`
+	DocumentId    int64     `json:"document_id,omitempty"`
 	Etag          string    `json:"etag,omitempty"`
 	Filename      string    `json:"filename,omitempty"`
 	FullyUploaded bool      `json:"fully_uploaded,omitempty"`
-	Id            int       `json:"id,omitempty"`
+	Id            int64     `json:"id,omitempty"`
 	PutUrl        string    `json:"put_url,omitempty"`
 	ReceivedAt    time.Time `json:"received_at,omitempty"`
-	Size          int       `json:"size,omitempty"`
+	Size          int64     `json:"size,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at,omitempty"`
 	Uuid          string    `json:"uuid,omitempty"`
-	VersionNumber int       `json:"version_number,omitempty"`
+	VersionNumber int64     `json:"version_number,omitempty"`
 }
 
 // DocumentVersionList defines model for DocumentVersion_list.
@@ -5257,11 +5257,11 @@ type DocumentBase struct {
 	DeletedAt   time.Time `json:"deleted_at,omitempty"`
 	Etag        string    `json:"etag,omitempty"`
 	Filename    string    `json:"filename,omitempty"`
-	Id          int       `json:"id,omitempty"`
+	Id          int64     `json:"id,omitempty"`
 	Locked      bool      `json:"locked,omitempty"`
 	Name        string    `json:"name,omitempty"`
 	ReceivedAt  time.Time `json:"received_at,omitempty"`
-	Size        int       `json:"size,omitempty"`
+	Size        int64     `json:"size,omitempty"`
 
 	// Type Example: Document
 	Type      string    `json:"type,omitempty"`
@@ -5270,7 +5270,7 @@ type DocumentBase struct {
 
 // DocumentCopyInput defines model for Document_copy_input.
 type DocumentCopyInput struct {
-	CommunicationId    *int                    `json:"communication_id,omitempty"`
+	CommunicationId    *int64                  `json:"communication_id,omitempty"`
 	DocumentCategory   *IdInput                `json:"document_category,omitempty"`
 	ExternalProperties []ExternalPropertyInput `json:"external_properties,omitempty"`
 
@@ -5283,7 +5283,7 @@ type DocumentCopyInput struct {
 
 // DocumentCreateInput defines model for Document_create_input.
 type DocumentCreateInput struct {
-	CommunicationId    *int                                       `json:"communication_id,omitempty"`
+	CommunicationId    *int64                                     `json:"communication_id,omitempty"`
 	ContentType        *string                                    `json:"content_type,omitempty"`
 	DocumentCategory   *IdInput                                   `json:"document_category,omitempty"`
 	ExternalProperties []CalendarEntryCreateExternalPropertyInput `json:"external_properties,omitempty"`
@@ -5309,7 +5309,7 @@ type DocumentShow struct {
 
 // DocumentUpdateInput defines model for Document_update_input.
 type DocumentUpdateInput struct {
-	CommunicationId    *int                    `json:"communication_id,omitempty"`
+	CommunicationId    *int64                  `json:"communication_id,omitempty"`
 	CopyVersion        *bool                   `json:"copy_version,omitempty"`
 	DocumentCategory   *IdInput                `json:"document_category,omitempty"`
 	ExternalProperties []ExternalPropertyInput `json:"external_properties,omitempty"`
@@ -5327,7 +5327,7 @@ type EmailAddressBase struct {
 	Address   string    `json:"address,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	Primary   bool      `json:"primary,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
@@ -5355,11 +5355,11 @@ type ErrorDetail struct {
 
 // EventMetrics defines model for EventMetrics.
 type EventMetrics struct {
-	UnreadClientPortalMessages int `json:"unread_client_portal_messages,omitempty"`
-	UnreadMobileEvents         int `json:"unread_mobile_events,omitempty"`
-	UnreadSecureMessages       int `json:"unread_secure_messages,omitempty"`
-	UnreadTextMessages         int `json:"unread_text_messages,omitempty"`
-	UnreadWebEvents            int `json:"unread_web_events,omitempty"`
+	UnreadClientPortalMessages int64 `json:"unread_client_portal_messages,omitempty"`
+	UnreadMobileEvents         int64 `json:"unread_mobile_events,omitempty"`
+	UnreadSecureMessages       int64 `json:"unread_secure_messages,omitempty"`
+	UnreadTextMessages         int64 `json:"unread_text_messages,omitempty"`
+	UnreadWebEvents            int64 `json:"unread_web_events,omitempty"`
 }
 
 // EventMetricsShow defines model for EventMetrics_show.
@@ -5373,7 +5373,7 @@ type EventBase struct {
 	DescriptionUrl     string    `json:"description_url,omitempty"`
 	Etag               string    `json:"etag,omitempty"`
 	Icon               string    `json:"icon,omitempty"`
-	Id                 int       `json:"id,omitempty"`
+	Id                 int64     `json:"id,omitempty"`
 	Message            string    `json:"message,omitempty"`
 	MobileIcon         string    `json:"mobile_icon,omitempty"`
 	OccurredAt         time.Time `json:"occurred_at,omitempty"`
@@ -5381,7 +5381,7 @@ type EventBase struct {
 	PrimaryDetailUrl   string    `json:"primary_detail_url,omitempty"`
 	SecondaryDetail    string    `json:"secondary_detail,omitempty"`
 	SecondaryDetailUrl string    `json:"secondary_detail_url,omitempty"`
-	SubjectId          int       `json:"subject_id,omitempty"`
+	SubjectId          int64     `json:"subject_id,omitempty"`
 	SubjectType        string    `json:"subject_type,omitempty"`
 	Title              string    `json:"title,omitempty"`
 	TitleUrl           string    `json:"title_url,omitempty"`
@@ -5391,7 +5391,7 @@ type EventBase struct {
 type EvergreenRetainerBase struct {
 	CreatedAt        time.Time `json:"created_at,omitempty"`
 	Etag             string    `json:"etag,omitempty"`
-	Id               int       `json:"id,omitempty"`
+	Id               int64     `json:"id,omitempty"`
 	MinimumThreshold float64   `json:"minimum_threshold,omitempty"`
 	UpdatedAt        time.Time `json:"updated_at,omitempty"`
 }
@@ -5410,9 +5410,9 @@ type ExpenseCategory struct {
 	EntryType        string                 `json:"entry_type,omitempty"`
 	Etag             string                 `json:"etag,omitempty"`
 	Groups           []GroupBase            `json:"groups,omitempty"`
-	Id               int                    `json:"id,omitempty"`
+	Id               int64                  `json:"id,omitempty"`
 	Name             string                 `json:"name,omitempty"`
-	Rate             int                    `json:"rate,omitempty"`
+	Rate             int64                  `json:"rate,omitempty"`
 	TaxSetting       string                 `json:"tax_setting,omitempty"`
 	UpdatedAt        time.Time              `json:"updated_at,omitempty"`
 	UtbmsCode        *UtbmsCode             `json:"utbms_code,omitempty"`
@@ -5426,9 +5426,9 @@ type ExpenseCategoryBase struct {
 	Currency         map[string]interface{} `json:"currency,omitempty"`
 	EntryType        string                 `json:"entry_type,omitempty"`
 	Etag             string                 `json:"etag,omitempty"`
-	Id               int                    `json:"id,omitempty"`
+	Id               int64                  `json:"id,omitempty"`
 	Name             string                 `json:"name,omitempty"`
-	Rate             int                    `json:"rate,omitempty"`
+	Rate             int64                  `json:"rate,omitempty"`
 	TaxSetting       string                 `json:"tax_setting,omitempty"`
 	UpdatedAt        time.Time              `json:"updated_at,omitempty"`
 	XeroExpenseCode  string                 `json:"xero_expense_code,omitempty"`
@@ -5473,7 +5473,7 @@ type ExpenseCategoryUpdateInput struct {
 type ExternalPropertyBase struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	Value     string    `json:"value,omitempty"`
@@ -5482,7 +5482,7 @@ type ExternalPropertyBase struct {
 // ExternalPropertyInput defines model for ExternalProperty_input.
 type ExternalPropertyInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
-	Id                *int    `json:"id,omitempty"`
+	Id                *int64  `json:"id,omitempty"`
 	Name              *string `json:"name,omitempty"`
 	Value             *string `json:"value,omitempty"`
 }
@@ -5493,7 +5493,7 @@ type FirstMessageBase struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Date      string    `json:"date,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
@@ -5507,7 +5507,7 @@ type Folder struct {
 	Etag                  string                 `json:"etag,omitempty"`
 	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
 	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    int                    `json:"id,omitempty"`
+	Id                    int64                  `json:"id,omitempty"`
 	LatestDocumentVersion *DocumentVersionBase   `json:"latest_document_version,omitempty"`
 	Locked                bool                   `json:"locked,omitempty"`
 	Matter                *MatterBase            `json:"matter,omitempty"`
@@ -5551,7 +5551,7 @@ type FolderListRecord struct {
 	Etag                  string                 `json:"etag,omitempty"`
 	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
 	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    int                    `json:"id,omitempty"`
+	Id                    int64                  `json:"id,omitempty"`
 	LatestDocumentVersion *DocumentVersionBase   `json:"latest_document_version,omitempty"`
 	Locked                bool                   `json:"locked,omitempty"`
 	Matter                *MatterBase            `json:"matter,omitempty"`
@@ -5587,7 +5587,7 @@ type Grant struct {
 	FundingCodeAndName string              `json:"funding_code_and_name,omitempty"`
 	FundingSourceName  string              `json:"funding_source_name,omitempty"`
 	GrantFundingSource *DocumentCategory   `json:"grant_funding_source,omitempty"`
-	Id                 int                 `json:"id,omitempty"`
+	Id                 int64               `json:"id,omitempty"`
 	Name               string              `json:"name,omitempty"`
 	StartDate          *openapi_types.Date `json:"start_date,omitempty"`
 	UpdatedAt          time.Time           `json:"updated_at,omitempty"`
@@ -5598,7 +5598,7 @@ type GrantFundingSource struct {
 	CreatedAt time.Time   `json:"created_at,omitempty"`
 	Etag      string      `json:"etag,omitempty"`
 	Grants    []GrantBase `json:"grants,omitempty"`
-	Id        int         `json:"id,omitempty"`
+	Id        int64       `json:"id,omitempty"`
 	Name      string      `json:"name,omitempty"`
 	UpdatedAt time.Time   `json:"updated_at,omitempty"`
 }
@@ -5638,7 +5638,7 @@ type GrantBase struct {
 	FundingCode        string              `json:"funding_code,omitempty"`
 	FundingCodeAndName string              `json:"funding_code_and_name,omitempty"`
 	FundingSourceName  string              `json:"funding_source_name,omitempty"`
-	Id                 int                 `json:"id,omitempty"`
+	Id                 int64               `json:"id,omitempty"`
 	Name               string              `json:"name,omitempty"`
 	StartDate          *openapi_types.Date `json:"start_date,omitempty"`
 	UpdatedAt          time.Time           `json:"updated_at,omitempty"`
@@ -5669,7 +5669,7 @@ type GrantUpdateInput struct {
 type Group struct {
 	ClientConnectUser bool   `json:"client_connect_user,omitempty"`
 	Etag              string `json:"etag,omitempty"`
-	Id                int    `json:"id,omitempty"`
+	Id                int64  `json:"id,omitempty"`
 	Name              string `json:"name,omitempty"`
 
 	// Type Example: UserGroup
@@ -5682,7 +5682,7 @@ type Group struct {
 type GroupBase struct {
 	ClientConnectUser bool   `json:"client_connect_user,omitempty"`
 	Etag              string `json:"etag,omitempty"`
-	Id                int    `json:"id,omitempty"`
+	Id                int64  `json:"id,omitempty"`
 	Name              string `json:"name,omitempty"`
 
 	// Type Example: UserGroup
@@ -5697,8 +5697,8 @@ type GroupCreateInput struct {
 
 // GroupInput defines model for Group_input.
 type GroupInput struct {
-	UnderscoreDeleted *bool `json:"_deleted,omitempty"`
-	Id                *int  `json:"id,omitempty"`
+	UnderscoreDeleted *bool  `json:"_deleted,omitempty"`
+	Id                *int64 `json:"id,omitempty"`
 }
 
 // GroupList defines model for Group_list.
@@ -5719,12 +5719,12 @@ type GroupUpdateInput struct {
 
 // IdBase defines model for Id_base.
 type IdBase struct {
-	Id int `json:"id,omitempty"`
+	Id int64 `json:"id,omitempty"`
 }
 
 // IdInput defines model for Id_input.
 type IdInput struct {
-	Id *int `json:"id,omitempty"`
+	Id *int64 `json:"id,omitempty"`
 }
 
 // IncludedLineItemTotalsBase defines model for IncludedLineItemTotals_base.
@@ -5741,7 +5741,7 @@ type InstantMessengerBase struct {
 	Address   string    `json:"address,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 
 	// Name Example: Work
 	Name      string    `json:"name,omitempty"`
@@ -5764,7 +5764,7 @@ type InterestCharge struct {
 	Date        *openapi_types.Date `json:"date,omitempty"`
 	Description string              `json:"description,omitempty"`
 	Etag        string              `json:"etag,omitempty"`
-	Id          int                 `json:"id,omitempty"`
+	Id          int64               `json:"id,omitempty"`
 	Matters     []MatterBase        `json:"matters,omitempty"`
 	Total       float64             `json:"total,omitempty"`
 	UpdatedAt   time.Time           `json:"updated_at,omitempty"`
@@ -5779,7 +5779,7 @@ type InterestChargeList struct {
 // InterestBase defines model for Interest_base.
 type InterestBase struct {
 	Balance float64 `json:"balance,omitempty"`
-	Period  int     `json:"period,omitempty"`
+	Period  int64   `json:"period,omitempty"`
 	Rate    float64 `json:"rate,omitempty"`
 	Total   float64 `json:"total,omitempty"`
 
@@ -5789,7 +5789,7 @@ type InterestBase struct {
 
 // InterestInput defines model for Interest_input.
 type InterestInput struct {
-	Period *int     `json:"period,omitempty"`
+	Period *int64   `json:"period,omitempty"`
 	Rate   *float64 `json:"rate,omitempty"`
 
 	// Type Example: simple
@@ -5798,14 +5798,14 @@ type InterestInput struct {
 
 // ItemInput defines model for Item_input.
 type ItemInput struct {
-	Id   *int `json:"id,omitempty"`
-	Type *int `json:"type,omitempty"`
+	Id   *int64 `json:"id,omitempty"`
+	Type *int64 `json:"type,omitempty"`
 }
 
 // JobTitleBase defines model for JobTitle_base.
 type JobTitleBase struct {
 	Etag     string `json:"etag,omitempty"`
-	Id       int    `json:"id,omitempty"`
+	Id       int64  `json:"id,omitempty"`
 	Initials string `json:"initials,omitempty"`
 	Name     string `json:"name,omitempty"`
 }
@@ -5817,10 +5817,10 @@ type Jurisdiction struct {
 	Description       string        `json:"description,omitempty"`
 	DisplayTimezone   string        `json:"display_timezone,omitempty"`
 	Etag              string        `json:"etag,omitempty"`
-	Id                int           `json:"id,omitempty"`
+	Id                int64         `json:"id,omitempty"`
 	IsLocalTimezone   bool          `json:"is_local_timezone,omitempty"`
 	ServiceTypes      []ServiceType `json:"service_types,omitempty"`
-	SystemId          int           `json:"system_id,omitempty"`
+	SystemId          int64         `json:"system_id,omitempty"`
 	UpdatedAt         time.Time     `json:"updated_at,omitempty"`
 	ValidSubscription bool          `json:"valid_subscription,omitempty"`
 }
@@ -5832,9 +5832,9 @@ type JurisdictionBase struct {
 	Description       string    `json:"description,omitempty"`
 	DisplayTimezone   string    `json:"display_timezone,omitempty"`
 	Etag              string    `json:"etag,omitempty"`
-	Id                int       `json:"id,omitempty"`
+	Id                int64     `json:"id,omitempty"`
 	IsLocalTimezone   bool      `json:"is_local_timezone,omitempty"`
-	SystemId          int       `json:"system_id,omitempty"`
+	SystemId          int64     `json:"system_id,omitempty"`
 	UpdatedAt         time.Time `json:"updated_at,omitempty"`
 	ValidSubscription bool      `json:"valid_subscription,omitempty"`
 }
@@ -5856,10 +5856,10 @@ type JurisdictionsToTrigger struct {
 	Description            string    `json:"description,omitempty"`
 	DoNotRecalculate       bool      `json:"do_not_recalculate,omitempty"`
 	Etag                   string    `json:"etag,omitempty"`
-	Id                     int       `json:"id,omitempty"`
+	Id                     int64     `json:"id,omitempty"`
 	IsRequirementsRequired bool      `json:"is_requirements_required,omitempty"`
 	IsServed               bool      `json:"is_served,omitempty"`
-	SystemId               int       `json:"system_id,omitempty"`
+	SystemId               int64     `json:"system_id,omitempty"`
 	UpdatedAt              time.Time `json:"updated_at,omitempty"`
 }
 
@@ -5886,12 +5886,12 @@ type LaukCivilCertificatedRate struct {
 	CreatedAt                                 time.Time `json:"created_at,omitempty"`
 	EligibleForSqm                            bool      `json:"eligible_for_sqm,omitempty"`
 	Etag                                      string    `json:"etag,omitempty"`
-	Exceptional                               int       `json:"exceptional,omitempty"`
+	Exceptional                               int64     `json:"exceptional,omitempty"`
 	ExceptionalWarning                        string    `json:"exceptional_warning,omitempty"`
-	Fee                                       int       `json:"fee,omitempty"`
+	Fee                                       int64     `json:"fee,omitempty"`
 	FeeScheme                                 string    `json:"fee_scheme,omitempty"`
 	FirstConductingSolicitor                  bool      `json:"first_conducting_solicitor,omitempty"`
-	Id                                        int       `json:"id,omitempty"`
+	Id                                        int64     `json:"id,omitempty"`
 	Key                                       string    `json:"key,omitempty"`
 	NumberOfClients                           string    `json:"number_of_clients,omitempty"`
 	Party                                     string    `json:"party,omitempty"`
@@ -5916,10 +5916,10 @@ type LaukCivilControlledRate struct {
 	CategoryOfLaw string    `json:"category_of_law,omitempty"`
 	CreatedAt     time.Time `json:"created_at,omitempty"`
 	Etag          string    `json:"etag,omitempty"`
-	Exceptional   int       `json:"exceptional,omitempty"`
-	Fee           int       `json:"fee,omitempty"`
+	Exceptional   int64     `json:"exceptional,omitempty"`
+	Fee           int64     `json:"fee,omitempty"`
 	FeeScheme     string    `json:"fee_scheme,omitempty"`
-	Id            int       `json:"id,omitempty"`
+	Id            int64     `json:"id,omitempty"`
 	Key           string    `json:"key,omitempty"`
 	RateType      string    `json:"rate_type,omitempty"`
 	Region        string    `json:"region,omitempty"`
@@ -5941,13 +5941,13 @@ type LaukCriminalControlledRate struct {
 	Court                 string    `json:"court,omitempty"`
 	CreatedAt             time.Time `json:"created_at,omitempty"`
 	Etag                  string    `json:"etag,omitempty"`
-	Exceptional           int       `json:"exceptional,omitempty"`
-	Fee                   int       `json:"fee,omitempty"`
+	Exceptional           int64     `json:"exceptional,omitempty"`
+	Fee                   int64     `json:"fee,omitempty"`
 	FeeScheme             string    `json:"fee_scheme,omitempty"`
-	Id                    int       `json:"id,omitempty"`
+	Id                    int64     `json:"id,omitempty"`
 	Key                   string    `json:"key,omitempty"`
-	PostSept22Exceptional int       `json:"post_sept_22_exceptional,omitempty"`
-	PostSept22Fee         int       `json:"post_sept_22_fee,omitempty"`
+	PostSept22Exceptional int64     `json:"post_sept_22_exceptional,omitempty"`
+	PostSept22Fee         int64     `json:"post_sept_22_fee,omitempty"`
 	RateType              string    `json:"rate_type,omitempty"`
 	Region                string    `json:"region,omitempty"`
 	SolicitorType         string    `json:"solicitor_type,omitempty"`
@@ -5967,10 +5967,10 @@ type LaukExpenseCategory struct {
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	Criminal     bool      `json:"criminal,omitempty"`
 	Etag         string    `json:"etag,omitempty"`
-	Id           int       `json:"id,omitempty"`
+	Id           int64     `json:"id,omitempty"`
 	Key          string    `json:"key,omitempty"`
 	Name         string    `json:"name,omitempty"`
-	Rate         int       `json:"rate,omitempty"`
+	Rate         int64     `json:"rate,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitempty"`
 }
 
@@ -5983,110 +5983,110 @@ type LaukExpenseCategoryList struct {
 // LegalAidUkActivityBase defines model for LegalAidUkActivity_base.
 type LegalAidUkActivityBase struct {
 	ActivitySubCategory     string  `json:"activity_sub_category,omitempty"`
-	Advocacy                int     `json:"advocacy,omitempty"`
+	Advocacy                int64   `json:"advocacy,omitempty"`
 	BaseRate                float64 `json:"base_rate,omitempty"`
 	BoltOns                 string  `json:"bolt_ons,omitempty"`
 	BoltOnsSummary          string  `json:"bolt_ons_summary,omitempty"`
-	Court                   int     `json:"court,omitempty"`
+	Court                   int64   `json:"court,omitempty"`
 	EligibleForSqm          bool    `json:"eligible_for_sqm,omitempty"`
-	Expert                  int     `json:"expert,omitempty"`
-	FormOfCivilLegalService int     `json:"form_of_civil_legal_service,omitempty"`
-	Id                      int     `json:"id,omitempty"`
+	Expert                  int64   `json:"expert,omitempty"`
+	FormOfCivilLegalService int64   `json:"form_of_civil_legal_service,omitempty"`
+	Id                      int64   `json:"id,omitempty"`
 	IsCustomRate            bool    `json:"is_custom_rate,omitempty"`
 	JsonKey                 string  `json:"json_key,omitempty"`
-	Region                  int     `json:"region,omitempty"`
+	Region                  int64   `json:"region,omitempty"`
 	TaxExclusive            bool    `json:"tax_exclusive,omitempty"`
 	Uplift                  float64 `json:"uplift,omitempty"`
-	UserType                int     `json:"user_type,omitempty"`
+	UserType                int64   `json:"user_type,omitempty"`
 }
 
 // LegalAidUkBillBase defines model for LegalAidUkBill_base.
 type LegalAidUkBillBase struct {
 	AdditionalTravelPayment              bool                `json:"additional_travel_payment,omitempty"`
 	AdjournedHearingFee                  string              `json:"adjourned_hearing_fee,omitempty"`
-	AdviceTime                           int                 `json:"advice_time,omitempty"`
+	AdviceTime                           int64               `json:"advice_time,omitempty"`
 	AdvocacyCosts                        float64             `json:"advocacy_costs,omitempty"`
-	BillType                             int                 `json:"bill_type,omitempty"`
+	BillType                             int64               `json:"bill_type,omitempty"`
 	CaseConcluded                        *openapi_types.Date `json:"case_concluded,omitempty"`
-	CaseStageLevel                       int                 `json:"case_stage_level,omitempty"`
+	CaseStageLevel                       int64               `json:"case_stage_level,omitempty"`
 	ClaExemptionCode                     string              `json:"cla_exemption_code,omitempty"`
 	ClaReference                         string              `json:"cla_reference,omitempty"`
-	CmrhOral                             int                 `json:"cmrh_oral,omitempty"`
-	CmrhTelephone                        int                 `json:"cmrh_telephone,omitempty"`
+	CmrhOral                             int64               `json:"cmrh_oral,omitempty"`
+	CmrhTelephone                        int64               `json:"cmrh_telephone,omitempty"`
 	CostOfCounsel                        string              `json:"cost_of_counsel,omitempty"`
-	CostsAreThoseOf                      int                 `json:"costs_are_those_of,omitempty"`
+	CostsAreThoseOf                      int64               `json:"costs_are_those_of,omitempty"`
 	CourtLocation                        string              `json:"court_location,omitempty"`
 	DateOfClaim                          *openapi_types.Date `json:"date_of_claim,omitempty"`
-	DesignatedAccreditedRepresentative   int                 `json:"designated_accredited_representative,omitempty"`
+	DesignatedAccreditedRepresentative   int64               `json:"designated_accredited_representative,omitempty"`
 	DetentionTravelAndWaitingCosts       string              `json:"detention_travel_and_waiting_costs,omitempty"`
 	DisbursementsVat                     float64             `json:"disbursements_vat,omitempty"`
 	ExceptionalCaseFundingReference      string              `json:"exceptional_case_funding_reference,omitempty"`
-	ExemptionCriteriaSatisfied           int                 `json:"exemption_criteria_satisfied,omitempty"`
-	FollowOnWork                         int                 `json:"follow_on_work,omitempty"`
-	HoInterview                          int                 `json:"ho_interview,omitempty"`
-	HoUcn                                int                 `json:"ho_ucn,omitempty"`
-	Id                                   int                 `json:"id,omitempty"`
+	ExemptionCriteriaSatisfied           int64               `json:"exemption_criteria_satisfied,omitempty"`
+	FollowOnWork                         int64               `json:"follow_on_work,omitempty"`
+	HoInterview                          int64               `json:"ho_interview,omitempty"`
+	HoUcn                                int64               `json:"ho_ucn,omitempty"`
+	Id                                   int64               `json:"id,omitempty"`
 	IndependentMedicalReportsClaimed     string              `json:"independent_medical_reports_claimed,omitempty"`
 	JrFormFilling                        string              `json:"jr_form_filling,omitempty"`
 	MaatId                               string              `json:"maat_id,omitempty"`
-	MeetingsAttended                     int                 `json:"meetings_attended,omitempty"`
+	MeetingsAttended                     int64               `json:"meetings_attended,omitempty"`
 	MhtRefNo                             string              `json:"mht_ref_no,omitempty"`
 	NetDisbursements                     float64             `json:"net_disbursements,omitempty"`
 	NetProfitCosts                       float64             `json:"net_profit_costs,omitempty"`
 	NiatDisbursementPriorAuthorityNumber string              `json:"niat_disbursement_prior_authority_number,omitempty"`
-	NumberOfAttendances                  int                 `json:"number_of_attendances,omitempty"`
-	OutcomeForTheClient                  int                 `json:"outcome_for_the_client,omitempty"`
+	NumberOfAttendances                  int64               `json:"number_of_attendances,omitempty"`
+	OutcomeForTheClient                  int64               `json:"outcome_for_the_client,omitempty"`
 	PriorAuthorityReference              string              `json:"prior_authority_reference,omitempty"`
-	ProfitCostsExVat                     int                 `json:"profit_costs_ex_vat,omitempty"`
+	ProfitCostsExVat                     int64               `json:"profit_costs_ex_vat,omitempty"`
 	RepresentationOrderDate              *openapi_types.Date `json:"representation_order_date,omitempty"`
-	StageReached                         int                 `json:"stage_reached,omitempty"`
-	SubstantiveHearing                   int                 `json:"substantive_hearing,omitempty"`
+	StageReached                         int64               `json:"stage_reached,omitempty"`
+	SubstantiveHearing                   int64               `json:"substantive_hearing,omitempty"`
 	TravelAndWaitingCosts                float64             `json:"travel_and_waiting_costs,omitempty"`
-	TravelTime                           int                 `json:"travel_time,omitempty"`
+	TravelTime                           int64               `json:"travel_time,omitempty"`
 	ValueOfCosts                         string              `json:"value_of_costs,omitempty"`
-	WaitingTime                          int                 `json:"waiting_time,omitempty"`
+	WaitingTime                          int64               `json:"waiting_time,omitempty"`
 }
 
 // LegalAidUkContactBase defines model for LegalAidUkContact_base.
 type LegalAidUkContactBase struct {
-	Disability              int    `json:"disability,omitempty"`
+	Disability              int64  `json:"disability,omitempty"`
 	DisabilityCode          string `json:"disability_code,omitempty"`
-	Ethnicity               int    `json:"ethnicity,omitempty"`
+	Ethnicity               int64  `json:"ethnicity,omitempty"`
 	EthnicityTitle          string `json:"ethnicity_title,omitempty"`
 	FinanciallyEligible     bool   `json:"financially_eligible,omitempty"`
-	Gender                  int    `json:"gender,omitempty"`
+	Gender                  int64  `json:"gender,omitempty"`
 	GenderTitle             string `json:"gender_title,omitempty"`
-	Id                      int    `json:"id,omitempty"`
+	Id                      int64  `json:"id,omitempty"`
 	NationalInsuranceNumber string `json:"national_insurance_number,omitempty"`
 }
 
 // LegalAidUkMatterBase defines model for LegalAidUkMatter_base.
 type LegalAidUkMatterBase struct {
 	AccessPoint                                     string              `json:"access_point,omitempty"`
-	AitHearingCentre                                int                 `json:"ait_hearing_centre,omitempty"`
+	AitHearingCentre                                int64               `json:"ait_hearing_centre,omitempty"`
 	AttendedSeveralHearingsActingForMultipleClients bool                `json:"attended_several_hearings_acting_for_multiple_clients,omitempty"`
 	BillHoUcn                                       string              `json:"bill_ho_ucn,omitempty"`
-	BillNumberOfAttendances                         int                 `json:"bill_number_of_attendances,omitempty"`
-	BillOutcomeForTheClientCode                     int                 `json:"bill_outcome_for_the_client_code,omitempty"`
-	BillStageReachedCode                            int                 `json:"bill_stage_reached_code,omitempty"`
+	BillNumberOfAttendances                         int64               `json:"bill_number_of_attendances,omitempty"`
+	BillOutcomeForTheClientCode                     int64               `json:"bill_outcome_for_the_client_code,omitempty"`
+	BillStageReachedCode                            int64               `json:"bill_stage_reached_code,omitempty"`
 	CaseReference                                   string              `json:"case_reference,omitempty"`
 	CaseStartDate                                   *openapi_types.Date `json:"case_start_date,omitempty"`
-	Category                                        int                 `json:"category,omitempty"`
+	Category                                        int64               `json:"category,omitempty"`
 	CategoryAsString                                string              `json:"category_as_string,omitempty"`
 	CertificateEffectiveDate                        *openapi_types.Date `json:"certificate_effective_date,omitempty"`
 	CertificateExpirationDate                       *openapi_types.Date `json:"certificate_expiration_date,omitempty"`
 	CertificateNumber                               string              `json:"certificate_number,omitempty"`
 	CertificateScope                                string              `json:"certificate_scope,omitempty"`
-	CertificationType                               int                 `json:"certification_type,omitempty"`
+	CertificationType                               int64               `json:"certification_type,omitempty"`
 	ChangeOfSolicitor                               bool                `json:"change_of_solicitor,omitempty"`
 	ClientEqualOpportunityMonitoring                string              `json:"client_equal_opportunity_monitoring,omitempty"`
-	ClientType                                      int                 `json:"client_type,omitempty"`
+	ClientType                                      int64               `json:"client_type,omitempty"`
 	ClrStartDate                                    *openapi_types.Date `json:"clr_start_date,omitempty"`
 	ClrTotalProfitCosts                             string              `json:"clr_total_profit_costs,omitempty"`
 	CostLimit                                       string              `json:"cost_limit,omitempty"`
-	Counsel                                         int                 `json:"counsel,omitempty"`
-	Court                                           int                 `json:"court,omitempty"`
-	CourtId                                         int                 `json:"court_id,omitempty"`
+	Counsel                                         int64               `json:"counsel,omitempty"`
+	Court                                           int64               `json:"court,omitempty"`
+	CourtId                                         int64               `json:"court_id,omitempty"`
 	CourtIdCode                                     string              `json:"court_id_code,omitempty"`
 	CreatedAt                                       time.Time           `json:"created_at,omitempty"`
 	DeliveryLocation                                string              `json:"delivery_location,omitempty"`
@@ -6095,9 +6095,9 @@ type LegalAidUkMatterBase struct {
 	Etag                                            string              `json:"etag,omitempty"`
 	ExceptionalCaseFundingReference                 string              `json:"exceptional_case_funding_reference,omitempty"`
 	ExpenseLimit                                    string              `json:"expense_limit,omitempty"`
-	FeeScheme                                       int                 `json:"fee_scheme,omitempty"`
+	FeeScheme                                       int64               `json:"fee_scheme,omitempty"`
 	FirstConductingSolicitor                        bool                `json:"first_conducting_solicitor,omitempty"`
-	Id                                              int                 `json:"id,omitempty"`
+	Id                                              int64               `json:"id,omitempty"`
 	IrcSurgery                                      string              `json:"irc_surgery,omitempty"`
 	LaaOfficeNumber                                 string              `json:"laa_office_number,omitempty"`
 	LegacyCase                                      string              `json:"legacy_case,omitempty"`
@@ -6105,47 +6105,47 @@ type LegalAidUkMatterBase struct {
 	LhStartDate                                     string              `json:"lh_start_date,omitempty"`
 	LhTotalDisbursements                            string              `json:"lh_total_disbursements,omitempty"`
 	LhTotalProfitCosts                              string              `json:"lh_total_profit_costs,omitempty"`
-	LinkedMatterId                                  int                 `json:"linked_matter_id,omitempty"`
+	LinkedMatterId                                  int64               `json:"linked_matter_id,omitempty"`
 	LocalAuthorityNumber                            string              `json:"local_authority_number,omitempty"`
 	MaatId                                          string              `json:"maat_id,omitempty"`
-	MatterType                                      int                 `json:"matter_type,omitempty"`
-	MatterType1                                     int                 `json:"matter_type_1,omitempty"`
+	MatterType                                      int64               `json:"matter_type,omitempty"`
+	MatterType1                                     int64               `json:"matter_type_1,omitempty"`
 	MatterType1Code                                 string              `json:"matter_type_1_code,omitempty"`
 	MatterType1Title                                string              `json:"matter_type_1_title,omitempty"`
-	MatterType2                                     int                 `json:"matter_type_2,omitempty"`
+	MatterType2                                     int64               `json:"matter_type_2,omitempty"`
 	MatterType2Code                                 string              `json:"matter_type_2_code,omitempty"`
 	MatterType2Title                                string              `json:"matter_type_2_title,omitempty"`
 	MatterTypeCode                                  string              `json:"matter_type_code,omitempty"`
 	MatterTypesCombined                             string              `json:"matter_types_combined,omitempty"`
-	NumberOfClients                                 int                 `json:"number_of_clients,omitempty"`
-	NumberOfClientsSeenAtSurgery                    int                 `json:"number_of_clients_seen_at_surgery,omitempty"`
-	Party                                           int                 `json:"party,omitempty"`
+	NumberOfClients                                 int64               `json:"number_of_clients,omitempty"`
+	NumberOfClientsSeenAtSurgery                    int64               `json:"number_of_clients_seen_at_surgery,omitempty"`
+	Party                                           int64               `json:"party,omitempty"`
 	PoliceStation                                   string              `json:"police_station,omitempty"`
-	PostTransferClientsRepresented                  int                 `json:"post_transfer_clients_represented,omitempty"`
+	PostTransferClientsRepresented                  int64               `json:"post_transfer_clients_represented,omitempty"`
 	PostalApplicationAccepted                       string              `json:"postal_application_accepted,omitempty"`
 	PriorAuthorityReference                         string              `json:"prior_authority_reference,omitempty"`
-	PrisonId                                        int                 `json:"prison_id,omitempty"`
+	PrisonId                                        int64               `json:"prison_id,omitempty"`
 	PrisonLawPriorApprovalNumber                    string              `json:"prison_law_prior_approval_number,omitempty"`
 	ProcurementArea                                 string              `json:"procurement_area,omitempty"`
-	Region                                          int                 `json:"region,omitempty"`
+	Region                                          int64               `json:"region,omitempty"`
 	RelatedClaimsNumber                             string              `json:"related_claims_number,omitempty"`
 	RepresentationOrderDate                         *openapi_types.Date `json:"representation_order_date,omitempty"`
 	ScheduleReferenceNumber                         string              `json:"schedule_reference_number,omitempty"`
 	SchemeId                                        string              `json:"scheme_id,omitempty"`
-	SessionType                                     int                 `json:"session_type,omitempty"`
-	SolicitorType                                   int                 `json:"solicitor_type,omitempty"`
-	StandardFeeCategory                             int                 `json:"standard_fee_category,omitempty"`
-	SurgeryClients                                  int                 `json:"surgery_clients,omitempty"`
-	SurgeryClientsResultingInALegalHelpMatterOpened int                 `json:"surgery_clients_resulting_in_a_legal_help_matter_opened,omitempty"`
+	SessionType                                     int64               `json:"session_type,omitempty"`
+	SolicitorType                                   int64               `json:"solicitor_type,omitempty"`
+	StandardFeeCategory                             int64               `json:"standard_fee_category,omitempty"`
+	SurgeryClients                                  int64               `json:"surgery_clients,omitempty"`
+	SurgeryClientsResultingInALegalHelpMatterOpened int64               `json:"surgery_clients_resulting_in_a_legal_help_matter_opened,omitempty"`
 	SurgeryDate                                     *openapi_types.Date `json:"surgery_date,omitempty"`
 	TransferDate                                    *openapi_types.Date `json:"transfer_date,omitempty"`
-	TypeOfAdvice                                    int                 `json:"type_of_advice,omitempty"`
+	TypeOfAdvice                                    int64               `json:"type_of_advice,omitempty"`
 	TypeOfService                                   string              `json:"type_of_service,omitempty"`
 	Ucn                                             string              `json:"ucn,omitempty"`
 	Ufn                                             string              `json:"ufn,omitempty"`
 	UndesignatedAreaCourt                           bool                `json:"undesignated_area_court,omitempty"`
 	UpdatedAt                                       time.Time           `json:"updated_at,omitempty"`
-	UserType                                        int                 `json:"user_type,omitempty"`
+	UserType                                        int64               `json:"user_type,omitempty"`
 	YouthCourt                                      bool                `json:"youth_court,omitempty"`
 }
 
@@ -6155,7 +6155,7 @@ type LienBase struct {
 	CreatedAt   time.Time `json:"created_at,omitempty"`
 	Description string    `json:"description,omitempty"`
 	Etag        string    `json:"etag,omitempty"`
-	Id          int       `json:"id,omitempty"`
+	Id          int64     `json:"id,omitempty"`
 
 	// LienType Example: general
 	LienType   string    `json:"lien_type,omitempty"`
@@ -6172,8 +6172,8 @@ type LineItem struct {
 	Description            string                      `json:"description,omitempty"`
 	Discount               *DiscountBase               `json:"discount,omitempty"`
 	Etag                   string                      `json:"etag,omitempty"`
-	GroupOrdering          int                         `json:"group_ordering,omitempty"`
-	Id                     int                         `json:"id,omitempty"`
+	GroupOrdering          int64                       `json:"group_ordering,omitempty"`
+	Id                     int64                       `json:"id,omitempty"`
 	IncludedLineItemTotals *IncludedLineItemTotalsBase `json:"included_line_item_totals,omitempty"`
 
 	// Kind Example: Service
@@ -6219,7 +6219,7 @@ type LineItemUpdateInput struct {
 	Date          *openapi_types.Date          `json:"date,omitempty"`
 	Description   *string                      `json:"description,omitempty"`
 	Discount      *LineItemUpdateDiscountInput `json:"discount,omitempty"`
-	GroupOrdering *int                         `json:"group_ordering,omitempty"`
+	GroupOrdering *int64                       `json:"group_ordering,omitempty"`
 
 	// Kind Example: Expense
 	Kind                 *string  `json:"kind,omitempty"`
@@ -6235,7 +6235,7 @@ type LineItemUpdateInput struct {
 // ListMeta defines model for ListMeta.
 type ListMeta struct {
 	Paging  *Paging `json:"paging,omitempty"`
-	Records int     `json:"records,omitempty"`
+	Records int64   `json:"records,omitempty"`
 }
 
 // LogEntry defines model for LogEntry.
@@ -6243,7 +6243,7 @@ type LogEntry struct {
 	AccessedAt time.Time    `json:"accessed_at,omitempty"`
 	CreatedAt  time.Time    `json:"created_at,omitempty"`
 	Etag       string       `json:"etag,omitempty"`
-	Id         int          `json:"id,omitempty"`
+	Id         int64        `json:"id,omitempty"`
 	Item       *SubjectBase `json:"item,omitempty"`
 
 	// Type Example: MatterLogEntry
@@ -6266,12 +6266,12 @@ type Matter struct {
 	// BillingMethod Example: flat
 	BillingMethod              string                          `json:"billing_method,omitempty"`
 	Client                     *ContactBase                    `json:"client,omitempty"`
-	ClientId                   int                             `json:"client_id,omitempty"`
+	ClientId                   int64                           `json:"client_id,omitempty"`
 	ClientReference            string                          `json:"client_reference,omitempty"`
 	CloseDate                  *openapi_types.Date             `json:"close_date,omitempty"`
 	ContingencyFee             *ContingencyFeeBase             `json:"contingency_fee,omitempty"`
 	CreatedAt                  time.Time                       `json:"created_at,omitempty"`
-	CurrencyId                 int                             `json:"currency_id,omitempty"`
+	CurrencyId                 int64                           `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations []CustomFieldSetAssociationBase `json:"custom_field_set_associations,omitempty"`
 	CustomFieldValues          []CustomFieldValueBase          `json:"custom_field_values,omitempty"`
 	CustomNumber               string                          `json:"custom_number,omitempty"`
@@ -6283,7 +6283,7 @@ type Matter struct {
 	Folder                     *ParentBase                     `json:"folder,omitempty"`
 	Group                      *GroupBase                      `json:"group,omitempty"`
 	HasTasks                   bool                            `json:"has_tasks,omitempty"`
-	Id                         int                             `json:"id,omitempty"`
+	Id                         int64                           `json:"id,omitempty"`
 	LastActivityDate           *openapi_types.Date             `json:"last_activity_date,omitempty"`
 	LegalAidUkMatter           *LegalAidUkMatterBase           `json:"legal_aid_uk_matter,omitempty"`
 	Location                   string                          `json:"location,omitempty"`
@@ -6292,7 +6292,7 @@ type Matter struct {
 	MatterBudget               *MatterBudgetBase               `json:"matter_budget,omitempty"`
 	MatterStage                *MatterStage                    `json:"matter_stage,omitempty"`
 	MatterStageUpdatedAt       time.Time                       `json:"matter_stage_updated_at,omitempty"`
-	Number                     int                             `json:"number,omitempty"`
+	Number                     int64                           `json:"number,omitempty"`
 	OpenDate                   *openapi_types.Date             `json:"open_date,omitempty"`
 	OriginatingAttorney        *UserBase                       `json:"originating_attorney,omitempty"`
 	PendingDate                *openapi_types.Date             `json:"pending_date,omitempty"`
@@ -6313,7 +6313,7 @@ type Matter struct {
 type MatterBillRecipientBase struct {
 	CreatedAt time.Time    `json:"created_at,omitempty"`
 	Etag      string       `json:"etag,omitempty"`
-	Id        int          `json:"id,omitempty"`
+	Id        int64        `json:"id,omitempty"`
 	Recipient *ContactBase `json:"recipient,omitempty"`
 	UpdatedAt time.Time    `json:"updated_at,omitempty"`
 }
@@ -6323,9 +6323,9 @@ type MatterBudgetBase struct {
 	Budget                float64   `json:"budget,omitempty"`
 	CreatedAt             time.Time `json:"created_at,omitempty"`
 	Etag                  string    `json:"etag,omitempty"`
-	Id                    int       `json:"id,omitempty"`
+	Id                    int64     `json:"id,omitempty"`
 	IncludeExpenses       bool      `json:"include_expenses,omitempty"`
-	NotificationThreshold int       `json:"notification_threshold,omitempty"`
+	NotificationThreshold int64     `json:"notification_threshold,omitempty"`
 	NotifyUsers           bool      `json:"notify_users,omitempty"`
 	UpdatedAt             time.Time `json:"updated_at,omitempty"`
 }
@@ -6335,7 +6335,7 @@ type MatterBudgetInput struct {
 	UnderscoreDestroy     *bool    `json:"_destroy,omitempty"`
 	Budget                *float64 `json:"budget,omitempty"`
 	IncludeExpenses       *bool    `json:"include_expenses,omitempty"`
-	NotificationThreshold *int     `json:"notification_threshold,omitempty"`
+	NotificationThreshold *int64   `json:"notification_threshold,omitempty"`
 	NotifyUsers           *bool    `json:"notify_users,omitempty"`
 }
 
@@ -6343,7 +6343,7 @@ type MatterBudgetInput struct {
 type MatterContacts struct {
 	Addresses             []AddressBase                        `json:"addresses,omitempty"`
 	Avatar                *AvatarBase                          `json:"avatar,omitempty"`
-	ClientConnectUserId   int                                  `json:"client_connect_user_id,omitempty"`
+	ClientConnectUserId   int64                                `json:"client_connect_user_id,omitempty"`
 	Company               *ContactBase                         `json:"company,omitempty"`
 	ContactCreatedAt      time.Time                            `json:"contact_created_at,omitempty"`
 	ContactUpdatedAt      time.Time                            `json:"contact_updated_at,omitempty"`
@@ -6353,11 +6353,11 @@ type MatterContacts struct {
 	EmailAddresses        []EmailAddressBase                   `json:"email_addresses,omitempty"`
 	Etag                  string                               `json:"etag,omitempty"`
 	FirstName             string                               `json:"first_name,omitempty"`
-	Id                    int                                  `json:"id,omitempty"`
+	Id                    int64                                `json:"id,omitempty"`
 	Initials              string                               `json:"initials,omitempty"`
 	IsClient              bool                                 `json:"is_client,omitempty"`
 	LastName              string                               `json:"last_name,omitempty"`
-	MatterId              int                                  `json:"matter_id,omitempty"`
+	MatterId              int64                                `json:"matter_id,omitempty"`
 	MatterNumber          string                               `json:"matter_number,omitempty"`
 	MiddleName            string                               `json:"middle_name,omitempty"`
 	Name                  string                               `json:"name,omitempty"`
@@ -6385,7 +6385,7 @@ type MatterContacts struct {
 type MatterContactsCustomFieldValueBase struct {
 	CreatedAt         time.Time `json:"created_at,omitempty"`
 	Etag              string    `json:"etag,omitempty"`
-	FieldDisplayOrder int       `json:"field_display_order,omitempty"`
+	FieldDisplayOrder int64     `json:"field_display_order,omitempty"`
 	FieldDisplayed    bool      `json:"field_displayed,omitempty"`
 	FieldName         string    `json:"field_name,omitempty"`
 	FieldRequired     bool      `json:"field_required,omitempty"`
@@ -6410,7 +6410,7 @@ type MatterDocket struct {
 	CreatedAt       time.Time                 `json:"created_at,omitempty"`
 	DeletedAt       time.Time                 `json:"deleted_at,omitempty"`
 	Etag            string                    `json:"etag,omitempty"`
-	Id              int                       `json:"id,omitempty"`
+	Id              int64                     `json:"id,omitempty"`
 	Jurisdiction    *JurisdictionBase         `json:"jurisdiction,omitempty"`
 	Matter          *MatterBase               `json:"matter,omitempty"`
 	Name            string                    `json:"name,omitempty"`
@@ -6427,7 +6427,7 @@ type MatterDocketBase struct {
 	CreatedAt time.Time           `json:"created_at,omitempty"`
 	DeletedAt time.Time           `json:"deleted_at,omitempty"`
 	Etag      string              `json:"etag,omitempty"`
-	Id        int                 `json:"id,omitempty"`
+	Id        int64               `json:"id,omitempty"`
 	Name      string              `json:"name,omitempty"`
 	StartDate *openapi_types.Date `json:"start_date,omitempty"`
 	StartTime time.Time           `json:"start_time,omitempty"`
@@ -6459,9 +6459,9 @@ type MatterDocketShow struct {
 type MatterStage struct {
 	CreatedAt      time.Time `json:"created_at,omitempty"`
 	Etag           string    `json:"etag,omitempty"`
-	Id             int       `json:"id,omitempty"`
+	Id             int64     `json:"id,omitempty"`
 	Name           string    `json:"name,omitempty"`
-	Order          int       `json:"order,omitempty"`
+	Order          int64     `json:"order,omitempty"`
 	PracticeAreaId string    `json:"practice_area_id,omitempty"`
 	UpdatedAt      time.Time `json:"updated_at,omitempty"`
 }
@@ -6475,7 +6475,7 @@ type MatterStageList struct {
 // MatterTotalBase defines model for MatterTotal_base.
 type MatterTotalBase struct {
 	Amount float64 `json:"amount,omitempty"`
-	Id     int     `json:"id,omitempty"`
+	Id     int64   `json:"id,omitempty"`
 }
 
 // MatterBase defines model for Matter_base.
@@ -6484,22 +6484,22 @@ type MatterBase struct {
 
 	// BillingMethod Example: flat
 	BillingMethod        string              `json:"billing_method,omitempty"`
-	ClientId             int                 `json:"client_id,omitempty"`
+	ClientId             int64               `json:"client_id,omitempty"`
 	ClientReference      string              `json:"client_reference,omitempty"`
 	CloseDate            *openapi_types.Date `json:"close_date,omitempty"`
 	CreatedAt            time.Time           `json:"created_at,omitempty"`
-	CurrencyId           int                 `json:"currency_id,omitempty"`
+	CurrencyId           int64               `json:"currency_id,omitempty"`
 	CustomNumber         string              `json:"custom_number,omitempty"`
 	Description          string              `json:"description,omitempty"`
 	DisplayNumber        string              `json:"display_number,omitempty"`
 	Etag                 string              `json:"etag,omitempty"`
 	HasTasks             bool                `json:"has_tasks,omitempty"`
-	Id                   int                 `json:"id,omitempty"`
+	Id                   int64               `json:"id,omitempty"`
 	LastActivityDate     *openapi_types.Date `json:"last_activity_date,omitempty"`
 	Location             string              `json:"location,omitempty"`
 	MaildropAddress      string              `json:"maildrop_address,omitempty"`
 	MatterStageUpdatedAt time.Time           `json:"matter_stage_updated_at,omitempty"`
-	Number               int                 `json:"number,omitempty"`
+	Number               int64               `json:"number,omitempty"`
 	OpenDate             *openapi_types.Date `json:"open_date,omitempty"`
 	PendingDate          *openapi_types.Date `json:"pending_date,omitempty"`
 	Shared               bool                `json:"shared,omitempty"`
@@ -6515,7 +6515,7 @@ type MatterCreateInput struct {
 	Client                     *IdInput                         `json:"client,omitempty"`
 	ClientReference            *string                          `json:"client_reference,omitempty"`
 	CloseDate                  *openapi_types.Date              `json:"close_date,omitempty"`
-	CurrencyId                 *int                             `json:"currency_id,omitempty"`
+	CurrencyId                 *int64                           `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations []CustomFieldSetAssociationInput `json:"custom_field_set_associations,omitempty"`
 	CustomFieldValues          []CustomFieldValueInput          `json:"custom_field_values,omitempty"`
 	CustomRate                 *CustomRateInput                 `json:"custom_rate,omitempty"`
@@ -6543,9 +6543,9 @@ type MatterCreateInput struct {
 
 // MatterInput defines model for Matter_input.
 type MatterInput struct {
-	Id          *int    `json:"id,omitempty"`
+	Id          *int64  `json:"id,omitempty"`
 	Note        *string `json:"note,omitempty"`
-	TrustAmount *int    `json:"trust_amount,omitempty"`
+	TrustAmount *int64  `json:"trust_amount,omitempty"`
 }
 
 // MatterList defines model for Matter_list.
@@ -6580,7 +6580,7 @@ type MatterUpdateInput struct {
 	Client                     *IdInput                                      `json:"client,omitempty"`
 	ClientReference            *string                                       `json:"client_reference,omitempty"`
 	CloseDate                  *openapi_types.Date                           `json:"close_date,omitempty"`
-	CurrencyId                 *int                                          `json:"currency_id,omitempty"`
+	CurrencyId                 *int64                                        `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations []ContactUpdateCustomFieldSetAssociationInput `json:"custom_field_set_associations,omitempty"`
 	CustomFieldValues          []ContactUpdateCustomFieldValueInput          `json:"custom_field_values,omitempty"`
 	CustomRate                 *MatterUpdateCustomRateInput                  `json:"custom_rate,omitempty"`
@@ -6611,14 +6611,14 @@ type MatterUpdateRelationshipInput struct {
 	UnderscoreDestroy *bool    `json:"_destroy,omitempty"`
 	Contact           *IdInput `json:"contact,omitempty"`
 	Description       *string  `json:"description,omitempty"`
-	Id                *int     `json:"id,omitempty"`
+	Id                *int64   `json:"id,omitempty"`
 }
 
 // MatterUpdateSplitInvoicePayerInput defines model for Matter_update_split_invoice_payer_input.
 type MatterUpdateSplitInvoicePayerInput struct {
 	UnderscoreDestroy    *bool    `json:"_destroy,omitempty"`
-	ContactId            *int     `json:"contact_id,omitempty"`
-	Id                   *int     `json:"id,omitempty"`
+	ContactId            *int64   `json:"contact_id,omitempty"`
+	Id                   *int64   `json:"id,omitempty"`
 	SendToBillRecipients *bool    `json:"send_to_bill_recipients,omitempty"`
 	SplitPortion         *float64 `json:"split_portion,omitempty"`
 }
@@ -6640,9 +6640,9 @@ type MedicalBill struct {
 	BillReceivedDate *openapi_types.Date `json:"bill_received_date,omitempty"`
 	CreatedAt        time.Time           `json:"created_at,omitempty"`
 	DamageType       string              `json:"damage_type,omitempty"`
-	DocumentId       int                 `json:"document_id,omitempty"`
+	DocumentId       int64               `json:"document_id,omitempty"`
 	Etag             string              `json:"etag,omitempty"`
-	Id               int                 `json:"id,omitempty"`
+	Id               int64               `json:"id,omitempty"`
 	Liens            []LienBase          `json:"liens,omitempty"`
 	Matter           *MatterBase         `json:"matter,omitempty"`
 	Name             string              `json:"name,omitempty"`
@@ -6657,9 +6657,9 @@ type MedicalBillBase struct {
 	BillReceivedDate *openapi_types.Date `json:"bill_received_date,omitempty"`
 	CreatedAt        time.Time           `json:"created_at,omitempty"`
 	DamageType       string              `json:"damage_type,omitempty"`
-	DocumentId       int                 `json:"document_id,omitempty"`
+	DocumentId       int64               `json:"document_id,omitempty"`
 	Etag             string              `json:"etag,omitempty"`
-	Id               int                 `json:"id,omitempty"`
+	Id               int64               `json:"id,omitempty"`
 	Name             string              `json:"name,omitempty"`
 	UpdatedAt        time.Time           `json:"updated_at,omitempty"`
 }
@@ -6671,7 +6671,7 @@ type MedicalBillInput struct {
 	Balance           *float64            `json:"balance,omitempty"`
 	BillDate          *openapi_types.Date `json:"bill_date,omitempty"`
 	BillReceivedDate  *openapi_types.Date `json:"bill_received_date,omitempty"`
-	DocumentId        *int                `json:"document_id,omitempty"`
+	DocumentId        *int64              `json:"document_id,omitempty"`
 	MarkBalanceAsLien *bool               `json:"mark_balance_as_lien,omitempty"`
 	Name              *string             `json:"name,omitempty"`
 	Payers            []PayerInput        `json:"payers,omitempty"`
@@ -6697,10 +6697,10 @@ type MedicalBillUpdateInput struct {
 // MedicalRecord defines model for MedicalRecord.
 type MedicalRecord struct {
 	CreatedAt  time.Time   `json:"created_at,omitempty"`
-	DocumentId int         `json:"document_id,omitempty"`
+	DocumentId int64       `json:"document_id,omitempty"`
 	EndDate    time.Time   `json:"end_date,omitempty"`
 	Etag       string      `json:"etag,omitempty"`
-	Id         int         `json:"id,omitempty"`
+	Id         int64       `json:"id,omitempty"`
 	Matter     *MatterBase `json:"matter,omitempty"`
 	StartDate  time.Time   `json:"start_date,omitempty"`
 	UpdatedAt  time.Time   `json:"updated_at,omitempty"`
@@ -6709,17 +6709,17 @@ type MedicalRecord struct {
 // MedicalRecordBase defines model for MedicalRecord_base.
 type MedicalRecordBase struct {
 	CreatedAt  time.Time `json:"created_at,omitempty"`
-	DocumentId int       `json:"document_id,omitempty"`
+	DocumentId int64     `json:"document_id,omitempty"`
 	EndDate    time.Time `json:"end_date,omitempty"`
 	Etag       string    `json:"etag,omitempty"`
-	Id         int       `json:"id,omitempty"`
+	Id         int64     `json:"id,omitempty"`
 	StartDate  time.Time `json:"start_date,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at,omitempty"`
 }
 
 // MedicalRecordInput defines model for MedicalRecord_input.
 type MedicalRecordInput struct {
-	DocumentId *int       `json:"document_id,omitempty"`
+	DocumentId *int64     `json:"document_id,omitempty"`
 	EndDate    *time.Time `json:"end_date,omitempty"`
 	StartDate  *time.Time `json:"start_date,omitempty"`
 }
@@ -6745,7 +6745,7 @@ type MedicalRecordsRequest struct {
 	CreatedAt           time.Time           `json:"created_at,omitempty"`
 	Description         string              `json:"description,omitempty"`
 	Etag                string              `json:"etag,omitempty"`
-	Id                  int                 `json:"id,omitempty"`
+	Id                  int64               `json:"id,omitempty"`
 	InTreatment         bool                `json:"in_treatment,omitempty"`
 	Matter              *MatterBase         `json:"matter,omitempty"`
 	MedicalBills        []MedicalBillBase   `json:"medical_bills,omitempty"`
@@ -6770,9 +6770,9 @@ type MedicalRecordsRequestCreateInput struct {
 	BillsStatus         *string              `json:"bills_status,omitempty"`
 	Description         *string              `json:"description,omitempty"`
 	InTreatment         *bool                `json:"in_treatment,omitempty"`
-	MatterId            *int                 `json:"matter_id,omitempty"`
+	MatterId            *int64               `json:"matter_id,omitempty"`
 	MedicalBills        []MedicalBillInput   `json:"medical_bills,omitempty"`
-	MedicalProviderId   *int                 `json:"medical_provider_id,omitempty"`
+	MedicalProviderId   *int64               `json:"medical_provider_id,omitempty"`
 	MedicalRecords      []MedicalRecordInput `json:"medical_records,omitempty"`
 	RecordsFollowUpDate *time.Time           `json:"records_follow_up_date,omitempty"`
 	RecordsRequestDate  *time.Time           `json:"records_request_date,omitempty"`
@@ -6804,7 +6804,7 @@ type MedicalRecordsRequestUpdateInput struct {
 	Description         *string              `json:"description,omitempty"`
 	InTreatment         *bool                `json:"in_treatment,omitempty"`
 	MedicalBills        []MedicalBillInput   `json:"medical_bills,omitempty"`
-	MedicalProviderId   *int                 `json:"medical_provider_id,omitempty"`
+	MedicalProviderId   *int64               `json:"medical_provider_id,omitempty"`
 	MedicalRecords      []MedicalRecordInput `json:"medical_records,omitempty"`
 	RecordsFollowUpDate *time.Time           `json:"records_follow_up_date,omitempty"`
 	RecordsRequestDate  *time.Time           `json:"records_request_date,omitempty"`
@@ -6820,7 +6820,7 @@ type MembershipBase struct {
 	Archived  bool                   `json:"archived,omitempty"`
 	CreatedAt time.Time              `json:"created_at,omitempty"`
 	Etag      string                 `json:"etag,omitempty"`
-	Id        int                    `json:"id,omitempty"`
+	Id        int64                  `json:"id,omitempty"`
 	Member    map[string]interface{} `json:"member,omitempty"`
 	Read      bool                   `json:"read,omitempty"`
 	UpdatedAt time.Time              `json:"updated_at,omitempty"`
@@ -6828,7 +6828,7 @@ type MembershipBase struct {
 
 // MultipartBase defines model for Multipart_base.
 type MultipartBase struct {
-	PartNumber int             `json:"part_number,omitempty"`
+	PartNumber int64           `json:"part_number,omitempty"`
 	PutHeaders []PutHeaderBase `json:"put_headers,omitempty"`
 	PutUrl     string          `json:"put_url,omitempty"`
 }
@@ -6837,7 +6837,7 @@ type MultipartBase struct {
 type MultipartInput struct {
 	ContentLength string  `json:"content_length"`
 	ContentMd5    *string `json:"content_md5,omitempty"`
-	PartNumber    int     `json:"part_number"`
+	PartNumber    int64   `json:"part_number"`
 }
 
 // MyEvent defines model for MyEvent.
@@ -6869,12 +6869,12 @@ type Note struct {
 	Date                         *openapi_types.Date               `json:"date,omitempty"`
 	Detail                       string                            `json:"detail,omitempty"`
 	Etag                         string                            `json:"etag,omitempty"`
-	Id                           int                               `json:"id,omitempty"`
+	Id                           int64                             `json:"id,omitempty"`
 	Matter                       *MatterBase                       `json:"matter,omitempty"`
 	NotificationEventSubscribers []NotificationEventSubscriberBase `json:"notification_event_subscribers,omitempty"`
 	Subject                      string                            `json:"subject,omitempty"`
 	TimeEntries                  []TimeEntryBase                   `json:"time_entries,omitempty"`
-	TimeEntriesCount             int                               `json:"time_entries_count,omitempty"`
+	TimeEntriesCount             int64                             `json:"time_entries_count,omitempty"`
 
 	// Type Example: Matter
 	Type      string    `json:"type,omitempty"`
@@ -6917,10 +6917,10 @@ type NoteUpdateInput struct {
 type NotificationEventSubscriberBase struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	UserId    int       `json:"user_id,omitempty"`
+	UserId    int64     `json:"user_id,omitempty"`
 }
 
 // NotificationEventSubscriberInput defines model for NotificationEventSubscriber_input.
@@ -6933,7 +6933,7 @@ type NotificationMethodBase struct {
 	CreatedAt             time.Time `json:"created_at,omitempty"`
 	EmailAddress          string    `json:"email_address,omitempty"`
 	Etag                  string    `json:"etag,omitempty"`
-	Id                    int       `json:"id,omitempty"`
+	Id                    int64     `json:"id,omitempty"`
 	IsDefaultEmailAddress bool      `json:"is_default_email_address,omitempty"`
 
 	// Type Example: Email
@@ -6943,12 +6943,12 @@ type NotificationMethodBase struct {
 
 // OutstandingClientBalance defines model for OutstandingClientBalance.
 type OutstandingClientBalance struct {
-	AssociatedMatterIds     []int               `json:"associated_matter_ids,omitempty"`
+	AssociatedMatterIds     []int64             `json:"associated_matter_ids,omitempty"`
 	Contact                 *ContactBase        `json:"contact,omitempty"`
 	CreatedAt               time.Time           `json:"created_at,omitempty"`
 	Currency                *Currency           `json:"currency,omitempty"`
 	Etag                    string              `json:"etag,omitempty"`
-	Id                      int                 `json:"id,omitempty"`
+	Id                      int64               `json:"id,omitempty"`
 	LastPaymentDate         *openapi_types.Date `json:"last_payment_date,omitempty"`
 	LastSharedDate          *openapi_types.Date `json:"last_shared_date,omitempty"`
 	NewestIssuedBillDueDate *openapi_types.Date `json:"newest_issued_bill_due_date,omitempty"`
@@ -6974,7 +6974,7 @@ type Paging struct {
 // ParentCalendarEntryBase defines model for ParentCalendarEntry_base.
 type ParentCalendarEntryBase struct {
 	AllDay                bool      `json:"all_day,omitempty"`
-	CalendarOwnerId       int       `json:"calendar_owner_id,omitempty"`
+	CalendarOwnerId       int64     `json:"calendar_owner_id,omitempty"`
 	CourtRule             bool      `json:"court_rule,omitempty"`
 	CreatedAt             time.Time `json:"created_at,omitempty"`
 	Description           string    `json:"description,omitempty"`
@@ -6982,13 +6982,13 @@ type ParentCalendarEntryBase struct {
 	Etag                  string    `json:"etag,omitempty"`
 	Id                    string    `json:"id,omitempty"`
 	Location              string    `json:"location,omitempty"`
-	ParentCalendarEntryId int       `json:"parent_calendar_entry_id,omitempty"`
+	ParentCalendarEntryId int64     `json:"parent_calendar_entry_id,omitempty"`
 	Permission            string    `json:"permission,omitempty"`
 	RecurrenceRule        string    `json:"recurrence_rule,omitempty"`
 	StartAt               time.Time `json:"start_at,omitempty"`
 	StartAtTimeZone       string    `json:"start_at_time_zone,omitempty"`
 	Summary               string    `json:"summary,omitempty"`
-	TimeEntriesCount      int       `json:"time_entries_count,omitempty"`
+	TimeEntriesCount      int64     `json:"time_entries_count,omitempty"`
 	UpdatedAt             time.Time `json:"updated_at,omitempty"`
 }
 
@@ -6997,7 +6997,7 @@ type ParentBase struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	DeletedAt time.Time `json:"deleted_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Locked    bool      `json:"locked,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	Root      bool      `json:"root,omitempty"`
@@ -7009,32 +7009,32 @@ type ParentBase struct {
 
 // ParentInput defines model for Parent_input.
 type ParentInput struct {
-	Id   *int    `json:"id,omitempty"`
+	Id   *int64  `json:"id,omitempty"`
 	Type *string `json:"type,omitempty"`
 }
 
 // PayerInput defines model for Payer_input.
 type PayerInput struct {
 	Amount     *float64 `json:"amount,omitempty"`
-	HolderId   *int     `json:"holder_id,omitempty"`
+	HolderId   *int64   `json:"holder_id,omitempty"`
 	MarkAsLien *bool    `json:"mark_as_lien,omitempty"`
 }
 
 // PaymentProfileBase defines model for PaymentProfile_base.
 type PaymentProfileBase struct {
-	BillingSettingId int       `json:"billing_setting_id,omitempty"`
+	BillingSettingId int64     `json:"billing_setting_id,omitempty"`
 	CreatedAt        time.Time `json:"created_at,omitempty"`
-	DiscountPeriod   int       `json:"discount_period,omitempty"`
+	DiscountPeriod   int64     `json:"discount_period,omitempty"`
 	DiscountRate     float64   `json:"discount_rate,omitempty"`
 	Etag             string    `json:"etag,omitempty"`
-	Id               int       `json:"id,omitempty"`
-	InterestPeriod   int       `json:"interest_period,omitempty"`
+	Id               int64     `json:"id,omitempty"`
+	InterestPeriod   int64     `json:"interest_period,omitempty"`
 	InterestRate     float64   `json:"interest_rate,omitempty"`
 
 	// InterestType Example: simple
 	InterestType string    `json:"interest_type,omitempty"`
 	Name         string    `json:"name,omitempty"`
-	Terms        int       `json:"terms,omitempty"`
+	Terms        int64     `json:"terms,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitempty"`
 }
 
@@ -7042,7 +7042,7 @@ type PaymentProfileBase struct {
 type PhoneNumberBase struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 
 	// Name Example: Work
 	Name      string    `json:"name,omitempty"`
@@ -7065,7 +7065,7 @@ type PicklistOptionBase struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	DeletedAt time.Time `json:"deleted_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Option    string    `json:"option,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
@@ -7073,7 +7073,7 @@ type PicklistOptionBase struct {
 // PicklistOptionInput defines model for PicklistOption_input.
 type PicklistOptionInput struct {
 	UnderscoreDeleted *bool   `json:"_deleted,omitempty"`
-	Id                *int    `json:"id,omitempty"`
+	Id                *int64  `json:"id,omitempty"`
 	Option            *string `json:"option,omitempty"`
 }
 
@@ -7084,7 +7084,7 @@ type PracticeArea struct {
 	Code      string    `json:"code,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
@@ -7136,8 +7136,8 @@ type RateBase struct {
 
 // RateInput defines model for Rate_input.
 type RateInput struct {
-	Amount            *int `json:"amount,omitempty"`
-	NonBillableAmount *int `json:"non_billable_amount,omitempty"`
+	Amount            *int64 `json:"amount,omitempty"`
+	NonBillableAmount *int64 `json:"non_billable_amount,omitempty"`
 
 	// Type Example: User
 	Type *string `json:"type,omitempty"`
@@ -7147,14 +7147,14 @@ type RateInput struct {
 type RateUserBase struct {
 	Enabled bool   `json:"enabled,omitempty"`
 	Etag    string `json:"etag,omitempty"`
-	Id      int    `json:"id,omitempty"`
+	Id      int64  `json:"id,omitempty"`
 	Name    string `json:"name,omitempty"`
 }
 
 // ReceiverInput defines model for Receiver_input.
 type ReceiverInput struct {
-	UnderscoreDeleted *bool `json:"_deleted,omitempty"`
-	Id                *int  `json:"id,omitempty"`
+	UnderscoreDeleted *bool  `json:"_deleted,omitempty"`
+	Id                *int64 `json:"id,omitempty"`
 
 	// Type Example: User
 	Type *string `json:"type,omitempty"`
@@ -7162,22 +7162,22 @@ type ReceiverInput struct {
 
 // RecipientInput defines model for Recipient_input.
 type RecipientInput struct {
-	UnderscoreDestroy *bool `json:"_destroy,omitempty"`
-	Id                *int  `json:"id,omitempty"`
+	UnderscoreDestroy *bool  `json:"_destroy,omitempty"`
+	Id                *int64 `json:"id,omitempty"`
 }
 
 // RelatedContacts defines model for RelatedContacts.
 type RelatedContacts struct {
 	Addresses           []AddressBase                        `json:"addresses,omitempty"`
 	Avatar              *AvatarBase                          `json:"avatar,omitempty"`
-	ClientConnectUserId int                                  `json:"client_connect_user_id,omitempty"`
+	ClientConnectUserId int64                                `json:"client_connect_user_id,omitempty"`
 	Company             *ContactBase                         `json:"company,omitempty"`
-	ContactId           int                                  `json:"contact_id,omitempty"`
+	ContactId           int64                                `json:"contact_id,omitempty"`
 	CreatedAt           time.Time                            `json:"created_at,omitempty"`
 	CustomFieldValues   []MatterContactsCustomFieldValueBase `json:"custom_field_values,omitempty"`
 	EmailAddresses      []EmailAddressBase                   `json:"email_addresses,omitempty"`
 	FirstName           string                               `json:"first_name,omitempty"`
-	Id                  int                                  `json:"id,omitempty"`
+	Id                  int64                                `json:"id,omitempty"`
 	Initials            string                               `json:"initials,omitempty"`
 	IsMatterClient      bool                                 `json:"is_matter_client,omitempty"`
 	LastName            string                               `json:"last_name,omitempty"`
@@ -7212,7 +7212,7 @@ type Relationship struct {
 	CreatedAt   time.Time    `json:"created_at,omitempty"`
 	Description string       `json:"description,omitempty"`
 	Etag        string       `json:"etag,omitempty"`
-	Id          int          `json:"id,omitempty"`
+	Id          int64        `json:"id,omitempty"`
 	Matter      *MatterBase  `json:"matter,omitempty"`
 	UpdatedAt   time.Time    `json:"updated_at,omitempty"`
 }
@@ -7222,7 +7222,7 @@ type RelationshipBase struct {
 	CreatedAt   time.Time `json:"created_at,omitempty"`
 	Description string    `json:"description,omitempty"`
 	Etag        string    `json:"etag,omitempty"`
-	Id          int       `json:"id,omitempty"`
+	Id          int64     `json:"id,omitempty"`
 	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
@@ -7260,9 +7260,9 @@ type RelationshipUpdateInput struct {
 // Reminder defines model for Reminder.
 type Reminder struct {
 	CreatedAt          time.Time               `json:"created_at,omitempty"`
-	Duration           int                     `json:"duration,omitempty"`
+	Duration           int64                   `json:"duration,omitempty"`
 	Etag               string                  `json:"etag,omitempty"`
-	Id                 int                     `json:"id,omitempty"`
+	Id                 int64                   `json:"id,omitempty"`
 	NextDeliveryAt     time.Time               `json:"next_delivery_at,omitempty"`
 	NotificationMethod *NotificationMethodBase `json:"notification_method,omitempty"`
 
@@ -7275,9 +7275,9 @@ type Reminder struct {
 // ReminderTemplateBase defines model for ReminderTemplate_base.
 type ReminderTemplateBase struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	Duration  int       `json:"duration,omitempty"`
+	Duration  int64     `json:"duration,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 
 	// NotificationType Example: Email
 	NotificationType string    `json:"notification_type,omitempty"`
@@ -7287,7 +7287,7 @@ type ReminderTemplateBase struct {
 // ReminderTemplateInput defines model for ReminderTemplate_input.
 type ReminderTemplateInput struct {
 	DurationUnit  *string `json:"duration_unit,omitempty"`
-	DurationValue *int    `json:"duration_value,omitempty"`
+	DurationValue *int64  `json:"duration_value,omitempty"`
 
 	// NotificationType Example: Email
 	NotificationType *string `json:"notification_type,omitempty"`
@@ -7296,9 +7296,9 @@ type ReminderTemplateInput struct {
 // ReminderBase defines model for Reminder_base.
 type ReminderBase struct {
 	CreatedAt      time.Time `json:"created_at,omitempty"`
-	Duration       int       `json:"duration,omitempty"`
+	Duration       int64     `json:"duration,omitempty"`
 	Etag           string    `json:"etag,omitempty"`
-	Id             int       `json:"id,omitempty"`
+	Id             int64     `json:"id,omitempty"`
 	NextDeliveryAt time.Time `json:"next_delivery_at,omitempty"`
 
 	// State Example: initializing
@@ -7310,7 +7310,7 @@ type ReminderBase struct {
 type ReminderCreateInput struct {
 	// DurationUnit Example: weeks
 	DurationUnit       *string      `json:"duration_unit,omitempty"`
-	DurationValue      *int         `json:"duration_value,omitempty"`
+	DurationValue      *int64       `json:"duration_value,omitempty"`
 	NotificationMethod *IdInput     `json:"notification_method,omitempty"`
 	Subject            *ParentInput `json:"subject,omitempty"`
 }
@@ -7318,7 +7318,7 @@ type ReminderCreateInput struct {
 // ReminderInput defines model for Reminder_input.
 type ReminderInput struct {
 	DurationUnit       *string  `json:"duration_unit,omitempty"`
-	DurationValue      *int     `json:"duration_value,omitempty"`
+	DurationValue      *int64   `json:"duration_value,omitempty"`
 	NotificationMethod *IdInput `json:"notification_method,omitempty"`
 }
 
@@ -7336,7 +7336,7 @@ type ReminderShow struct {
 // ReminderUpdateInput defines model for Reminder_update_input.
 type ReminderUpdateInput struct {
 	DurationUnit       *string  `json:"duration_unit,omitempty"`
-	DurationValue      *int     `json:"duration_value,omitempty"`
+	DurationValue      *int64   `json:"duration_value,omitempty"`
 	NotificationMethod *IdInput `json:"notification_method,omitempty"`
 }
 
@@ -7349,12 +7349,12 @@ type Report struct {
 
 	// Format Example: csv
 	Format string `json:"format,omitempty"`
-	Id     int    `json:"id,omitempty"`
+	Id     int64  `json:"id,omitempty"`
 
 	// Kind Example: accounts_receivable
 	Kind     string `json:"kind,omitempty"`
 	Name     string `json:"name,omitempty"`
-	Progress int    `json:"progress,omitempty"`
+	Progress int64  `json:"progress,omitempty"`
 
 	// Source Example: reports
 	Source string `json:"source,omitempty"`
@@ -7373,7 +7373,7 @@ type ReportPreset struct {
 
 	// Format Example: csv
 	Format string `json:"format,omitempty"`
-	Id     int    `json:"id,omitempty"`
+	Id     int64  `json:"id,omitempty"`
 
 	// Kind Example: accounts_receivable
 	Kind            string          `json:"kind,omitempty"`
@@ -7420,17 +7420,17 @@ type ReportPresetUpdateInput struct {
 // ReportSchedule defines model for ReportSchedule.
 type ReportSchedule struct {
 	CreatedAt       time.Time           `json:"created_at,omitempty"`
-	DayOfMonth      int                 `json:"day_of_month,omitempty"`
-	DaysOfWeek      []int               `json:"days_of_week,omitempty"`
+	DayOfMonth      int64               `json:"day_of_month,omitempty"`
+	DaysOfWeek      []int64             `json:"days_of_week,omitempty"`
 	EffectiveFrom   *openapi_types.Date `json:"effective_from,omitempty"`
 	Etag            string              `json:"etag,omitempty"`
-	EveryNoOfMonths int                 `json:"every_no_of_months,omitempty"`
+	EveryNoOfMonths int64               `json:"every_no_of_months,omitempty"`
 
 	// Frequency Example: daily
 	Frequency         string    `json:"frequency,omitempty"`
-	Id                int       `json:"id,omitempty"`
+	Id                int64     `json:"id,omitempty"`
 	NextScheduledDate time.Time `json:"next_scheduled_date,omitempty"`
-	ReportPresetId    int       `json:"report_preset_id,omitempty"`
+	ReportPresetId    int64     `json:"report_preset_id,omitempty"`
 
 	// Status Example: initial
 	Status          string    `json:"status,omitempty"`
@@ -7442,14 +7442,14 @@ type ReportSchedule struct {
 
 // ReportScheduleCreateInput defines model for ReportSchedule_create_input.
 type ReportScheduleCreateInput struct {
-	DayOfMonth      *int                `json:"day_of_month,omitempty"`
-	DaysOfWeek      []int               `json:"days_of_week,omitempty"`
+	DayOfMonth      *int64              `json:"day_of_month,omitempty"`
+	DaysOfWeek      []int64             `json:"days_of_week,omitempty"`
 	EffectiveFrom   *openapi_types.Date `json:"effective_from,omitempty"`
-	EveryNoOfMonths *int                `json:"every_no_of_months,omitempty"`
+	EveryNoOfMonths *int64              `json:"every_no_of_months,omitempty"`
 
 	// Frequency Example: daily
 	Frequency      *string    `json:"frequency,omitempty"`
-	ReportPresetId *int       `json:"report_preset_id,omitempty"`
+	ReportPresetId *int64     `json:"report_preset_id,omitempty"`
 	TimeOfDay      *time.Time `json:"time_of_day,omitempty"`
 
 	// TimeZone Example: Africa/Abidjan
@@ -7469,14 +7469,14 @@ type ReportScheduleShow struct {
 
 // ReportScheduleUpdateInput defines model for ReportSchedule_update_input.
 type ReportScheduleUpdateInput struct {
-	DayOfMonth      *int                `json:"day_of_month,omitempty"`
-	DaysOfWeek      []int               `json:"days_of_week,omitempty"`
+	DayOfMonth      *int64              `json:"day_of_month,omitempty"`
+	DaysOfWeek      []int64             `json:"days_of_week,omitempty"`
 	EffectiveFrom   *openapi_types.Date `json:"effective_from,omitempty"`
-	EveryNoOfMonths *int                `json:"every_no_of_months,omitempty"`
+	EveryNoOfMonths *int64              `json:"every_no_of_months,omitempty"`
 
 	// Frequency Example: daily
 	Frequency      *string    `json:"frequency,omitempty"`
-	ReportPresetId *int       `json:"report_preset_id,omitempty"`
+	ReportPresetId *int64     `json:"report_preset_id,omitempty"`
 	TimeOfDay      *time.Time `json:"time_of_day,omitempty"`
 
 	// TimeZone Example: Africa/Abidjan
@@ -7519,8 +7519,8 @@ type ServiceType struct {
 	Default     bool      `json:"default,omitempty"`
 	Description string    `json:"description,omitempty"`
 	Etag        string    `json:"etag,omitempty"`
-	Id          int       `json:"id,omitempty"`
-	SystemId    int       `json:"system_id,omitempty"`
+	Id          int64     `json:"id,omitempty"`
+	SystemId    int64     `json:"system_id,omitempty"`
 	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
 
@@ -7537,7 +7537,7 @@ type ServiceTypeShow struct {
 
 // SplitInvoicePayerInput defines model for SplitInvoicePayer_input.
 type SplitInvoicePayerInput struct {
-	ContactId            *int     `json:"contact_id,omitempty"`
+	ContactId            *int64   `json:"contact_id,omitempty"`
 	SendToBillRecipients *bool    `json:"send_to_bill_recipients,omitempty"`
 	SplitPortion         *float64 `json:"split_portion,omitempty"`
 }
@@ -7549,7 +7549,7 @@ type StatuteOfLimitationsBase struct {
 	Description      string              `json:"description,omitempty"`
 	DueAt            *openapi_types.Date `json:"due_at,omitempty"`
 	Etag             string              `json:"etag,omitempty"`
-	Id               int                 `json:"id,omitempty"`
+	Id               int64               `json:"id,omitempty"`
 	Name             string              `json:"name,omitempty"`
 	NotifyCompletion bool                `json:"notify_completion,omitempty"`
 	Permission       string              `json:"permission,omitempty"`
@@ -7560,8 +7560,8 @@ type StatuteOfLimitationsBase struct {
 	// Status Example: pending
 	Status               string    `json:"status,omitempty"`
 	StatuteOfLimitations bool      `json:"statute_of_limitations,omitempty"`
-	TimeEntriesCount     int       `json:"time_entries_count,omitempty"`
-	TimeEstimated        int       `json:"time_estimated,omitempty"`
+	TimeEntriesCount     int64     `json:"time_entries_count,omitempty"`
+	TimeEstimated        int64     `json:"time_estimated,omitempty"`
 	UpdatedAt            time.Time `json:"updated_at,omitempty"`
 }
 
@@ -7578,14 +7578,14 @@ type StatuteOfLimitationsInput struct {
 type StatuteOfLimitationsReminderInput struct {
 	UnderscoreDestroy  *bool    `json:"_destroy,omitempty"`
 	DurationUnit       *string  `json:"duration_unit,omitempty"`
-	DurationValue      *int     `json:"duration_value,omitempty"`
-	Id                 *int     `json:"id,omitempty"`
+	DurationValue      *int64   `json:"duration_value,omitempty"`
+	Id                 *int64   `json:"id,omitempty"`
 	NotificationMethod *IdInput `json:"notification_method,omitempty"`
 }
 
 // SubjectBase defines model for Subject_base.
 type SubjectBase struct {
-	Id                  int    `json:"id,omitempty"`
+	Id                  int64  `json:"id,omitempty"`
 	Identifier          string `json:"identifier,omitempty"`
 	SecondaryIdentifier string `json:"secondary_identifier,omitempty"`
 	TertiaryIdentifier  string `json:"tertiary_identifier,omitempty"`
@@ -7603,7 +7603,7 @@ type Task struct {
 	Description      string              `json:"description,omitempty"`
 	DueAt            *openapi_types.Date `json:"due_at,omitempty"`
 	Etag             string              `json:"etag,omitempty"`
-	Id               int                 `json:"id,omitempty"`
+	Id               int64               `json:"id,omitempty"`
 	Matter           *MatterBase         `json:"matter,omitempty"`
 	Name             string              `json:"name,omitempty"`
 	NotifyCompletion bool                `json:"notify_completion,omitempty"`
@@ -7618,8 +7618,8 @@ type Task struct {
 	StatuteOfLimitations bool            `json:"statute_of_limitations,omitempty"`
 	TaskType             *TaskType       `json:"task_type,omitempty"`
 	TimeEntries          []TimeEntryBase `json:"time_entries,omitempty"`
-	TimeEntriesCount     int             `json:"time_entries_count,omitempty"`
-	TimeEstimated        int             `json:"time_estimated,omitempty"`
+	TimeEntriesCount     int64           `json:"time_entries_count,omitempty"`
+	TimeEstimated        int64           `json:"time_estimated,omitempty"`
 	UpdatedAt            time.Time       `json:"updated_at,omitempty"`
 }
 
@@ -7630,7 +7630,7 @@ type TaskTemplate struct {
 	CreatedAt       time.Time            `json:"created_at,omitempty"`
 	Description     string               `json:"description,omitempty"`
 	Etag            string               `json:"etag,omitempty"`
-	Id              int                  `json:"id,omitempty"`
+	Id              int64                `json:"id,omitempty"`
 	Name            string               `json:"name,omitempty"`
 
 	// Priority Example: High
@@ -7649,16 +7649,16 @@ type TaskTemplateList struct {
 	Creator        *UserBase     `json:"creator,omitempty"`
 	Description    string        `json:"description,omitempty"`
 	Etag           string        `json:"etag,omitempty"`
-	Id             int           `json:"id,omitempty"`
+	Id             int64         `json:"id,omitempty"`
 	Name           string        `json:"name,omitempty"`
 	PracticeArea   *PracticeArea `json:"practice_area,omitempty"`
-	TemplatesCount int           `json:"templates_count,omitempty"`
+	TemplatesCount int64         `json:"templates_count,omitempty"`
 	UpdatedAt      time.Time     `json:"updated_at,omitempty"`
 }
 
 // TaskTemplateListInstanceInput defines model for TaskTemplateListInstance_input.
 type TaskTemplateListInstanceInput struct {
-	AssigneeId       *int                `json:"assignee_id,omitempty"`
+	AssigneeId       *int64              `json:"assignee_id,omitempty"`
 	DueAt            *openapi_types.Date `json:"due_at,omitempty"`
 	NotifyAssignees  *bool               `json:"notify_assignees,omitempty"`
 	TaskTemplateList *IdInput            `json:"task_template_list,omitempty"`
@@ -7669,9 +7669,9 @@ type TaskTemplateListBase struct {
 	CreatedAt      time.Time `json:"created_at,omitempty"`
 	Description    string    `json:"description,omitempty"`
 	Etag           string    `json:"etag,omitempty"`
-	Id             int       `json:"id,omitempty"`
+	Id             int64     `json:"id,omitempty"`
 	Name           string    `json:"name,omitempty"`
-	TemplatesCount int       `json:"templates_count,omitempty"`
+	TemplatesCount int64     `json:"templates_count,omitempty"`
 	UpdatedAt      time.Time `json:"updated_at,omitempty"`
 }
 
@@ -7709,8 +7709,8 @@ type TaskTemplateListUpdateInput struct {
 
 // TaskTemplateCreateInput defines model for TaskTemplate_create_input.
 type TaskTemplateCreateInput struct {
-	Cascading       *bool `json:"cascading,omitempty"`
-	CascadingOffset *int  `json:"cascading_offset,omitempty"`
+	Cascading       *bool  `json:"cascading,omitempty"`
+	CascadingOffset *int64 `json:"cascading_offset,omitempty"`
 
 	// CascadingOffsetPolarity Example: Before
 	CascadingOffsetPolarity *string `json:"cascading_offset_polarity,omitempty"`
@@ -7741,8 +7741,8 @@ type TaskTemplateShow struct {
 
 // TaskTemplateUpdateInput defines model for TaskTemplate_update_input.
 type TaskTemplateUpdateInput struct {
-	Cascading       *bool `json:"cascading,omitempty"`
-	CascadingOffset *int  `json:"cascading_offset,omitempty"`
+	Cascading       *bool  `json:"cascading,omitempty"`
+	CascadingOffset *int64 `json:"cascading_offset,omitempty"`
 
 	// CascadingOffsetPolarity Example: Before
 	CascadingOffsetPolarity *string `json:"cascading_offset_polarity,omitempty"`
@@ -7763,8 +7763,8 @@ type TaskTemplateUpdateInput struct {
 type TaskTemplateUpdateReminderTemplateInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
 	DurationUnit      *string `json:"duration_unit,omitempty"`
-	DurationValue     *int    `json:"duration_value,omitempty"`
-	Id                *int    `json:"id,omitempty"`
+	DurationValue     *int64  `json:"duration_value,omitempty"`
+	Id                *int64  `json:"id,omitempty"`
 
 	// NotificationType Example: Email
 	NotificationType *string `json:"notification_type,omitempty"`
@@ -7775,7 +7775,7 @@ type TaskType struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	DeletedAt time.Time `json:"deleted_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
@@ -7806,21 +7806,21 @@ type TaskTypeUpdateInput struct {
 // TaskBase defines model for Task_base.
 type TaskBase struct {
 	Etag string `json:"etag,omitempty"`
-	Id   int    `json:"id,omitempty"`
+	Id   int64  `json:"id,omitempty"`
 }
 
 // TaskCreateInput defines model for Task_create_input.
 type TaskCreateInput struct {
 	Assignee        *ParentInput `json:"assignee,omitempty"`
 	Cascading       *bool        `json:"cascading,omitempty"`
-	CascadingOffset *int         `json:"cascading_offset,omitempty"`
+	CascadingOffset *int64       `json:"cascading_offset,omitempty"`
 
 	// CascadingOffsetPolarity Example: CalendarDays
 	CascadingOffsetPolarity *string `json:"cascading_offset_polarity,omitempty"`
 
 	// CascadingOffsetType Example: Before
 	CascadingOffsetType *string    `json:"cascading_offset_type,omitempty"`
-	CascadingSource     *int       `json:"cascading_source,omitempty"`
+	CascadingSource     *int64     `json:"cascading_source,omitempty"`
 	Description         *string    `json:"description,omitempty"`
 	DueAt               *time.Time `json:"due_at,omitempty"`
 	Matter              *IdInput   `json:"matter,omitempty"`
@@ -7838,7 +7838,7 @@ type TaskCreateInput struct {
 	Status               *string  `json:"status,omitempty"`
 	StatuteOfLimitations *bool    `json:"statute_of_limitations,omitempty"`
 	TaskType             *IdInput `json:"task_type,omitempty"`
-	TimeEstimated        *int     `json:"time_estimated,omitempty"`
+	TimeEstimated        *int64   `json:"time_estimated,omitempty"`
 }
 
 // TaskList defines model for Task_list.
@@ -7856,14 +7856,14 @@ type TaskShow struct {
 type TaskUpdateInput struct {
 	Assignee        *ParentInput `json:"assignee,omitempty"`
 	Cascading       *bool        `json:"cascading,omitempty"`
-	CascadingOffset *int         `json:"cascading_offset,omitempty"`
+	CascadingOffset *int64       `json:"cascading_offset,omitempty"`
 
 	// CascadingOffsetPolarity Example: CalendarDays
 	CascadingOffsetPolarity *string `json:"cascading_offset_polarity,omitempty"`
 
 	// CascadingOffsetType Example: Before
 	CascadingOffsetType *string    `json:"cascading_offset_type,omitempty"`
-	CascadingSource     *int       `json:"cascading_source,omitempty"`
+	CascadingSource     *int64     `json:"cascading_source,omitempty"`
 	Description         *string    `json:"description,omitempty"`
 	DueAt               *time.Time `json:"due_at,omitempty"`
 	Matter              *IdInput   `json:"matter,omitempty"`
@@ -7880,14 +7880,14 @@ type TaskUpdateInput struct {
 	// Status Example: pending
 	Status        *string  `json:"status,omitempty"`
 	TaskType      *IdInput `json:"task_type,omitempty"`
-	TimeEstimated *int     `json:"time_estimated,omitempty"`
+	TimeEstimated *int64   `json:"time_estimated,omitempty"`
 }
 
 // TextSnippet defines model for TextSnippet.
 type TextSnippet struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Phrase    string    `json:"phrase,omitempty"`
 	Snippet   string    `json:"snippet,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
@@ -7927,7 +7927,7 @@ type TimeEntryBase struct {
 	Date                   *openapi_types.Date `json:"date,omitempty"`
 	Etag                   string              `json:"etag,omitempty"`
 	FlatRate               bool                `json:"flat_rate,omitempty"`
-	Id                     int                 `json:"id,omitempty"`
+	Id                     int64               `json:"id,omitempty"`
 	NoCharge               bool                `json:"no_charge,omitempty"`
 	NonBillable            bool                `json:"non_billable,omitempty"`
 	NonBillableTotal       float64             `json:"non_billable_total,omitempty"`
@@ -7956,7 +7956,7 @@ type Timer struct {
 	CreatedAt   time.Time      `json:"created_at,omitempty"`
 	ElapsedTime float64        `json:"elapsed_time,omitempty"`
 	Etag        string         `json:"etag,omitempty"`
-	Id          int            `json:"id,omitempty"`
+	Id          int64          `json:"id,omitempty"`
 	StartTime   time.Time      `json:"start_time,omitempty"`
 	UpdatedAt   time.Time      `json:"updated_at,omitempty"`
 }
@@ -7966,7 +7966,7 @@ type TimerBase struct {
 	CreatedAt   time.Time `json:"created_at,omitempty"`
 	ElapsedTime float64   `json:"elapsed_time,omitempty"`
 	Etag        string    `json:"etag,omitempty"`
-	Id          int       `json:"id,omitempty"`
+	Id          int64     `json:"id,omitempty"`
 	StartTime   time.Time `json:"start_time,omitempty"`
 	UpdatedAt   time.Time `json:"updated_at,omitempty"`
 }
@@ -7988,7 +7988,7 @@ type TrustLineItem struct {
 	CreatedAt time.Time           `json:"created_at,omitempty"`
 	Date      *openapi_types.Date `json:"date,omitempty"`
 	Etag      string              `json:"etag,omitempty"`
-	Id        int                 `json:"id,omitempty"`
+	Id        int64               `json:"id,omitempty"`
 	Matter    *MatterBase         `json:"matter,omitempty"`
 	Note      string              `json:"note,omitempty"`
 	Total     float64             `json:"total,omitempty"`
@@ -8017,14 +8017,14 @@ type TrustLineItemUpdateInput struct {
 type TrustRequest struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // TrustRequestCreateInput defines model for TrustRequest_create_input.
 type TrustRequestCreateInput struct {
 	Approved    *bool               `json:"approved,omitempty"`
-	ClientId    *int                `json:"client_id,omitempty"`
+	ClientId    *int64              `json:"client_id,omitempty"`
 	DueDate     *openapi_types.Date `json:"due_date,omitempty"`
 	IssueDate   *openapi_types.Date `json:"issue_date,omitempty"`
 	Matter      []MatterInput       `json:"matter,omitempty"`
@@ -8050,13 +8050,13 @@ type User struct {
 	CourtRulesDefaultAttendee  bool                             `json:"court_rules_default_attendee,omitempty"`
 	CreatedAt                  time.Time                        `json:"created_at,omitempty"`
 	DefaultActivityDescription *ActivityActivityDescriptionBase `json:"default_activity_description,omitempty"`
-	DefaultCalendarId          int                              `json:"default_calendar_id,omitempty"`
+	DefaultCalendarId          int64                            `json:"default_calendar_id,omitempty"`
 	Email                      string                           `json:"email,omitempty"`
 	Enabled                    bool                             `json:"enabled,omitempty"`
 	Etag                       string                           `json:"etag,omitempty"`
 	FirstName                  string                           `json:"first_name,omitempty"`
 	Groups                     []GroupBase                      `json:"groups,omitempty"`
-	Id                         int                              `json:"id,omitempty"`
+	Id                         int64                            `json:"id,omitempty"`
 	Initials                   string                           `json:"initials,omitempty"`
 	JobTitle                   *JobTitleBase                    `json:"job_title,omitempty"`
 	LastName                   string                           `json:"last_name,omitempty"`
@@ -8078,12 +8078,12 @@ type UserBase struct {
 	ClioConnect               bool      `json:"clio_connect,omitempty"`
 	CourtRulesDefaultAttendee bool      `json:"court_rules_default_attendee,omitempty"`
 	CreatedAt                 time.Time `json:"created_at,omitempty"`
-	DefaultCalendarId         int       `json:"default_calendar_id,omitempty"`
+	DefaultCalendarId         int64     `json:"default_calendar_id,omitempty"`
 	Email                     string    `json:"email,omitempty"`
 	Enabled                   bool      `json:"enabled,omitempty"`
 	Etag                      string    `json:"etag,omitempty"`
 	FirstName                 string    `json:"first_name,omitempty"`
-	Id                        int       `json:"id,omitempty"`
+	Id                        int64     `json:"id,omitempty"`
 	Initials                  string    `json:"initials,omitempty"`
 	LastName                  string    `json:"last_name,omitempty"`
 	Name                      string    `json:"name,omitempty"`
@@ -8114,13 +8114,13 @@ type UtbmsCode struct {
 	CreatedAt   time.Time `json:"created_at,omitempty"`
 	Description string    `json:"description,omitempty"`
 	Etag        string    `json:"etag,omitempty"`
-	Id          int       `json:"id,omitempty"`
+	Id          int64     `json:"id,omitempty"`
 	Name        string    `json:"name,omitempty"`
 
 	// Type Example: UtbmsTask
 	Type       string    `json:"type,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at,omitempty"`
-	UtbmsSetId int       `json:"utbms_set_id,omitempty"`
+	UtbmsSetId int64     `json:"utbms_set_id,omitempty"`
 }
 
 // UtbmsCodeList defines model for UtbmsCode_list.
@@ -8139,7 +8139,7 @@ type UtbmsSet struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	Enabled   bool      `json:"enabled,omitempty"`
 	Etag      string    `json:"etag,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 	Name      string    `json:"name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
@@ -8156,7 +8156,7 @@ type WebSiteBase struct {
 	CreatedAt      time.Time `json:"created_at,omitempty"`
 	DefaultWebSite bool      `json:"default_web_site,omitempty"`
 	Etag           string    `json:"etag,omitempty"`
-	Id             int       `json:"id,omitempty"`
+	Id             int64     `json:"id,omitempty"`
 
 	// Name Example: Work
 	Name      string    `json:"name,omitempty"`
@@ -8179,7 +8179,7 @@ type Webhook struct {
 	Events    []string  `json:"events,omitempty"`
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
 	Fields    string    `json:"fields,omitempty"`
-	Id        int       `json:"id,omitempty"`
+	Id        int64     `json:"id,omitempty"`
 
 	// Model Example: activity
 	Model        string `json:"model,omitempty"`

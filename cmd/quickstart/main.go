@@ -109,8 +109,8 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 	if err != nil {
 		return step.fail("create contact", err)
 	}
-	cleanup = append(cleanup, func() error { _, err := c.Contacts.Delete(ctx, int64(contact.Id), nil); return err })
-	var matterIDs []int
+	cleanup = append(cleanup, func() error { _, err := c.Contacts.Delete(ctx, contact.Id, nil); return err })
+	var matterIDs []int64
 	for _, d := range []string{"Estate planning", "Patent filing", "Lease review"} {
 		m, _, err := c.Matters.Create(ctx, &gen.CreateMatterParams{Fields: clio.Ptr("id,display_number")},
 			gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
@@ -120,7 +120,7 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 			return step.fail("create matter", err)
 		}
 		matterIDs = append(matterIDs, m.Id)
-		id := int64(m.Id)
+		id := m.Id
 		cleanup = append(cleanup, func() error { _, err := c.Matters.Delete(ctx, id, nil); return err })
 	}
 	step.ok("Created contact %q (id %d) and %d matters for it", contact.Name, contact.Id, len(matterIDs))
@@ -136,7 +136,7 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 			opts = append(opts, clio.PageURL(resp.NextURL))
 		}
 		var page []gen.Matter
-		page, resp, err = c.Matters.List(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(int64(contact.Id))}, opts...)
+		page, resp, err = c.Matters.List(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(contact.Id)}, opts...)
 		if err != nil {
 			return step.fail("list matters", err)
 		}
@@ -154,7 +154,7 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 		fmt.Fprintln(out, l)
 	}
 	all := 0
-	for _, err := range c.Matters.All(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(int64(contact.Id))}, clio.Fields("id")) {
+	for _, err := range c.Matters.All(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(contact.Id)}, clio.Fields("id")) {
 		if err != nil {
 			return step.fail("iterate matters", err)
 		}
@@ -165,7 +165,7 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 	// 4. Upload a document to the first matter and download it back.
 	content := []byte("Engagement letter for " + contact.Name + "\n" + strings.Repeat("clause. ", 512))
 	up, err := c.Documents.Upload(ctx, clio.UploadParams{
-		Parent: clio.DocumentParent{ID: int64(matterIDs[0]), Type: clio.ParentMatter},
+		Parent: clio.DocumentParent{ID: matterIDs[0], Type: clio.ParentMatter},
 		Name:   "engagement-letter.txt", Body: bytes.NewReader(content), Size: int64(len(content)),
 	})
 	if err != nil {
@@ -233,20 +233,20 @@ func (t *target) webhook(ctx context.Context, c *clio.Client, contact gen.Contac
 	if err != nil {
 		return 0, err
 	}
-	*cleanup = append(*cleanup, func() error { _, err := c.Webhooks.Delete(ctx, int64(hook.Id), nil); return err })
+	*cleanup = append(*cleanup, func() error { _, err := c.Webhooks.Delete(ctx, hook.Id, nil); return err })
 	m, _, err := c.Matters.Create(ctx, nil, gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
 		Client: &gen.IdInput{Id: clio.Ptr(contact.Id)}, Description: clio.Ptr(t.label("Webhook demo")),
 	}})
 	if err != nil {
 		return 0, err
 	}
-	*cleanup = append(*cleanup, func() error { _, err := c.Matters.Delete(ctx, int64(m.Id), nil); return err })
+	*cleanup = append(*cleanup, func() error { _, err := c.Matters.Delete(ctx, m.Id, nil); return err })
 	wait := time.NewTimer(2 * time.Minute)
 	defer wait.Stop()
 	for {
 		select {
 		case ev := <-events:
-			if ev.Name == "created" && ev.ID == int64(m.Id) {
+			if ev.Name == "created" && ev.ID == m.Id {
 				return ev.ID, nil
 			}
 		case <-wait.C:

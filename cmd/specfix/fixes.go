@@ -21,6 +21,7 @@ var fixes = []fix{
 	{"go-operation-names", "Clio's operation names (Matter#index) become Go verbs (ListMatters, GetMatter)", goOperationNames},
 	{"schema-name-clashes", "two schemas must not map to one Go type (TaskTemplate_list and TaskTemplateList)", schemaNameClashes},
 	{"number-float64", "a number without format is float32 in Go; amounts need float64", numberFloat64},
+	{"integer-int64", "an integer without format is int in Go; ids are int64 in every path parameter, so records say int64 too", integerInt64},
 	{"enum-varnames", "enum values such as id(asc) or >= need readable, distinct Go constant names", enumVarNames},
 	{"record-values", "records Clio sends are read, not written: scalar fields as values, not pointers, halve the allocations of decoding", recordValues},
 	{"rfc2822-dates", "IF-MODIFIED-SINCE says date but expects an RFC 2822 timestamp: send it as a string", rfc2822Dates},
@@ -192,6 +193,19 @@ func numberFloat64(doc map[string]any) (int, error) {
 		if t, _ := m["type"].(string); t == "number" {
 			if _, ok := m["format"]; !ok {
 				m["format"] = "double"
+				n++
+			}
+		}
+	})
+	return n, nil
+}
+
+func integerInt64(doc map[string]any) (int, error) {
+	n := 0
+	walk(doc, "", func(_ string, m map[string]any) {
+		if t, _ := m["type"].(string); t == "integer" {
+			if _, ok := m["format"]; !ok {
+				m["format"] = "int64"
 				n++
 			}
 		}

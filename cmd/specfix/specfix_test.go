@@ -53,6 +53,9 @@ func TestFixDocumentOnTheRealDocument(t *testing.T) {
 	prop := func(schema, name string) map[string]any {
 		return schemas[schema].(map[string]any)["properties"].(map[string]any)[name].(map[string]any)
 	}
+	if prop("Matter", "id")["format"] != "int64" {
+		t.Errorf("Matter.id should be int64, like the id path parameters")
+	}
 	if prop("Matter", "display_number")["x-go-type-skip-optional-pointer"] != true {
 		t.Errorf("Matter.display_number should be a value")
 	}
