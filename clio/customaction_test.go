@@ -105,3 +105,19 @@ func TestCustomActionRejectedBeforeAnyRequest(t *testing.T) {
 		t.Fatal("message")
 	}
 }
+
+// A transport failure while confirming a custom action must not put the
+// custom_action_nonce (a credential, redacted everywhere else) in the error.
+func TestConfirmTransportErrorRedactsNonce(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	c, _ := newCoreClient(t, srv, WithMaxAttempts(1))
+	srv.Close()
+	r := httptest.NewRequest("GET", "/cb?custom_action_id=1&user_id=2&subject_url=/api/v4/matters/1.json&custom_action_nonce=NONCE-SECRET", nil)
+	_, err := c.CustomActions.Confirm(context.Background(), r, "")
+	if err == nil {
+		t.Fatal("no error from a closed server")
+	}
+	if strings.Contains(err.Error(), "NONCE-SECRET") {
+		t.Fatalf("error leaks the nonce: %v", err)
+	}
+}

@@ -362,3 +362,141 @@ func TestAllBreakLeaksNoGoroutine(t *testing.T) {
 		}
 	}
 }
+
+// pagedListWithRecords serves ids 1..total, per pages of at most pageCap records
+// whatever limit asks, in cursor mode (next URLs) or offset mode. With
+// condPer304 it answers 304 to a conditional request for any page after the
+// first, as a server evaluating If-Modified-Since per page would.
+func pagedListWithRecords(t *testing.T, total, pageCap int, condPer304 bool) *httptest.Server {
+	return pagedList(t, total, pageCap, condPer304, true)
+}
+
+// pagedList serves total records, at most pageCap a page, with or without meta.records.
+func pagedList(t *testing.T, total, pageCap int, condPer304, withRecords bool) *httptest.Server {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		start := 0
+		if v := q.Get("page_token"); v != "" {
+			start, _ = strconv.Atoi(v)
+		}
+		if v := q.Get("offset"); v != "" {
+			start, _ = strconv.Atoi(v)
+		}
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		if limit == 0 || limit > pageCap {
+			limit = pageCap
+		}
+		if condPer304 && start > 0 && (r.Header.Get("If-Modified-Since") != "" || r.Header.Get("If-None-Match") != "") {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		var data []map[string]any
+		for i := start; i < min(start+limit, total); i++ {
+			data = append(data, map[string]any{"id": i + 1})
+		}
+		paging := map[string]any{}
+		if !q.Has("offset") && start+limit < total {
+			paging["next"] = fmt.Sprintf("%s/api/v4/list.json?limit=%d&page_token=%d", srv.URL, limit, start+limit)
+		}
+		meta := map[string]any{"paging": paging}
+		if withRecords {
+			meta["records"] = total
+		}
+		coreJSON(w, http.StatusOK, map[string]any{"data": data, "meta": meta})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func collectIDs(t *testing.T, c *Client, opts ...CallOption) ([]int64, error) {
+	t.Helper()
+	var ids []int64
+	for r, err := range All[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/list.json", nil), opts...) {
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, r.ID)
+	}
+	return ids, nil
+}
+
+// A conditional list iteration (IfModifiedSince, IfNoneMatch) is decided by
+// its first page; later pages must not be conditional, or a 304 there ends
+// the iteration early without an error.
+func TestConditionalIterationIsNotTruncated(t *testing.T) {
+	srv := pagedListWithRecords(t, 5, 2, true)
+	c, _ := newCoreClient(t, srv)
+	for _, mode := range []struct {
+		name string
+		opts []CallOption
+	}{
+		{"cursor", nil},
+		{"offset", []CallOption{OffsetPagination(2)}},
+	} {
+		opts := append([]CallOption{PageSize(2), IfModifiedSince(time.Now().Add(-time.Hour))}, mode.opts...)
+		ids, err := collectIDs(t, c, opts...)
+		if err != nil || len(ids) != 5 {
+			t.Errorf("%s: got ids %v, err %v; want all 5 records", mode.name, ids, err)
+		}
+	}
+}
+
+// When the server serves fewer records per page than the limit asked for,
+// offset pagination must not skip the records between its short pages.
+func TestOffsetPaginationServerPageCap(t *testing.T) {
+	srv := pagedListWithRecords(t, 10, 3, false)
+	c, _ := newCoreClient(t, srv)
+	ids, err := collectIDs(t, c, OffsetPagination(2), PageSize(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	if fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Fatalf("got ids %v, want %v", ids, want)
+	}
+}
+
+// A next URL that goes back to a page already fetched (A → B → A) must stop
+// the iteration with an error, not loop forever.
+func TestCursorNextCycleStops(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("page_token")
+		next := map[string]string{"": "a", "a": "b", "b": "a"}[tok]
+		coreJSON(w, http.StatusOK, map[string]any{"data": []map[string]any{{"id": 1}},
+			"meta": map[string]any{"paging": map[string]any{"next": srv.URL + "/api/v4/list.json?page_token=" + next}}})
+	}))
+	defer srv.Close()
+	c, _ := newCoreClient(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n := 0
+	var last error
+	for _, err := range All[coreRec](ctx, c, coreReq(c, "GET", "/api/v4/list.json", nil)) {
+		if err != nil {
+			last = err
+			break
+		}
+		if n++; n > 100 {
+			break
+		}
+	}
+	if n > 100 || last == nil || errors.Is(last, context.DeadlineExceeded) {
+		t.Fatalf("after %d records, err %v; want a loop error within a few pages", n, last)
+	}
+}
+
+// Without meta.records the offset walk cannot know the total: a page shorter than asked
+// (the server's own cap) must not end it.
+func TestOffsetPaginationWithoutRecordsCountKeepsGoing(t *testing.T) {
+	srv := pagedList(t, 10, 3, false, false)
+	c, _ := newCoreClient(t, srv)
+	ids, err := collectIDs(t, c, OffsetPagination(2), PageSize(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}; fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Fatalf("got ids %v, want %v", ids, want)
+	}
+}

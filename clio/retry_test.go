@@ -268,3 +268,29 @@ func TestRetryAfterParsing(t *testing.T) {
 		t.Error("isRateLimitBody")
 	}
 }
+
+// A Retry-After too large for a time.Duration must not wrap to a negative
+// wait: that turned "wait a very long time" into "retry at once".
+func TestHugeRetryAfterDoesNotWrap(t *testing.T) {
+	for _, v := range []string{"1e10", "9999999999999", "Inf"} {
+		h := http.Header{"Retry-After": {v}}
+		if d, ok := retryAfter(h, time.Now()); !ok || d < 0 {
+			t.Errorf("retryAfter(%q) = %v, %v; want a non-negative wait", v, d, ok)
+		}
+		r := &StandardRetryer{}
+		for _, elapsed := range []time.Duration{0, time.Second} {
+			d, again := r.RetryDelay(Attempt{Response: &http.Response{StatusCode: http.StatusTooManyRequests, Header: h}, Number: 1, Elapsed: elapsed})
+			if again {
+				t.Errorf("Retry-After %q (elapsed %s): retry after %v; want no retry (beyond MaxElapsed)", v, elapsed, d)
+			}
+		}
+		l := NewRateLimiter()
+		l.Observe(http.StatusTooManyRequests, h)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := l.Wait(ctx)
+		cancel()
+		if !errors.Is(err, ErrRateLimited) {
+			t.Errorf("Retry-After %q: limiter Wait = %v; want ErrRateLimited (window outlasts the deadline)", v, err)
+		}
+	}
+}

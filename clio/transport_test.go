@@ -226,3 +226,37 @@ func TestConcurrent401sShareOneRefresh(t *testing.T) {
 type urlT = url.URL
 
 func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
+
+// The answer (and the *Error built from it) must not hold the bearer token
+// in Response.Request.Header: errors are logged, dumped and wrapped.
+func TestResponseRequestCarriesNoToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v4/missing.json" {
+			coreClioError(w, http.StatusNotFound, "NotFound", "nope")
+			return
+		}
+		coreJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"id": 1}})
+	}))
+	defer srv.Close()
+	c, _ := newCoreClient(t, srv)
+	_, resp, err := Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/missing.json", nil))
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("err = %v, want *Error", err)
+	}
+	for name, r := range map[string]*http.Response{"Error.Response": e.Response, "Response": resp.Response} {
+		if r.Request == nil {
+			t.Fatalf("%s.Request is nil", name)
+		}
+		if got := r.Request.Header.Get("Authorization"); strings.Contains(got, coreToken) {
+			t.Errorf("%s.Request.Header carries the token: %q", name, got)
+		}
+	}
+	_, resp, err = Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/ok.json", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Request.Header.Get("Authorization"); strings.Contains(got, coreToken) {
+		t.Errorf("Response.Request.Header carries the token: %q", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"slices"
@@ -397,5 +398,39 @@ func TestUploadMemoryBounded(t *testing.T) {
 	t.Logf("allocated %.1f MiB (client and fake servers) for a %d MiB upload", float64(allocated)/(1<<20), size>>20)
 	if allocated > 12<<20 {
 		t.Fatalf("allocated %d bytes: part buffers are not reused", allocated)
+	}
+}
+
+type stubDocAPI struct{ putURL string }
+
+func (a stubDocAPI) createDocument(context.Context, documentData, string) (documentInfo, error) {
+	var d documentInfo
+	d.ID = 7
+	d.LatestDocumentVersion.UUID = "u-1"
+	d.LatestDocumentVersion.PutURL = a.putURL
+	return d, nil
+}
+
+func (a stubDocAPI) updateDocument(context.Context, int64, documentData, string) (documentInfo, error) {
+	return documentInfo{}, errors.New("unexpected update")
+}
+
+// A storage PUT that fails at the transport level must not put the signed
+// put_url (its signature is a credential for the file) in the error, as the
+// download path already ensures.
+func TestUploadErrorRedactsSignedURL(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	putURL := srv.URL + "/bucket/obj?X-Amz-Credential=CRED-SECRET&X-Amz-Signature=SIG-SECRET"
+	srv.Close()
+	u := &uploader{api: stubDocAPI{putURL: putURL}, storage: &http.Client{}}
+	_, err := u.upload(context.Background(), UploadParams{
+		Parent: DocumentParent{ID: 1, Type: ParentMatter}, Name: "a.txt",
+		Body: struct{ io.Reader }{strings.NewReader("hello")}, Size: 5, // one attempt: no back-off
+	})
+	if err == nil {
+		t.Fatal("no error from a closed storage host")
+	}
+	if s := err.Error(); strings.Contains(s, "SIG-SECRET") || strings.Contains(s, "CRED-SECRET") {
+		t.Fatalf("error leaks the signed URL: %v", err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // deliveries with data.id but no data.etag. Two different updates of the
 // same record must both reach the event function; only a re-delivery of the
 // same body is a duplicate.
-func TestReviewDedupeWithoutETagKeepsDistinctUpdates(t *testing.T) {
+func TestDedupeWithoutETagKeepsDistinctUpdates(t *testing.T) {
 	h, store, rec := newTestHandler(t)
 	store.SetSecret(context.Background(), 1, []byte("k"))
 	send := func(name string) {
