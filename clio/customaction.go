@@ -152,5 +152,5 @@ func hasEncodedSeparator(p string) bool {
 // user and the subject record. A forged or replayed nonce is an error. Parse the request with
 // ParseCustomActionRequest first to choose the Client of the user who clicked.
 func (s *CustomActionsService) Confirm(ctx context.Context, r *http.Request, fields string) (*CustomAction, error) {
-	return confirmCustomAction(ctx, newEngineCall(s.client.hc, s.client.base), s.client.base, r, fields)
+	return confirmCustomAction(ctx, newEngineCall(s.client.hc, s.client.base, s.client.codec), s.client.base, r, fields)
 }

@@ -15,7 +15,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -202,14 +201,14 @@ type engineCall func(ctx context.Context, method, path string, query url.Values,
 
 // newEngineCall returns the engineCall of an API client: hc must be the
 // Client's API *http.Client (token for the API origin only, retries,
-// rate limiting), base the API origin. Answers outside 2xx become *Error
-// through CheckResponse. POST and PATCH are not retried by the client's
-// retry layer, so a document is never created twice by a retry.
-func newEngineCall(hc *http.Client, base *url.URL) engineCall {
+// rate limiting), base the API origin, codec the Client's. Answers outside
+// 2xx become *Error. POST and PATCH are not retried by the client's retry
+// layer, so a document is never created twice by a retry.
+func newEngineCall(hc *http.Client, base *url.URL, codec Codec) engineCall {
 	return func(ctx context.Context, method, path string, query url.Values, in, out any) error {
 		var body io.Reader
 		if in != nil {
-			b, err := json.Marshal(in)
+			b, err := codec.Marshal(in)
 			if err != nil {
 				return err
 			}
@@ -228,13 +227,13 @@ func newEngineCall(hc *http.Client, base *url.URL) engineCall {
 			return sanitizeTransportErr(err) // the query may hold custom_action_nonce
 		}
 		defer drainClose(resp.Body)
-		if err := CheckResponse(resp); err != nil {
+		if err := checkResponse(resp, codec); err != nil {
 			return err
 		}
 		if out == nil {
 			return nil
 		}
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		if err := decodeAnswer(codec, resp.Body, out); err != nil {
 			return fmt.Errorf("clio: decoding %s %s answer: %w", method, path, err)
 		}
 		return nil
@@ -986,7 +985,7 @@ func checkNoExtra(body io.Reader, size int64) error {
 }
 
 func (c *Client) uploader() *uploader {
-	return &uploader{api: newEngineCall(c.hc, c.base), storage: c.storage}
+	return &uploader{api: newEngineCall(c.hc, c.base, c.codec), storage: c.storage}
 }
 
 // Upload creates a document under p.Parent and uploads p.Body to Clio's storage: one PUT, or

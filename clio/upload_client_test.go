@@ -19,7 +19,7 @@ func TestUploadDownloadThroughClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse(c.BaseURL())
-	u := &uploader{api: newEngineCall(c.HTTPClient(), base), storage: c.StorageHTTPClient()}
+	u := &uploader{api: newEngineCall(c.HTTPClient(), base, FastCodec{}), storage: c.StorageHTTPClient()}
 	data := testBytes(5000)
 	for _, multipart := range []bool{false, true} {
 		res, err := u.upload(context.Background(), UploadParams{

@@ -118,7 +118,7 @@ func newFakeClio(t testing.TB) *fakeClio {
 
 func (f *fakeClio) uploader() *uploader {
 	base, _ := url.Parse(f.api.URL)
-	return &uploader{api: newEngineCall(tokenClient(f.api.Client().Transport), base), storage: f.storage.Client()}
+	return &uploader{api: newEngineCall(tokenClient(f.api.Client().Transport), base, FastCodec{}), storage: f.storage.Client()}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
