@@ -62,3 +62,14 @@ func TestEveryOperationIsReachableFromClient(t *testing.T) {
 		t.Errorf("the document has %d operations, want 278", n)
 	}
 }
+
+// The pinned X-API-VERSION is the version the document was transcribed from.
+func TestAPIVersionIsTheDocumentVersion(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if APIVersion != doc.Info.Version {
+		t.Fatalf("APIVersion = %s, api/openapi.yaml info.version = %s", APIVersion, doc.Info.Version)
+	}
+}
