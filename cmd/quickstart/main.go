@@ -10,7 +10,9 @@
 //
 //	CLIO_REGION=us CLIO_CLIENT_ID=... CLIO_CLIENT_SECRET=... CLIO_REFRESH_TOKEN=... go run ./cmd/quickstart
 //
-// Without CLIO_REFRESH_TOKEN or CLIO_ACCESS_TOKEN it prints the authorize URL and waits for
+// CLIO_ACCESS_TOKEN alone is used as it is; CLIO_BASE_URL replaces the region's host (a proxy,
+// or a stand-in such as cmd/cliofake). Without CLIO_REFRESH_TOKEN or CLIO_ACCESS_TOKEN it
+// prints the authorize URL and waits for
 // Clio's redirect on CLIO_REDIRECT_URL (default http://127.0.0.1:8765/callback). Real Clio only
 // delivers webhooks to a public https URL: set CLIO_WEBHOOK_URL to one that forwards to
 // CLIO_WEBHOOK_LISTEN (default 127.0.0.1:8766), or the webhook step is skipped. Everything the
@@ -60,6 +62,7 @@ type target struct {
 	redirect     string
 	webhookURL   string // where Clio should deliver
 	webhookAddr  string // where this process listens for deliveries
+	base         string // CLIO_BASE_URL, when set
 	realAccess   string
 	realRefresh  string
 	interactive  bool
@@ -81,8 +84,11 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 	if err != nil {
 		return step.fail("authorize", err)
 	}
-	ts := t.oauth.TokenSource(ctx, tok, func(*oauth2.Token) error { return nil })
-	c, err := clio.NewClient(ctx, append(t.opts, clio.WithTokenSource(ts))...)
+	cred := clio.WithToken(tok.AccessToken) // an access token alone cannot be refreshed
+	if t.oauth != nil {
+		cred = clio.WithTokenSource(t.oauth.TokenSource(ctx, tok, func(*oauth2.Token) error { return nil }))
+	}
+	c, err := clio.NewClient(ctx, append(t.opts, cred)...)
 	if err != nil {
 		return step.fail("client", err)
 	}
@@ -261,7 +267,7 @@ func setup(getenv env) (*target, error) {
 	redirect := or(getenv("CLIO_REDIRECT_URL"), "http://127.0.0.1:8765/callback")
 	t := &target{redirect: redirect, webhookAddr: or(getenv("CLIO_WEBHOOK_LISTEN"), "127.0.0.1:0")}
 	id, secret := getenv("CLIO_CLIENT_ID"), getenv("CLIO_CLIENT_SECRET")
-	if id == "" {
+	if id == "" && getenv("CLIO_ACCESS_TOKEN") == "" {
 		// The embedded fake: it makes the consent decision itself, accepts http webhooks on
 		// loopback, and checks every answer against api/openapi.yaml.
 		t.fake = cliotest.NewServer(cliotest.WithInsecureWebhooks())
@@ -273,19 +279,30 @@ func setup(getenv env) (*target, error) {
 		t.oauth, t.opts, t.webhookURL = o, []clio.Option{clio.WithBaseURL(t.fake.URL)}, "auto"
 		return t, nil
 	}
-	if secret == "" {
+	if id != "" && secret == "" {
 		return nil, errors.New("CLIO_CLIENT_ID is set but CLIO_CLIENT_SECRET is not")
 	}
 	region, err := clio.ParseRegion(or(getenv("CLIO_REGION"), "us"))
 	if err != nil {
 		return nil, err
 	}
-	o, err := clio.NewOAuth(clio.OAuthConfig{ClientID: id, ClientSecret: secret, RedirectURL: redirect, Region: region})
-	if err != nil {
-		return nil, err
+	// CLIO_BASE_URL points the whole run (API and OAuth) at another host than the region's:
+	// a proxy, or a Clio stand-in such as cmd/cliofake.
+	t.base = getenv("CLIO_BASE_URL")
+	t.opts = []clio.Option{clio.WithBaseURL(t.base)}
+	if t.base == "" {
+		t.base, t.opts = region.BaseURL(), []clio.Option{clio.WithRegion(region)}
 	}
-	t.oauth, t.opts = o, []clio.Option{clio.WithRegion(region)}
 	t.realAccess, t.realRefresh = getenv("CLIO_ACCESS_TOKEN"), getenv("CLIO_REFRESH_TOKEN")
+	if id != "" {
+		o, err := clio.NewOAuth(clio.OAuthConfig{ClientID: id, ClientSecret: secret, RedirectURL: redirect, Region: region, BaseURL: getenv("CLIO_BASE_URL")})
+		if err != nil {
+			return nil, err
+		}
+		t.oauth = o
+	} else if t.realRefresh != "" {
+		return nil, errors.New("CLIO_REFRESH_TOKEN needs CLIO_CLIENT_ID and CLIO_CLIENT_SECRET to be refreshed")
+	}
 	t.interactive = t.realAccess == "" && t.realRefresh == ""
 	t.webhookURL = getenv("CLIO_WEBHOOK_URL")
 	if t.webhookURL != "" && getenv("CLIO_WEBHOOK_LISTEN") == "" {
@@ -307,7 +324,7 @@ func (t *target) where() string {
 	if t.fake != nil {
 		return "the embedded fake Clio at " + t.fake.URL
 	}
-	return "Clio at " + t.oauth.Config().Endpoint.TokenURL
+	return "Clio at " + t.base
 }
 
 // authorize gets a token: the authorization-code flow (simulated consent on the fake, the

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clio-go/clio-go/clio/cliotest"
 )
 
 // The README's first command: with no configuration the quickstart walks every step
@@ -46,5 +49,44 @@ func TestQuickstartRefusesAnUnknownRegion(t *testing.T) {
 	err := run(context.Background(), &bytes.Buffer{}, func(k string) string { return env[k] })
 	if err == nil || !strings.Contains(err.Error(), "mars") {
 		t.Fatalf("err = %v, want one naming the region", err)
+	}
+}
+
+// The "real Clio" path, against the fake standing in for it through CLIO_BASE_URL: a token
+// from the environment (refreshed first, with the app's credentials), a webhook delivered to
+// the URL the environment names, and everything the run created deleted at the end.
+func TestQuickstartAgainstAConfiguredHost(t *testing.T) {
+	srv := cliotest.NewServer(cliotest.WithInsecureWebhooks(), cliotest.WithRateLimit(0, 0))
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hookAddr := ln.Addr().String()
+	ln.Close()
+	for name, env := range map[string]map[string]string{
+		"refresh token": {"CLIO_CLIENT_ID": cliotest.DefaultClientID, "CLIO_CLIENT_SECRET": cliotest.DefaultClientSecret,
+			"CLIO_REFRESH_TOKEN": srv.IssueToken().RefreshToken},
+		"access token": {"CLIO_ACCESS_TOKEN": srv.IssueToken().AccessToken},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env["CLIO_BASE_URL"] = srv.URL
+			env["CLIO_WEBHOOK_LISTEN"] = hookAddr
+			env["CLIO_WEBHOOK_URL"] = "http://" + hookAddr + "/clio/webhooks"
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var out bytes.Buffer
+			if err := run(ctx, &out, func(k string) string { return env[k] }); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			for _, want := range []string{"1. Authorized with the token from the environment", "5. Received and verified", "Done: 5 steps against Clio at " + srv.URL} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+			if n := srv.Count("matters") + srv.Count("contacts") + srv.Count("documents") + srv.Count("webhooks"); n != 0 {
+				t.Errorf("%d records left behind; the quickstart deletes what it creates in real Clio", n)
+			}
+		})
 	}
 }
