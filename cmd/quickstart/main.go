@@ -12,11 +12,10 @@
 //
 // CLIO_ACCESS_TOKEN alone is used as it is; CLIO_BASE_URL replaces the region's host (a proxy,
 // or a stand-in such as cmd/cliofake). Without CLIO_REFRESH_TOKEN or CLIO_ACCESS_TOKEN it
-// prints the authorize URL and waits for
-// Clio's redirect on CLIO_REDIRECT_URL (default http://127.0.0.1:8765/callback). Real Clio only
-// delivers webhooks to a public https URL: set CLIO_WEBHOOK_URL to one that forwards to
-// CLIO_WEBHOOK_LISTEN (default 127.0.0.1:8766), or the webhook step is skipped. Everything the
-// quickstart creates in real Clio is deleted at the end.
+// prints the authorize URL and waits for Clio's redirect on CLIO_REDIRECT_URL (default
+// http://127.0.0.1:8765/callback). Real Clio only delivers webhooks to a public https URL: set
+// CLIO_WEBHOOK_URL to one that forwards to CLIO_WEBHOOK_LISTEN (default 127.0.0.1:8766), or the
+// webhook step is skipped. Everything the quickstart creates in real Clio is deleted at the end.
 package main
 
 import (
