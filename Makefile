@@ -32,9 +32,10 @@ test: fmt-check vet
 test-race:
 	$(GO) test -race -count=1 ./clio/...
 
-## lint: staticcheck and actionlint, pinned in tools/go.mod (apart from our dependencies)
+## lint: golangci-lint (.golangci.yml: staticcheck, errcheck, errorlint, ...) and actionlint,
+## pinned in tools/go.mod, apart from our dependencies
 lint:
-	$(GO) tool -modfile=tools/go.mod staticcheck $$($(GO) list ./... | grep -v /gen$$)
+	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
 	$(GO) tool -modfile=tools/go.mod actionlint
 
 ## bench: the benchmarks quoted in the README

@@ -8,6 +8,7 @@ package clio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -123,7 +124,7 @@ func (d *downloader) fromStorage(ctx context.Context, loc *url.URL) (*Download, 
 // stripURLErr drops the signed URL from a *url.Error: its query string is
 // a credential for the file and must not end up in logs.
 func stripURLErr(err error) error {
-	if ue, ok := err.(*url.Error); ok {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
 		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
 	}
 	return err

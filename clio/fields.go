@@ -95,7 +95,7 @@ func validFieldName(n string) error {
 	}
 	for i := 0; i < len(n); i++ {
 		c := n[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
 			if c == '{' || c == '}' {
 				return fmt.Errorf("field %q: use Nested (or ParseFields) for nested resources", n)
 			}

@@ -61,7 +61,11 @@ func NewOAuth(cfg OAuthConfig) (*OAuth, error) {
 	if cfg.BaseURL != "" {
 		var c config
 		if err := WithBaseURL(cfg.BaseURL)(&c); err != nil {
-			return nil, &InputError{Field: "BaseURL", Reason: err.(*InputError).Reason}
+			reason := err.Error()
+			if ie, ok := errors.AsType[*InputError](err); ok {
+				reason = ie.Reason
+			}
+			return nil, &InputError{Field: "BaseURL", Reason: reason}
 		}
 		host = c.baseURL
 	}

@@ -262,7 +262,7 @@ func (t *retryTransport) attempt(r *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(r.WithContext(ctx))
 	if err != nil {
 		cancel()
-		if context.Cause(ctx) == errAttemptTimeout && r.Context().Err() == nil {
+		if errors.Is(context.Cause(ctx), errAttemptTimeout) && r.Context().Err() == nil {
 			return nil, fmt.Errorf("%w after %s: %w", errAttemptTimeout, t.attemptTO, err)
 		}
 		return nil, err

@@ -58,7 +58,7 @@ func TestServicesAgainstFakeClio(t *testing.T) {
 	if len(seen) != 5 {
 		t.Fatalf("All yielded %d matters over pages of 2, want 5", len(seen))
 	}
-	id := int64(seen[0])
+	id := seen[0]
 
 	m, _, err := c.Matters.Get(ctx, id, &gen.GetMatterParams{Fields: clio.Ptr("id,etag,description")})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,7 +132,7 @@ func newCoreOAuthServer(t *testing.T) *coreOAuthServer {
 				}
 				n := s.refreshes.Add(1)
 				// No refresh_token in the answer: it did not change.
-				coreJSON(w, 200, map[string]any{"access_token": "new" + string(rune('0'+n)), "token_type": "bearer", "expires_in": 2592000})
+				coreJSON(w, 200, map[string]any{"access_token": "new" + strconv.Itoa(int(n)), "token_type": "bearer", "expires_in": 2592000})
 			case "authorization_code":
 				if r.PostForm.Get("code") != "the-code" || r.PostForm.Get("redirect_uri") != "https://app.example/cb" {
 					t.Errorf("exchange form %v", r.PostForm)

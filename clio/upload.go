@@ -521,7 +521,7 @@ func (u *uploader) multipart(ctx context.Context, p *UploadParams) (*UploadResul
 		return min(partSize, p.Size-int64(n-1)*partSize)
 	}
 	ra, isReaderAt := p.Body.(io.ReaderAt)
-	var src io.Reader = p.Body
+	src := p.Body
 	if isReaderAt {
 		src = io.NewSectionReader(ra, 0, p.Size)
 	}

@@ -366,7 +366,7 @@ func (f *fakeClio) serveStorage(w http.ResponseWriter, r *http.Request) {
 	}
 	h := md5.New()
 	var buf bytes.Buffer
-	var dst io.Writer = io.MultiWriter(h, &buf)
+	dst := io.MultiWriter(h, &buf)
 	if f.discard {
 		dst = h
 		if r.Header.Get("Content-MD5") == "" {

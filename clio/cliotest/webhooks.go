@@ -169,7 +169,7 @@ func (s *Server) createWebhook(c *call) *resp {
 		events = []any{"created", "updated", "deleted"}
 	}
 	for _, e := range events {
-		if _, matterEvent := matterEventNames[asString(e)]; e != "created" && e != "updated" && e != "deleted" && !(matterEvent && model == "matter") {
+		if _, matterEvent := matterEventNames[asString(e)]; e != "created" && e != "updated" && e != "deleted" && (!matterEvent || model != "matter") {
 			return invalid("event %v is not supported", e)
 		}
 	}
