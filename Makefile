@@ -36,7 +36,7 @@ test-race:
 ## pinned in tools/go.mod, apart from our dependencies
 lint:
 	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
-	$(GO) tool -modfile=tools/go.mod actionlint
+	$(GO) tool -modfile=tools/actionlint/go.mod actionlint
 
 ## bench: the benchmarks quoted in the README
 bench:
