@@ -18,7 +18,9 @@ import (
 type Codec interface {
 	// Marshal encodes v.
 	Marshal(v any) ([]byte, error)
-	// Unmarshal decodes data into v.
+	// Unmarshal decodes data into v. It must not retain data, nor leave v
+	// referring to it, after returning: the client reuses the buffer for the
+	// next answer (encoding/json and go-json copy what they keep).
 	Unmarshal(data []byte, v any) error
 	// NewDecoder returns a Decoder that reads from r. The client uses it for
 	// answers larger than 1 MiB, decoding them straight from the response body

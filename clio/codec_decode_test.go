@@ -54,3 +54,29 @@ func TestDecodeAnswerSmallAndLarge(t *testing.T) {
 		}
 	}
 }
+
+// Values decoded from a pooled buffer keep nothing of it: the next answer, decoded into the
+// same buffer, leaves them as they were (strings, json.RawMessage, untyped maps).
+func TestDecodeAnswerDoesNotAliasThePooledBuffer(t *testing.T) {
+	type rec struct {
+		Name string          `json:"name"`
+		Raw  json.RawMessage `json:"raw"`
+		Any  map[string]any  `json:"any"`
+	}
+	for name, codec := range map[string]Codec{"fast": FastCodec{}, "json": JSONCodec{}} {
+		var first envelope[rec]
+		if err := decodeAnswer(codec, strings.NewReader(`{"data":{"name":"aaaa","raw":{"k":"aaaa"},"any":{"k":"aaaa"}}}`), &first); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			var next envelope[rec]
+			if err := decodeAnswer(codec, strings.NewReader(`{"data":{"name":"zzzz","raw":{"k":"zzzz"},"any":{"k":"zzzz"}}}`), &next); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := first.Data
+		if d.Name != "aaaa" || string(d.Raw) != `{"k":"aaaa"}` || d.Any["k"] != "aaaa" {
+			t.Errorf("%s: first answer changed by the next ones: %+v (raw %s)", name, d, d.Raw)
+		}
+	}
+}

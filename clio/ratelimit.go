@@ -185,17 +185,17 @@ var limiters sync.Map // limiterKey → weak.Pointer[RateLimiter]
 type limiterKey struct {
 	base   string
 	token  [sha256.Size]byte  // WithToken: a digest, so the map holds no secret
-	source oauth2.TokenSource // WithTokenSource, when its type is comparable
+	source oauth2.TokenSource // WithTokenSource, when its value is comparable
 }
 
 // sharedLimiter returns the limiter of cfg's credential on base, creating it when needed.
-// A token source whose type cannot be a map key gets a limiter of its own.
+// A token source whose value cannot be a map key gets a limiter of its own.
 func sharedLimiter(base string, cfg config) *RateLimiter {
 	key := limiterKey{base: base}
 	switch {
 	case cfg.staticToken:
 		key.token = sha256.Sum256([]byte(cfg.token))
-	case reflect.TypeOf(cfg.tokenSource).Comparable():
+	case reflect.ValueOf(cfg.tokenSource).Comparable(): // the value: an interface field may hold a func
 		key.source = cfg.tokenSource
 	default:
 		return NewRateLimiter()

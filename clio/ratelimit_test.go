@@ -173,3 +173,30 @@ func TestRateLimiterSharedPerToken(t *testing.T) {
 		t.Errorf("WithRateLimiter is not used")
 	}
 }
+
+type funcTokenSource func() (*oauth2.Token, error)
+
+func (f funcTokenSource) Token() (*oauth2.Token, error) { return f() }
+
+// wrappedTokenSource has a comparable type, but the source it holds may not be.
+type wrappedTokenSource struct{ oauth2.TokenSource }
+
+// A token source whose type is comparable but whose value is not (an interface field holding
+// a func) cannot be a map key: NewClient gives it a limiter of its own instead of panicking.
+func TestSharedLimiterUnhashableTokenSource(t *testing.T) {
+	ts := wrappedTokenSource{funcTokenSource(func() (*oauth2.Token, error) {
+		return &oauth2.Token{AccessToken: "x"}, nil
+	})}
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("NewClient panicked: %v", r)
+		}
+	}()
+	c, err := NewClient(context.Background(), WithBaseURL("https://unhashable.example"), WithTokenSource(ts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateLimiter() == nil {
+		t.Fatal("no rate limiter")
+	}
+}

@@ -229,7 +229,8 @@ func (s *WebhooksService) Renew(ctx context.Context, id int64, until time.Time, 
 // others: the errors are joined (errors.Join) in the returned error. The
 // listing comes first, so a failed listing renews nothing. opts apply to
 // the listing and to each renewal (e.g. UseAPIVersion); the fields of the
-// listing always include expires_at.
+// listing always include expires_at, and paging options apply to the
+// listing only.
 func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy time.Duration, opts ...CallOption) ([]gen.Webhook, error) {
 	if within <= 0 {
 		return nil, &InputError{Field: "within", Reason: fmt.Sprintf("%s must be positive", within)}
@@ -255,6 +256,11 @@ func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy ti
 		}
 		todo = append(todo, due{w.Id, w.ExpiresAt})
 	}
+	// The renewals are not lists: the caller's paging options, meant for the listing, would
+	// make them fail (see notAList).
+	renewOpts := append(slices.Clone(opts), callOptionFunc(func(c *callConfig) {
+		c.pageURL, c.pageSize, c.offsetMode, c.workers = nil, 0, false, 0
+	}))
 	var renewed []gen.Webhook
 	var errs []error
 	for _, d := range todo {
@@ -264,7 +270,7 @@ func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy ti
 			from = now
 		}
 		until := earliest(from.Add(extendBy), webhookLimit(now))
-		w, _, err := s.Renew(ctx, d.id, until, opts...)
+		w, _, err := s.Renew(ctx, d.id, until, renewOpts...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("renewing webhook %d: %w", d.id, err))
 			if ctx.Err() != nil {

@@ -320,3 +320,23 @@ func ExampleWebhooksService_Register() {
 	// webhook matter enabled
 	// matter created: Smith v. Jones
 }
+
+// The caller's paging options are for the listing: the renewals, which are not lists, go
+// through without them instead of failing with an *InputError.
+func TestWebhooksRenewExpiringWithPagingOptions(t *testing.T) {
+	t.Parallel()
+	_, c := newFake(t, cliotest.WithInsecureWebhooks())
+	sink := newHookSink(t)
+	ctx := context.Background()
+	for range 2 {
+		if _, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{URL: sink.URL, Model: "task", Events: []string{"created"}, ExpiresIn: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, opts := range [][]clio.CallOption{{clio.PageSize(1)}, {clio.OffsetPagination(2)}} {
+		renewed, err := c.Webhooks.RenewExpiring(ctx, 3*24*time.Hour, time.Hour, opts...)
+		if err != nil || len(renewed) != 2 {
+			t.Fatalf("RenewExpiring with paging options: %d renewed, %v", len(renewed), err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -71,7 +72,8 @@ func DecodeData[T any](ev Event) (T, error) {
 //   - 401 on a delivery with a missing or wrong signature, or for a webhook
 //     whose secret is unknown;
 //   - 403 on a handshake refused by the WithHandshakeCheck function or, without
-//     one, on a handshake for a webhook whose secret is already stored;
+//     one, on a handshake for a webhook whose secret is already stored (the same
+//     secret again is accepted);
 //   - 405 on anything but POST;
 //   - 409 on a re-delivery that arrives while the first copy is still being
 //     handled (Clio retries it later);
@@ -300,11 +302,20 @@ func (h *Handler) handshake(w http.ResponseWriter, r *http.Request, body []byte,
 			h.answer(w, http.StatusForbidden)
 			return
 		}
-	} else if _, err := h.store.Secret(ctx, id); err == nil {
+	} else if known, err := h.store.Secret(ctx, id); err == nil {
 		// Without a check, a handshake may only introduce a webhook, never replace the
 		// secret of one we know: that would let anyone who reaches the URL sign events.
-		h.log.WarnContext(ctx, "webhook: handshake refused: a secret is already stored for this webhook (use WithHandshakeCheck to allow re-handshakes)", "webhook_id", id)
-		h.answer(w, http.StatusForbidden)
+		// The same secret again is Clio repeating a handshake (its answer was lost, or the
+		// activation failed): whoever sends it knows it already.
+		if subtle.ConstantTimeCompare(known, []byte(secret)) != 1 {
+			h.log.WarnContext(ctx, "webhook: handshake refused: a secret is already stored for this webhook (use WithHandshakeCheck to allow re-handshakes)", "webhook_id", id)
+			h.answer(w, http.StatusForbidden)
+			return
+		}
+	} else if !errors.Is(err, ErrUnknownWebhook) {
+		// Unknown whether a secret is stored: refusing is safe, and Clio retries later.
+		h.log.ErrorContext(ctx, "webhook: loading secret", "webhook_id", id, "err", err)
+		h.answer(w, http.StatusInternalServerError)
 		return
 	}
 	if err := h.store.SetSecret(ctx, id, []byte(secret)); err != nil {

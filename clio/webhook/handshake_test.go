@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,5 +57,65 @@ func TestNewHandlerWithNils(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusInternalServerError {
 		t.Fatalf("delivery with a nil event function: %d, want 500", rec.Code)
+	}
+}
+
+// failingStore fails every lookup as a database that is down would.
+type failingStore struct{ *MemorySecretStore }
+
+func (failingStore) Secret(context.Context, int64) ([]byte, error) {
+	return nil, errors.New("connection refused")
+}
+
+// Without a check, a store that cannot tell whether a secret is known refuses the handshake
+// (500, so that Clio retries) rather than replacing the secret it may hold.
+func TestHandshakeStoreErrorDoesNotReplaceTheSecret(t *testing.T) {
+	mem := NewMemorySecretStore()
+	_ = mem.SetSecret(context.Background(), 7, []byte("genuine"))
+	h := NewHandler(failingStore{mem}, func(context.Context, Event) error { return nil })
+	req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(`{"meta":{"webhook_id":7}}`))
+	req.Header.Set(HeaderSecret, "forged")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("handshake with a failing store: %d, want 500", rec.Code)
+	}
+	if got, _ := mem.Secret(context.Background(), 7); string(got) != "genuine" {
+		t.Fatalf("stored secret = %q; the genuine one must stay", got)
+	}
+}
+
+// Clio repeats a handshake whose answer it did not get (or that failed activation): the same
+// secret again is accepted without a check, since whoever sends it already knows it.
+func TestHandshakeRepeatedWithTheSameSecret(t *testing.T) {
+	activations := 0
+	fail := true
+	h := NewHandler(NewMemorySecretStore(), func(context.Context, Event) error { return nil },
+		WithDelayedActivation(func(context.Context, int64, []byte) error {
+			activations++
+			if fail {
+				return errors.New("API down")
+			}
+			return nil
+		}))
+	handshake := func(secret string) int {
+		req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(`{"meta":{"webhook_id":8}}`))
+		req.Header.Set(HeaderSecret, secret)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := handshake("s3cret"); code != http.StatusInternalServerError {
+		t.Fatalf("handshake with a failing activation: %d, want 500", code)
+	}
+	fail = false
+	if code := handshake("s3cret"); code != http.StatusOK {
+		t.Fatalf("repeated handshake with the same secret: %d, want 200", code)
+	}
+	if activations != 2 {
+		t.Fatalf("%d activations, want 2", activations)
+	}
+	if code := handshake("other"); code != http.StatusForbidden {
+		t.Fatalf("handshake with another secret: %d, want 403", code)
 	}
 }
