@@ -3,6 +3,8 @@ package clio
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"sync"
@@ -76,5 +78,18 @@ func decodeAnswer(codec Codec, body io.Reader, v any) error {
 		}
 	}
 	*bp = buf
-	return codec.NewDecoder(io.MultiReader(bytes.NewReader(buf), body)).Decode(v)
+	dec := codec.NewDecoder(io.MultiReader(bytes.NewReader(buf), body))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	// As Unmarshal does for small answers: anything after the value is an error, not
+	// something to ignore.
+	var extra struct{}
+	if err := dec.Decode(&extra); err != io.EOF { //nolint:errorlint // io.EOF is returned bare by decoders
+		if err == nil {
+			err = errors.New("more than one JSON value")
+		}
+		return fmt.Errorf("clio: data after the JSON answer: %w", err)
+	}
+	return nil
 }

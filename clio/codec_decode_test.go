@@ -80,3 +80,20 @@ func TestDecodeAnswerDoesNotAliasThePooledBuffer(t *testing.T) {
 		}
 	}
 }
+
+// Small answers (Unmarshal) and large ones (streamed) treat data after the value alike.
+func TestDecodeAnswerTrailingData(t *testing.T) {
+	big := `{"data":[` + strings.Repeat(`{"id":1},`, 150_000) + `{"id":2}]}` // past wholeBody
+	for _, body := range []string{`{"data":[{"id":1}]}`, big} {
+		var p page[map[string]any]
+		if err := decodeAnswer(FastCodec{}, strings.NewReader(body+" \n"), &p); err != nil {
+			t.Fatalf("%d bytes + whitespace: %v", len(body), err)
+		}
+		if err := decodeAnswer(FastCodec{}, strings.NewReader(body+`{"x":1}`), &p); err == nil {
+			t.Fatalf("%d bytes + a second value: accepted", len(body))
+		}
+		if err := decodeAnswer(FastCodec{}, strings.NewReader(body+"garbage"), &p); err == nil {
+			t.Fatalf("%d bytes + garbage: accepted", len(body))
+		}
+	}
+}

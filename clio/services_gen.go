@@ -873,13 +873,13 @@ func (s *BankAccountsService) Update(ctx context.Context, id int64, params *gen.
 // BankTransactionsService calls the operations of Clio's "Bank Transactions" section.
 type BankTransactionsService struct{ client *Client }
 
-// All iterates over every record of List, page after page, following
-// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// All iterates over every record of List, page after page
+// (cursor pagination by default; see OffsetPagination).
 // Clio operation BankTransaction#index: GET /api/v4/bank_transactions.json.
 func (s *BankTransactionsService) All(ctx context.Context, params *gen.ListBankTransactionsParams, opts ...CallOption) iter.Seq2[gen.BankTransaction, error] {
 	return All[gen.BankTransaction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.ListBankTransactions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	}, opts...)
 }
 
 // Get returns the data for a single BankTransaction.

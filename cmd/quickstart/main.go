@@ -267,6 +267,9 @@ func setup(getenv env) (*target, error) {
 	t := &target{redirect: redirect, webhookAddr: or(getenv("CLIO_WEBHOOK_LISTEN"), "127.0.0.1:0")}
 	id, secret := getenv("CLIO_CLIENT_ID"), getenv("CLIO_CLIENT_SECRET")
 	if id == "" && getenv("CLIO_ACCESS_TOKEN") == "" {
+		if getenv("CLIO_BASE_URL") != "" {
+			return nil, errors.New("CLIO_BASE_URL is set but no credentials: set CLIO_ACCESS_TOKEN, or CLIO_CLIENT_ID and CLIO_CLIENT_SECRET")
+		}
 		// The embedded fake: it makes the consent decision itself, accepts http webhooks on
 		// loopback, and checks every answer against api/openapi.yaml.
 		t.fake = cliotest.NewServer(cliotest.WithInsecureWebhooks())

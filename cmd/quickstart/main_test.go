@@ -90,3 +90,11 @@ func TestQuickstartAgainstAConfiguredHost(t *testing.T) {
 		})
 	}
 }
+
+func TestQuickstartRefusesABaseURLWithoutCredentials(t *testing.T) {
+	env := map[string]string{"CLIO_BASE_URL": "http://127.0.0.1:1"}
+	err := run(context.Background(), &bytes.Buffer{}, func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "CLIO_ACCESS_TOKEN") {
+		t.Fatalf("err = %v, want one asking for credentials", err)
+	}
+}

@@ -191,7 +191,8 @@ func qualifyExpr(e ast.Expr) ast.Expr {
 	return e
 }
 
-// acceptsCursorOrder says whether an operation's order parameter lists id(asc).
+// acceptsCursorOrder says whether an operation's order parameter takes id(asc): it lists it,
+// or it lists no values at all.
 func acceptsCursorOrder(o map[string]any) bool {
 	params, _ := o["parameters"].([]any)
 	for _, p := range params {
@@ -201,6 +202,9 @@ func acceptsCursorOrder(o map[string]any) bool {
 		}
 		schema, _ := pm["schema"].(map[string]any)
 		enum, _ := schema["enum"].([]any)
+		if len(enum) == 0 {
+			return true
+		}
 		for _, e := range enum {
 			if e == "id(asc)" {
 				return true

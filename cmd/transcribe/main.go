@@ -273,8 +273,8 @@ func requireFields(doc *openapi3.T, op *openapi3.Operation, required map[string]
 	}
 	sort.Strings(paths)
 	for _, path := range paths {
-		if op.RequestBody == nil || op.RequestBody.Value.Content.Get("application/json") == nil {
-			return fmt.Errorf("required %s: the operation has no JSON request body", path)
+		if op.RequestBody == nil || op.RequestBody.Value == nil {
+			return fmt.Errorf("required %s: the operation has no request body", path)
 		}
 		// The document is not loaded yet: references are followed by hand.
 		deref := func(r *openapi3.SchemaRef) *openapi3.Schema {
@@ -287,18 +287,28 @@ func requireFields(doc *openapi3.T, op *openapi3.Operation, required map[string]
 			}
 			return c.Value
 		}
-		s := deref(op.RequestBody.Value.Content.Get("application/json").Schema)
+		mt := op.RequestBody.Value.Content.Get("application/json")
+		if mt == nil || mt.Schema == nil {
+			return fmt.Errorf("required %s: the operation has no JSON request body schema", path)
+		}
+		s := deref(mt.Schema)
 		for _, key := range strings.Split(path, ".") {
+			if s == nil {
+				return fmt.Errorf("required %s: %q is not under an object schema", path, key)
+			}
 			p := s.Properties[key]
 			if p == nil {
 				return fmt.Errorf("required %s: no field %q", path, key)
 			}
 			if s = deref(p); s != nil && s.Type.Is("array") {
+				if s.Items == nil {
+					return fmt.Errorf("required %s: the array %q has no items schema", path, key)
+				}
 				s = deref(s.Items)
 			}
-			if s == nil {
-				return fmt.Errorf("required %s: %q refers to a missing schema", path, key)
-			}
+		}
+		if s == nil {
+			return fmt.Errorf("required %s: refers to a missing schema", path)
 		}
 		for _, f := range required[path] {
 			if s.Properties[f] == nil {

@@ -485,3 +485,18 @@ func TestEverySampleFieldIsInItsOperation(t *testing.T) {
 		t.Errorf("the error schema lacks error.type or error.message")
 	}
 }
+
+// A required-fields correction that names what the body does not have is an error naming it.
+func TestRequireFieldsErrors(t *testing.T) {
+	doc := loadDoc(t)
+	op := mustOp(t, doc, "POST", "/api/v4/webhooks.json")
+	for path, fields := range map[string][]string{"data": {"nope"}, "data.url.x": {"y"}, "missing": {"a"}} {
+		if err := requireFields(doc, op, map[string][]string{path: fields}); err == nil {
+			t.Errorf("required %s %v: accepted", path, fields)
+		}
+	}
+	del := mustOp(t, doc, "DELETE", "/api/v4/matters/{id}.json")
+	if err := requireFields(doc, del, map[string][]string{"data": {"x"}}); err == nil || !strings.Contains(err.Error(), "no request body") {
+		t.Errorf("a body-less operation: %v", err)
+	}
+}
