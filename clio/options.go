@@ -231,6 +231,9 @@ func WithAttemptTimeout(d time.Duration) Option {
 // the same credential on the same host (the same WithToken value or the same
 // WithTokenSource source) share one, since Clio's limit is per token; use this
 // to share one between sources that yield the same token, or to isolate one.
+// (The shared limiter is held weakly, but its key holds the token source: a
+// source that itself refers back to its Client keeps that limiter alive as
+// long as the program runs; give such a source its own limiter here.)
 func WithRateLimiter(l *RateLimiter) Option {
 	return func(c *config) error {
 		if l == nil {
