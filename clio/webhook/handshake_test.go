@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,13 +14,7 @@ import (
 func TestHandshakeDoesNotReplaceAKnownSecret(t *testing.T) {
 	store := NewMemorySecretStore()
 	h := NewHandler(store, func(context.Context, Event) error { return nil })
-	handshake := func(secret string) int {
-		req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(`{"meta":{"webhook_id":7}}`))
-		req.Header.Set(HeaderSecret, secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec.Code
-	}
+	handshake := func(secret string) int { return sendHandshake(h, 7, secret) }
 	if code := handshake("genuine"); code != http.StatusOK {
 		t.Fatalf("first handshake: %d", code)
 	}
@@ -43,17 +38,13 @@ func TestHandshakeDoesNotReplaceAKnownSecret(t *testing.T) {
 // refuses deliveries with 500 so that Clio keeps them.
 func TestNewHandlerWithNils(t *testing.T) {
 	h := NewHandler(nil, nil)
-	req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(`{"meta":{"webhook_id":9}}`))
-	req.Header.Set(HeaderSecret, "s3cret")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("handshake with a nil store: %d", rec.Code)
+	if code := sendHandshake(h, 9, "s3cret"); code != http.StatusOK {
+		t.Fatalf("handshake with a nil store: %d", code)
 	}
 	body := `{"data":{"id":1,"etag":"\"e\""},"meta":{"event":"created","webhook_id":9}}`
-	req = httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(body))
+	req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(body))
 	req.Header.Set(HeaderSignature, Sign([]byte("s3cret"), []byte(body)))
-	rec = httptest.NewRecorder()
+	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusInternalServerError {
 		t.Fatalf("delivery with a nil event function: %d, want 500", rec.Code)
@@ -73,12 +64,8 @@ func TestHandshakeStoreErrorDoesNotReplaceTheSecret(t *testing.T) {
 	mem := NewMemorySecretStore()
 	_ = mem.SetSecret(context.Background(), 7, []byte("genuine"))
 	h := NewHandler(failingStore{mem}, func(context.Context, Event) error { return nil })
-	req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(`{"meta":{"webhook_id":7}}`))
-	req.Header.Set(HeaderSecret, "forged")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusInternalServerError {
-		t.Errorf("handshake with a failing store: %d, want 500", rec.Code)
+	if code := sendHandshake(h, 7, "forged"); code != http.StatusInternalServerError {
+		t.Errorf("handshake with a failing store: %d, want 500", code)
 	}
 	if got, _ := mem.Secret(context.Background(), 7); string(got) != "genuine" {
 		t.Fatalf("stored secret = %q; the genuine one must stay", got)
@@ -98,13 +85,7 @@ func TestHandshakeRepeatedWithTheSameSecret(t *testing.T) {
 			}
 			return nil
 		}))
-	handshake := func(secret string) int {
-		req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(`{"meta":{"webhook_id":8}}`))
-		req.Header.Set(HeaderSecret, secret)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec.Code
-	}
+	handshake := func(secret string) int { return sendHandshake(h, 8, secret) }
 	if code := handshake("s3cret"); code != http.StatusInternalServerError {
 		t.Fatalf("handshake with a failing activation: %d, want 500", code)
 	}
@@ -118,4 +99,13 @@ func TestHandshakeRepeatedWithTheSameSecret(t *testing.T) {
 	if code := handshake("other"); code != http.StatusForbidden {
 		t.Fatalf("handshake with another secret: %d, want 403", code)
 	}
+}
+
+// sendHandshake posts Clio's handshake for webhook id with secret and returns the status.
+func sendHandshake(h http.Handler, id int, secret string) int {
+	req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(fmt.Sprintf(`{"meta":{"webhook_id":%d}}`, id)))
+	req.Header.Set(HeaderSecret, secret)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code
 }
