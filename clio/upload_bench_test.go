@@ -69,13 +69,19 @@ func BenchmarkUploadMultipart(b *testing.B) {
 	}
 }
 
+// benchStorage is a fake Clio whose storage discards the bytes, at bps per connection (0: as
+// fast as loopback goes).
+func benchStorage(b *testing.B, bps int64) (*fakeClio, *uploader) {
+	f := newFakeClio(b)
+	f.discard = true
+	f.perConnBps = bps
+	return f, f.uploader()
+}
+
 func benchUpload(b *testing.B, bps int64) {
 	for _, workers := range []int{1, 4} {
 		b.Run(fmt.Sprintf("engine/workers=%d", workers), func(b *testing.B) {
-			f := newFakeClio(b)
-			f.discard = true
-			f.perConnBps = bps
-			u := f.uploader()
+			_, u := benchStorage(b, bps)
 			b.SetBytes(benchSize)
 			var peak float64
 			for b.Loop() {
@@ -94,10 +100,7 @@ func benchUpload(b *testing.B, bps int64) {
 		})
 	}
 	b.Run("sequential-PUTs", func(b *testing.B) {
-		f := newFakeClio(b)
-		f.discard = true
-		f.perConnBps = bps
-		u := f.uploader()
+		f, u := benchStorage(b, bps)
 		b.SetBytes(benchSize)
 		var peak float64
 		for b.Loop() {
