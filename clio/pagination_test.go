@@ -120,7 +120,7 @@ func (l *coreList) serve(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(b.String()))
 }
 
-func (l *coreList) list(c *Client, query string) RequestFunc {
+func (l *coreList) list(c *Client, query string) Request {
 	return coreReq(c, "GET", "/api/v4/matters.json"+query, nil)
 }
 
@@ -154,7 +154,11 @@ func TestAllCursorFollowsNextExactly(t *testing.T) {
 	l := newCoreList(t, 450)
 	defer l.srv.Close()
 	c, _ := newCoreClient(t, l.srv)
-	ids, err := coreCollect(t, All[coreRec](context.Background(), c, l.list(c, "?fields=id"), Fields("id", "name")))
+	// fields set twice (in the query and with Fields) is refused: one way to set a thing.
+	if _, err := coreCollect(t, All[coreRec](context.Background(), c, l.list(c, "?fields=id"), Fields("id", "name"))); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("fields twice: %v", err)
+	}
+	ids, err := coreCollect(t, All[coreRec](context.Background(), c, l.list(c, ""), Fields("id", "name")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +302,7 @@ func TestAllCancelStopsPromptly(t *testing.T) {
 	for _, mode := range []CallOption{nil, OffsetPagination(4)} {
 		l := newCoreList(t, 5000)
 		l.delay = 200 * time.Millisecond
-		c, _ := newCoreClient(t, l.srv, WithMaxAttempts(1))
+		c, _ := newCoreClient(t, l.srv, testRetries(1))
 		ctx, cancel := context.WithCancel(context.Background())
 		start := time.Now()
 		n := 0

@@ -1,0 +1,358 @@
+package clio
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// A call, start to finish: a service method builds its request with a request builder of
+// package gen, hands it to Do (or DoNoContent, ListPage, All, Pages, Refresh) with the
+// call's options, which become one settings value; the query is completed here, and
+// send (pipeline.go) runs the attempts and decodes the answer.
+
+// maxLimit is the largest page Clio serves.
+const maxLimit = 200
+
+// Request is one operation built by a request builder of package gen, ready to be sent
+// through the Client: the generated services build one per call, and so can callers of
+// operations no service method fits:
+//
+//	req := clio.NewRequest(gen.NewGetMatterRequest(c.BaseURL(), id, nil))
+//	m, resp, err := clio.Do[gen.Matter](ctx, c, req, clio.MatterFields)
+type Request struct {
+	// HTTP is the request the builder returned. Its URL must be on the Client's base URL.
+	HTTP *http.Request
+	// Err is the builder's error: the call returns it without sending anything.
+	Err error
+	// DefaultFields is sent as the fields parameter when the call names no Fields. Clio
+	// answers only id and etag to a call without fields; the services pass the record's
+	// default set (MatterFields and the like).
+	DefaultFields FieldSet
+
+	// followNext: the operation takes no order=id(asc) (its reference lists none), so
+	// the iterator follows Clio's next links without asking for cursor order.
+	followNext bool
+}
+
+// NewRequest pairs the two results of a gen request builder into a Request.
+func NewRequest(req *http.Request, err error) Request { return Request{HTTP: req, Err: err} }
+
+// CallOption adjusts one call (or one iteration). Options are applied to a settings value
+// that travels with the request through the pipeline as an argument.
+type CallOption interface {
+	applyCall(*settings)
+}
+
+type callOptionFunc func(*settings)
+
+func (f callOptionFunc) applyCall(s *settings) { f(s) }
+
+// settings is what a call's options asked for.
+type settings struct {
+	err             error
+	fields          FieldSet
+	fieldsSet       bool
+	explicitFields  bool // set by a Fields option, not by a default
+	ifNoneMatch     string
+	ifMatch         string
+	ifModifiedSince string
+	apiVersion      string
+	retryUnsafe     bool
+	offsetMode      bool
+	workers         int
+	pageSize        int
+	pageURL         *url.URL
+	startOffset     int // OffsetPagination resumed by PageError.Resume
+	followNext      bool
+}
+
+func (s *settings) setErr(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+// RetryUnsafe lets this call's POST or PATCH be retried after a 5xx, a
+// timeout or a dropped connection. Only use it when repeating is harmless
+// (a retried POST /matters.json can create a duplicate matter). 429s are
+// always retried: Clio did not process the request.
+func RetryUnsafe() CallOption {
+	return callOptionFunc(func(s *settings) { s.retryUnsafe = true })
+}
+
+// UseAPIVersion sets X-API-VERSION for this call (the Client's is WithAPIVersion).
+func UseAPIVersion(v string) CallOption {
+	return callOptionFunc(func(s *settings) {
+		if !versionRE.MatchString(v) {
+			s.setErr(&InputError{Field: "UseAPIVersion", Reason: fmt.Sprintf("%q is not a Clio API v4 version like %q", v, APIVersion)})
+			return
+		}
+		s.apiVersion = v
+	})
+}
+
+// PageSize sets the limit query parameter used by iterators and list calls
+// (1..200; iterators default to 200, the maximum, to spend fewer requests).
+// A call that also sets limit in the generated parameters fails with an *InputError.
+func PageSize(n int) CallOption {
+	return callOptionFunc(func(s *settings) {
+		if n < 1 || n > maxLimit {
+			s.setErr(&InputError{Field: "limit", Reason: fmt.Sprintf("page size %d is outside 1..%d", n, maxLimit)})
+			return
+		}
+		s.pageSize = n
+	})
+}
+
+// OffsetPagination switches All and Pages to offset mode: pages are fetched
+// concurrently by at most workers goroutines (0 means 4) and yielded in
+// order. Clio serves offset pages for the first 10,000 records only; past
+// that the iterator fails with ErrOffsetLimit without asking. Cursor mode
+// (the default) has no depth limit but is serial.
+func OffsetPagination(workers int) CallOption {
+	return callOptionFunc(func(s *settings) {
+		if workers < 0 || workers > 32 {
+			s.setErr(&InputError{Field: "OffsetPagination", Reason: fmt.Sprintf("%d workers is outside 0..32", workers)})
+			return
+		}
+		s.offsetMode, s.workers = true, workers
+	})
+}
+
+// withoutCursorOrder marks an iterator over an operation that takes no order=id(asc); the
+// generated services add it.
+func withoutCursorOrder(opts []CallOption) []CallOption {
+	return append(opts[:len(opts):len(opts)], callOptionFunc(func(s *settings) { s.followNext = true }))
+}
+
+// PageURL makes a list call fetch this page URL (a Response.NextURL or
+// PreviousURL) exactly as given instead of the operation's own URL. A URL
+// whose scheme or host differs from the Client's base URL fails with
+// ErrUntrustedURL before any request.
+func PageURL(u string) CallOption {
+	return callOptionFunc(func(s *settings) {
+		p, err := url.Parse(u)
+		if err != nil || !p.IsAbs() {
+			s.setErr(&InputError{Field: "PageURL", Reason: "not an absolute URL: " + sanitizeString(u)})
+			return
+		}
+		s.pageURL = p
+	})
+}
+
+// checkContext refuses a nil context with an error rather than a panic deeper down.
+func checkContext(ctx context.Context) error {
+	if ctx == nil {
+		return &InputError{Field: "ctx", Reason: "is nil; pass context.Background() or a request's context"}
+	}
+	return nil
+}
+
+// settingsFor applies a call's options and checks the request against them.
+func (c *Client) settingsFor(ctx context.Context, r Request, opts []CallOption) (settings, error) {
+	s := settings{followNext: r.followNext}
+	if err := checkContext(ctx); err != nil {
+		return s, err
+	}
+	if r.Err != nil {
+		return s, r.Err
+	}
+	if r.HTTP == nil || r.HTTP.URL == nil {
+		return s, &InputError{Field: "Request", Reason: "has no HTTP request; build one with a gen.NewXxxRequest builder"}
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.applyCall(&s)
+		}
+	}
+	if s.err != nil {
+		return s, s.err
+	}
+	if !c.origin.matches(r.HTTP.URL) {
+		return s, fmt.Errorf("%w: %s (client base %s)", ErrUntrustedURL, sanitizeURL(r.HTTP.URL), c.base)
+	}
+	if s.pageURL != nil && !c.origin.matches(s.pageURL) {
+		return s, fmt.Errorf("%w: %s (client base %s)", ErrUntrustedURL, sanitizeURL(s.pageURL), c.base)
+	}
+	if !s.fieldsSet && len(r.DefaultFields.items) > 0 {
+		s.fields, s.fieldsSet = r.DefaultFields, true
+	}
+	return s, nil
+}
+
+// notAList refuses the paging options on a call that is not a list: they would rewrite its
+// URL or add limit and offset to it.
+func (s *settings) notAList() error {
+	switch {
+	case s.pageURL != nil:
+		return &InputError{Field: "PageURL", Reason: "only list calls (List, All, Pages) have pages"}
+	case s.pageSize != 0:
+		return &InputError{Field: "PageSize", Reason: "only list calls (List, All, Pages) have pages"}
+	case s.offsetMode:
+		return &InputError{Field: "OffsetPagination", Reason: "only iterators (All, Pages) page by offset"}
+	case s.ifModifiedSince != "":
+		return &InputError{Field: "IfModifiedSince", Reason: "applies to lists; a single record is refreshed with Refresh (If-None-Match)"}
+	}
+	return nil
+}
+
+// pageSpec is how an iterator asks for one page.
+type pageSpec struct {
+	cursor     bool // first cursor page: order=id(asc), limit
+	offset     bool // offset mode: offset and limit below
+	off, limit int
+}
+
+// prepareQuery completes the request's URL from the settings: the fields, and for a page
+// its position. It returns the limit in effect (offset mode steps by it).
+func (s *settings) prepareQuery(req *http.Request, p pageSpec) (int, error) {
+	if s.pageURL != nil && !p.offset {
+		// Follow next/previous exactly as given: no re-encoding, no re-sent parameters.
+		u := *s.pageURL
+		req.URL, req.Host = &u, ""
+		return 0, nil
+	}
+	raw := req.URL.RawQuery
+	if strings.Contains(raw, "fields=") {
+		// A request built by hand may name fields in its query: checked, and only once.
+		f, err := ParseFields(req.URL.Query().Get("fields"))
+		switch {
+		case err != nil:
+			return 0, err
+		case s.explicitFields:
+			return 0, &InputError{Field: "fields", Reason: "set both in the request's query and with Fields; use one"}
+		}
+		s.fields, s.fieldsSet = f, true
+	}
+	if !p.cursor && !p.offset && s.pageSize == 0 {
+		// A Get, Create or one List page: append, no parse and re-encode.
+		if s.fieldsSet && !strings.Contains(raw, "fields=") {
+			if raw != "" {
+				raw += "&"
+			}
+			req.URL.RawQuery = raw + "fields=" + s.fields.query
+		}
+		if strings.Contains(raw, "limit=") {
+			return 0, checkLimit(req.URL.Query().Get("limit"))
+		}
+		return 0, nil
+	}
+	q := req.URL.Query()
+	if s.fieldsSet {
+		q.Set("fields", s.fields.String())
+	}
+	callerLimit := 0
+	if l := q.Get("limit"); l != "" {
+		if err := checkLimit(l); err != nil {
+			return 0, err
+		}
+		if s.pageSize != 0 {
+			return 0, &InputError{Field: "limit", Reason: "set both in the generated parameters and with PageSize; use one"}
+		}
+		callerLimit, _ = strconv.Atoi(l)
+	}
+	if s.pageSize > 0 {
+		q.Set("limit", strconv.Itoa(s.pageSize))
+	}
+	if p.cursor && !s.followNext {
+		if o := q.Get("order"); o != "" && o != "id(asc)" {
+			return 0, &InputError{Field: "order", Reason: fmt.Sprintf("cursor pagination requires order=id(asc), but the call sets %q; drop the order parameter, or iterate with OffsetPagination to keep it", o)}
+		}
+		if q.Has("offset") {
+			return 0, &InputError{Field: "offset", Reason: "cursor pagination cannot start at an offset; use OffsetPagination"}
+		}
+		q.Set("order", "id(asc)")
+	}
+	if p.cursor && !q.Has("limit") {
+		q.Set("limit", strconv.Itoa(maxLimit))
+	}
+	limit := 0
+	if p.offset {
+		if q.Has("page_token") {
+			return 0, &InputError{Field: "page_token", Reason: "offset pagination does not combine with page_token"}
+		}
+		if q.Has("offset") {
+			return 0, &InputError{Field: "offset", Reason: "offset is managed by the iterator in OffsetPagination mode"}
+		}
+		limit = p.limit
+		if limit == 0 {
+			limit = cmp.Or(s.pageSize, callerLimit, maxLimit)
+		}
+		q.Set("offset", strconv.Itoa(p.off))
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	req.URL.RawQuery = q.Encode()
+	return limit, nil
+}
+
+func checkLimit(l string) error {
+	if l == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > maxLimit {
+		return &InputError{Field: "limit", Reason: fmt.Sprintf("%q is outside 1..%d (Clio's maximum page size)", l, maxLimit)}
+	}
+	return nil
+}
+
+// Do sends an operation that answers one record ({"data": {...}}) and decodes it into T.
+// It is what the generated Get, Create and Update methods call, and the way to send any
+// other operation built with package gen (see Request). An answer whose data is null or
+// missing is an error wrapping ErrEmptyAnswer, not a zero record.
+func Do[T any](ctx context.Context, c *Client, r Request, opts ...CallOption) (T, *Response, error) {
+	var zero T
+	s, err := c.settingsFor(ctx, r, opts)
+	if err == nil {
+		err = s.notAList()
+	}
+	if err == nil {
+		_, err = s.prepareQuery(r.HTTP, pageSpec{})
+	}
+	if err != nil {
+		return zero, nil, err
+	}
+	return send(ctx, c, exchange{req: r.HTTP.WithContext(ctx), s: &s}, decodeRecord[T])
+}
+
+// DoNoContent sends an operation whose answer has no useful body (DELETE answers 204).
+// It is what the generated Delete methods call.
+func DoNoContent(ctx context.Context, c *Client, r Request, opts ...CallOption) (*Response, error) {
+	s, err := c.settingsFor(ctx, r, opts)
+	if err == nil {
+		err = s.notAList()
+	}
+	if err == nil {
+		_, err = s.prepareQuery(r.HTTP, pageSpec{})
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, resp, err := send(ctx, c, exchange{req: r.HTTP.WithContext(ctx), s: &s}, discardAnswer)
+	return resp, err
+}
+
+// decodeRecord reads a single-record answer. data must be present: {"data": null} is not
+// a record.
+func decodeRecord[T any](c *Client, body io.Reader, _ *Response) (T, error) {
+	var env struct {
+		Data *T `json:"data"`
+	}
+	if err := decodeAnswer(c.codec, body, &env); err != nil {
+		var zero T
+		return zero, err
+	}
+	if env.Data == nil {
+		var zero T
+		return zero, ErrEmptyAnswer
+	}
+	return *env.Data, nil
+}
+
+func discardAnswer(*Client, io.Reader, *Response) (struct{}, error) { return struct{}{}, nil }

@@ -1,0 +1,406 @@
+package clio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"sync"
+	"time"
+)
+
+// The pipeline. Every request the Client makes goes through send: API calls, list pages,
+// the API calls of uploads and their storage PUTs, downloads and custom-action
+// confirmations. One loop runs the attempts of a request, in this order:
+//
+//	rate limiter (API only) → headers and token (API only) → one attempt, with its
+//	header and stall timeouts → 401: refresh the token once → the answer: decoded,
+//	or turned into an error → the Retryer's decision → back-off → next attempt
+//
+// The call's settings arrive as an argument; nothing travels in the context, and nothing
+// calls back into the caller but decode.
+
+// target is where a request goes, which decides what the pipeline adds to it.
+type target uint8
+
+const (
+	toAPI     target = iota // the API origin: token, X-API-VERSION, rate limiter, 401 refresh
+	toStorage               // a storage host: no token, no limiter, no private addresses
+)
+
+// exchange is one request as the pipeline runs it.
+type exchange struct {
+	req *http.Request // carries the call's context; a body must be replayable (GetBody)
+	s   *settings     // the call's options; nil for storage requests
+	to  target
+	// stream hands a 2xx answer back unread (downloads); redirect also hands back a 3xx,
+	// for the caller to follow (a download's 303 to storage); raw hands back every answer
+	// as it is (HTTPClient). Otherwise a 3xx is an error: API calls never follow one.
+	stream, redirect, raw bool
+}
+
+// decodeFunc reads a 2xx answer's body. A read error (the connection dropped, the
+// answer was cut) makes the attempt fail like a dropped connection.
+type decodeFunc[R any] func(c *Client, body io.Reader, r *Response) (R, error)
+
+var noSettings settings
+
+// send runs the attempts of x and returns what decode made of the answer.
+func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R]) (R, *Response, error) {
+	var zero R
+	if x.s == nil {
+		x.s = &noSettings
+	}
+	if c.timeout > 0 && !x.stream && !x.raw {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+		x.req = x.req.WithContext(ctx)
+	}
+	req := x.req
+	if x.to == toStorage {
+		if err := c.checkStorageURL(ctx, req.URL); err != nil {
+			return zero, nil, err
+		}
+	}
+	inPlace := !x.stream && !x.raw // headers go on req itself; the token comes off before return
+	if inPlace && x.to == toAPI {
+		defer req.Header.Del("Authorization")
+	}
+	idempotent := isIdempotent(req.Method) || x.s.retryUnsafe
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	start := c.now()
+	counted, sent, waits := 1, 0, 0 // counted: the attempt's number for the Retryer (waited-out 429s excluded)
+	refreshed := false
+	for {
+		sent++
+		if x.to == toAPI && c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
+				return zero, nil, c.giveUp(ctx, x, nil, err, sent-1, start)
+			}
+		}
+		r, tok, err := c.outgoing(x, inPlace, sent)
+		if err != nil {
+			return zero, nil, err
+		}
+		resp, err := c.attempt(r)
+		var out *Response
+		var answerErr error // the server's non-2xx answer as an error
+		if err == nil {
+			if x.to == toAPI {
+				resp.Request = req // without the token (in place: removed before return)
+				normalizeRateLimit(resp)
+				if c.limiter != nil {
+					c.limiter.Observe(resp.StatusCode, resp.Header)
+				}
+				if resp.StatusCode == http.StatusUnauthorized && c.refreshable && !refreshed && replayable {
+					again, rerr := c.refresh(tok)
+					if rerr != nil {
+						drainClose(resp.Body)
+						return zero, nil, c.giveUp(ctx, x, nil, fmt.Errorf("%w: Clio rejected the token and refreshing it failed: %w", ErrUnauthorized, rerr), sent, start)
+					}
+					if again {
+						refreshed = true
+						drainClose(resp.Body)
+						continue
+					}
+				}
+			}
+			out = newResponse(resp)
+			status := resp.StatusCode
+			switch {
+			case x.raw && (status < 400 || status == http.StatusNotFound), x.stream && (status/100 == 2 || x.redirect && isRedirect(status)):
+				c.logCall(ctx, x, out, nil, sent, start)
+				return zero, out, nil
+			case status/100 == 2 || status == http.StatusNotModified:
+				if status == http.StatusNotModified || status == http.StatusNoContent || decode == nil {
+					drainClose(resp.Body)
+					c.logCall(ctx, x, out, nil, sent, start)
+					return zero, out, nil
+				}
+				body := answerReader{r: resp.Body, left: c.maxAnswer}
+				v, derr := decode(c, &body, out)
+				drainClose(resp.Body)
+				switch {
+				case derr == nil:
+					c.logCall(ctx, x, out, nil, sent, start)
+					return v, out, nil
+				case body.tooLarge:
+					err = &AnswerTooLargeError{Method: req.Method, URL: sanitizeURL(req.URL), Limit: c.maxAnswer}
+					c.logCall(ctx, x, out, err, sent, start)
+					return zero, out, err
+				case body.err != nil:
+					err = fmt.Errorf("clio: reading answer of %s %s: %w", req.Method, sanitizeURL(req.URL), body.err)
+				case isTruncated(derr):
+					// HTTP itself was fine, the JSON was not: a cut answer, retried like one.
+					err = fmt.Errorf("clio: answer of %s %s ends early: %w: %w", req.Method, sanitizeURL(req.URL), io.ErrUnexpectedEOF, derr)
+				default:
+					err = fmt.Errorf("clio: decoding answer of %s %s: %w", req.Method, sanitizeURL(req.URL), derr)
+					c.logCall(ctx, x, out, err, sent, start)
+					return zero, out, err
+				}
+				resp = nil
+			default:
+				answerErr = c.answerError(resp, x)
+			}
+		}
+		rateLimited := resp != nil && resp.StatusCode == http.StatusTooManyRequests
+		a := Attempt{Request: r, Response: resp, Err: err, Number: counted, RateLimited: waits, Elapsed: c.now().Sub(start), Idempotent: idempotent}
+		a.APIError, _ = answerErr.(*Error)
+		final := err
+		if final == nil {
+			final = answerErr
+		}
+		delay, again := c.retryer.RetryDelay(a)
+		if again && ctx.Err() == nil && replayable {
+			if dl, ok := ctx.Deadline(); ok && c.now().Add(delay).After(dl) {
+				again = false // sleeping would outlive the caller: report now
+			}
+		} else {
+			again = false
+		}
+		if !again {
+			if x.raw && err == nil {
+				c.logCall(ctx, x, out, nil, sent, start)
+				return zero, out, nil // the answer as it is; its error body was put back
+			}
+			return zero, out, c.giveUp(ctx, x, out, final, sent, start)
+		}
+		c.logRetry(ctx, x, sent, delay, final)
+		if resp != nil {
+			drainClose(resp.Body)
+		}
+		if !(rateLimited && x.to == toAPI && c.limiter != nil) {
+			// A 429 on the API is waited out in the limiter, which holds every caller of the
+			// token until the window resets and lets them go staggered.
+			if err := c.sleep(ctx, delay); err != nil {
+				return zero, out, c.giveUp(ctx, x, out, errors.Join(final, err), sent, start)
+			}
+		}
+		if rateLimited {
+			waits++ // a rate limit honoured is not a failure
+		} else {
+			counted++
+		}
+	}
+}
+
+// outgoing returns the request for attempt n: headers set, body replayed. In place, the
+// caller's request itself is used (it was built for this call); otherwise a clone, so the
+// request handed back with the answer never holds the token.
+func (c *Client) outgoing(x exchange, inPlace bool, n int) (*http.Request, string, error) {
+	r := x.req
+	if !inPlace {
+		r = r.Clone(r.Context())
+	}
+	if n > 1 && x.req.GetBody != nil {
+		body, err := x.req.GetBody()
+		if err != nil {
+			return nil, "", fmt.Errorf("clio: replaying request body: %w", err)
+		}
+		r.Body = body
+	}
+	if x.to == toStorage {
+		r.Header.Del("Authorization") // storage is not Clio: whatever the caller set, no token leaves
+		return r, "", nil
+	}
+	tok, err := c.ts.Token()
+	if err != nil {
+		return nil, "", fmt.Errorf("clio: obtaining access token: %w", err)
+	}
+	c.setHeaders(r, x.s, tok.AccessToken)
+	return r, tok.AccessToken, nil
+}
+
+// errHeaderTimeout and errStallTimeout say which default timeout ended an attempt; both are
+// retried like a dropped connection when the request is idempotent.
+var (
+	errHeaderTimeout  = errors.New("clio: no answer headers within the header timeout")
+	errStallTimeout   = errors.New("clio: answer body stalled longer than the stall timeout")
+	errAttemptTimeout = errors.New("clio: attempt timed out")
+)
+
+// attempt sends r once. Its own context ends the attempt when the headers do not arrive
+// within the header timeout (counted from the end of the request body, so a slow upload is
+// not a silent server), when the body stalls longer than the stall timeout, or
+// (WithAttemptTimeout) when the whole attempt takes too long; the caller's context is left
+// alone, so the attempt can be retried.
+func (c *Client) attempt(r *http.Request) (*http.Response, error) {
+	headerTO := c.headerTO
+	if headerTO <= 0 && c.stallTO <= 0 && c.attemptTO <= 0 {
+		return c.rt.RoundTrip(r)
+	}
+	parent := r.Context()
+	ctx, cancel := context.WithCancelCause(parent)
+	w := &watchdog{cancel: cancel, stall: c.stallTO}
+	w.why = errHeaderTimeout
+	if c.attemptTO > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, c.attemptTO, errAttemptTimeout)
+		w.stop = stop
+	}
+	if headerTO > 0 {
+		if r.ContentLength > 0 || r.Body != nil && r.Body != http.NoBody {
+			w.timer = time.AfterFunc(time.Duration(1<<62), w.fire)
+			ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+				WroteRequest: func(httptrace.WroteRequestInfo) { w.timer.Reset(headerTO) },
+			})
+		} else {
+			w.timer = time.AfterFunc(headerTO, w.fire)
+		}
+	}
+	resp, err := c.rt.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		why := context.Cause(ctx)
+		w.close()
+		if parent.Err() == nil && (errors.Is(why, errHeaderTimeout) || errors.Is(why, errAttemptTimeout)) {
+			return nil, fmt.Errorf("%w: %w", why, err)
+		}
+		return nil, err
+	}
+	w.mu.Lock()
+	w.why = errStallTimeout
+	w.mu.Unlock()
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	if c.stallTO > 0 {
+		if w.timer == nil {
+			w.timer = time.AfterFunc(c.stallTO, w.fire)
+		} else {
+			w.timer.Reset(c.stallTO)
+		}
+	}
+	resp.Body = &watchedBody{rc: resp.Body, w: w, ctx: ctx}
+	return resp, nil
+}
+
+// watchdog ends one attempt when a timeout passes.
+type watchdog struct {
+	mu     sync.Mutex
+	why    error
+	timer  *time.Timer
+	stall  time.Duration
+	cancel context.CancelCauseFunc
+	stop   context.CancelFunc
+}
+
+func (w *watchdog) fire() {
+	w.mu.Lock()
+	why := w.why
+	w.mu.Unlock()
+	w.cancel(why)
+}
+
+func (w *watchdog) close() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.cancel(nil)
+	if w.stop != nil {
+		w.stop()
+	}
+}
+
+// watchedBody restarts the stall clock with every read and releases the attempt's context
+// on Close.
+type watchedBody struct {
+	rc  io.ReadCloser
+	w   *watchdog
+	ctx context.Context
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 && b.w.stall > 0 && b.w.timer != nil {
+		b.w.timer.Reset(b.w.stall)
+	}
+	if err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned bare by readers
+		if why := context.Cause(b.ctx); errors.Is(why, errStallTimeout) || errors.Is(why, errAttemptTimeout) {
+			err = fmt.Errorf("%w: %w", why, err)
+		}
+	}
+	return n, err
+}
+
+func (b *watchedBody) Close() error {
+	err := b.rc.Close()
+	b.w.close()
+	return err
+}
+
+// answerReader bounds an answer (WithMaxAnswerSize) and remembers read errors, so a decode
+// failure caused by a dropped connection (retryable) can be told apart from a malformed
+// answer (not retryable), whatever the Codec.
+type answerReader struct {
+	r        io.Reader
+	left     int64
+	err      error
+	tooLarge bool
+}
+
+func (b *answerReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		b.tooLarge = true
+		return 0, errAnswerTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned bare by readers
+		b.err = err
+	}
+	if b.left <= 0 && err == nil {
+		// Exactly at the limit: the answer is too large unless it ends here.
+		var one [1]byte
+		if m, _ := b.r.Read(one[:]); m > 0 {
+			b.tooLarge = true
+			return n, errAnswerTooLarge
+		}
+	}
+	return n, err
+}
+
+var errAnswerTooLarge = errors.New("clio: answer larger than the limit")
+
+// giveUp is the last word on a request: the final error says how many attempts were made,
+// and the call is logged.
+func (c *Client) giveUp(ctx context.Context, x exchange, out *Response, err error, attempts int, start time.Time) error {
+	if x.to == toStorage {
+		err = stripURLErr(err)
+	} else {
+		err = sanitizeTransportErr(err)
+	}
+	if attempts > 1 {
+		if e, ok := errors.AsType[*Error](err); ok {
+			e.Attempts = attempts
+		} else if se, ok := errors.AsType[*StorageError](err); ok {
+			se.Attempts = attempts
+		} else {
+			err = fmt.Errorf("clio: %s %s: giving up after %d attempts: %w", x.req.Method, x.hostOrURL(), attempts, err)
+		}
+	}
+	c.logCall(ctx, x, out, err, attempts, start)
+	return err
+}
+
+// hostOrURL names the request in an error: the API URL (sanitized) or, for storage, only the
+// host, since a signed URL is a credential.
+func (x exchange) hostOrURL() string {
+	if x.to == toStorage {
+		return x.req.URL.Host
+	}
+	return sanitizeURL(x.req.URL)
+}
+
+// answerError turns a non-2xx answer into the error of its target.
+func (c *Client) answerError(resp *http.Response, x exchange) error {
+	if x.to == toStorage {
+		return storageError(resp)
+	}
+	return checkResponse(resp, c.codec)
+}
