@@ -129,8 +129,7 @@ func allOffset[T any](ctx context.Context, c *Client, r Request, s *settings, yi
 		case res.p == nil:
 			fail(next, delivered, errLatePage304)
 			return
-		case len(res.p.Data) < spans[i].limit && i < len(spans)-1,
-			len(res.p.Data) == 0:
+		case len(res.p.Data) < min(spans[i].limit, total-spans[i].offset):
 			fail(next, delivered, fmt.Errorf("%w: meta.records said %d, but the page at offset %d holds %d records",
 				ErrCountMismatch, total, spans[i].offset, len(res.p.Data)))
 			return
