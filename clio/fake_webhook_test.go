@@ -104,7 +104,7 @@ func TestFakeWebhookDeliveries(t *testing.T) {
 				Model:  "matter",
 				Events: []string{"created", "updated", "matter_closed"},
 				Fields: clio.Fields("id", "etag", "description", "status"),
-			}, clio.WithWebhookRegistry(rcv.reg))
+			}, clio.UseWebhookRegistry(rcv.reg))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -275,7 +275,7 @@ func TestFakeWebhookHandshakeSquattingRefused(t *testing.T) {
 	}
 
 	w, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{URL: rcv.URL + "/hooks", Model: "matter", Events: []string{"created"}},
-		clio.WithWebhookRegistry(rcv.reg))
+		clio.UseWebhookRegistry(rcv.reg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestWebhookRegistryLifecycle(t *testing.T) {
 
 	// An unknown field passes the client's checks, and Clio refuses the creation.
 	_, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{URL: rcv.URL + "/hooks", Model: "matter", Events: []string{"created"},
-		Fields: clio.Fields("no_such_field")}, clio.WithWebhookRegistry(rcv.reg))
+		Fields: clio.Fields("no_such_field")}, clio.UseWebhookRegistry(rcv.reg))
 	if err == nil {
 		t.Fatal("Clio accepted a webhook with an unknown field")
 	}
@@ -324,13 +324,13 @@ func TestWebhookRegistryLifecycle(t *testing.T) {
 		t.Fatalf("a refused registration left %d entries", n)
 	}
 	_, _, err = c.Webhooks.Register(ctx, clio.WebhookParams{URL: rcv.URL + "/hooks?clio_hook=abc", Model: "matter", Events: []string{"created"}},
-		clio.WithWebhookRegistry(rcv.reg))
+		clio.UseWebhookRegistry(rcv.reg))
 	if ie, ok := errors.AsType[*clio.InputError](err); !ok || ie.Field != "URL" {
 		t.Fatalf("URL with a token already: %v", err)
 	}
 
 	w, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{URL: rcv.URL + "/hooks", Model: "contact", Events: []string{"created"},
-		ExpiresIn: time.Hour}, clio.WithWebhookRegistry(rcv.reg))
+		ExpiresIn: time.Hour}, clio.UseWebhookRegistry(rcv.reg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestWebhookRegistryLifecycle(t *testing.T) {
 		t.Fatalf("registration expires in %s, want about an hour (the webhook's life)", d)
 	}
 	until := time.Now().Add(10 * 24 * time.Hour)
-	if _, _, err := c.Webhooks.Renew(ctx, w.Id, until, clio.WithWebhookRegistry(rcv.reg)); err != nil {
+	if _, _, err := c.Webhooks.Renew(ctx, w.Id, until, clio.UseWebhookRegistry(rcv.reg)); err != nil {
 		t.Fatal(err)
 	}
 	reg, _ = rcv.reg.Lookup(ctx, token)

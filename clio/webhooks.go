@@ -58,7 +58,7 @@ type WebhookParams struct {
 	// URL receives the handshake and the deliveries. Clio requires https;
 	// http is accepted only for loopback hosts (localhost, 127.0.0.1, ::1),
 	// for tests and local fakes. A query string is kept as given; with
-	// WithWebhookRegistry, Register adds the registration token to it as the
+	// UseWebhookRegistry, Register adds the registration token to it as the
 	// clio_hook parameter (webhook.TokenParam), which the URL must not
 	// carry already.
 	URL string
@@ -174,12 +174,12 @@ func webhookLimit(now time.Time) time.Time {
 	return now.Add(WebhookMaxLifetime - webhookSkew)
 }
 
-// WithWebhookRegistry makes Register, Renew and RenewExpiring keep reg, the
+// UseWebhookRegistry makes Register, Renew and RenewExpiring keep reg, the
 // webhook.Registry the clio/webhook Handler receiving the webhooks uses, up
 // to date: Register records each new webhook there (the only webhooks whose
 // handshake the Handler accepts), and renewals move the registration's
 // expiry with the webhook's. Other calls ignore it.
-func WithWebhookRegistry(reg webhook.Registry) CallOption { return webhookRegistryOption{reg} }
+func UseWebhookRegistry(reg webhook.Registry) CallOption { return webhookRegistryOption{reg} }
 
 type webhookRegistryOption struct{ reg webhook.Registry }
 
@@ -206,7 +206,7 @@ func webhookRegistry(opts []CallOption) webhook.Registry {
 // returned webhook carries id, url, status, expires_at and shared_secret,
 // unless opts select other Fields.
 //
-// With WithWebhookRegistry(reg) among opts, which the clio/webhook Handler
+// With UseWebhookRegistry(reg) among opts, which the clio/webhook Handler
 // requires, Register first records a webhook.Registration with a fresh
 // unguessable token in reg and registers p.URL with the token added (the
 // clio_hook query parameter): the Handler accepts the handshake of that
@@ -279,7 +279,7 @@ func (s *WebhooksService) Register(ctx context.Context, p WebhookParams, opts ..
 // and at most WebhookMaxLifetime (31 days) away; otherwise it fails with
 // an *InputError naming "until" before any request. An until within a
 // minute of the 31-day limit is trimmed to leave room for clock skew.
-// With WithWebhookRegistry among opts, the expiry of the webhook's
+// With UseWebhookRegistry among opts, the expiry of the webhook's
 // registration (found by the token in its URL) moves with it.
 func (s *WebhooksService) Renew(ctx context.Context, id int64, until time.Time, opts ...CallOption) (gen.Webhook, *Response, error) {
 	now := time.Now()

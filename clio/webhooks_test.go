@@ -296,7 +296,7 @@ func ExampleWebhooksService_Register() {
 		Events:    []string{"created", "updated"},
 		Fields:    clio.Fields("id", "etag", "description"),
 		ExpiresIn: 7 * 24 * time.Hour,
-	}, clio.WithWebhookRegistry(registry))
+	}, clio.UseWebhookRegistry(registry))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func ExampleWebhooksService_Register() {
 	fmt.Println(<-events)
 
 	// Later, e.g. daily: keep webhooks from expiring.
-	if _, err := c.Webhooks.RenewExpiring(ctx, 2*24*time.Hour, 30*24*time.Hour, clio.WithWebhookRegistry(registry)); err != nil {
+	if _, err := c.Webhooks.RenewExpiring(ctx, 2*24*time.Hour, 30*24*time.Hour, clio.UseWebhookRegistry(registry)); err != nil {
 		log.Fatal(err)
 	}
 	// Output:

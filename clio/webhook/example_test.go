@@ -22,7 +22,7 @@ func ExampleSign() {
 
 func ExampleNewHandler() {
 	// The registry is shared by the code that registers webhooks (clio's
-	// Register with clio.WithWebhookRegistry) and this receiver; use one
+	// Register with clio.UseWebhookRegistry) and this receiver; use one
 	// backed by a database in production.
 	registry := webhook.NewMemoryRegistry()
 	type matter struct {

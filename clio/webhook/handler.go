@@ -164,7 +164,7 @@ var errNoEventFunc = errors.New("webhook: the Handler has no event function (New
 // NewHandler returns a Handler that accepts the handshakes of the webhooks
 // registered in reg, verifies deliveries with their secrets and calls fn
 // once per distinct event. reg must be the Registry the application
-// registers webhooks with (clio.WithWebhookRegistry). A nil reg is an empty
+// registers webhooks with (clio.UseWebhookRegistry). A nil reg is an empty
 // in-memory one nobody can add to: every request is then refused, never
 // accepted. A nil fn answers every delivery with 500, so that Clio keeps it
 // for later.
@@ -260,7 +260,7 @@ func (h *Handler) registration(w http.ResponseWriter, r *http.Request, refuse in
 	ctx := r.Context()
 	token := r.URL.Query().Get(TokenParam)
 	if token == "" {
-		h.log.WarnContext(ctx, "webhook: "+what+" refused: the URL has no "+TokenParam+" registration token (register webhooks through clio's Register with WithWebhookRegistry)")
+		h.log.WarnContext(ctx, "webhook: "+what+" refused: the URL has no "+TokenParam+" registration token (register webhooks through clio's Register with UseWebhookRegistry)")
 		h.answer(w, refuse)
 		return Registration{}, false
 	}

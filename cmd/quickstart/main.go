@@ -236,7 +236,7 @@ func (t *target) webhook(ctx context.Context, c *clio.Client, contact gen.Contac
 	hook, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{
 		URL: url, Model: "matter", Events: []string{"created"},
 		Fields: clio.Fields("id", "etag", "display_number"), ExpiresIn: 24 * time.Hour,
-	}, clio.WithWebhookRegistry(registry))
+	}, clio.UseWebhookRegistry(registry))
 	if err != nil {
 		return 0, err
 	}
