@@ -112,7 +112,7 @@ func TestFakeWebhookDeliveries(t *testing.T) {
 				t.Fatalf("receiver's secret %q (%v) differs from the webhook's", secret, err)
 			}
 
-			contact, _ := seedMatters(srv, 0)
+			contact, _ := seedMatters(t, srv, 0)
 			m, _, err := c.Matters.Create(ctx, nil, newMatter(contact, "Estate of X"))
 			if err != nil {
 				t.Fatal(err)

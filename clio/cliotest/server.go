@@ -234,21 +234,6 @@ func (s *Server) logf(format string, args ...any) {
 	}
 }
 
-// Insert stores records directly in a collection (the path under /api/v4 without ".json",
-// e.g. "matters" or "utbms/codes"), as if created through the API but without webhooks,
-// and returns their ids. Records get id, etag, created_at and updated_at.
-func (s *Server) Insert(collection string, records ...map[string]any) []int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ids := make([]int64, 0, len(records))
-	for _, r := range records {
-		rec := deepCopy(r)
-		s.applyCreateDefaults(collection, rec)
-		ids = append(ids, s.insertLocked(collection, rec))
-	}
-	return ids
-}
-
 // Record returns a copy of a stored record, with the fake's internal fields removed.
 func (s *Server) Record(collection string, id int64) (map[string]any, bool) {
 	s.mu.Lock()
