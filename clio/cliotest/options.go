@@ -25,6 +25,7 @@ type config struct {
 	nextURLBase      string
 	rotateRefresh    bool
 	faults           []Fault
+	faultSeed        uint64
 	seed             []func(*Server)
 	logf             func(format string, args ...any)
 }
@@ -39,6 +40,7 @@ func defaultConfig() *config {
 		clientSecret:   DefaultClientSecret,
 		webhookTimeout: 5 * time.Second,
 		minPartSize:    5 << 20,
+		faultSeed:      defaultFaultSeed,
 	}
 }
 
@@ -105,6 +107,10 @@ func WithNextURLBase(base string) Option { return func(c *config) { c.nextURLBas
 
 // WithFaults arms faults from the start, as Server.InjectFault would.
 func WithFaults(f ...Fault) Option { return func(c *config) { c.faults = append(c.faults, f...) } }
+
+// WithFaultSeed seeds the generator that decides whether a fault with a Probability
+// fires, so a run with chaos is repeatable (the default seed is fixed too).
+func WithFaultSeed(seed uint64) Option { return func(c *config) { c.faultSeed = seed } }
 
 // WithSeed runs fn on the new server before it serves, e.g. to Insert records.
 func WithSeed(fn func(*Server)) Option { return func(c *config) { c.seed = append(c.seed, fn) } }

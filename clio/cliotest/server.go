@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log"
 	"maps"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -48,6 +49,8 @@ type Server struct {
 	declineNext int
 	windows     map[string]*rateWindow
 	faults      []*armedFault
+	faultRand   *mrand.Rand // draws Fault.Probability; seeded by WithFaultSeed
+	emptyPages  int         // FaultEmptyPage answers so far, numbering their page tokens
 	counters    Counters
 	perRoute    map[string]int
 	versions    map[string]*docVersion
@@ -73,9 +76,15 @@ type Counters struct {
 	ResponseViolations  int // answers of the fake that broke the document
 	FaultsFired         int // injected faults that fired, all kinds
 	StatusFaults        int // injected 5xx (or other status) answers
-	DroppedConnections  int // connections closed by an injected fault
+	DroppedConnections  int // connections closed by an injected fault, before or after the work
+	DroppedAfterWork    int // of DroppedConnections, those closed after the request was processed
 	SlowAnswers         int // answers delayed by an injected fault
-	TruncatedBodies     int // answers cut short by an injected fault
+	TruncatedBodies     int // answers cut short by an injected fault (FaultTruncate)
+	TruncatedJSON       int // complete HTTP answers with cut JSON (FaultTruncatedJSON)
+	RateLimitFaults     int // of RateLimited, the injected 429s (FaultRateLimit)
+	CannedBodies        int // answers of FaultBody
+	EmptyPages          int // empty pages of FaultEmptyPage
+	Redirects           int // redirects of FaultRedirect
 	WebhookHandshakes   int // handshake POSTs sent to webhook URLs
 	WebhookDeliveries   int // event POSTs sent to webhook URLs
 }
@@ -115,6 +124,7 @@ func New(opts ...Option) (*Server, error) {
 		versions:   map[string]*docVersion{},
 		blobs:      map[string][]byte{},
 		hooks:      map[int64]*hookState{},
+		faultRand:  newFaultRand(cfg.faultSeed),
 	}
 	for _, f := range cfg.faults {
 		s.InjectFault(f)
