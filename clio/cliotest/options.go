@@ -85,8 +85,9 @@ func WithOAuthClient(id, secret string) Option {
 // default it omits refresh_token, as Clio does when it does not change.
 func WithRotatingRefreshTokens() Option { return func(c *config) { c.rotateRefresh = true } }
 
-// WithInsecureWebhooks lets webhooks use http:// URLs on loopback hosts (for httptest
-// receivers). Clio itself accepts only https.
+// WithInsecureWebhooks lets webhooks use http:// URLs on loopback hosts (127.0.0.1, ::1,
+// localhost), for httptest receivers. Without it the fake follows Clio, which accepts
+// only https; cmd/cliofake follows the same rule, with -insecure-webhooks for this option.
 func WithInsecureWebhooks() Option { return func(c *config) { c.insecureWebhooks = true } }
 
 // WithWebhookTimeout bounds each handshake and delivery request (default 5 s).
