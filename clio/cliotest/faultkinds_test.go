@@ -260,3 +260,47 @@ func TestFaultKindString(t *testing.T) {
 		t.Fatal(FaultTruncatedJSON.String(), FaultKind(99).String())
 	}
 }
+
+// A client that retries every failed GET reads each record exactly once through Chaos,
+// in cursor and in offset mode: the faults never corrupt paging itself.
+func TestChaosReadWithRetriesSeesEveryRecordOnce(t *testing.T) {
+	f := mini(t)
+	seedAreas(t, f, 1000)
+	list := "/api/v4/practice_areas.json"
+	for _, first := range []string{list + "?fields=id&limit=100&order=id(asc)", list + "?fields=id&limit=100&offset=0"} {
+		f.s.ClearFaults()
+		for _, fl := range Chaos(0.25, list) {
+			f.s.InjectFault(fl)
+		}
+		seen := map[int64]int{}
+		tries := 0
+		for next := first; next != ""; {
+			if tries++; tries > 500 {
+				t.Fatalf("%s: no end after 500 requests", first)
+			}
+			res, body, err := f.raw("GET", next, "")
+			var page struct {
+				Data []struct{ ID int64 }
+				Meta struct{ Paging struct{ Next string } }
+			}
+			if err != nil || res.StatusCode != 200 || json.Unmarshal(body, &page) != nil {
+				continue // retry the same page
+			}
+			for _, r := range page.Data {
+				seen[r.ID]++
+			}
+			next = page.Meta.Paging.Next
+		}
+		if len(seen) != 1000 {
+			t.Fatalf("%s: %d records seen, want 1000", first, len(seen))
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Fatalf("%s: record %d seen %d times", first, id, n)
+			}
+		}
+		if tries < 15 {
+			t.Fatalf("%s: only %d requests for 10 pages at a 25%% fault rate per kind", first, tries)
+		}
+	}
+}
