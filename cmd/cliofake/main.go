@@ -81,12 +81,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer apiLn.Close()
+	defer func() { _ = apiLn.Close() }() // Shutdown closes it too; this covers the early returns
 	storageLn, err := net.Listen("tcp", *storageAddr)
 	if err != nil {
 		return err
 	}
-	defer storageLn.Close()
+	defer func() { _ = storageLn.Close() }()
 	opts := []cliotest.Option{
 		cliotest.WithStorageURL("http://" + storageLn.Addr().String()),
 		cliotest.WithOAuthClient(*clientID, *clientSecret),
