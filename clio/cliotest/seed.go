@@ -35,15 +35,16 @@ func (e *SeedError) Error() string {
 
 // Insert stores records directly in a collection (the path under /api/v4 without ".json",
 // e.g. "matters" or "utbms/codes"), as if created through the API but without webhooks,
-// and returns their ids. Records get id, etag, created_at and updated_at unless given.
+// and returns their ids. Records get an id (the given one if free), an etag, created_at
+// (unless given) and updated_at.
 //
 // Each record is checked against the document first: the collection must be one of its
-// collections, every field one of the record schema's with a value of its type, and a
-// reference ({"client": {"id": 5}}) must point at a record the fake holds in the
-// collection the field refers to (contacts for client, matters for matter, the "type" of
-// a parent, ...). A record may refer to one given before it in the same call. The error
-// is a *SeedError naming the collection, the record's index and the field; on error
-// nothing of the call is stored.
+// collections; every field one of the record schema's, with a value of its type (where
+// the document describes the record's fields at all); a reference ({"client": {"id": 5}})
+// must point at a record the fake holds in the collection the field refers to (contacts
+// for client, matters for matter, the "type" of a parent, ...), given before it in the
+// same call or earlier. The error is a *SeedError naming the collection, the record's
+// index and the field; on error nothing of the call is stored.
 func (s *Server) Insert(collection string, records ...map[string]any) ([]int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
