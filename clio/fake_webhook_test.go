@@ -130,7 +130,7 @@ func TestFakeWebhookDeliveries(t *testing.T) {
 			secret := reg.Secret
 			hookPath := strings.TrimPrefix(w.Url, rcv.URL)
 
-			contact, _ := seedMatters(srv, 0)
+			contact, _ := seedMatters(t, srv, 0)
 			m, _, err := c.Matters.Create(ctx, nil, newMatter(contact, "Estate of X"))
 			if err != nil {
 				t.Fatal(err)
