@@ -297,7 +297,7 @@ func TestFakeWebhookHandshakeSquattingRefused(t *testing.T) {
 	if n := len(rcv.got()); n != 0 {
 		t.Fatalf("%d forged events reached the app", n)
 	}
-	contact, _ := seedMatters(srv, 0)
+	contact, _ := seedMatters(t, srv, 0)
 	if _, _, err := c.Matters.Create(ctx, nil, newMatter(contact, "Real")); err != nil {
 		t.Fatal(err)
 	}

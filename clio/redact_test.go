@@ -104,8 +104,8 @@ func TestFakeDocumentsLogNoSignedURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contact := srv.Insert("contacts", map[string]any{"type": "Company", "name": "Acme"})[0]
-	matter := srv.Insert("matters", map[string]any{"description": "Docs", "client": map[string]any{"id": contact}})[0]
+	contact := srv.MustInsert(t, "contacts", map[string]any{"type": "Company", "name": "Acme"})[0]
+	matter := srv.MustInsert(t, "matters", map[string]any{"description": "Docs", "client": map[string]any{"id": contact}})[0]
 	ctx := context.Background()
 	for _, multipart := range []bool{false, true} {
 		data := testBytes(2*fakeMinPart + 10)
