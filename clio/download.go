@@ -64,7 +64,7 @@ func (c *Client) download(ctx context.Context, path string, q url.Values) (*Down
 	loc, err := resp.Location()
 	drainClose(resp.Body)
 	if err != nil {
-		return nil, resp, fmt.Errorf("clio: download %s: redirect without a usable Location: %w", path, err)
+		return nil, resp, fmt.Errorf("clio: download %s: redirect without a usable Location: %w", path, redactError(err))
 	}
 	sresp, err := c.storageGet(ctx, loc)
 	if err != nil {

@@ -12,91 +12,7 @@ import (
 	"time"
 )
 
-const redacted = "REDACTED"
-
-// sensitiveParams are query or form keys whose values never reach a log
-// line or an error message: OAuth secrets, the custom-action nonce, and the
-// signature parts of pre-signed storage URLs (S3, GCS, Azure).
-var sensitiveParams = map[string]bool{
-	"access_token":         true,
-	"refresh_token":        true,
-	"client_secret":        true,
-	"code":                 true,
-	"token":                true,
-	"custom_action_nonce":  true,
-	"x-amz-signature":      true,
-	"x-amz-credential":     true,
-	"x-amz-security-token": true,
-	"x-goog-signature":     true,
-	"x-goog-credential":    true,
-	"signature":            true,
-	"sig":                  true,
-	"googleaccessid":       true,
-	"awsaccesskeyid":       true,
-}
-
-// sensitiveHeaders are request or response headers whose values are
-// replaced by REDACTED in logs.
-var sensitiveHeaders = map[string]bool{
-	"Authorization":        true,
-	"Proxy-Authorization":  true,
-	"Cookie":               true,
-	"Set-Cookie":           true,
-	"X-Hook-Secret":        true,
-	"X-Hook-Signature":     true,
-	"X-Amz-Security-Token": true,
-	"X-Api-Key":            true,
-}
-
-// sanitizeURL renders u with the values of sensitive query parameters and
-// any userinfo password replaced, so URLs can be logged and put in errors.
-func sanitizeURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	if u.User == nil && u.RawQuery == "" {
-		return u.String()
-	}
-	c := *u
-	if _, has := c.User.Password(); has {
-		c.User = url.UserPassword(c.User.Username(), redacted)
-	}
-	if c.RawQuery != "" && hasSensitiveParam(c.RawQuery) {
-		q := c.Query()
-		for k, vs := range q {
-			if sensitiveParams[strings.ToLower(k)] {
-				for i := range vs {
-					vs[i] = redacted
-				}
-			}
-		}
-		c.RawQuery = q.Encode()
-	}
-	return c.String()
-}
-
-func hasSensitiveParam(rawQuery string) bool {
-	for part := range strings.SplitSeq(rawQuery, "&") {
-		k, _, _ := strings.Cut(part, "=")
-		if uk, err := url.QueryUnescape(k); err == nil {
-			k = uk
-		}
-		if sensitiveParams[strings.ToLower(k)] {
-			return true
-		}
-	}
-	return false
-}
-
-// sanitizeString redacts a raw URL string; unparsable input is dropped
-// entirely rather than risk leaking it.
-func sanitizeString(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparsable URL>"
-	}
-	return sanitizeURL(u)
-}
+// What is redacted, and how, is in redact.go.
 
 // sanitizeTransportErr strips secrets from the URL that *url.Error embeds.
 func sanitizeTransportErr(err error) error {
@@ -107,40 +23,6 @@ func sanitizeTransportErr(err error) error {
 		}
 	}
 	return err
-}
-
-// redactForm returns an url-encoded form body with sensitive values
-// replaced (the OAuth token exchange sends code, refresh_token and
-// client_secret in the form).
-func redactForm(body string) string {
-	v, err := url.ParseQuery(body)
-	if err != nil {
-		return "<unparsable form>"
-	}
-	for k, vs := range v {
-		if sensitiveParams[strings.ToLower(k)] {
-			for i := range vs {
-				vs[i] = redacted
-			}
-		}
-	}
-	return v.Encode()
-}
-
-// headerValue is a slog.LogValuer that renders headers with secrets
-// redacted; it is only evaluated when the Debug level is enabled.
-type headerValue http.Header
-
-func (h headerValue) LogValue() slog.Value {
-	attrs := make([]slog.Attr, 0, len(h))
-	for k, vs := range h {
-		v := strings.Join(vs, ", ")
-		if sensitiveHeaders[http.CanonicalHeaderKey(k)] {
-			v = redacted
-		}
-		attrs = append(attrs, slog.String(k, v))
-	}
-	return slog.GroupValue(attrs...)
 }
 
 // logCall writes one record per request, after its last attempt: method, sanitized URL,

@@ -44,7 +44,7 @@ func (e *StorageError) Error() string {
 func storageError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
 	return &StorageError{Method: resp.Request.Method, Host: resp.Request.URL.Host,
-		StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+		StatusCode: resp.StatusCode, Body: redactText(strings.TrimSpace(string(b)))}
 }
 
 // stripURLErr drops the signed URL from a *url.Error: its query string is
@@ -149,7 +149,7 @@ func (c *Client) storagePut(ctx context.Context, putURL string, headers []putHea
 func (c *Client) storageGet(ctx context.Context, loc *url.URL) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil)
 	if err != nil {
-		return nil, err
+		return nil, redactError(err)
 	}
 	_, resp, err := send[struct{}](ctx, c, exchange{req: req, to: toStorage, stream: true}, nil)
 	return resp, err
