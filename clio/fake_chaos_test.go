@@ -125,4 +125,3 @@ func TestChaosWritesNoDuplicates(t *testing.T) {
 	}
 	t.Logf("300 creates: %d reported failures, %d records, none twice", failed, len(count))
 }
-
