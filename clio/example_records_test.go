@@ -51,8 +51,12 @@ func ExampleActivitiesService_Create() {
 	srv, c := exampleClient()
 	defer srv.Close()
 	ctx := context.Background()
-	client := mustInsert(srv, "contacts", map[string]any{"type": "Person", "name": "Ada Lovelace"})[0]
-	matter, _, err := c.Matters.Create(ctx, nil, gen.MatterCreateInput{Client: clio.Ref(client), Description: clio.Ptr("Patent filing")})
+	contactID := mustInsert(srv, "contacts", map[string]any{"type": "Person", "name": "Ada Lovelace"})[0]
+	matter, _, err := c.Matters.Create(ctx, nil, gen.MatterCreateInput{
+		Client:      clio.Ref(contactID),
+		Description: clio.Ptr("Patent filing"),
+		OpenDate:    clio.Date(2026, time.March, 2),
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -140,8 +144,7 @@ func ExamplePageError_Resume() {
 	// Output: 5 matters
 }
 
-// The README's first snippet: a client for a region and a token source, and every open
-// matter with its client's name.
+// Every open matter with its client's name: the README's second snippet.
 func Example() {
 	srv, c0 := exampleClient()
 	defer srv.Close()
@@ -170,3 +173,4 @@ func Example() {
 	}
 	// Output: 00001-Lovelace Ada Lovelace
 }
+
