@@ -173,4 +173,3 @@ func Example() {
 	}
 	// Output: 00001-Lovelace Ada Lovelace
 }
-
