@@ -1,11 +1,12 @@
 package clio
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"golang.org/x/oauth2"
 )
 
 // origin is a scheme and host with the default port made explicit, so
@@ -49,16 +50,15 @@ type Invalidator interface {
 // setHeaders gives a request to the API origin its bearer token, X-API-VERSION,
 // User-Agent and the call's conditional headers. Only the pipeline calls it, and only
 // for requests whose URL it checked against the origin.
-func (c *Client) setHeaders(r *http.Request, s *settings, token string) {
-	h := r.Header
+func setHeaders(h http.Header, s *settings, token, apiVersion, userAgent string) {
 	h.Set("Authorization", "Bearer "+token)
 	if s.apiVersion != "" {
 		h.Set("X-Api-Version", s.apiVersion)
 	} else if h.Get("X-Api-Version") == "" {
-		h.Set("X-Api-Version", c.apiVersion)
+		h.Set("X-Api-Version", apiVersion)
 	}
 	if ua := h.Get("User-Agent"); ua == "" || strings.HasPrefix(ua, "Go-http-client/") || strings.HasPrefix(ua, "oapi-codegen/") {
-		h.Set("User-Agent", c.userAgent)
+		h.Set("User-Agent", userAgent)
 	}
 	if s.ifNoneMatch != "" {
 		h.Set("If-None-Match", s.ifNoneMatch)
@@ -71,13 +71,13 @@ func (c *Client) setHeaders(r *http.Request, s *settings, token string) {
 	}
 }
 
-// refresh is the 401 rule: on a refreshable token, invalidate the rejected one and get
-// another. It reports whether there is a different token to try (once per request).
-func (c *Client) refresh(rejected string) (bool, error) {
-	if inv, ok := c.ts.(Invalidator); ok {
+// refreshToken is the 401 rule: on a refreshable token, invalidate the rejected one and
+// get another. It reports whether there is a different token to try (once per request).
+func refreshToken(ts oauth2.TokenSource, rejected string) (bool, error) {
+	if inv, ok := ts.(Invalidator); ok {
 		inv.Invalidate(rejected)
 	}
-	tok, err := c.ts.Token()
+	tok, err := ts.Token()
 	if err != nil {
 		// Say why: a revoked grant or a wrong region is worth more than a bare 401.
 		return false, err
@@ -86,22 +86,4 @@ func (c *Client) refresh(rejected string) (bool, error) {
 		return false, nil // nothing better to offer: report the 401
 	}
 	return true, nil
-}
-
-// adapter is the RoundTripper of HTTPClient and StorageHTTPClient: a request sent through
-// them takes the pipeline too, with the Client's settings and no call options.
-type adapter struct {
-	c  *Client
-	to target
-}
-
-func (a adapter) RoundTrip(req *http.Request) (*http.Response, error) {
-	if a.to == toAPI && !a.c.origin.matches(req.URL) {
-		return nil, fmt.Errorf("%w: %s (client base %s)", ErrUntrustedURL, sanitizeURL(req.URL), a.c.base)
-	}
-	_, resp, err := send[struct{}](req.Context(), a.c, exchange{req: req, to: a.to, raw: true}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return resp.Response, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -15,9 +14,6 @@ import (
 // package gen, hands it to Do (or DoNoContent, ListPage, All, Pages, Refresh) with the
 // call's options, which become one settings value; the query is completed here, and
 // send (pipeline.go) runs the attempts and decodes the answer.
-
-// maxLimit is the largest page Clio serves.
-const maxLimit = 200
 
 // Request is one operation built by a request builder of package gen, ready to be sent
 // through the Client: the generated services build one per call, and so can callers of
@@ -42,109 +38,6 @@ type Request struct {
 
 // NewRequest pairs the two results of a gen request builder into a Request.
 func NewRequest(req *http.Request, err error) Request { return Request{HTTP: req, Err: err} }
-
-// CallOption adjusts one call (or one iteration). Options are applied to a settings value
-// that travels with the request through the pipeline as an argument.
-type CallOption interface {
-	applyCall(*settings)
-}
-
-type callOptionFunc func(*settings)
-
-func (f callOptionFunc) applyCall(s *settings) { f(s) }
-
-// settings is what a call's options asked for.
-type settings struct {
-	err             error
-	fields          FieldSet
-	fieldsSet       bool
-	explicitFields  bool // set by a Fields option, not by a default
-	ifNoneMatch     string
-	ifMatch         string
-	ifModifiedSince string
-	apiVersion      string
-	retryUnsafe     bool
-	offsetMode      bool
-	workers         int
-	pageSize        int
-	pageURL         *url.URL
-	startOffset     int // OffsetPagination resumed by PageError.Resume
-	followNext      bool
-}
-
-func (s *settings) setErr(err error) {
-	if s.err == nil {
-		s.err = err
-	}
-}
-
-// RetryUnsafe lets this call's POST or PATCH be retried after a 5xx, a
-// timeout or a dropped connection. Only use it when repeating is harmless
-// (a retried POST /matters.json can create a duplicate matter). 429s are
-// always retried: Clio did not process the request.
-func RetryUnsafe() CallOption {
-	return callOptionFunc(func(s *settings) { s.retryUnsafe = true })
-}
-
-// UseAPIVersion sets X-API-VERSION for this call (the Client's is WithAPIVersion).
-func UseAPIVersion(v string) CallOption {
-	return callOptionFunc(func(s *settings) {
-		if !versionRE.MatchString(v) {
-			s.setErr(&InputError{Field: "UseAPIVersion", Reason: fmt.Sprintf("%q is not a Clio API v4 version like %q", v, APIVersion)})
-			return
-		}
-		s.apiVersion = v
-	})
-}
-
-// PageSize sets the limit query parameter used by iterators and list calls
-// (1..200; iterators default to 200, the maximum, to spend fewer requests).
-// A call that also sets limit in the generated parameters fails with an *InputError.
-func PageSize(n int) CallOption {
-	return callOptionFunc(func(s *settings) {
-		if n < 1 || n > maxLimit {
-			s.setErr(&InputError{Field: "limit", Reason: fmt.Sprintf("page size %d is outside 1..%d", n, maxLimit)})
-			return
-		}
-		s.pageSize = n
-	})
-}
-
-// OffsetPagination switches All and Pages to offset mode: pages are fetched
-// concurrently by at most workers goroutines (0 means 4) and yielded in
-// order. Clio serves offset pages for the first 10,000 records only; past
-// that the iterator fails with ErrOffsetLimit without asking. Cursor mode
-// (the default) has no depth limit but is serial.
-func OffsetPagination(workers int) CallOption {
-	return callOptionFunc(func(s *settings) {
-		if workers < 0 || workers > 32 {
-			s.setErr(&InputError{Field: "OffsetPagination", Reason: fmt.Sprintf("%d workers is outside 0..32", workers)})
-			return
-		}
-		s.offsetMode, s.workers = true, workers
-	})
-}
-
-// withoutCursorOrder marks an iterator over an operation that takes no order=id(asc); the
-// generated services add it.
-func withoutCursorOrder(opts []CallOption) []CallOption {
-	return append(opts[:len(opts):len(opts)], callOptionFunc(func(s *settings) { s.followNext = true }))
-}
-
-// PageURL makes a list call fetch this page URL (a Response.NextURL or
-// PreviousURL) exactly as given instead of the operation's own URL. A URL
-// whose scheme or host differs from the Client's base URL fails with
-// ErrUntrustedURL before any request.
-func PageURL(u string) CallOption {
-	return callOptionFunc(func(s *settings) {
-		p, err := url.Parse(u)
-		if err != nil || !p.IsAbs() {
-			s.setErr(&InputError{Field: "PageURL", Reason: "not an absolute URL: " + sanitizeString(u)})
-			return
-		}
-		s.pageURL = p
-	})
-}
 
 // checkContext refuses a nil context with an error rather than a panic deeper down.
 func checkContext(ctx context.Context) error {
@@ -318,7 +211,7 @@ func Do[T any](ctx context.Context, c *Client, r Request, opts ...CallOption) (T
 	if err != nil {
 		return zero, nil, err
 	}
-	return send(ctx, c, exchange{req: r.HTTP.WithContext(ctx), s: &s}, decodeRecord[T])
+	return send(ctx, c.pipeline, exchange{req: r.HTTP.WithContext(ctx), s: &s}, decodeRecord[T])
 }
 
 // DoNoContent sends an operation whose answer has no useful body (DELETE answers 204).
@@ -334,17 +227,17 @@ func DoNoContent(ctx context.Context, c *Client, r Request, opts ...CallOption) 
 	if err != nil {
 		return nil, err
 	}
-	_, resp, err := send(ctx, c, exchange{req: r.HTTP.WithContext(ctx), s: &s}, discardAnswer)
+	_, resp, err := send(ctx, c.pipeline, exchange{req: r.HTTP.WithContext(ctx), s: &s}, discardAnswer)
 	return resp, err
 }
 
 // decodeRecord reads a single-record answer. data must be present: {"data": null} is not
 // a record.
-func decodeRecord[T any](c *Client, body io.Reader, _ *Response) (T, error) {
+func decodeRecord[T any](codec Codec, body io.Reader, _ *Response) (T, error) {
 	var env struct {
 		Data *T `json:"data"`
 	}
-	if err := decodeAnswer(c.codec, body, &env); err != nil {
+	if err := decodeAnswer(codec, body, &env); err != nil {
 		var zero T
 		return zero, err
 	}
@@ -355,4 +248,4 @@ func decodeRecord[T any](c *Client, body io.Reader, _ *Response) (T, error) {
 	return *env.Data, nil
 }
 
-func discardAnswer(*Client, io.Reader, *Response) (struct{}, error) { return struct{}{}, nil }
+func discardAnswer(Codec, io.Reader, *Response) (struct{}, error) { return struct{}{}, nil }

@@ -2,13 +2,12 @@ package clio
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/clio-go/clio-go/api"
-	"golang.org/x/oauth2"
 )
 
 // APIVersion is the X-API-VERSION sent by default: the version the API
@@ -32,33 +31,13 @@ const defaultUserAgent = "clio-go/" + Version
 // limiter → token and headers (API origin only) → your middlewares → base
 // transport → 401 refresh once → decode or error → retry decision → back-off.
 type Client struct {
-	services // generated resource services (services_gen.go)
+	services  // generated resource services (services_gen.go)
+	*pipeline // the attempt loop and what it needs (pipeline.go)
 
 	base   *url.URL
-	server string // base as the request builders of package gen take it
-	origin origin
-	rt     http.RoundTripper // the base transport with the caller's middlewares
-	hc     *http.Client      // HTTPClient: the pipeline as an *http.Client
-	store  *http.Client      // StorageHTTPClient
-
-	codec       Codec
-	retryer     Retryer
-	limiter     *RateLimiter
-	ts          oauth2.TokenSource
-	refreshable bool
-	apiVersion  string
-	userAgent   string
-	logger      *slog.Logger
-
-	timeout        time.Duration // the caller's http.Client.Timeout: a whole call
-	headerTO       time.Duration
-	stallTO        time.Duration
-	attemptTO      time.Duration
-	maxAnswer      int64
-	privateStorage bool
-
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
+	server string       // base as the request builders of package gen take it
+	hc     *http.Client // HTTPClient: the pipeline as an *http.Client
+	store  *http.Client // StorageHTTPClient
 }
 
 // NewClient builds a Client. A credential is required (WithToken or
@@ -112,9 +91,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	for i := len(cfg.middlewares) - 1; i >= 0; i-- {
 		rt = cfg.middlewares[i](rt)
 	}
-	c := &Client{
-		base:           base,
-		server:         base.String(),
+	c := &Client{base: base, server: base.String(), pipeline: &pipeline{
 		origin:         originOf(base),
 		rt:             rt,
 		codec:          cfg.codec,
@@ -133,7 +110,7 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		privateStorage: cfg.privateStorage,
 		now:            time.Now,
 		sleep:          sleepCtx,
-	}
+	}}
 	c.hc = &http.Client{Transport: adapter{c: c, to: toAPI}, CheckRedirect: sameOrigin(c.origin)}
 	c.store = &http.Client{Transport: adapter{c: c, to: toStorage}}
 	c.initServices()
@@ -174,3 +151,21 @@ func (c *Client) BaseURL() string { return c.server }
 // RateLimiter returns the Client's limiter (nil if disabled), to share
 // with another Client for the same token or to read the last budget.
 func (c *Client) RateLimiter() *RateLimiter { return c.limiter }
+
+// adapter is the RoundTripper of HTTPClient and StorageHTTPClient: a request sent through
+// them takes the pipeline too, with the Client's settings and no call options.
+type adapter struct {
+	c  *Client
+	to destination
+}
+
+func (a adapter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if a.to == toAPI && !a.c.origin.matches(req.URL) {
+		return nil, fmt.Errorf("%w: %s (client base %s)", ErrUntrustedURL, sanitizeURL(req.URL), a.c.base)
+	}
+	_, resp, err := send[struct{}](req.Context(), a.c.pipeline, exchange{req: req, to: a.to, raw: true}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Response, nil
+}

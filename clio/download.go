@@ -53,7 +53,7 @@ func (c *Client) download(ctx context.Context, path string, q url.Values) (*Down
 	if err != nil {
 		return nil, nil, err
 	}
-	_, resp, err := send[struct{}](ctx, c, exchange{req: req, s: &noSettings, stream: true, redirect: true}, nil)
+	_, resp, err := send[struct{}](ctx, c.pipeline, exchange{req: req, s: &noSettings, stream: true, redirect: true}, nil)
 	if err != nil {
 		return nil, resp, err
 	}
@@ -110,4 +110,15 @@ func (s *DocumentTemplatesService) Download(ctx context.Context, id int64) (*Dow
 // Download streams the completed report (Clio operation Report#download). Close the result.
 func (s *ReportsService) Download(ctx context.Context, id int64) (*Download, *Response, error) {
 	return s.client.download(ctx, fmt.Sprintf(downloadReport, id), nil)
+}
+
+// storageGet starts streaming a file from a storage URL (a download's 303 location), with
+// a fresh request: no header of the API request is carried over.
+func (c *Client) storageGet(ctx context.Context, loc *url.URL) (*Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil)
+	if err != nil {
+		return nil, redactError(err)
+	}
+	_, resp, err := send[struct{}](ctx, c.pipeline, exchange{req: req, to: toStorage, stream: true}, nil)
+	return resp, err
 }

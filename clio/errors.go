@@ -2,7 +2,6 @@ package clio
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -242,27 +241,4 @@ func checkResponse(r *http.Response, codec Codec) error {
 	}
 	e.Message = redactText(e.Message) // an answer may echo a signed URL or a secret
 	return e
-}
-
-// isRateLimitBody recognises the atypical rate-limit answer Clio has been
-// seen to send: a base64-encoded text containing "RateLimited" (or the
-// plain text itself), instead of a JSON 429.
-func isRateLimitBody(data []byte) bool {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 || len(data) > 8<<10 {
-		return false
-	}
-	if bytes.Contains(data, []byte("RateLimited")) {
-		return true
-	}
-	if data[0] == '{' || data[0] == '[' || data[0] == '<' {
-		return false
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		dec, err := enc.DecodeString(string(data))
-		if err == nil && bytes.Contains(dec, []byte("RateLimited")) {
-			return true
-		}
-	}
-	return false
 }

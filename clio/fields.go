@@ -129,17 +129,6 @@ func (f FieldSet) String() string {
 	return b.String()
 }
 
-func (f FieldSet) applyCall(c *settings) {
-	switch {
-	case f.err != nil:
-		c.setErr(f.err)
-	case len(f.items) == 0:
-		c.setErr(&InputError{Field: "fields", Reason: "empty field set"})
-	default:
-		c.fields, c.fieldsSet, c.explicitFields = f, true, true
-	}
-}
-
 // ParseFields validates a fields string such as
 // "id,display_number,client{id,name}" and returns it as a FieldSet.
 func ParseFields(s string) (FieldSet, error) {

@@ -29,8 +29,8 @@ func sanitizeTransportErr(err error) error {
 // duration, attempts, status or error. Successes log at Debug, client errors at Info,
 // server and transport errors at Warn. Nothing secret is logged: URLs go through
 // sanitizeURL, headers through headerValue, form bodies through redactForm.
-func (c *Client) logCall(ctx context.Context, x exchange, out *Response, err error, attempts int, start time.Time) {
-	if c.logger == nil {
+func logCall(ctx context.Context, logger *slog.Logger, req *http.Request, storage bool, out *Response, err error, attempts int, dur time.Duration) {
+	if logger == nil {
 		return
 	}
 	level := slog.LevelDebug
@@ -44,15 +44,14 @@ func (c *Client) logCall(ctx context.Context, x exchange, out *Response, err err
 	case err != nil:
 		level = slog.LevelWarn
 	}
-	if !c.logger.Enabled(ctx, level) {
+	if !logger.Enabled(ctx, level) {
 		return
 	}
-	req := x.req
 	attrs := make([]slog.Attr, 0, 10)
 	attrs = append(attrs,
 		slog.String("method", req.Method),
-		slog.String("url", x.logURL()),
-		slog.Duration("duration", c.now().Sub(start)),
+		slog.String("url", logURL(req, storage)),
+		slog.Duration("duration", dur),
 		slog.Int("attempts", max(attempts, 1)),
 	)
 	if out != nil {
@@ -67,7 +66,7 @@ func (c *Client) logCall(ctx context.Context, x exchange, out *Response, err err
 	if err != nil {
 		attrs = append(attrs, slog.String("error", sanitizeTransportErr(err).Error()))
 	}
-	if c.logger.Enabled(ctx, slog.LevelDebug) {
+	if logger.Enabled(ctx, slog.LevelDebug) {
 		h := req.Header
 		if h.Get("Authorization") != "" {
 			h = h.Clone()
@@ -85,30 +84,30 @@ func (c *Client) logCall(ctx context.Context, x exchange, out *Response, err err
 			attrs = append(attrs, slog.Any("response_headers", headerValue(out.Header)))
 		}
 	}
-	c.logger.LogAttrs(ctx, level, "clio request", attrs...)
+	logger.LogAttrs(ctx, level, "clio request", attrs...)
 }
 
 // logRetry records one retry decision: which attempt failed, why, and the wait.
-func (c *Client) logRetry(ctx context.Context, x exchange, attempt int, wait time.Duration, why error) {
-	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelInfo) {
+func logRetry(ctx context.Context, logger *slog.Logger, req *http.Request, storage bool, attempt int, wait time.Duration, why error) {
+	if logger == nil || !logger.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
 	reason := ""
 	if why != nil {
 		reason = sanitizeTransportErr(why).Error()
 	}
-	c.logger.LogAttrs(ctx, slog.LevelInfo, "clio retry",
-		slog.String("method", x.req.Method), slog.String("url", x.logURL()),
+	logger.LogAttrs(ctx, slog.LevelInfo, "clio retry",
+		slog.String("method", req.Method), slog.String("url", logURL(req, storage)),
 		slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("reason", reason))
 }
 
 // logURL is the request's URL as logs show it: sanitized, and for a storage host without
 // its query (a signed URL is a credential).
-func (x exchange) logURL() string {
-	if x.to == toStorage {
-		u := *x.req.URL
+func logURL(req *http.Request, storage bool) string {
+	if storage {
+		u := *req.URL
 		u.RawQuery, u.User = "", nil
 		return u.String()
 	}
-	return sanitizeURL(x.req.URL)
+	return sanitizeURL(req.URL)
 }

@@ -186,11 +186,11 @@ func fetchPage[T any](ctx context.Context, c *Client, req *http.Request, s *sett
 	if buf == nil {
 		buf = &page[T]{}
 	}
-	return send(ctx, c, exchange{req: req, s: s}, func(c *Client, body io.Reader, r *Response) (*page[T], error) {
+	return send(ctx, c.pipeline, exchange{req: req, s: s}, func(codec Codec, body io.Reader, r *Response) (*page[T], error) {
 		clear(buf.Data[:cap(buf.Data)])
 		buf.Data = buf.Data[:0]
 		buf.Meta = pageMeta{}
-		if err := decodeAnswer(c.codec, body, buf); err != nil {
+		if err := decodeAnswer(codec, body, buf); err != nil {
 			return nil, err
 		}
 		buf.fill(r)

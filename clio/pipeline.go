@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptrace"
 	"sync"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // The pipeline. Every request the Client makes goes through send: API calls, list pages,
@@ -22,33 +25,58 @@ import (
 // The call's settings arrive as an argument; nothing travels in the context, and nothing
 // calls back into the caller but decode.
 
-// target is where a request goes, which decides what the pipeline adds to it.
-type target uint8
+// destination is where a request goes, which decides what the pipeline adds to it.
+type destination uint8
 
 const (
-	toAPI     target = iota // the API origin: token, X-API-VERSION, rate limiter, 401 refresh
-	toStorage               // a storage host: no token, no limiter, no private addresses
+	toAPI     destination = iota // the API origin: token, X-API-VERSION, rate limiter, 401 refresh
+	toStorage                    // a storage host: no token, no limiter, no private addresses
 )
 
 // exchange is one request as the pipeline runs it.
 type exchange struct {
 	req *http.Request // carries the call's context; a body must be replayable (GetBody)
 	s   *settings     // the call's options; nil for storage requests
-	to  target
+	to  destination
 	// stream hands a 2xx answer back unread (downloads); redirect also hands back a 3xx,
 	// for the caller to follow (a download's 303 to storage); raw hands back every answer
 	// as it is (HTTPClient). Otherwise a 3xx is an error: API calls never follow one.
 	stream, redirect, raw bool
 }
 
-// decodeFunc reads a 2xx answer's body. A read error (the connection dropped, the
-// answer was cut) makes the attempt fail like a dropped connection.
-type decodeFunc[R any] func(c *Client, body io.Reader, r *Response) (R, error)
+// decodeFunc reads a 2xx answer's body with the Client's codec. A read error (the
+// connection dropped, the answer was cut) makes the attempt fail like a dropped connection.
+type decodeFunc[R any] func(codec Codec, body io.Reader, r *Response) (R, error)
+
+// pipeline is what the attempt loop needs of a Client: where requests go, the credential,
+// the policies and the limits. A Client embeds one.
+type pipeline struct {
+	origin      origin            // the API origin: token, limiter and 401 refresh apply there only
+	rt          http.RoundTripper // the base transport with the caller's middlewares
+	codec       Codec
+	retryer     Retryer
+	limiter     *RateLimiter
+	ts          oauth2.TokenSource
+	refreshable bool
+	apiVersion  string
+	userAgent   string
+	logger      *slog.Logger
+
+	timeout        time.Duration // the caller's http.Client.Timeout: a whole call
+	headerTO       time.Duration
+	stallTO        time.Duration
+	attemptTO      time.Duration
+	maxAnswer      int64
+	privateStorage bool
+
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
 
 var noSettings settings
 
 // send runs the attempts of x and returns what decode made of the answer.
-func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R]) (R, *Response, error) {
+func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc[R]) (R, *Response, error) {
 	var zero R
 	if x.s == nil {
 		x.s = &noSettings
@@ -61,7 +89,7 @@ func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R
 	}
 	req := x.req
 	if x.to == toStorage {
-		if err := c.checkStorageURL(ctx, req.URL); err != nil {
+		if err := checkStorageURL(ctx, req.URL, c.privateStorage); err != nil {
 			return zero, nil, err
 		}
 	}
@@ -85,7 +113,7 @@ func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R
 		if err != nil {
 			return zero, nil, err
 		}
-		resp, err := c.attempt(r)
+		resp, err := c.attempt(r) //nolint:bodyclose // drained and closed on every path below, or handed to the caller (stream, raw)
 		var out *Response
 		var answerErr error // the server's non-2xx answer as an error
 		if err == nil {
@@ -96,7 +124,7 @@ func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R
 					c.limiter.Observe(resp.StatusCode, resp.Header)
 				}
 				if resp.StatusCode == http.StatusUnauthorized && c.refreshable && !refreshed && replayable {
-					again, rerr := c.refresh(tok)
+					again, rerr := refreshToken(c.ts, tok)
 					if rerr != nil {
 						drainClose(resp.Body)
 						return zero, nil, c.giveUp(ctx, x, nil, fmt.Errorf("%w: Clio rejected the token and refreshing it failed: %w", ErrUnauthorized, rerr), sent, start)
@@ -112,24 +140,24 @@ func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R
 			status := resp.StatusCode
 			switch {
 			case x.raw && (status < 400 || status == http.StatusNotFound), x.stream && (status/100 == 2 || x.redirect && isRedirect(status)):
-				c.logCall(ctx, x, out, nil, sent, start)
+				logCall(ctx, c.logger, x.req, x.to == toStorage, out, nil, sent, c.now().Sub(start))
 				return zero, out, nil
 			case status/100 == 2 || status == http.StatusNotModified:
 				if status == http.StatusNotModified || status == http.StatusNoContent || decode == nil {
 					drainClose(resp.Body)
-					c.logCall(ctx, x, out, nil, sent, start)
+					logCall(ctx, c.logger, x.req, x.to == toStorage, out, nil, sent, c.now().Sub(start))
 					return zero, out, nil
 				}
 				body := answerReader{r: resp.Body, left: c.maxAnswer}
-				v, derr := decode(c, &body, out)
+				v, derr := decode(c.codec, &body, out)
 				drainClose(resp.Body)
 				switch {
 				case derr == nil:
-					c.logCall(ctx, x, out, nil, sent, start)
+					logCall(ctx, c.logger, x.req, x.to == toStorage, out, nil, sent, c.now().Sub(start))
 					return v, out, nil
 				case body.tooLarge:
 					err = &AnswerTooLargeError{Method: req.Method, URL: sanitizeURL(req.URL), Limit: c.maxAnswer}
-					c.logCall(ctx, x, out, err, sent, start)
+					logCall(ctx, c.logger, x.req, x.to == toStorage, out, err, sent, c.now().Sub(start))
 					return zero, out, err
 				case body.err != nil:
 					err = fmt.Errorf("clio: reading answer of %s %s: %w", req.Method, sanitizeURL(req.URL), body.err)
@@ -138,7 +166,7 @@ func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R
 					err = fmt.Errorf("clio: answer of %s %s ends early: %w: %w", req.Method, sanitizeURL(req.URL), io.ErrUnexpectedEOF, derr)
 				default:
 					err = fmt.Errorf("clio: decoding answer of %s %s: %w", req.Method, sanitizeURL(req.URL), derr)
-					c.logCall(ctx, x, out, err, sent, start)
+					logCall(ctx, c.logger, x.req, x.to == toStorage, out, err, sent, c.now().Sub(start))
 					return zero, out, err
 				}
 				resp = nil
@@ -148,7 +176,7 @@ func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R
 		}
 		rateLimited := resp != nil && resp.StatusCode == http.StatusTooManyRequests
 		a := Attempt{Request: r, Response: resp, Err: err, Number: counted, RateLimited: waits, Elapsed: c.now().Sub(start), Idempotent: idempotent}
-		a.APIError, _ = answerErr.(*Error)
+		a.APIError, _ = errors.AsType[*Error](answerErr)
 		final := err
 		if final == nil {
 			final = answerErr
@@ -163,16 +191,16 @@ func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R
 		}
 		if !again {
 			if x.raw && err == nil {
-				c.logCall(ctx, x, out, nil, sent, start)
+				logCall(ctx, c.logger, x.req, x.to == toStorage, out, nil, sent, c.now().Sub(start))
 				return zero, out, nil // the answer as it is; its error body was put back
 			}
 			return zero, out, c.giveUp(ctx, x, out, final, sent, start)
 		}
-		c.logRetry(ctx, x, sent, delay, final)
+		logRetry(ctx, c.logger, x.req, x.to == toStorage, sent, delay, final)
 		if resp != nil {
 			drainClose(resp.Body)
 		}
-		if !(rateLimited && x.to == toAPI && c.limiter != nil) {
+		if !rateLimited || x.to != toAPI || c.limiter == nil {
 			// A 429 on the API is waited out in the limiter, which holds every caller of the
 			// token until the window resets and lets them go staggered.
 			if err := c.sleep(ctx, delay); err != nil {
@@ -190,7 +218,7 @@ func send[R any](ctx context.Context, c *Client, x exchange, decode decodeFunc[R
 // outgoing returns the request for attempt n: headers set, body replayed. In place, the
 // caller's request itself is used (it was built for this call); otherwise a clone, so the
 // request handed back with the answer never holds the token.
-func (c *Client) outgoing(x exchange, inPlace bool, n int) (*http.Request, string, error) {
+func (c *pipeline) outgoing(x exchange, inPlace bool, n int) (*http.Request, string, error) {
 	r := x.req
 	if !inPlace {
 		r = r.Clone(r.Context())
@@ -210,24 +238,16 @@ func (c *Client) outgoing(x exchange, inPlace bool, n int) (*http.Request, strin
 	if err != nil {
 		return nil, "", fmt.Errorf("clio: obtaining access token: %w", err)
 	}
-	c.setHeaders(r, x.s, tok.AccessToken)
+	setHeaders(r.Header, x.s, tok.AccessToken, c.apiVersion, c.userAgent)
 	return r, tok.AccessToken, nil
 }
-
-// errHeaderTimeout and errStallTimeout say which default timeout ended an attempt; both are
-// retried like a dropped connection when the request is idempotent.
-var (
-	errHeaderTimeout  = errors.New("clio: no answer headers within the header timeout")
-	errStallTimeout   = errors.New("clio: answer body stalled longer than the stall timeout")
-	errAttemptTimeout = errors.New("clio: attempt timed out")
-)
 
 // attempt sends r once. Its own context ends the attempt when the headers do not arrive
 // within the header timeout (counted from the end of the request body, so a slow upload is
 // not a silent server), when the body stalls longer than the stall timeout, or
 // (WithAttemptTimeout) when the whole attempt takes too long; the caller's context is left
 // alone, so the attempt can be retried.
-func (c *Client) attempt(r *http.Request) (*http.Response, error) {
+func (c *pipeline) attempt(r *http.Request) (*http.Response, error) {
 	headerTO := c.headerTO
 	if headerTO <= 0 && c.stallTO <= 0 && c.attemptTO <= 0 {
 		return c.rt.RoundTrip(r)
@@ -369,7 +389,7 @@ var errAnswerTooLarge = errors.New("clio: answer larger than the limit")
 
 // giveUp is the last word on a request: the final error says how many attempts were made,
 // and the call is logged.
-func (c *Client) giveUp(ctx context.Context, x exchange, out *Response, err error, attempts int, start time.Time) error {
+func (c *pipeline) giveUp(ctx context.Context, x exchange, out *Response, err error, attempts int, start time.Time) error {
 	if x.to == toStorage {
 		err = stripURLErr(err)
 	} else {
@@ -384,7 +404,7 @@ func (c *Client) giveUp(ctx context.Context, x exchange, out *Response, err erro
 			err = fmt.Errorf("clio: %s %s: giving up after %d attempts: %w", x.req.Method, x.hostOrURL(), attempts, err)
 		}
 	}
-	c.logCall(ctx, x, out, err, attempts, start)
+	logCall(ctx, c.logger, x.req, x.to == toStorage, out, err, attempts, c.now().Sub(start))
 	return err
 }
 
@@ -397,8 +417,8 @@ func (x exchange) hostOrURL() string {
 	return sanitizeURL(x.req.URL)
 }
 
-// answerError turns a non-2xx answer into the error of its target.
-func (c *Client) answerError(resp *http.Response, x exchange) error {
+// answerError turns a non-2xx answer into the error of its destination.
+func (c *pipeline) answerError(resp *http.Response, x exchange) error {
 	if x.to == toStorage {
 		return storageError(resp)
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"mime"
 	"net/http"
@@ -245,4 +247,48 @@ func sharedLimiter(base string, cfg config) *RateLimiter {
 func storeNew(key limiterKey, wp weak.Pointer[RateLimiter]) bool {
 	_, loaded := limiters.LoadOrStore(key, wp)
 	return !loaded
+}
+
+// isRateLimitBody recognises the atypical rate-limit answer Clio has been// seen to send: a base64-encoded text containing "RateLimited" (or the
+// plain text itself), instead of a JSON 429.
+func isRateLimitBody(data []byte) bool {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || len(data) > 8<<10 {
+		return false
+	}
+	if bytes.Contains(data, []byte("RateLimited")) {
+		return true
+	}
+	if data[0] == '{' || data[0] == '[' || data[0] == '<' {
+		return false
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		dec, err := enc.DecodeString(string(data))
+		if err == nil && bytes.Contains(dec, []byte("RateLimited")) {
+			return true
+		}
+	}
+	return false
+}
+
+// retryAfter reads how long the server asks us to wait: Retry-After in
+// seconds or as an HTTP date, else X-RateLimit-Reset (Unix seconds).
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+			if secs >= float64(math.MaxInt64/int64(time.Second)) { // also +Inf
+				return time.Duration(math.MaxInt64), true // converting would wrap negative
+			}
+			return time.Duration(secs * float64(time.Second)), true
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0), true
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-Ratelimit-Reset")); v != "" {
+		if unix, err := strconv.ParseInt(v, 10, 64); err == nil && unix > 0 {
+			return max(time.Unix(unix, 0).Sub(now), 0), true
+		}
+	}
+	return 0, false
 }

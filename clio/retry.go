@@ -7,12 +7,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -188,28 +186,6 @@ func isIdempotent(method string) bool {
 	return false
 }
 
-// retryAfter reads how long the server asks us to wait: Retry-After in
-// seconds or as an HTTP date, else X-RateLimit-Reset (Unix seconds).
-func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-			if secs >= float64(math.MaxInt64/int64(time.Second)) { // also +Inf
-				return time.Duration(math.MaxInt64), true // converting would wrap negative
-			}
-			return time.Duration(secs * float64(time.Second)), true
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0), true
-		}
-	}
-	if v := strings.TrimSpace(h.Get("X-Ratelimit-Reset")); v != "" {
-		if unix, err := strconv.ParseInt(v, 10, 64); err == nil && unix > 0 {
-			return max(time.Unix(unix, 0).Sub(now), 0), true
-		}
-	}
-	return 0, false
-}
-
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
@@ -223,3 +199,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// errHeaderTimeout and errStallTimeout say which default timeout ended an attempt; both are
+// retried like a dropped connection when the request is idempotent.
+var (
+	errHeaderTimeout  = errors.New("clio: no answer headers within the header timeout")
+	errStallTimeout   = errors.New("clio: answer body stalled longer than the stall timeout")
+	errAttemptTimeout = errors.New("clio: attempt timed out")
+)

@@ -1,9 +1,10 @@
 package clio
 
 // Storage hosts. Clio keeps document bytes outside the API: uploads PUT them to the signed
-// put_urls Clio hands out, downloads GET them from the location of a 303. Both go through
-// the pipeline as storage requests: no token, no API rate limiter, the same retries, and
-// no loopback, link-local or private address unless WithPrivateStorage allows it.
+// put_urls Clio hands out (upload.go), downloads GET them from the location of a 303
+// (download.go). Both go through the pipeline as storage requests: no token, no API rate
+// limiter, the same retries, storage's own errors, and no loopback, link-local or private
+// address unless WithPrivateStorage allows it.
 
 import (
 	"context"
@@ -14,7 +15,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -61,11 +61,11 @@ var errPrivateStorage = errors.New("clio: storage URL points to a loopback, link
 
 // checkStorageURL vets a storage URL before anything is sent to it: http(s), and, unless
 // the Client allows it, no address a cloud metadata service or an internal host lives at.
-func (c *Client) checkStorageURL(ctx context.Context, u *url.URL) error {
+func checkStorageURL(ctx context.Context, u *url.URL, allowPrivate bool) error {
 	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
 		return fmt.Errorf("clio: storage URL has unsupported scheme %q or no host", u.Scheme)
 	}
-	if c.privateStorage {
+	if allowPrivate {
 		return nil
 	}
 	host := u.Hostname()
@@ -78,10 +78,7 @@ func (c *Client) checkStorageURL(ctx context.Context, u *url.URL) error {
 		}
 		return nil
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return nil // the attempt itself reports an unknown host
-	}
+	addrs, _ := net.DefaultResolver.LookupNetIP(ctx, "ip", host) // none: the attempt reports the unknown host
 	for _, ip := range addrs {
 		if !publicAddr(ip) {
 			return fmt.Errorf("%w: %s resolves to %s", errPrivateStorage, host, ip)
@@ -98,59 +95,3 @@ func publicAddr(ip netip.Addr) bool {
 
 // putHeader is one of the headers Clio asks to send with a PUT to storage.
 type putHeader struct{ Name, Value string }
-
-// storagePut PUTs size bytes from body() to a pre-signed storage URL with Clio's
-// put_headers. When replayable, body is called once per attempt (a PUT is idempotent: the
-// pipeline retries a dropped connection, a 5xx, 408 or 429 like any other request). No Authorization header
-// is ever set: the URL carries its own signature.
-func (c *Client) storagePut(ctx context.Context, putURL string, headers []putHeader, size int64, md5sum string, replayable bool, body func() io.Reader) error {
-	target, err := url.Parse(putURL)
-	if err != nil || (target.Scheme != "https" && target.Scheme != "http") || target.Host == "" {
-		return errors.New("invalid put_url from Clio")
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target.String(), nil)
-	if err != nil {
-		return err
-	}
-	req.ContentLength = size
-	req.Body = http.NoBody
-	if size > 0 {
-		req.Body = io.NopCloser(body())
-		if replayable {
-			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body()), nil }
-		}
-	}
-	for _, h := range headers {
-		switch http.CanonicalHeaderKey(h.Name) {
-		case "Content-Length":
-			// net/http writes Content-Length from req.ContentLength; a header would be
-			// ignored. A mismatch means the signature covers a different part size: fail
-			// rather than send.
-			if h.Value != strconv.FormatInt(size, 10) {
-				return fmt.Errorf("put_headers Content-Length %s, part has %d bytes", h.Value, size)
-			}
-		case "Host":
-			req.Host = h.Value
-		case "Authorization":
-			// Never: storage is not Clio.
-		default:
-			req.Header.Set(h.Name, h.Value)
-		}
-	}
-	if md5sum != "" && req.Header.Get("Content-MD5") == "" {
-		req.Header.Set("Content-MD5", md5sum)
-	}
-	_, _, err = send(ctx, c, exchange{req: req, to: toStorage}, discardAnswer)
-	return err
-}
-
-// storageGet starts streaming a file from a storage URL (a download's 303 location), with
-// a fresh request: no header of the API request is carried over.
-func (c *Client) storageGet(ctx context.Context, loc *url.URL) (*Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil)
-	if err != nil {
-		return nil, redactError(err)
-	}
-	_, resp, err := send[struct{}](ctx, c, exchange{req: req, to: toStorage, stream: true}, nil)
-	return resp, err
-}

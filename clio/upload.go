@@ -11,6 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -416,4 +419,49 @@ func (s *DocumentsService) NewVersion(ctx context.Context, documentID int64, p U
 		return nil, nil, err
 	}
 	return (&uploader{s.client}).newVersion(ctx, documentID, p)
+}
+
+// storagePut PUTs size bytes from body() to a pre-signed storage URL with Clio's
+// put_headers. When replayable, body is called once per attempt (a PUT is idempotent: the
+// pipeline retries a dropped connection, a 5xx, 408 or 429 like any other request). No Authorization header
+// is ever set: the URL carries its own signature.
+func (c *Client) storagePut(ctx context.Context, putURL string, headers []putHeader, size int64, md5sum string, replayable bool, body func() io.Reader) error {
+	target, err := url.Parse(putURL)
+	if err != nil || (target.Scheme != "https" && target.Scheme != "http") || target.Host == "" {
+		return errors.New("invalid put_url from Clio")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target.String(), nil)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = size
+	req.Body = http.NoBody
+	if size > 0 {
+		req.Body = io.NopCloser(body())
+		if replayable {
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body()), nil }
+		}
+	}
+	for _, h := range headers {
+		switch http.CanonicalHeaderKey(h.Name) {
+		case "Content-Length":
+			// net/http writes Content-Length from req.ContentLength; a header would be
+			// ignored. A mismatch means the signature covers a different part size: fail
+			// rather than send.
+			if h.Value != strconv.FormatInt(size, 10) {
+				return fmt.Errorf("put_headers Content-Length %s, part has %d bytes", h.Value, size)
+			}
+		case "Host":
+			req.Host = h.Value
+		case "Authorization":
+			// Never: storage is not Clio.
+		default:
+			req.Header.Set(h.Name, h.Value)
+		}
+	}
+	if md5sum != "" && req.Header.Get("Content-MD5") == "" {
+		req.Header.Set("Content-MD5", md5sum)
+	}
+	_, _, err = send(ctx, c.pipeline, exchange{req: req, to: toStorage}, discardAnswer)
+	return err
 }
