@@ -112,6 +112,7 @@ func (s *settings) prepareQuery(req *http.Request, p pageSpec) (int, error) {
 		return 0, nil
 	}
 	raw := req.URL.RawQuery
+	fields, fieldsSet := s.fields, s.fieldsSet // s is shared by the workers of an iteration: read only
 	if strings.Contains(raw, "fields=") {
 		// A request built by hand may name fields in its query: checked, and only once.
 		f, err := ParseFields(req.URL.Query().Get("fields"))
@@ -121,15 +122,15 @@ func (s *settings) prepareQuery(req *http.Request, p pageSpec) (int, error) {
 		case s.explicitFields:
 			return 0, &InputError{Field: "fields", Reason: "set both in the request's query and with Fields; use one"}
 		}
-		s.fields, s.fieldsSet = f, true
+		fields, fieldsSet = f, true
 	}
 	if !p.cursor && !p.offset && s.pageSize == 0 {
 		// A Get, Create or one List page: append, no parse and re-encode.
-		if s.fieldsSet && !strings.Contains(raw, "fields=") {
+		if fieldsSet && !strings.Contains(raw, "fields=") {
 			if raw != "" {
 				raw += "&"
 			}
-			req.URL.RawQuery = raw + "fields=" + s.fields.query
+			req.URL.RawQuery = raw + "fields=" + fields.query
 		}
 		if strings.Contains(raw, "limit=") {
 			return 0, checkLimit(req.URL.Query().Get("limit"))
@@ -137,8 +138,8 @@ func (s *settings) prepareQuery(req *http.Request, p pageSpec) (int, error) {
 		return 0, nil
 	}
 	q := req.URL.Query()
-	if s.fieldsSet {
-		q.Set("fields", s.fields.String())
+	if fieldsSet {
+		q.Set("fields", fields.String())
 	}
 	callerLimit := 0
 	if l := q.Get("limit"); l != "" {
