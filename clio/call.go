@@ -201,23 +201,27 @@ func checkLimit(l string) error {
 // other operation built with package gen (see Request). An answer whose data is null or
 // missing is an error wrapping ErrEmptyAnswer, not a zero record.
 func Do[T any](ctx context.Context, c *Client, r Request, opts ...CallOption) (T, *Response, error) {
-	var zero T
-	s, err := c.settingsFor(ctx, r, opts)
-	if err == nil {
-		err = s.notAList()
-	}
-	if err == nil {
-		_, err = s.prepareQuery(r.HTTP, pageSpec{})
-	}
+	x, err := c.single(ctx, r, opts)
 	if err != nil {
+		var zero T
 		return zero, nil, err
 	}
-	return send(ctx, c.pipeline, exchange{req: r.HTTP.WithContext(ctx), s: &s}, decodeRecord[T])
+	return send(ctx, c.pipeline, x, decodeRecord[T])
 }
 
 // DoNoContent sends an operation whose answer has no useful body (DELETE answers 204).
 // It is what the generated Delete methods call.
 func DoNoContent(ctx context.Context, c *Client, r Request, opts ...CallOption) (*Response, error) {
+	x, err := c.single(ctx, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	_, resp, err := send(ctx, c.pipeline, x, discardAnswer)
+	return resp, err
+}
+
+// single prepares a call that is not a list: its settings, checked, and its query.
+func (c *Client) single(ctx context.Context, r Request, opts []CallOption) (exchange, error) {
 	s, err := c.settingsFor(ctx, r, opts)
 	if err == nil {
 		err = s.notAList()
@@ -226,10 +230,9 @@ func DoNoContent(ctx context.Context, c *Client, r Request, opts ...CallOption) 
 		_, err = s.prepareQuery(r.HTTP, pageSpec{})
 	}
 	if err != nil {
-		return nil, err
+		return exchange{}, err
 	}
-	_, resp, err := send(ctx, c.pipeline, exchange{req: r.HTTP.WithContext(ctx), s: &s}, discardAnswer)
-	return resp, err
+	return exchange{req: r.HTTP.WithContext(ctx), s: &s}, nil
 }
 
 // decodeRecord reads a single-record answer. data must be present: {"data": null} is not

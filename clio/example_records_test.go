@@ -13,6 +13,14 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// seedNumberedMatters gives the fake a client with n matters, "Matter 1" to "Matter n".
+func seedNumberedMatters(srv *cliotest.Server, n int) {
+	client := mustInsert(srv, "contacts", map[string]any{"type": "Person", "name": "Ada Lovelace"})[0]
+	for i := range n {
+		mustInsert(srv, "matters", map[string]any{"description": fmt.Sprintf("Matter %d", i+1), "client": map[string]any{"id": client}})
+	}
+}
+
 // mustInsert seeds the fake; an example has no *testing.T to fail.
 func mustInsert(srv *cliotest.Server, collection string, recs ...map[string]any) []int64 {
 	ids, err := srv.Insert(collection, recs...)
@@ -93,10 +101,7 @@ func ExampleOffsetPagination() {
 	srv, c := exampleClient()
 	defer srv.Close()
 	ctx := context.Background()
-	client := mustInsert(srv, "contacts", map[string]any{"type": "Person", "name": "Ada Lovelace"})[0]
-	for i := range 25 {
-		mustInsert(srv, "matters", map[string]any{"description": fmt.Sprintf("Matter %d", i+1), "client": map[string]any{"id": client}})
-	}
+	seedNumberedMatters(srv, 25)
 
 	n := 0
 	for page, err := range c.Matters.Pages(ctx, nil, clio.Fields("id", "description"), clio.PageSize(10), clio.OffsetPagination(3)) {
@@ -118,10 +123,7 @@ func ExamplePageError_Resume() {
 	srv, c := exampleClient()
 	defer srv.Close()
 	ctx := context.Background()
-	client := mustInsert(srv, "contacts", map[string]any{"type": "Person", "name": "Ada Lovelace"})[0]
-	for i := range 5 {
-		mustInsert(srv, "matters", map[string]any{"description": fmt.Sprintf("Matter %d", i+1), "client": map[string]any{"id": client}})
-	}
+	seedNumberedMatters(srv, 5)
 
 	opts := []clio.CallOption{clio.PageSize(2)}
 	read := 0

@@ -394,3 +394,24 @@ func FuzzNextLink(f *testing.F) {
 		}
 	})
 }
+
+// A Request without an HTTP request (a builder that failed without saying so, a zero
+// Request) is an error naming it, not a panic.
+func TestZeroRequestIsAnInputError(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient(context.Background(), WithToken("t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Do[coreRec](context.Background(), c, Request{}); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("Do: %v", err)
+	}
+	if _, err := DoNoContent(context.Background(), c, Request{}); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("DoNoContent: %v", err)
+	}
+	for _, err := range All[coreRec](context.Background(), c, Request{}) {
+		if !errors.Is(err, ErrInvalidInput) {
+			t.Fatalf("All: %v", err)
+		}
+	}
+}
