@@ -88,6 +88,14 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	// The header timeout costs nothing per request when the transport enforces it: a clone
+	// of an *http.Transport gets it (the caller's transport is left as it is).
+	headerInTransport := false
+	if t, ok := rt.(*http.Transport); ok && cfg.headerTO > 0 && t.ResponseHeaderTimeout == 0 {
+		t = t.Clone()
+		t.ResponseHeaderTimeout = cfg.headerTO
+		rt, headerInTransport = t, true
+	}
 	for i := len(cfg.middlewares) - 1; i >= 0; i-- {
 		rt = cfg.middlewares[i](rt)
 	}
@@ -108,8 +116,10 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		attemptTO:      cfg.attemptTO,
 		maxAnswer:      cfg.maxAnswer,
 		privateStorage: cfg.privateStorage,
-		now:            time.Now,
-		sleep:          sleepCtx,
+
+		headerInTransport: headerInTransport,
+		now:               time.Now,
+		sleep:             sleepCtx,
 	}}
 	c.hc = &http.Client{Transport: adapter{c: c, to: toAPI}, CheckRedirect: sameOrigin(c.origin)}
 	c.store = &http.Client{Transport: adapter{c: c, to: toStorage}}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptrace"
-	"sync"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -68,6 +70,8 @@ type pipeline struct {
 	attemptTO      time.Duration
 	maxAnswer      int64
 	privateStorage bool
+	// headerInTransport: the base transport enforces headerTO itself (ResponseHeaderTimeout).
+	headerInTransport bool
 
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -242,112 +246,133 @@ func (c *pipeline) outgoing(x exchange, inPlace bool, n int) (*http.Request, str
 	return r, tok.AccessToken, nil
 }
 
-// attempt sends r once. Its own context ends the attempt when the headers do not arrive
-// within the header timeout (counted from the end of the request body, so a slow upload is
-// not a silent server), when the body stalls longer than the stall timeout, or
-// (WithAttemptTimeout) when the whole attempt takes too long; the caller's context is left
-// alone, so the attempt can be retried.
+// attempt sends r once. The attempt ends when the headers do not arrive within the header
+// timeout (counted from the end of the request body, so a slow upload is not a silent
+// server), when the body stalls longer than the stall timeout, or (WithAttemptTimeout)
+// when the whole attempt takes too long; the caller's context is left alone, so the
+// attempt can be retried. The header timeout is the base transport's own
+// ResponseHeaderTimeout when it is an *http.Transport (NewClient sets it on a clone), and
+// a timer on the attempt's context otherwise; the stall timer closes the body.
 func (c *pipeline) attempt(r *http.Request) (*http.Response, error) {
 	headerTO := c.headerTO
-	if headerTO <= 0 && c.stallTO <= 0 && c.attemptTO <= 0 {
-		return c.rt.RoundTrip(r)
+	if c.headerInTransport {
+		headerTO = 0
 	}
-	parent := r.Context()
-	ctx, cancel := context.WithCancelCause(parent)
-	w := &watchdog{cancel: cancel, stall: c.stallTO}
-	w.why = errHeaderTimeout
-	if c.attemptTO > 0 {
-		var stop context.CancelFunc
-		ctx, stop = context.WithTimeoutCause(ctx, c.attemptTO, errAttemptTimeout)
-		w.stop = stop
+	var w *watchdog
+	if headerTO > 0 || c.attemptTO > 0 {
+		w = c.watch(r, headerTO)
+		r = r.WithContext(w.ctx)
 	}
-	if headerTO > 0 {
-		if r.ContentLength > 0 || r.Body != nil && r.Body != http.NoBody {
-			w.timer = time.AfterFunc(time.Duration(1<<62), w.fire)
-			ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-				WroteRequest: func(httptrace.WroteRequestInfo) { w.timer.Reset(headerTO) },
-			})
-		} else {
-			w.timer = time.AfterFunc(headerTO, w.fire)
-		}
-	}
-	resp, err := c.rt.RoundTrip(r.WithContext(ctx))
+	resp, err := c.rt.RoundTrip(r)
 	if err != nil {
-		why := context.Cause(ctx)
-		w.close()
-		if parent.Err() == nil && (errors.Is(why, errHeaderTimeout) || errors.Is(why, errAttemptTimeout)) {
-			return nil, fmt.Errorf("%w: %w", why, err)
+		if w != nil {
+			why := context.Cause(w.ctx)
+			w.close()
+			if w.parent.Err() == nil && (errors.Is(why, errHeaderTimeout) || errors.Is(why, errAttemptTimeout)) {
+				return nil, fmt.Errorf("%w: %w", why, err)
+			}
+		}
+		if c.headerInTransport && isHeaderTimeout(err) {
+			return nil, fmt.Errorf("%w: %w", errHeaderTimeout, err)
 		}
 		return nil, err
 	}
-	w.mu.Lock()
-	w.why = errStallTimeout
-	w.mu.Unlock()
-	if w.timer != nil {
-		w.timer.Stop()
+	if w != nil {
+		w.timer.Stop() // the headers are in; the attempt timeout (its context) still runs
 	}
-	if c.stallTO > 0 {
-		if w.timer == nil {
-			w.timer = time.AfterFunc(c.stallTO, w.fire)
-		} else {
-			w.timer.Reset(c.stallTO)
+	if c.stallTO > 0 || w != nil {
+		b := &watchedBody{rc: resp.Body, w: w, stall: c.stallTO}
+		if c.stallTO > 0 {
+			b.timer = time.AfterFunc(c.stallTO, b.fire)
 		}
+		resp.Body = b
 	}
-	resp.Body = &watchedBody{rc: resp.Body, w: w, ctx: ctx}
 	return resp, nil
 }
 
-// watchdog ends one attempt when a timeout passes.
+// isHeaderTimeout recognises net/http's ResponseHeaderTimeout error.
+func isHeaderTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() && strings.Contains(err.Error(), "awaiting response headers")
+}
+
+// watch starts the timers of an attempt on a context of its own.
+func (c *pipeline) watch(r *http.Request, headerTO time.Duration) *watchdog {
+	w := &watchdog{parent: r.Context()}
+	ctx, cancel := context.WithCancelCause(w.parent)
+	w.cancel = cancel
+	if c.attemptTO > 0 {
+		ctx, w.stop = context.WithTimeoutCause(ctx, c.attemptTO, errAttemptTimeout)
+	}
+	w.ctx = ctx
+	w.timer = time.AfterFunc(time.Duration(1<<62), func() { cancel(errHeaderTimeout) })
+	if headerTO > 0 {
+		if r.ContentLength > 0 || r.Body != nil && r.Body != http.NoBody {
+			w.ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+				WroteRequest: func(httptrace.WroteRequestInfo) { w.timer.Reset(headerTO) },
+			})
+		} else {
+			w.timer.Reset(headerTO)
+		}
+	}
+	return w
+}
+
+// watchdog is the context of one attempt and its header timer.
 type watchdog struct {
-	mu     sync.Mutex
-	why    error
+	parent context.Context
+	ctx    context.Context
 	timer  *time.Timer
-	stall  time.Duration
 	cancel context.CancelCauseFunc
 	stop   context.CancelFunc
 }
 
-func (w *watchdog) fire() {
-	w.mu.Lock()
-	why := w.why
-	w.mu.Unlock()
-	w.cancel(why)
-}
-
 func (w *watchdog) close() {
-	if w.timer != nil {
-		w.timer.Stop()
-	}
+	w.timer.Stop()
 	w.cancel(nil)
 	if w.stop != nil {
 		w.stop()
 	}
 }
 
-// watchedBody restarts the stall clock with every read and releases the attempt's context
-// on Close.
+// watchedBody restarts the stall clock with every read, closes the body when it stalls,
+// and releases the attempt's context on Close.
 type watchedBody struct {
-	rc  io.ReadCloser
-	w   *watchdog
-	ctx context.Context
+	rc      io.ReadCloser
+	w       *watchdog // nil without header or attempt timeout
+	stall   time.Duration
+	timer   *time.Timer
+	stalled atomic.Bool
+}
+
+func (b *watchedBody) fire() {
+	b.stalled.Store(true)
+	b.rc.Close() // unblocks the Read in progress
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	if n > 0 && b.w.stall > 0 && b.w.timer != nil {
-		b.w.timer.Reset(b.w.stall)
+	if n > 0 && b.timer != nil {
+		b.timer.Reset(b.stall)
 	}
 	if err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned bare by readers
-		if why := context.Cause(b.ctx); errors.Is(why, errStallTimeout) || errors.Is(why, errAttemptTimeout) {
-			err = fmt.Errorf("%w: %w", why, err)
+		if b.stalled.Load() {
+			err = fmt.Errorf("%w: %w", errStallTimeout, err)
+		} else if b.w != nil && errors.Is(context.Cause(b.w.ctx), errAttemptTimeout) {
+			err = fmt.Errorf("%w: %w", errAttemptTimeout, err)
 		}
 	}
 	return n, err
 }
 
 func (b *watchedBody) Close() error {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
 	err := b.rc.Close()
-	b.w.close()
+	if b.w != nil {
+		b.w.close()
+	}
 	return err
 }
 
