@@ -74,7 +74,7 @@ func sanitizeURL(u *url.URL) string {
 		return ""
 	}
 	if u.User == nil && u.RawQuery == "" {
-		return u.String()
+		return redactText(u.String())
 	}
 	c := *u
 	if _, has := c.User.Password(); has {
@@ -96,7 +96,10 @@ func sanitizeURL(u *url.URL) string {
 		}
 		c.RawQuery = q.Encode()
 	}
-	return c.String()
+	// A signed URL can also hide where no parameter of this URL names it:
+	// percent-encoded in another parameter's value, in the path or in the
+	// fragment. redactText finds it there.
+	return redactText(c.String())
 }
 
 func hasSensitiveParam(rawQuery string) bool {
@@ -152,9 +155,16 @@ var sensitiveKeys = func() string {
 	return strings.Join(keys, "|")
 }()
 
+// encodedKeys is sensitiveKeys with "-" and "_" also matched
+// percent-encoded, once or more ("X%2DAmz%2DSignature", "%252D").
+var encodedKeys = strings.NewReplacer("-", `(?:-|%(?:25)*2d)`, "_", `(?:_|%(?:25)*5f)`).Replace(sensitiveKeys)
+
 var (
-	// key=value as in a query string or a form, percent-encoded or not.
-	paramPattern = regexp.MustCompile(`(?i)((?:^|[^a-z0-9_-])(?:` + sensitiveKeys + `)(?:=|%3d))[^&\s"'<>,;\\]*`)
+	// key=value as in a query string or a form, percent-encoded or not,
+	// also nested (percent-encoded, once or more) in another URL's path or
+	// parameter: any percent-encoded byte ("%3F", "%26", "%253F") may
+	// precede the key, and "=" may be "%3D" or "%253D".
+	paramPattern = regexp.MustCompile(`(?i)((?:^|[^a-z0-9_-]|%(?:25)*[0-9a-f]{2})(?:` + encodedKeys + `)(?:=|%(?:25)*3d))[^&\s"'<>,;\\]*`)
 	// "key": "value" as in a JSON error body.
 	jsonPattern = regexp.MustCompile(`(?i)("(?:` + sensitiveKeys + `)"\s*:\s*")(?:[^"\\]|\\.)*"`)
 	// user:password@ in a URL.
