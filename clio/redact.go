@@ -229,3 +229,34 @@ func (h headerValue) LogValue() slog.Value {
 	}
 	return slog.GroupValue(attrs...)
 }
+
+// minRedactedValue is the shortest known credential redactValues replaces:
+// a shorter one would match ordinary text by chance.
+const minRedactedValue = 6
+
+// redactValues is redactError that also removes the given credentials
+// wherever they appear, as they are or percent-encoded: an OAuth token
+// endpoint, or a proxy before it, may echo the code, refresh token or
+// client secret in free text that no key=value pattern recognises. Like
+// redactError, the result matches what err matched (errors.Is) but, when
+// something was removed, does not hand out the original.
+func redactValues(err error, values ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	out := msg
+	for _, v := range values {
+		if len(v) < minRedactedValue {
+			continue
+		}
+		out = strings.ReplaceAll(out, v, redacted)
+		if e := url.QueryEscape(v); e != v {
+			out = strings.ReplaceAll(out, e, redacted)
+		}
+	}
+	if out = redactText(out); out == msg {
+		return err
+	}
+	return &redactedError{msg: out, err: err}
+}
