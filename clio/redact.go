@@ -260,3 +260,19 @@ func redactValues(err error, values ...string) error {
 	}
 	return &redactedError{msg: out, err: err}
 }
+
+// redactURLErrInner is err with the inner error of its *url.Error redacted
+// (redactError): besides the URL, which sanitizeTransportErr cleans, a
+// transport error can quote one in its cause, such as a malformed Location
+// header holding a signed URL. An err without a *url.Error goes through
+// redactError whole.
+func redactURLErrInner(err error) error {
+	ue, ok := errors.AsType[*url.Error](err)
+	if !ok {
+		return redactError(err)
+	}
+	if inner := redactError(ue.Err); inner != ue.Err {
+		return &url.Error{Op: ue.Op, URL: ue.URL, Err: inner}
+	}
+	return err
+}
