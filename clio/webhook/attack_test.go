@@ -1,0 +1,80 @@
+package webhook
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// The dedupe key must not let one event stand for another: webhooks of two
+// registrations (Clio regions number webhooks independently, so two apps' or
+// tenants' webhooks can share an id) deliver the same-looking event, and fields
+// holding the key's separator must not shift into one another.
+func TestDedupeKeysDoNotCollide(t *testing.T) {
+	h, store, rec := newTestHandler(t)
+	usA := registered(t, store, 7, "us-secret")
+	euA := registered(t, store, 7, "eu-secret")
+	body := delivery(7, "updated", 9, `"e1"`)
+	for _, c := range []struct{ target, secret string }{{usA, "us-secret"}, {euA, "eu-secret"}} {
+		if resp := post(t, h, c.target, body, map[string]string{HeaderSignature: Sign([]byte(c.secret), body)}); resp.Code != http.StatusOK {
+			t.Fatalf("%d", resp.Code)
+		}
+	}
+	if rec.count() != 2 {
+		t.Fatalf("the event of a second registration with the same webhook id was dropped as a duplicate: %d calls", rec.count())
+	}
+	// Separator shifting: (event "a|1", id 2, etag "b") vs (event "a", id 1, etag "2|b")
+	// would both read 7|a|1|2|b with a plain "|" join.
+	u := registered(t, store, 8, "k")
+	for _, b := range [][]byte{delivery(8, "updated|1", 2, "b"), delivery(8, "updated", 1, "2|b")} {
+		post(t, h, u, b, map[string]string{HeaderSignature: Sign([]byte("k"), b)})
+	}
+	if rec.count() != 4 {
+		t.Fatalf("two distinct events shared a dedupe key: %d calls, want 4", rec.count())
+	}
+}
+
+// Attacks on the token that must all be refused, and store nothing: a
+// duplicated parameter (a proxy may read the other one than Go does), the token
+// in the path, a header or the body, another case of the parameter name, and an
+// altered encoding of the value.
+func TestTokenPlacementAttacks(t *testing.T) {
+	h, store, rec := newTestHandler(t)
+	u := registered(t, store, 1, "")
+	token := strings.TrimPrefix(u, "/hooks?"+TokenParam+"=")
+	fake := strings.Repeat("B", 43)
+	for name, target := range map[string]string{
+		"duplicated, real first":  u + "&" + TokenParam + "=" + fake,
+		"duplicated, real second": "/hooks?" + TokenParam + "=" + fake + "&" + TokenParam + "=" + token,
+		"duplicated, same value":  u + "&" + TokenParam + "=" + token,
+		"in the path":             "/hooks/" + token,
+		"upper-case name":         "/hooks?CLIO_HOOK=" + token,
+		"padded value":            "/hooks?" + TokenParam + "=%20" + token,
+		"truncated value":         "/hooks?" + TokenParam + "=" + token[:len(token)-1],
+	} {
+		req := httpRequest(target, TokenParam+"="+token)
+		req.Header.Set(HeaderSecret, "attacker")
+		req.Header.Set("X-Clio-Hook", token)
+		resp := serve(h, req)
+		if resp != http.StatusForbidden {
+			t.Errorf("%s: handshake answered %d, want 403", name, resp)
+		}
+	}
+	got, err := store.Lookup(context.Background(), token)
+	if err != nil || got.Secret != nil || rec.count() != 0 {
+		t.Fatalf("a refused handshake changed the registration: %+v %v", got, err)
+	}
+}
+
+func httpRequest(target, body string) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	return req
+}
+
+func serve(h http.Handler, req *http.Request) int {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code
+}
