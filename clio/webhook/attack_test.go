@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The dedupe key must not let one event stand for another: webhooks of two
@@ -77,4 +78,34 @@ func serve(h http.Handler, req *http.Request) int {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Code
+}
+
+// A registration whose handshake never succeeded (the receiver was down when Clio
+// sent it, and a proxy logged the URL with its token) must not accept a handshake
+// from whoever reads that URL later: past HandshakeBy, a registration without a
+// secret takes none. Clio's own repeat of an accepted handshake still passes.
+func TestLateHandshakeRefused(t *testing.T) {
+	h, store, rec := newTestHandler(t)
+	add := func(by time.Time, secret []byte) string {
+		t.Helper()
+		token, _ := NewToken()
+		if err := store.Add(context.Background(), Registration{Token: token, Model: "matter", Secret: secret, HandshakeBy: by}); err != nil {
+			t.Fatal(err)
+		}
+		return "/hooks?" + TokenParam + "=" + token
+	}
+	late := add(time.Now().Add(-time.Second), nil)
+	if code := sendHandshake(h, late, "from-the-logs"); code != http.StatusForbidden {
+		t.Fatalf("late handshake: %d, want 403", code)
+	}
+	body := delivery(1, "created", 2, `"e"`)
+	if resp := post(t, h, late, body, map[string]string{HeaderSignature: Sign([]byte("from-the-logs"), body)}); resp.Code != http.StatusUnauthorized || rec.count() != 0 {
+		t.Fatalf("forged delivery after a refused late handshake: %d, %d events", resp.Code, rec.count())
+	}
+	if code := sendHandshake(h, add(time.Now().Add(time.Minute), nil), "clio"); code != http.StatusOK {
+		t.Fatalf("handshake in time: %d", code)
+	}
+	if code := sendHandshake(h, add(time.Now().Add(-time.Minute), []byte("clio")), "clio"); code != http.StatusOK {
+		t.Fatalf("repeat of an accepted handshake after the deadline: %d", code)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // DefaultMaxBodyBytes bounds the size of a request body the Handler reads
@@ -77,9 +78,10 @@ func DecodeData[T any](ev Event) (T, error) {
 //   - 401 on a delivery with a missing or wrong signature, an unknown or
 //     expired token, for a registration without a secret yet, or naming
 //     another webhook than its registration's;
-//   - 403 on a handshake with an unknown or expired token, one refused by
-//     the WithHandshakeCheck function, or one bringing another secret than
-//     the one the registration holds (the same secret again is accepted);
+//   - 403 on a handshake with an unknown or expired token, one past the
+//     registration's HandshakeBy, one refused by the WithHandshakeCheck
+//     function, or one bringing another secret than the one the
+//     registration holds (the same secret again is accepted);
 //   - 405 on anything but POST;
 //   - 409 on a re-delivery that arrives while the first copy is still being
 //     handled (Clio retries it later);
@@ -295,6 +297,13 @@ func (h *Handler) handshake(w http.ResponseWriter, r *http.Request, secret strin
 	ctx := r.Context()
 	reg, ok := h.registration(w, r, http.StatusForbidden, "handshake")
 	if !ok {
+		return
+	}
+	if reg.Secret == nil && !reg.HandshakeBy.IsZero() && !time.Now().Before(reg.HandshakeBy) {
+		// Clio's handshake failed (or never came) when the webhook was created;
+		// whoever sends one now learned the URL some other way.
+		h.log.WarnContext(ctx, "webhook: handshake refused: the registration's handshake deadline has passed (register the webhook again)", "webhook_id", reg.WebhookID)
+		h.answer(w, http.StatusForbidden)
 		return
 	}
 	if h.check != nil {

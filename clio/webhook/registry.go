@@ -60,6 +60,13 @@ type Registration struct {
 	// expires_at (Clio webhooks live at most 31 days unless renewed). Zero
 	// means no expiry.
 	ExpiresAt time.Time
+	// HandshakeBy is when a registration still without a secret stops
+	// taking one. Clio sends the handshake while it creates the webhook; a
+	// registration whose handshake failed (the receiver was down) would
+	// otherwise take the secret of whoever reads its URL later, in a proxy's
+	// access log say, for as long as it lives. Register sets it a few
+	// minutes after the creation. Zero means no deadline.
+	HandshakeBy time.Time
 }
 
 // NewToken returns a fresh registration token: 256 random bits from
@@ -110,7 +117,8 @@ func TokenFromURL(rawURL string) string {
 //	    webhook_id bigint,
 //	    model      text NOT NULL,
 //	    secret     bytea,             -- NULL until the handshake
-//	    expires_at timestamptz
+//	    expires_at timestamptz,
+//	    handshake_by timestamptz
 //	);
 //
 // with SetSecret as UPDATE ... SET secret = $2 WHERE token = $1 AND
