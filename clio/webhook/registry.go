@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -124,6 +125,8 @@ func TokenFromURL(rawURL string) string {
 // with SetSecret as UPDATE ... SET secret = $2 WHERE token = $1 AND
 // (secret IS NULL OR secret = $2), reporting ErrSecretSet when no row
 // changed but the token exists; and a periodic DELETE of expired rows.
+// A Registry that compares secrets in Go must do it in constant time
+// (crypto/subtle), as MemoryRegistry does.
 type Registry interface {
 	// Add records a new registration. It fails if the token is already used.
 	Add(ctx context.Context, reg Registration) error
@@ -230,7 +233,9 @@ func (m *MemoryRegistry) SetSecret(_ context.Context, token string, secret []byt
 	if err != nil {
 		return err
 	}
-	if r.Secret != nil && string(r.Secret) != string(secret) {
+	// Constant time: whoever knows the URL may send handshakes, and must not
+	// learn the stored secret byte by byte from how long a refusal takes.
+	if r.Secret != nil && subtle.ConstantTimeCompare(r.Secret, secret) != 1 {
 		return ErrSecretSet
 	}
 	r.Secret = clone(secret)
