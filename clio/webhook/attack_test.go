@@ -2,9 +2,11 @@ package webhook
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -107,5 +109,72 @@ func TestLateHandshakeRefused(t *testing.T) {
 	}
 	if code := sendHandshake(h, add(time.Now().Add(-time.Minute), []byte("clio")), "clio"); code != http.StatusOK {
 		t.Fatalf("repeat of an accepted handshake after the deadline: %d", code)
+	}
+}
+
+// Signature and body attacks on a delivery at a genuine URL, without the secret: all
+// refused before the event function or the deduper sees anything.
+func TestDeliverySignatureAttacks(t *testing.T) {
+	d := NewMemoryDeduper(10)
+	h, store, rec := newTestHandler(t, WithDeduper(d), WithMaxBodyBytes(1024))
+	u := registered(t, store, 1, "k")
+	body := delivery(1, "created", 2, `"e"`)
+	good := Sign([]byte("k"), body)
+	for name, c := range map[string]struct {
+		body []byte
+		sigs []string
+		want int
+	}{
+		"no signature":              {body, nil, http.StatusUnauthorized},
+		"empty signature":           {body, []string{""}, http.StatusUnauthorized},
+		"sha256= prefix":            {body, []string{"sha256=" + good}, http.StatusUnauthorized},
+		"overlong":                  {body, []string{good + "00"}, http.StatusUnauthorized},
+		"signed under empty secret": {body, []string{Sign(nil, body)}, http.StatusUnauthorized},
+		"good one second":           {body, []string{"00", good}, http.StatusUnauthorized},
+		"body with a trailing byte": {append(append([]byte(nil), body...), ' '), []string{good}, http.StatusUnauthorized},
+		"oversized, signed":         {[]byte(strings.Repeat(" ", 2048)), []string{Sign([]byte("k"), []byte(strings.Repeat(" ", 2048)))}, http.StatusRequestEntityTooLarge},
+	} {
+		req := httptest.NewRequest(http.MethodPost, u, strings.NewReader(string(c.body)))
+		req.ContentLength = -1 // chunked: no length to refuse early
+		for _, s := range c.sigs {
+			req.Header.Add(HeaderSignature, s)
+		}
+		resp := httptest.NewRecorder()
+		h.ServeHTTP(resp, req)
+		if resp.Code != c.want {
+			t.Errorf("%s: %d, want %d", name, resp.Code, c.want)
+		}
+	}
+	if rec.count() != 0 || d.Len() != 0 || store.Len() != 1 {
+		t.Fatalf("refused deliveries left traces: %d events, %d dedupe keys, %d registrations", rec.count(), d.Len(), store.Len())
+	}
+}
+
+// Handshakes racing for one registration (Clio's and a forger's who learned the URL
+// in time): exactly one secret wins, and only the winner was answered 200.
+func TestRacingHandshakesOneWins(t *testing.T) {
+	h, store, _ := newTestHandler(t)
+	u := registered(t, store, 1, "")
+	const n = 16
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { codes[i] = sendHandshake(h, u, fmt.Sprintf("secret-%02d", i)) })
+	}
+	wg.Wait()
+	got, err := store.Lookup(context.Background(), strings.TrimPrefix(u, "/hooks?"+TokenParam+"="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var winners []int
+	for i, c := range codes {
+		if c == http.StatusOK {
+			winners = append(winners, i)
+		} else if c != http.StatusForbidden {
+			t.Fatalf("handshake %d: %d", i, c)
+		}
+	}
+	if len(winners) != 1 || string(got.Secret) != fmt.Sprintf("secret-%02d", winners[0]) {
+		t.Fatalf("winners %v, stored secret %q", winners, got.Secret)
 	}
 }
