@@ -271,8 +271,10 @@ func redactURLErrInner(err error) error {
 	if !ok {
 		return redactError(err)
 	}
-	if inner := redactError(ue.Err); inner != ue.Err {
-		return &url.Error{Op: ue.Op, URL: ue.URL, Err: inner}
+	if ue.Err != nil {
+		if msg := ue.Err.Error(); redactText(msg) != msg {
+			return &url.Error{Op: ue.Op, URL: ue.URL, Err: redactError(ue.Err)}
+		}
 	}
 	return err
 }
