@@ -190,7 +190,7 @@ func (o *OAuth) Deauthorize(ctx context.Context, tok *oauth2.Token) error {
 		return fmt.Errorf("clio: deauthorize: %w", sanitizeTransportErr(err))
 	}
 	if err := CheckResponse(resp); err != nil {
-		return err
+		return scrubValues(err, tok.AccessToken) // a refusal may quote the token
 	}
 	drainClose(resp.Body)
 	return nil

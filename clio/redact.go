@@ -278,3 +278,20 @@ func redactURLErrInner(err error) error {
 	}
 	return err
 }
+
+// scrubValues removes the given credentials from err's message, as
+// redactValues does, but keeps a *Error a *Error (callers branch on its
+// status) by scrubbing its Message and Type in place. For the calls that
+// send a credential the API could echo in free text: Activate's webhook
+// secret, Deauthorize's access token.
+func scrubValues(err error, values ...string) error {
+	if e, ok := errors.AsType[*Error](err); ok {
+		for _, v := range values {
+			if len(v) >= minRedactedValue {
+				e.Message = strings.ReplaceAll(e.Message, v, redacted)
+				e.Type = strings.ReplaceAll(e.Type, v, redacted)
+			}
+		}
+	}
+	return redactValues(err, values...)
+}

@@ -394,5 +394,6 @@ func (s *WebhooksService) Activate(ctx context.Context, id int64, secret string,
 	if strings.TrimSpace(secret) == "" || strings.ContainsAny(secret, "\r\n") {
 		return nil, &InputError{Field: "secret", Reason: "must be the non-empty X-Hook-Secret of the handshake"}
 	}
-	return s.ActivateWebhook(ctx, id, &gen.ActivateWebhookParams{XHookSecret: secret}, opts...)
+	resp, err := s.ActivateWebhook(ctx, id, &gen.ActivateWebhookParams{XHookSecret: secret}, opts...)
+	return resp, scrubValues(err, secret) // a refusal may quote the secret
 }
