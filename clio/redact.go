@@ -170,8 +170,10 @@ var (
 	// user:password@ in a URL.
 	userinfoPattern = regexp.MustCompile(`(://[^/\s:@]*:)[^/\s@]*@`)
 	// What S3 sends back in a SignatureDoesNotMatch error: the signature given,
-	// the access key, and the canonical request with the credential.
-	xmlPattern = regexp.MustCompile(`(?is)<(SignatureProvided|AWSAccessKeyId|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes|SecurityToken)>.*?</(?:SignatureProvided|AWSAccessKeyId|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes|SecurityToken)>`)
+	// the access key, and the canonical request with the credential. An
+	// element the text ends in (a body cut short before it is redacted) goes
+	// to the end.
+	xmlPattern = regexp.MustCompile(`(?is)<(SignatureProvided|AWSAccessKeyId|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes|SecurityToken)>.*?(?:</(?:SignatureProvided|AWSAccessKeyId|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes|SecurityToken)>|$)`)
 )
 
 // redactText removes credentials from free text, such as an error body, a

@@ -49,3 +49,17 @@ func TestSanitizeURLKeepsTheRest(t *testing.T) {
 		}
 	}
 }
+
+// A storage error body is cut at 2 KiB before it is redacted: an S3 SignatureDoesNotMatch
+// element cut before its closing tag must go too.
+func TestRedactTruncatedS3Error(t *testing.T) {
+	const sig = "abcdef0123456789SIGNATURE"
+	for _, in := range []string{
+		"<Error><Code>SignatureDoesNotMatch</Code><SignatureProvided>" + sig,
+		"<Error><Code>SignatureDoesNotMatch</Code><CanonicalRequestBytes>50 55 54 " + sig,
+	} {
+		if got := redactText(in); strings.Contains(got, sig) || !strings.Contains(got, "SignatureDoesNotMatch") {
+			t.Errorf("redactText(%q) = %q", in, got)
+		}
+	}
+}
