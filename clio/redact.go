@@ -165,8 +165,9 @@ var (
 	// parameter: any percent-encoded byte ("%3F", "%26", "%253F") may
 	// precede the key, and "=" may be "%3D" or "%253D".
 	paramPattern = regexp.MustCompile(`(?i)((?:^|[^a-z0-9_-]|%(?:25)*[0-9a-f]{2})(?:` + encodedKeys + `)(?:=|%(?:25)*3d))[^&\s"'<>,;\\]*`)
-	// "key": "value" as in a JSON error body.
-	jsonPattern = regexp.MustCompile(`(?i)("(?:` + sensitiveKeys + `)"\s*:\s*")(?:[^"\\]|\\.)*"`)
+	// "key": "value" as in a JSON error body; a value the text ends in (an
+	// excerpt cut short) goes to the end.
+	jsonPattern = regexp.MustCompile(`(?i)("(?:` + sensitiveKeys + `)"\s*:\s*")(?:[^"\\]|\\.)*(?:"|\\?$)`)
 	// user:password@ in a URL.
 	userinfoPattern = regexp.MustCompile(`(://[^/\s:@]*:)[^/\s@]*@`)
 	// What S3 sends back in a SignatureDoesNotMatch error: the signature given,

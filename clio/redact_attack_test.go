@@ -51,12 +51,15 @@ func TestSanitizeURLKeepsTheRest(t *testing.T) {
 }
 
 // A storage error body is cut at 2 KiB before it is redacted: an S3 SignatureDoesNotMatch
-// element cut before its closing tag must go too.
+// element cut before its closing tag must go too, and so must a JSON string cut
+// before its closing quote.
 func TestRedactTruncatedS3Error(t *testing.T) {
 	const sig = "abcdef0123456789SIGNATURE"
 	for _, in := range []string{
 		"<Error><Code>SignatureDoesNotMatch</Code><SignatureProvided>" + sig,
 		"<Error><Code>SignatureDoesNotMatch</Code><CanonicalRequestBytes>50 55 54 " + sig,
+		// An error excerpt (checkResponse keeps 200 characters) cut inside a JSON secret.
+		`{"data":{"type":"SignatureDoesNotMatch","shared_secret":"` + sig,
 	} {
 		if got := redactText(in); strings.Contains(got, sig) || !strings.Contains(got, "SignatureDoesNotMatch") {
 			t.Errorf("redactText(%q) = %q", in, got)
