@@ -178,3 +178,21 @@ func TestRacingHandshakesOneWins(t *testing.T) {
 		t.Fatalf("winners %v, stored secret %q", winners, got.Secret)
 	}
 }
+
+// A Registry whose Lookup forgets to filter expired rows (a database query without
+// "expires_at > now()") must not keep an expired registration alive: the Handler checks
+// ExpiresAt itself, for handshakes and deliveries.
+func TestExpiredRegistrationRefusedWhateverTheRegistry(t *testing.T) {
+	token, _ := NewToken()
+	expired := Registration{Token: token, WebhookID: 1, Model: "matter", Secret: []byte("k"), ExpiresAt: time.Now().Add(-time.Minute)}
+	rec := &recorder{}
+	h := NewHandler(lyingRegistry{NewMemoryRegistry(), expired}, rec.fn, WithLogger(quiet))
+	u := "/hooks?" + TokenParam + "=" + token
+	body := delivery(1, "created", 2, `"e"`)
+	if resp := post(t, h, u, body, map[string]string{HeaderSignature: Sign([]byte("k"), body)}); resp.Code != http.StatusUnauthorized || rec.count() != 0 {
+		t.Fatalf("delivery for an expired registration: %d, %d events", resp.Code, rec.count())
+	}
+	if code := sendHandshake(h, u, "k"); code != http.StatusForbidden {
+		t.Fatalf("handshake for an expired registration: %d", code)
+	}
+}

@@ -275,7 +275,9 @@ func (h *Handler) registration(w http.ResponseWriter, r *http.Request, refuse in
 	token := tokens[0]
 	reg, err := h.reg.Lookup(ctx, token)
 	switch {
-	case errors.Is(err, ErrUnknownRegistration):
+	case errors.Is(err, ErrUnknownRegistration) || err == nil && expired(&reg, time.Now()):
+		// The expiry is checked here too: a Registry that forgot to filter
+		// expired rows must not keep a registration alive.
 		h.log.WarnContext(ctx, "webhook: "+what+" refused: unknown or expired registration token")
 		h.answer(w, refuse)
 		return Registration{}, false
