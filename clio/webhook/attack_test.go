@@ -196,3 +196,30 @@ func TestExpiredRegistrationRefusedWhateverTheRegistry(t *testing.T) {
 		t.Fatalf("handshake for an expired registration: %d", code)
 	}
 }
+
+// naiveRegistry's SetSecret overwrites, as an "UPDATE ... SET secret = $2 WHERE token =
+// $1" without the compare would.
+type naiveRegistry struct{ *MemoryRegistry }
+
+func (n naiveRegistry) SetSecret(ctx context.Context, token string, secret []byte) error {
+	if err := n.MemoryRegistry.Remove(ctx, token); err != nil {
+		return err
+	}
+	return n.MemoryRegistry.Add(ctx, Registration{Token: token, WebhookID: 1, Model: "matter", Secret: secret})
+}
+
+// Whoever learned the URL of a webhook whose handshake succeeded cannot replace its
+// secret even through a Registry that does not compare before storing: the Handler
+// refuses a handshake bringing another secret than the one it looked up.
+func TestHandshakeDoesNotReplaceASecretWhateverTheRegistry(t *testing.T) {
+	store := naiveRegistry{NewMemoryRegistry()}
+	u := registered(t, store, 1, "clio")
+	h := NewHandler(store, (&recorder{}).fn, WithLogger(quiet))
+	if code := sendHandshake(h, u, "forger"); code != http.StatusForbidden {
+		t.Fatalf("handshake with another secret: %d, want 403", code)
+	}
+	got, _ := store.Lookup(context.Background(), strings.TrimPrefix(u, "/hooks?"+TokenParam+"="))
+	if string(got.Secret) != "clio" {
+		t.Fatalf("the secret became %q", got.Secret)
+	}
+}

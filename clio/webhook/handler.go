@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -305,6 +306,13 @@ func (h *Handler) handshake(w http.ResponseWriter, r *http.Request, secret strin
 		// Clio's handshake failed (or never came) when the webhook was created;
 		// whoever sends one now learned the URL some other way.
 		h.log.WarnContext(ctx, "webhook: handshake refused: the registration's handshake deadline has passed (register the webhook again)", "webhook_id", reg.WebhookID)
+		h.answer(w, http.StatusForbidden)
+		return
+	}
+	if reg.Secret != nil && subtle.ConstantTimeCompare(reg.Secret, []byte(secret)) != 1 {
+		// Checked here as well as by the Registry's compare-and-set: one whose
+		// SetSecret overwrites must not let a second handshake replace the secret.
+		h.log.WarnContext(ctx, "webhook: handshake refused: the registration already holds another secret", "webhook_id", reg.WebhookID)
 		h.answer(w, http.StatusForbidden)
 		return
 	}
