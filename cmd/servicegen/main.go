@@ -91,7 +91,15 @@ func generate(specPath, genPath string) ([]byte, error) {
 		}
 	}
 	sort.Slice(ops, func(a, b int) bool { return ops[a].GoName < ops[b].GoName })
-	return render(ops)
+	src, err := render(ops)
+	if err != nil {
+		return nil, err
+	}
+	decl, err := versionDecl(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", specPath, err)
+	}
+	return append(src, decl...), nil
 }
 
 // answer says what a successful answer holds: a list of records, one record, or nothing to decode.
