@@ -218,8 +218,13 @@ func TestAPIVersion(t *testing.T) {
 	if v := f.must(200, "GET", "/api/v4/users/who_am_i.json", nil).header.Get("X-API-VERSION"); v != DefaultAPIVersion {
 		t.Fatalf("default version echo %q", v)
 	}
-	if v := f.must(200, "GET", "/api/v4/users/who_am_i.json", nil, "x-api-version", "4.0.10").header.Get("X-API-VERSION"); v != "4.0.10" {
+	if v := f.must(200, "GET", "/api/v4/users/who_am_i.json", nil, "x-api-version", "4.0.5").header.Get("X-API-VERSION"); v != "4.0.5" {
 		t.Fatalf("version echo %q", v)
+	}
+	// The newest version served is the document's (the mini document says 4.0.9), so the fake
+	// follows a version bump of api/openapi.yaml as clio.APIVersion does.
+	if a := f.must(400, "GET", "/api/v4/users/who_am_i.json", nil, "X-API-VERSION", "4.0.10"); !strings.Contains(string(a.raw), "the newest is 4.0.9") {
+		t.Fatalf("4.0.10 against a 4.0.9 document: %s", a.raw)
 	}
 	a := f.must(410, "GET", "/api/v4/users/who_am_i.json", nil, "X-API-VERSION", "4.0.2")
 	if a.header.Get("X-API-VERSION") != "" || a.errType() == "" {
