@@ -2,7 +2,7 @@
 GO ?= go
 PKGS = ./...
 
-.PHONY: all example generate check-generated fmt-check vet test test-race lint bench relocate bump report goldens report-tools
+.PHONY: all example generate check-generated fmt-check vet test test-race lint bench relocate bump report goldens test-deps
 
 all: test
 
@@ -27,11 +27,13 @@ vet:
 
 ## test: formatting, vet, and every test: spec validation, drift of api/ and gen/, client, fake server,
 ## a synthetic version bump end to end
-test: fmt-check vet report-tools
+test: fmt-check vet test-deps
 	$(GO) test -count=1 $(PKGS)
 
-## report-tools: fetch oasdiff and apidiff (tools/reports/go.mod) before the tests, which run offline
-report-tools:
+## test-deps: fetch every module the tests build with (ours, oapi-codegen's, oasdiff's and
+## apidiff's) before the tests, so that the synthetic version bump runs offline
+test-deps:
+	$(GO) mod download
 	$(GO) mod download -modfile=tools/reports/go.mod
 
 ## relocate: rewrite the reference_line column of api/source/clio-endpoints.tsv from the headings
@@ -51,7 +53,7 @@ report:
 	$(GO) run ./cmd/bump report -base "$(BASE)"
 
 ## goldens: refresh the golden report of the synthetic version from the code, never by hand
-goldens: report-tools
+goldens: test-deps
 	$(GO) test -count=1 ./cmd/bump -run TestSyntheticVersion -update
 
 test-race:

@@ -43,7 +43,7 @@ func TestSyntheticVersion(t *testing.T) {
 	started := time.Now()
 	r, err := bump(tree, ref, tsv, nextVersion)
 	if err != nil {
-		t.Fatalf("%v\n(if a module is missing from the cache: go mod download -modfile=tools/reports/go.mod)", err)
+		t.Fatalf("%v\n(if a module is missing from the cache: make test-deps)", err)
 	}
 	t.Logf("bump took %s", time.Since(started).Round(time.Second))
 
