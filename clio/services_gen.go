@@ -3806,8 +3806,3 @@ func (s *WebhooksService) Update(ctx context.Context, id int64, params *gen.Upda
 		return s.client.api.UpdateWebhook(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
 	}, opts...)
 }
-
-// APIVersion is the X-API-VERSION sent by default: info.version of api/openapi.yaml, the
-// newest version the reference text documents. Pin another with WithAPIVersion or
-// UseAPIVersion.
-const APIVersion = "4.0.10"

@@ -12,28 +12,32 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clio-go/clio-go/api"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
-// DefaultAPIVersion is the version served without X-API-VERSION, as on Clio. Versions from
-// 4.0.4 up to the document's info.version (the newest the reference documents, which
-// clio.APIVersion follows too) are served; 4.0.0 to 4.0.3 are retired and answer 410 Gone;
-// anything else is a 400.
-const DefaultAPIVersion = "4.0.9"
+// Versions: X-API-VERSION 4.0.4 to LatestAPIVersion are served (DefaultAPIVersion to a
+// request without the header, as on Clio); 4.0.0 to 4.0.3 are retired and answer 410
+// Gone; anything else is a 400.
+const (
+	// DefaultAPIVersion is what Clio serves a request without X-API-VERSION.
+	DefaultAPIVersion = "4.0.9"
+	// LatestAPIVersion is the newest version, the document's (api.Version): the one the
+	// client pins by default.
+	LatestAPIVersion = api.Version
+)
+
+// latestMinor is the x of LatestAPIVersion 4.0.x.
+var latestMinor = func() int {
+	n, err := strconv.Atoi(strings.TrimPrefix(LatestAPIVersion, "4.0."))
+	if err != nil {
+		panic("cliotest: api.Version " + LatestAPIVersion + " is not 4.0.x")
+	}
+	return n
+}()
 
 var versionRE = regexp.MustCompile(`^4\.0\.(\d{1,3})$`)
-
-// newerThan says whether 4.0.n is newer than latest. A document whose version is not
-// of the form 4.0.x serves every 4.0.x from 4.0.4 on.
-func newerThan(latest string, n int) bool {
-	m := versionRE.FindStringSubmatch(latest)
-	if m == nil {
-		return false
-	}
-	l, _ := strconv.Atoi(m[1])
-	return n > l
-}
 
 // call is one API request on its way through the fake.
 type call struct {
@@ -123,7 +127,7 @@ func (s *Server) serveAPI(r *http.Request) *resp {
 
 func (s *Server) serveCall(c *call, extra func(*call) *resp) *resp {
 	r := c.r
-	v, res := checkVersion(r.Header.Get("X-API-VERSION"), s.sp.doc.Info.Version)
+	v, res := checkVersion(r.Header.Get("X-API-VERSION"))
 	if res != nil {
 		return res
 	}
@@ -175,8 +179,7 @@ func (s *Server) serveCall(c *call, extra func(*call) *resp) *resp {
 	return s.dispatch(c)
 }
 
-// checkVersion answers as Clio does for X-API-VERSION v when latest is the newest version.
-func checkVersion(v, latest string) (string, *resp) {
+func checkVersion(v string) (string, *resp) {
 	if v == "" {
 		return DefaultAPIVersion, nil
 	}
@@ -188,8 +191,8 @@ func checkVersion(v, latest string) (string, *resp) {
 	switch {
 	case n < 4:
 		return "", errResp(http.StatusGone, "ApiVersionRetired", fmt.Sprintf("API version %s is no longer supported", v))
-	case newerThan(latest, n):
-		return "", errResp(http.StatusBadRequest, "InvalidApiVersion", fmt.Sprintf("API version %s does not exist; the newest is %s", v, latest))
+	case n > latestMinor:
+		return "", errResp(http.StatusBadRequest, "InvalidApiVersion", fmt.Sprintf("API version %s does not exist; the newest is %s", v, LatestAPIVersion))
 	}
 	return "4.0." + strconv.Itoa(n), nil
 }

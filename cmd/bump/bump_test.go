@@ -232,10 +232,11 @@ func checkClient(t *testing.T, tree string) {
 }
 
 func checkServices(t *testing.T, tree string) {
-	g := parseGo(t, filepath.Join(tree, "clio/services_gen.go"))
-	if g.consts["APIVersion"] != nextVersion {
-		t.Errorf("clio.APIVersion = %q, want %s", g.consts["APIVersion"], nextVersion)
+	// clio.APIVersion and cliotest.LatestAPIVersion are api.Version.
+	if v := parseGo(t, filepath.Join(tree, "api/version.go")).consts["Version"]; v != nextVersion {
+		t.Errorf("api.Version = %q, want %s", v, nextVersion)
 	}
+	g := parseGo(t, filepath.Join(tree, "clio/services_gen.go"))
 	if g.structs["PracticeAreaTemplatesService"] == nil || !g.funcs["PracticeAreaTemplatesService.List"] {
 		t.Error("clio has no PracticeAreaTemplatesService with List")
 	}

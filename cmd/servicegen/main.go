@@ -91,15 +91,7 @@ func generate(specPath, genPath string) ([]byte, error) {
 		}
 	}
 	sort.Slice(ops, func(a, b int) bool { return ops[a].GoName < ops[b].GoName })
-	src, err := render(ops)
-	if err != nil {
-		return nil, err
-	}
-	decl, err := versionDecl(doc)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", specPath, err)
-	}
-	return append(src, decl...), nil
+	return render(ops)
 }
 
 // answer says what a successful answer holds: a list of records, one record, or nothing to decode.

@@ -208,3 +208,20 @@ func TestReferenceVersion(t *testing.T) {
 		t.Errorf("without a changelog: %v", err)
 	}
 }
+
+// api/version.go is what the transcriber writes from the committed reference, and says the
+// document's version.
+func TestCommittedVersionGoIsReproducible(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "version.go")
+	if err := writeVersionGo(path, refPath, tsvPath); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	want, err := os.ReadFile("../../api/version.go")
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("api/version.go differs from what cmd/transcribe writes (%v): run `go generate ./...`", err)
+	}
+	if v := loadDoc(t).Info.Version; !strings.Contains(string(got), fmt.Sprintf("const Version = %q", v)) {
+		t.Errorf("api/version.go does not say the document's version %s:\n%s", v, got)
+	}
+}

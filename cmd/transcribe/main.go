@@ -40,6 +40,7 @@ func main() {
 	eps := flag.String("endpoints", "api/source/clio-endpoints.tsv", "method, path and reference lines of every operation")
 	corr := flag.String("corrections", "api/corrections.yaml", "curated corrections")
 	out := flag.String("out", "api/openapi.yaml", "where to write the document")
+	versionOut := flag.String("version-out", "", "where to write the document's version as the Go constant api.Version (api/version.go)")
 	flag.Parse()
 	data, err := transcribe(*ref, *eps, *corr)
 	if err != nil {
@@ -49,6 +50,12 @@ func main() {
 	if err := os.WriteFile(*out, data, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "transcribe:", err)
 		os.Exit(1)
+	}
+	if *versionOut != "" {
+		if err := writeVersionGo(*versionOut, *ref, *eps); err != nil {
+			fmt.Fprintln(os.Stderr, "transcribe:", err)
+			os.Exit(1)
+		}
 	}
 }
 
