@@ -98,9 +98,9 @@ func TestShiftedReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved, err := relocate(ref, tsv)
-	if err != nil || moved != inText {
-		t.Fatalf("relocate: %d rows moved, %v", moved, err)
+	moved, notes, err := relocate(ref, tsv)
+	if err != nil || moved != inText || len(notes) > 0 {
+		t.Fatalf("relocate: %d rows moved, %v, notes %q", moved, err, notes)
 	}
 	got, err := transcribe(ref, tsv, corrPath)
 	if err != nil || string(got) != string(want) {
@@ -127,7 +127,7 @@ func TestRelocateNamesRowsItCannotPlace(t *testing.T) {
 	eps[shared].Summary = "Return the data for all Activities"
 	ref, tsv := writeSources(t, lines, eps)
 	before, _ := os.ReadFile(tsv)
-	_, err := relocate(ref, tsv)
+	_, _, err := relocate(ref, tsv)
 	if err == nil {
 		t.Fatal("relocate placed a row whose heading is not in the text")
 	}
@@ -157,7 +157,7 @@ func TestNewRowNeedsNoLine(t *testing.T) {
 		t.Fatalf("%+v, %v", eps, err)
 	}
 	ref, tsv := writeSources(t, referenceLines(t), eps)
-	if _, err := relocate(ref, tsv); err != nil {
+	if _, _, err := relocate(ref, tsv); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(tsv); !strings.HasSuffix(string(got), fmt.Sprintf("\tyes\t%s\t%d\n", committed.Summary, committed.Lines[0])) {
@@ -223,5 +223,24 @@ func TestCommittedVersionGoIsReproducible(t *testing.T) {
 	}
 	if v := loadDoc(t).Info.Version; !strings.Contains(string(got), fmt.Sprintf("const Version = %q", v)) {
 		t.Errorf("api/version.go does not say the document's version %s:\n%s", v, got)
+	}
+}
+
+// A row marked absent whose heading a new text has is named, with what to do, and left alone:
+// api/corrections.yaml may still describe it.
+func TestRelocateNotesOperationsTheTextNowDocuments(t *testing.T) {
+	eps := endpoints(t)
+	absent := eps[slices.IndexFunc(eps, func(e endpoint) bool { return !e.InReference })]
+	lines := append(referenceLines(t), absent.Summary, "Outlines the parameters of a section the next render added")
+	ref, tsv := writeSources(t, lines, eps)
+	_, notes, err := relocate(ref, tsv)
+	if err != nil || len(notes) != 1 || !strings.Contains(notes[0], absent.Operation+" is marked in_reference no") ||
+		!strings.Contains(notes[0], fmt.Sprintf("at line %d", len(lines)-1)) {
+		t.Fatalf("notes %q, %v", notes, err)
+	}
+	f, _ := os.Open(tsv)
+	defer f.Close()
+	if got, _ := readEndpoints(f); slices.ContainsFunc(got, func(e endpoint) bool { return e.Operation == absent.Operation && e.InReference }) {
+		t.Errorf("relocate marked %s in the reference by itself", absent.Operation)
 	}
 }

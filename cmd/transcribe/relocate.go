@@ -22,38 +22,43 @@ func relocateMain(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	moved, err := relocate(*ref, *eps)
+	moved, notes, err := relocate(*ref, *eps)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "relocate: %s: %d rows moved\n", *eps, moved)
+	for _, n := range notes {
+		fmt.Fprintln(stdout, "relocate: note:", n)
+	}
 	return nil
 }
 
 // relocate rewrites endpointsPath in place: every row in the reference gets the lines of its
 // headings in refPath, and an empty in_reference becomes yes. Other columns are kept as they
-// are. It returns how many rows changed.
-func relocate(refPath, endpointsPath string) (int, error) {
+// are. It returns how many rows changed, and notes on rows marked absent that the text now
+// documents (see documentedNow).
+func relocate(refPath, endpointsPath string) (int, []string, error) {
 	table, err := os.ReadFile(endpointsPath)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	eps, err := readEndpoints(bytes.NewReader(table))
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", endpointsPath, err)
+		return 0, nil, fmt.Errorf("%s: %w", endpointsPath, err)
 	}
 	text, err := os.ReadFile(refPath)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	placed, problems := placeRows(strings.Split(string(text), "\n"), eps)
+	lines := strings.Split(string(text), "\n")
+	placed, problems := placeRows(lines, eps)
 	if len(problems) > 0 {
-		return 0, fmt.Errorf("%s: %d rows could not be placed in %s, nothing written:\n\t%s",
+		return 0, nil, fmt.Errorf("%s: %d rows could not be placed in %s, nothing written:\n\t%s",
 			endpointsPath, len(problems), refPath, strings.Join(problems, "\n\t"))
 	}
 	rows := strings.Split(strings.TrimSuffix(string(table), "\n"), "\n")
 	if len(rows) == 0 || rows[0] != endpointColumns {
-		return 0, errors.New(endpointsPath + ": the first line must be the header " + strings.ReplaceAll(endpointColumns, "\t", ", "))
+		return 0, nil, errors.New(endpointsPath + ": the first line must be the header " + strings.ReplaceAll(endpointColumns, "\t", ", "))
 	}
 	moved := 0
 	for i, e := range eps {
@@ -67,5 +72,5 @@ func relocate(refPath, endpointsPath string) (int, error) {
 			moved++
 		}
 	}
-	return moved, os.WriteFile(endpointsPath, []byte(strings.Join(rows, "\n")+"\n"), 0o644)
+	return moved, documentedNow(lines, eps), os.WriteFile(endpointsPath, []byte(strings.Join(rows, "\n")+"\n"), 0o644)
 }
