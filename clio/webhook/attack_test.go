@@ -202,10 +202,10 @@ func TestExpiredRegistrationRefusedWhateverTheRegistry(t *testing.T) {
 type naiveRegistry struct{ *MemoryRegistry }
 
 func (n naiveRegistry) SetSecret(ctx context.Context, token string, secret []byte) error {
-	if err := n.MemoryRegistry.Remove(ctx, token); err != nil {
+	if err := n.Remove(ctx, token); err != nil {
 		return err
 	}
-	return n.MemoryRegistry.Add(ctx, Registration{Token: token, WebhookID: 1, Model: "matter", Secret: secret})
+	return n.Add(ctx, Registration{Token: token, WebhookID: 1, Model: "matter", Secret: secret})
 }
 
 // Whoever learned the URL of a webhook whose handshake succeeded cannot replace its
