@@ -415,9 +415,17 @@ var errAnswerTooLarge = errors.New("clio: answer larger than the limit")
 // giveUp is the last word on a request: the final error says how many attempts were made,
 // and the call is logged.
 func (c *pipeline) giveUp(ctx context.Context, x exchange, out *Response, err error, attempts int, start time.Time) error {
-	if x.to == toStorage {
-		err = stripURLErr(err)
-	} else {
+	// Answers (*Error, *StorageError) were redacted when they were read and stay matchable
+	// with errors.As; transport errors may quote a URL or a signed one.
+	_, isAnswer := errors.AsType[*Error](err)
+	if _, ok := errors.AsType[*StorageError](err); ok {
+		isAnswer = true
+	}
+	switch {
+	case isAnswer:
+	case x.to == toStorage:
+		err = redactError(stripURLErr(err))
+	default:
 		err = sanitizeTransportErr(err)
 	}
 	if attempts > 1 {
