@@ -325,3 +325,28 @@ func TestDoNoContent(t *testing.T) {
 func testRetries(n int) Option {
 	return WithRetryer(&StandardRetryer{MaxAttempts: n, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond})
 }
+
+func coreCollect(t testing.TB, seq func(func(coreRec, error) bool)) ([]int64, error) {
+	var ids []int64
+	var err error
+	for r, e := range seq {
+		if e != nil {
+			err = e
+			break
+		}
+		ids = append(ids, r.ID)
+	}
+	return ids, err
+}
+
+func coreCheckIDs(t testing.TB, ids []int64, n int) {
+	t.Helper()
+	if len(ids) != n {
+		t.Fatalf("got %d records, want %d", len(ids), n)
+	}
+	for i, id := range ids {
+		if id != int64(i+1) {
+			t.Fatalf("record %d has id %d: out of order", i, id)
+		}
+	}
+}

@@ -416,3 +416,51 @@ func TestUploadErrorRedactsSignedURL(t *testing.T) {
 		t.Fatalf("error leaks the signed URL: %v", err)
 	}
 }
+
+// testUploader runs the upload engine on the fake's client, results without the Response.
+type testUploader struct{ u *uploader }
+
+func (f *fakeClio) uploader(opts ...Option) testUploader {
+	return testUploader{&uploader{f.client(opts...)}}
+}
+
+func (t testUploader) upload(ctx context.Context, p UploadParams) (*UploadResult, error) {
+	r, _, err := t.u.upload(ctx, p)
+	return r, err
+}
+
+func (t testUploader) newVersion(ctx context.Context, id int64, p UploadParams) (*UploadResult, error) {
+	r, _, err := t.u.newVersion(ctx, id, p)
+	return r, err
+}
+
+// testDownloader fetches the fake's downloads through the client.
+type testDownloader struct{ c *Client }
+
+func (f *fakeClio) downloader() testDownloader { return testDownloader{f.client()} }
+
+func (d testDownloader) document(ctx context.Context, id, version int64) (*Download, error) {
+	var dl *Download
+	var err error
+	if version != 0 {
+		dl, _, err = d.c.Documents.DownloadVersion(ctx, id, version)
+	} else {
+		dl, _, err = d.c.Documents.Download(ctx, id)
+	}
+	return dl, err
+}
+
+func (d testDownloader) documentArchive(ctx context.Context, id int64) (*Download, error) {
+	dl, _, err := d.c.DocumentArchives.Download(ctx, id)
+	return dl, err
+}
+
+func (d testDownloader) documentTemplate(ctx context.Context, id int64) (*Download, error) {
+	dl, _, err := d.c.DocumentTemplates.Download(ctx, id)
+	return dl, err
+}
+
+func (d testDownloader) report(ctx context.Context, id int64) (*Download, error) {
+	dl, _, err := d.c.Reports.Download(ctx, id)
+	return dl, err
+}
