@@ -143,7 +143,7 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 			out = newResponse(resp)
 			status := resp.StatusCode
 			switch {
-			case x.raw && (status < 400 || status == http.StatusNotFound), x.stream && (status/100 == 2 || x.redirect && isRedirect(status)):
+			case x.raw && status < 400, x.stream && (status/100 == 2 || x.redirect && isRedirect(status)):
 				logCall(ctx, c.logger, x.req, x.to == toStorage, out, nil, sent, c.now().Sub(start))
 				return zero, out, nil
 			case status/100 == 2 || status == http.StatusNotModified:
