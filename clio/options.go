@@ -98,9 +98,11 @@ func WithToken(accessToken string) Option {
 	}
 }
 
-// WithHTTPClient supplies the *http.Client whose Transport, Jar, Timeout and
-// CheckRedirect the Client builds on. The given client is not modified.
-// Its Timeout bounds a whole call, retries included.
+// WithHTTPClient supplies the *http.Client whose Transport and Timeout the
+// Client builds on; the given client is not modified. Its Timeout bounds a
+// whole call, retries included. Its Jar and CheckRedirect are not used: Clio
+// sets no cookies, and API calls never follow a redirect (downloads follow
+// their 303 to storage themselves).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
