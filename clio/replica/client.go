@@ -1,0 +1,109 @@
+package replica
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/clio-go/clio-go/clio"
+)
+
+// ClientSource is a Source on a *clio.Client: the client's retries, rate limiter, token
+// refresh and host checks all apply. It is this package's only dependence on package clio.
+type ClientSource struct {
+	c      *clio.Client
+	waits  atomic.Int64
+	waited atomic.Int64 // nanoseconds announced by Retry-After
+}
+
+// NewClientSource returns a Source on an existing client. Its rate-limit waits are not
+// counted: NewWatchedClient builds a client that counts them.
+func NewClientSource(c *clio.Client) *ClientSource { return &ClientSource{c: c} }
+
+// middleware counts the 429 answers, and the waits they announce, of every attempt.
+func (s *ClientSource) middleware() func(http.RoundTripper) http.RoundTripper {
+	return func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(r)
+			if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+				s.waits.Add(1)
+				if n, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && n > 0 {
+					s.waited.Add(int64(time.Duration(n) * time.Second))
+				}
+			}
+			return resp, err
+		})
+	}
+}
+
+// NewWatchedClient builds a client with opts whose rate-limit waits are counted, and the
+// Source on it.
+func NewWatchedClient(ctx context.Context, opts ...clio.Option) (*ClientSource, error) {
+	s := &ClientSource{}
+	c, err := clio.NewClient(ctx, append(opts, clio.WithTransportMiddleware(s.middleware()))...)
+	if err != nil {
+		return nil, err
+	}
+	s.c = c
+	return s, nil
+}
+
+// Client returns the client the Source lists with.
+func (s *ClientSource) Client() *clio.Client { return s.c }
+
+// RateLimitWaits implements RateLimitWaits.
+func (s *ClientSource) RateLimitWaits() (int64, time.Duration) {
+	return s.waits.Load(), time.Duration(s.waited.Load())
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// List implements Source with clio.ListPage: records are decoded as json.RawMessage, so
+// they keep every field Clio sent.
+func (s *ClientSource) List(ctx context.Context, q Query) (*Page, error) {
+	opts := []clio.CallOption{}
+	if q.PageURL != "" {
+		opts = append(opts, clio.PageURL(q.PageURL))
+	}
+	base := s.c.BaseURL() + "/api/v4/" + q.Resource + ".json"
+	v := url.Values{}
+	if q.PageURL == "" {
+		v.Set("order", "id(asc)")
+		if q.Fields != "" {
+			v.Set("fields", q.Fields)
+		}
+		if q.Limit > 0 {
+			v.Set("limit", strconv.Itoa(q.Limit))
+		}
+		if !q.UpdatedSince.IsZero() {
+			v.Set("updated_since", q.UpdatedSince.UTC().Format(time.RFC3339))
+		}
+	}
+	fn := func(ctx context.Context, editors ...clio.RequestEditor) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"?"+v.Encode(), nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, ed := range editors {
+			if err := ed(ctx, req); err != nil {
+				return nil, err
+			}
+		}
+		return s.c.HTTPClient().Do(req)
+	}
+	recs, resp, err := clio.ListPage[json.RawMessage](ctx, s.c, fn, opts...)
+	if err != nil {
+		return nil, err
+	}
+	p := &Page{Records: recs, Next: resp.NextURL, Total: resp.Records}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		p.Date = d.UTC()
+	}
+	return p, nil
+}
