@@ -86,6 +86,10 @@ func (e *Engine) check() error {
 // Run brings every resource up to date once: it resumes the pass a checkpoint says is in
 // progress, else runs the full pass of a resource never synced or a delta pass, then an
 // id scan when one is due. It stops at the first error; running it again resumes.
+//
+// A pass copies Clio as it was when the pass started: a record changed while it ran,
+// behind its cursor, is fetched by the delta pass of the next Run (its updated_at is
+// after the pass's mark). Run it periodically, or after webhook deliveries.
 func (e *Engine) Run(ctx context.Context) error {
 	if err := e.check(); err != nil {
 		return err
