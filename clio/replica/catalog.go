@@ -28,7 +28,7 @@ type Resource struct {
 
 // DefaultResources are the collections `clio sync` copies when none is named: the ones
 // reporting and billing analytics start from.
-var DefaultResources = []string{"users", "contacts", "matters", "activities", "tasks", "calendar_entries", "notes", "bills"}
+var DefaultResources = []string{"users", "contacts", "matters", "activities", "tasks", "bills"}
 
 // LookupResources returns the named collections, described from Clio's OpenAPI document
 // (package api). An unknown name, or a collection that cannot be listed, is an error that
@@ -41,6 +41,9 @@ func LookupResources(names ...string) ([]Resource, error) {
 	out := make([]Resource, 0, len(names))
 	for _, n := range names {
 		r, ok := cat[n]
+		if why := unsupported[n]; !ok && why != "" {
+			return nil, fmt.Errorf("replica: %q cannot be kept in step: %s", n, why)
+		}
 		if !ok {
 			return nil, fmt.Errorf("replica: %q is not a Clio collection that can be listed (known: %s)", n, strings.Join(knownNames(cat), ", "))
 		}
@@ -58,6 +61,9 @@ func knownNames(cat map[string]Resource) []string {
 	return names
 }
 
+// unsupported names the collections that can be listed but not kept, and why.
+var unsupported = map[string]string{}
+
 var catalog = sync.OnceValues(func() (map[string]Resource, error) { return buildCatalog(api.OpenAPI) })
 
 type oaSchema struct {
@@ -71,7 +77,9 @@ type oaDoc struct {
 	Paths map[string]struct {
 		Get *struct {
 			Parameters []struct {
-				Name string `yaml:"name"`
+				Name     string `yaml:"name"`
+				In       string `yaml:"in"`
+				Required bool   `yaml:"required"`
 			} `yaml:"parameters"`
 			Responses map[string]struct {
 				Content map[string]struct {
@@ -124,11 +132,23 @@ func buildCatalog(doc []byte) (map[string]Resource, error) {
 		if rec == nil || rec.Properties["id"] == nil {
 			continue
 		}
+		if t := rec.Properties["id"].Type; t != "integer" {
+			unsupported[name] = fmt.Sprintf("its records have %s ids, and the engine orders and scans integer ids", t)
+			continue
+		}
 		r := Resource{Name: name, Model: snake(model), Fields: fieldsOf(rec, ref)}
+		required := ""
 		for _, prm := range item.Get.Parameters {
 			if prm.Name == "updated_since" {
 				r.UpdatedSince = true
 			}
+			if prm.Required && prm.In == "query" {
+				required = prm.Name
+			}
+		}
+		if required != "" {
+			unsupported[name] = fmt.Sprintf("its list requires the parameter %s, so no single list holds all its records", required)
+			continue
 		}
 		cat[name] = r
 	}

@@ -3,6 +3,8 @@ package replica
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -60,6 +62,38 @@ func (s *ClientSource) RateLimitWaits() (int64, time.Duration) {
 	return s.waits.Load(), time.Duration(s.waited.Load())
 }
 
+// onBase moves a next URL onto the client's scheme and host. A next URL in a checkpoint
+// may come from an earlier process that reached Clio through another address (a proxy,
+// a fake on another port); the token only ever goes to the client's own host.
+func (s *ClientSource) onBase(next string) (string, error) {
+	u, err := url.Parse(next)
+	if err != nil || !u.IsAbs() {
+		return "", fmt.Errorf("replica: the checkpoint's next page %q is not an absolute URL", next)
+	}
+	base, err := url.Parse(s.c.BaseURL())
+	if err != nil {
+		return "", err
+	}
+	u.Scheme, u.Host = base.Scheme, base.Host
+	return u.String(), nil
+}
+
+// shortError renders a *clio.Error without its request URL.
+type shortError struct{ e *clio.Error }
+
+func (s *shortError) Error() string {
+	msg := fmt.Sprintf("Clio answered %d %s: %s", s.e.StatusCode, s.e.Type, s.e.Message)
+	if s.e.RetryAfter > 0 {
+		msg += fmt.Sprintf(" (retry after %s)", s.e.RetryAfter)
+	}
+	if s.e.RequestID != "" {
+		msg += " [request " + s.e.RequestID + "]"
+	}
+	return msg
+}
+
+func (s *shortError) Unwrap() error { return s.e }
+
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -69,7 +103,11 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func (s *ClientSource) List(ctx context.Context, q Query) (*Page, error) {
 	opts := []clio.CallOption{}
 	if q.PageURL != "" {
-		opts = append(opts, clio.PageURL(q.PageURL))
+		next, err := s.onBase(q.PageURL)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, clio.PageURL(next))
 	}
 	base := s.c.BaseURL() + "/api/v4/" + q.Resource + ".json"
 	v := url.Values{}
@@ -99,6 +137,12 @@ func (s *ClientSource) List(ctx context.Context, q Query) (*Page, error) {
 	}
 	recs, resp, err := clio.ListPage[json.RawMessage](ctx, s.c, fn, opts...)
 	if err != nil {
+		var ce *clio.Error
+		if errors.As(err, &ce) {
+			// The URL carries every field of the resource (kilobytes): the error says
+			// what Clio answered, and unwraps to the full *clio.Error.
+			return nil, &shortError{ce}
+		}
 		return nil, err
 	}
 	p := &Page{Records: recs, Next: resp.NextURL, Total: resp.Records}

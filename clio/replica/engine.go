@@ -155,6 +155,10 @@ func (e *Engine) records(ctx context.Context, r Resource, cp Checkpoint) (Checkp
 		next := cp
 		next.Next = page.Next
 		if page.Next == "" {
+			if cp.Pass == PassFull {
+				// A full pass lists every id: the next scan is due a period later.
+				next.ScannedAt = e.now()
+			}
 			next.Pass, next.Synced, next.Since, next.Mark = PassNone, true, cp.Mark, time.Time{}
 		}
 		b.Checkpoint = &next
