@@ -2,6 +2,7 @@ package replica_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"math/rand/v2"
 	"testing"
@@ -25,7 +26,7 @@ func armFaults(srv *cliotest.Server, rng *rand.Rand, storms *int) {
 	case 3:
 		if *storms < 1 { // each 429 costs a one-second wait: one storm per phase
 			*storms++
-			srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultRateLimit, Method: "GET", Path: path, Count: 2 + rng.IntN(4), RetryAfter: time.Second})
+			srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultRateLimit, Method: "GET", Path: path, Count: 2 + rng.IntN(2), RetryAfter: time.Second})
 		}
 	}
 }
@@ -67,15 +68,25 @@ func runUntilDone(t *testing.T, eng *replica.Engine, f *firmFixture, rng *rand.R
 }
 
 func TestSyncResumesAfterFaultsAndCrashes(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		sink := openSQLite(t)
+		testResumes(t, sink, sink.DB(), sqlitePH)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		sink, db := openPostgres(t)
+		testResumes(t, sink, db, pgPH)
+	})
+}
+
+func testResumes(t *testing.T, sink replica.Sink, db *sql.DB, ph func(int) string) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 13))
 	f := newFirm(t, 500)
-	sink := openSQLite(t)
 	eng := &replica.Engine{Firm: "acme", Source: f.source(t), Sink: sink, Resources: resources(t, testResources...),
 		ScanEvery: time.Nanosecond} // a scan after every pass
 	crashes := runUntilDone(t, eng, f, rng)
-	compareWithFake(t, f, sink.DB(), "acme", sqlitePH)
+	compareWithFake(t, f, db, "acme", ph)
 
 	// While the copy is idle: updates, creates, deletes reported by a webhook, and
 	// deletes no webhook reported (the id scan must find them).
@@ -110,7 +121,7 @@ func TestSyncResumesAfterFaultsAndCrashes(t *testing.T) {
 	}
 	f.seed(230)
 	crashes += runUntilDone(t, eng, f, rng)
-	compareWithFake(t, f, sink.DB(), "acme", sqlitePH)
+	compareWithFake(t, f, db, "acme", ph)
 	if crashes == 0 {
 		t.Error("no run was interrupted: the test did not exercise resuming")
 	}

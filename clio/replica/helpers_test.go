@@ -137,7 +137,7 @@ func resources(t testing.TB, names ...string) []replica.Resource {
 func compareWithFake(t testing.TB, f *firmFixture, db *sql.DB, firm string, ph func(int) string) {
 	t.Helper()
 	for _, coll := range testResources {
-		rows, err := db.Query(fmt.Sprintf(`SELECT id, etag, deleted, COALESCE(record, '') FROM %s WHERE firm = %s`, coll, ph(1)), firm)
+		rows, err := db.Query(fmt.Sprintf(`SELECT id, etag, deleted, COALESCE(CAST(record AS TEXT), '') FROM %s WHERE firm = %s`, coll, ph(1)), firm)
 		if err != nil {
 			t.Fatal(err)
 		}
