@@ -107,128 +107,159 @@ func (e *Engine) SyncResource(ctx context.Context, r Resource) error {
 	if err := e.check(); err != nil {
 		return err
 	}
-	cp, err := e.Sink.Checkpoint(ctx, e.Firm, r.Name)
+	cp, err := e.checkpoint(ctx, r)
 	if err != nil {
-		return fmt.Errorf("replica: reading the checkpoint of %s/%s: %w", e.Firm, r.Name, err)
-	}
-	if cp.Pass == PassScan {
-		return e.scan(ctx, r, cp)
-	}
-	if cp, err = e.records(ctx, r, cp); err != nil {
 		return err
 	}
-	if e.ScanEvery >= 0 && cp.Synced && e.now().Sub(cp.ScannedAt) >= cmpOr(e.ScanEvery, DefaultScanEvery) {
-		return e.scan(ctx, r, cp)
+	prog := Progress{Firm: e.Firm, Resource: r.Name, Total: -1}
+	if cp.Pass != PassScan {
+		for more := true; more; {
+			if cp, more, err = e.recordsPage(ctx, r, cp, &prog); err != nil {
+				return err
+			}
+		}
+		if !e.scanDue(cp) {
+			return nil
+		}
+	}
+	prog = Progress{Firm: e.Firm, Resource: r.Name, Total: -1}
+	for more := true; more; {
+		if cp, more, err = e.scanPage(ctx, r, cp, &prog); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// records runs (or resumes) a full or delta pass.
-func (e *Engine) records(ctx context.Context, r Resource, cp Checkpoint) (Checkpoint, error) {
+// Step applies one page of a resource, for job queues that run one page per job (see
+// contrib/river): it resumes the pass in progress, or starts the next pass (an id scan
+// when one is due, else a full or delta pass). more is true while the pass has pages
+// left.
+func (e *Engine) Step(ctx context.Context, r Resource) (more bool, err error) {
+	if err := e.check(); err != nil {
+		return false, err
+	}
+	cp, err := e.checkpoint(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	prog := Progress{Firm: e.Firm, Resource: r.Name, Total: -1}
+	if cp.Pass == PassScan || (cp.Pass == PassNone && e.scanDue(cp)) {
+		_, more, err = e.scanPage(ctx, r, cp, &prog)
+	} else {
+		_, more, err = e.recordsPage(ctx, r, cp, &prog)
+	}
+	return more, err
+}
+
+func (e *Engine) checkpoint(ctx context.Context, r Resource) (Checkpoint, error) {
+	cp, err := e.Sink.Checkpoint(ctx, e.Firm, r.Name)
+	if err != nil {
+		return cp, fmt.Errorf("replica: reading the checkpoint of %s/%s: %w", e.Firm, r.Name, err)
+	}
+	return cp, nil
+}
+
+func (e *Engine) scanDue(cp Checkpoint) bool {
+	return e.ScanEvery >= 0 && cp.Synced && e.now().Sub(cp.ScannedAt) >= cmpOr(e.ScanEvery, DefaultScanEvery)
+}
+
+// recordsPage applies the next page of the full or delta pass in progress, or the first
+// page of a new one, and returns the checkpoint stored with it.
+func (e *Engine) recordsPage(ctx context.Context, r Resource, cp Checkpoint, prog *Progress) (Checkpoint, bool, error) {
 	q := Query{Resource: r.Name, Fields: r.Fields, Limit: cmpOr(e.PageSize, DefaultPageSize)}
 	switch {
-	case cp.Pass == PassFull || cp.Pass == PassDelta:
-		q.PageURL = cp.Next
+	case (cp.Pass == PassFull || cp.Pass == PassDelta) && cp.Next != "":
+		q = Query{Resource: r.Name, PageURL: cp.Next}
 	case !cp.Synced || !r.UpdatedSince:
 		cp.Pass, cp.Mark = PassFull, time.Time{}
 	default:
 		cp.Pass, cp.Mark = PassDelta, time.Time{}
 		q.UpdatedSince = cp.Since.Add(-cmpOr(e.Overlap, DefaultOverlap))
 	}
-	prog := Progress{Firm: e.Firm, Resource: r.Name, Pass: cp.Pass, Total: -1}
-	for {
-		page, err := e.Source.List(ctx, q)
-		if err != nil {
-			return cp, fmt.Errorf("replica: listing %s of %s (%s pass): %w", r.Name, e.Firm, cp.Pass, err)
-		}
-		if cp.Mark.IsZero() {
-			cp.Mark = cmpOr(page.Date, e.now().UTC().Truncate(time.Second))
-		}
-		b := &Batch{Firm: e.Firm, Resource: r.Name, Upserts: make([]Record, 0, len(page.Records))}
-		for _, raw := range page.Records {
-			rec, err := ParseRecord(raw)
-			if err != nil {
-				return cp, fmt.Errorf("replica: %s of %s: %w", r.Name, e.Firm, err)
-			}
-			b.Upserts = append(b.Upserts, rec)
-		}
-		next := cp
-		next.Next = page.Next
-		if page.Next == "" {
-			if cp.Pass == PassFull {
-				// A full pass lists every id: the next scan is due a period later.
-				next.ScannedAt = e.now()
-			}
-			next.Pass, next.Synced, next.Since, next.Mark = PassNone, true, cp.Mark, time.Time{}
-		}
-		b.Checkpoint = &next
-		if err := e.Sink.Apply(ctx, b); err != nil {
-			return cp, fmt.Errorf("replica: storing a page of %s of %s: %w", r.Name, e.Firm, err)
-		}
-		cp = next
-		prog.Records += int64(len(b.Upserts))
-		prog.Pages++
-		prog.Total = page.Total
-		prog.Done = page.Next == ""
-		e.report(prog)
-		if page.Next == "" {
-			return cp, nil
-		}
-		q = Query{Resource: r.Name, PageURL: page.Next}
+	page, err := e.Source.List(ctx, q)
+	if err != nil {
+		return cp, false, fmt.Errorf("replica: listing %s of %s (%s pass): %w", r.Name, e.Firm, cp.Pass, err)
 	}
+	if cp.Mark.IsZero() {
+		cp.Mark = cmpOr(page.Date, e.now().UTC().Truncate(time.Second))
+	}
+	b := &Batch{Firm: e.Firm, Resource: r.Name, Upserts: make([]Record, 0, len(page.Records))}
+	for _, raw := range page.Records {
+		rec, err := ParseRecord(raw)
+		if err != nil {
+			return cp, false, fmt.Errorf("replica: %s of %s: %w", r.Name, e.Firm, err)
+		}
+		b.Upserts = append(b.Upserts, rec)
+	}
+	next := cp
+	next.Next = page.Next
+	if page.Next == "" {
+		if cp.Pass == PassFull {
+			// A full pass lists every id: the next scan is due a period later.
+			next.ScannedAt = e.now()
+		}
+		next.Pass, next.Synced, next.Since, next.Mark = PassNone, true, cp.Mark, time.Time{}
+	}
+	b.Checkpoint = &next
+	if err := e.Sink.Apply(ctx, b); err != nil {
+		return cp, false, fmt.Errorf("replica: storing a page of %s of %s: %w", r.Name, e.Firm, err)
+	}
+	prog.Pass = cp.Pass
+	prog.Records += int64(len(b.Upserts))
+	prog.Pages++
+	prog.Total = page.Total
+	prog.Done = page.Next == ""
+	e.report(*prog)
+	return next, page.Next != "", nil
 }
 
-// scan runs (or resumes) an id scan: every stored id that Clio no longer lists is marked
-// deleted, one page at a time.
-func (e *Engine) scan(ctx context.Context, r Resource, cp Checkpoint) error {
+// scanPage applies the next page of the id scan in progress, or the first of a new one:
+// every stored id that Clio no longer lists is marked deleted.
+func (e *Engine) scanPage(ctx context.Context, r Resource, cp Checkpoint, prog *Progress) (Checkpoint, bool, error) {
 	q := Query{Resource: r.Name, Fields: "id", Limit: cmpOr(e.PageSize, DefaultPageSize)}
-	if cp.Pass == PassScan {
-		q.PageURL = cp.Next
+	if cp.Pass == PassScan && cp.Next != "" {
+		q = Query{Resource: r.Name, PageURL: cp.Next}
 	} else {
 		cp.Pass, cp.ScanAfter, cp.Next = PassScan, 0, ""
 	}
-	prog := Progress{Firm: e.Firm, Resource: r.Name, Pass: PassScan, Total: -1}
-	for {
-		page, err := e.Source.List(ctx, q)
-		if err != nil {
-			return fmt.Errorf("replica: scanning the ids of %s of %s: %w", r.Name, e.Firm, err)
-		}
-		gone := &Gone{After: cp.ScanAfter, Present: make([]int64, 0, len(page.Records))}
-		for _, raw := range page.Records {
-			rec, err := ParseRecord(raw)
-			if err != nil {
-				return fmt.Errorf("replica: %s of %s: %w", r.Name, e.Firm, err)
-			}
-			if rec.ID <= gone.Through {
-				return fmt.Errorf("replica: the id scan of %s of %s got id %d after %d: Clio's pages are not in id order", r.Name, e.Firm, rec.ID, gone.Through)
-			}
-			gone.Present = append(gone.Present, rec.ID)
-			gone.Through = rec.ID
-		}
-		next := cp
-		next.Next = page.Next
-		if page.Next == "" {
-			gone.Through = 0 // the last page: everything above is gone too
-			next.Pass, next.ScanAfter, next.ScannedAt = PassNone, 0, e.now()
-		} else if gone.Through == 0 {
-			return fmt.Errorf("replica: the id scan of %s of %s got an empty page with a next page", r.Name, e.Firm)
-		} else {
-			next.ScanAfter = gone.Through
-		}
-		if err := e.Sink.Apply(ctx, &Batch{Firm: e.Firm, Resource: r.Name, Gone: gone, Checkpoint: &next}); err != nil {
-			return fmt.Errorf("replica: storing an id scan page of %s of %s: %w", r.Name, e.Firm, err)
-		}
-		cp = next
-		prog.Records += int64(len(gone.Present))
-		prog.Pages++
-		prog.Total = page.Total
-		prog.Done = page.Next == ""
-		e.report(prog)
-		if page.Next == "" {
-			return nil
-		}
-		q = Query{Resource: r.Name, PageURL: page.Next}
+	page, err := e.Source.List(ctx, q)
+	if err != nil {
+		return cp, false, fmt.Errorf("replica: scanning the ids of %s of %s: %w", r.Name, e.Firm, err)
 	}
+	gone := &Gone{After: cp.ScanAfter, Present: make([]int64, 0, len(page.Records))}
+	for _, raw := range page.Records {
+		rec, err := ParseRecord(raw)
+		if err != nil {
+			return cp, false, fmt.Errorf("replica: %s of %s: %w", r.Name, e.Firm, err)
+		}
+		if rec.ID <= max(gone.Through, gone.After) {
+			return cp, false, fmt.Errorf("replica: the id scan of %s of %s got id %d after %d: Clio's pages are not in id order", r.Name, e.Firm, rec.ID, max(gone.Through, gone.After))
+		}
+		gone.Present = append(gone.Present, rec.ID)
+		gone.Through = rec.ID
+	}
+	next := cp
+	next.Next = page.Next
+	switch {
+	case page.Next == "":
+		gone.Through = 0 // the last page: everything above is gone too
+		next.Pass, next.ScanAfter, next.ScannedAt = PassNone, 0, e.now()
+	case gone.Through == 0:
+		return cp, false, fmt.Errorf("replica: the id scan of %s of %s got an empty page with a next page", r.Name, e.Firm)
+	default:
+		next.ScanAfter = gone.Through
+	}
+	if err := e.Sink.Apply(ctx, &Batch{Firm: e.Firm, Resource: r.Name, Gone: gone, Checkpoint: &next}); err != nil {
+		return cp, false, fmt.Errorf("replica: storing an id scan page of %s of %s: %w", r.Name, e.Firm, err)
+	}
+	prog.Pass = PassScan
+	prog.Records += int64(len(gone.Present))
+	prog.Pages++
+	prog.Total = page.Total
+	prog.Done = page.Next == ""
+	e.report(*prog)
+	return next, page.Next != "", nil
 }
 
 func (e *Engine) report(p Progress) {

@@ -2,7 +2,9 @@ package replica_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/clio-go/clio-go/clio/replica"
@@ -28,5 +30,31 @@ func TestRunCopiesEveryRecordWithAllFields(t *testing.T) {
 	}
 	if desc != "Matter 7" || !strings.Contains(client, `"name":"Ada Lovelace 7"`) {
 		t.Errorf("stored matter 7 has description %q and client %s: fields were lost", desc, client)
+	}
+}
+
+func TestStepAppliesOnePageAtATime(t *testing.T) {
+	f := newFirm(t, 450)
+	sink := openSQLite(t)
+	eng := &replica.Engine{Firm: "acme", Source: f.source(t), Sink: sink, Resources: resources(t, "matters"), ScanEvery: time.Nanosecond}
+	ctx := context.Background()
+	var steps []bool
+	for range 6 { // a full pass of 3 pages, then the id scan that is due, 3 pages
+		more, err := eng.Step(ctx, eng.Resources[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, more)
+		cp, _ := sink.Checkpoint(ctx, "acme", "matters")
+		if more != (cp.Next != "") {
+			t.Errorf("step %d: more=%v but the checkpoint's next page is %q", len(steps), more, cp.Next)
+		}
+	}
+	if fmt.Sprint(steps) != "[true true false true true false]" {
+		t.Errorf("steps said more=%v", steps)
+	}
+	var n int
+	if err := sink.DB().QueryRow(`SELECT COUNT(*) FROM matters WHERE firm = 'acme' AND deleted = 0`).Scan(&n); err != nil || n != 450 {
+		t.Errorf("%d matters stored (%v), want 450", n, err)
 	}
 }
