@@ -112,8 +112,7 @@ func runAPI(ctx context.Context, g *globals, a *apiFlags, method, path string, s
 		return err
 	}
 	if resp.StatusCode >= 400 {
-		stderr.Write(out)
-		fmt.Fprintln(stderr)
+		fmt.Fprintf(stderr, "%s\n", out)
 		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
 	}
 	return writeJSON(stdout, out)

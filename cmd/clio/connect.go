@@ -115,7 +115,7 @@ func saveToken(path string, tok *oauth2.Token) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // after the rename there is nothing to remove
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return err

@@ -71,7 +71,7 @@ func runLogin(ctx context.Context, g *globals, l *loginFlags, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listening for Clio's redirect: %w", err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	redirect := fmt.Sprintf("http://127.0.0.1:%d/callback", ln.Addr().(*net.TCPAddr).Port)
 	o, err := g.oauth(id, secret, redirect)
 	if err != nil {
@@ -101,7 +101,7 @@ func runLogin(ctx context.Context, g *globals, l *loginFlags, stdout io.Writer) 
 		case q.Get("state") != wantState:
 			res.err = errors.New("the redirect's state does not match this login (a stale or forged redirect)")
 		case q.Get("error") != "":
-			res.err = fmt.Errorf("Clio refused: %s (%s)", q.Get("error"), q.Get("error_description"))
+			res.err = fmt.Errorf("clio refused the authorization: %s (%s)", q.Get("error"), q.Get("error_description"))
 		case q.Get("code") == "":
 			res.err = errors.New("the redirect carries no code")
 		default:
@@ -118,7 +118,7 @@ func runLogin(ctx context.Context, g *globals, l *loginFlags, stdout io.Writer) 
 		}
 	})}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 
 	fmt.Fprintf(stdout, "Open this page to authorize clio:\n\n  %s\n\n", authURL)
 	if !l.noBrowser {

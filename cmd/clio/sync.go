@@ -72,7 +72,7 @@ func runSync(ctx context.Context, g *globals, s *syncFlags, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	defer sink.Close()
+	defer func() { _ = sink.Close() }()
 	eng := &replica.Engine{Firm: s.firm, Source: src, Sink: sink, Resources: rs,
 		Overlap: s.overlap, ScanEvery: s.scanEvery, Progress: show.update}
 	for {

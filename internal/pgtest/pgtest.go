@@ -81,7 +81,7 @@ func start() (*Server, error) {
 	for _, name := range []string{"initdb", "pg_ctl", "postgres"} {
 		p, err := findBin(name)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errNotInstalled, err)
+			return nil, fmt.Errorf("%w: %w", errNotInstalled, err)
 		}
 		bins[name] = p
 	}

@@ -134,7 +134,7 @@ func (s *Sink) Apply(ctx context.Context, b *replica.Batch) (err error) {
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer func() { _ = st.Close() }()
 		for _, r := range b.Upserts {
 			if _, err := st.ExecContext(ctx, b.Firm, r.ID, r.ETag, timeText(r.UpdatedAt), string(r.JSON)); err != nil {
 				return fmt.Errorf("sqlitesink: storing %s %d: %w", b.Resource, r.ID, err)
