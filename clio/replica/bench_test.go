@@ -28,13 +28,13 @@ func benchFirm(b *testing.B) *cliotest.Server {
 	for i := range contacts {
 		contacts[i] = map[string]any{"type": "Person", "first_name": "Ada", "last_name": fmt.Sprint(i), "name": fmt.Sprint("Ada ", i)}
 	}
-	cids := srv.Insert("contacts", contacts...)
+	cids := srv.MustInsert(b, "contacts", contacts...)
 	recs := make([]map[string]any, benchRecords)
 	for i := range recs {
 		recs[i] = map[string]any{"description": fmt.Sprintf("Matter %d of a long description", i), "status": "open",
 			"client": map[string]any{"id": cids[i%len(cids)]}, "display_number": fmt.Sprintf("%05d-Ada", i), "billable": true}
 	}
-	srv.Insert("matters", recs...)
+	srv.MustInsert(b, "matters", recs...)
 	return srv
 }
 

@@ -23,6 +23,7 @@ var testResources = []string{"contacts", "matters", "activities", "tasks"}
 
 // firmFixture is one fake firm with records in several collections.
 type firmFixture struct {
+	t     testing.TB
 	srv   *cliotest.Server
 	token string
 	ids   map[string][]int64 // live ids per collection
@@ -33,7 +34,7 @@ func newFirm(t testing.TB, perResource int, opts ...cliotest.Option) *firmFixtur
 	t.Helper()
 	srv := cliotest.NewServer(append([]cliotest.Option{cliotest.WithT(t), cliotest.WithRateLimit(0, 0)}, opts...)...)
 	t.Cleanup(srv.Close)
-	f := &firmFixture{srv: srv, token: srv.IssueToken().AccessToken, ids: map[string][]int64{}, gone: map[string][]int64{}}
+	f := &firmFixture{t: t, srv: srv, token: srv.IssueToken().AccessToken, ids: map[string][]int64{}, gone: map[string][]int64{}}
 	f.seed(perResource)
 	return f
 }
@@ -46,17 +47,17 @@ func (f *firmFixture) seed(n int) {
 		}
 		return out
 	}
-	contacts := f.srv.Insert("contacts", recs(func(i int) map[string]any {
+	contacts := f.srv.MustInsert(f.t, "contacts", recs(func(i int) map[string]any {
 		return map[string]any{"type": "Person", "first_name": "Ada", "last_name": fmt.Sprint("Lovelace ", i), "name": fmt.Sprint("Ada Lovelace ", i)}
 	})...)
 	f.ids["contacts"] = append(f.ids["contacts"], contacts...)
-	f.ids["matters"] = append(f.ids["matters"], f.srv.Insert("matters", recs(func(i int) map[string]any {
+	f.ids["matters"] = append(f.ids["matters"], f.srv.MustInsert(f.t, "matters", recs(func(i int) map[string]any {
 		return map[string]any{"description": fmt.Sprint("Matter ", i), "status": "open", "client": map[string]any{"id": contacts[i%len(contacts)]}}
 	})...)...)
-	f.ids["activities"] = append(f.ids["activities"], f.srv.Insert("activities", recs(func(i int) map[string]any {
+	f.ids["activities"] = append(f.ids["activities"], f.srv.MustInsert(f.t, "activities", recs(func(i int) map[string]any {
 		return map[string]any{"type": "TimeEntry", "quantity": float64(600 * (i + 1)), "note": fmt.Sprint("Call ", i)}
 	})...)...)
-	f.ids["tasks"] = append(f.ids["tasks"], f.srv.Insert("tasks", recs(func(i int) map[string]any {
+	f.ids["tasks"] = append(f.ids["tasks"], f.srv.MustInsert(f.t, "tasks", recs(func(i int) map[string]any {
 		return map[string]any{"name": fmt.Sprint("Task ", i), "description": "Review", "priority": "Normal"}
 	})...)...)
 }

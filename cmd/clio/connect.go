@@ -47,7 +47,10 @@ type host struct {
 // are known).
 func (g *globals) connect(ctx context.Context, stderr io.Writer) (*host, error) {
 	if g.fake {
-		srv := startFake(g.fakeRecords)
+		srv, err := startFake(g.fakeRecords)
+		if err != nil {
+			return nil, err
+		}
 		fmt.Fprintf(stderr, "Using the embedded fake Clio at %s (a demo firm, %d records per collection)\n", srv.URL, g.fakeRecords)
 		return &host{
 			opts:  []clio.Option{clio.WithBaseURL(srv.URL), clio.WithToken(srv.IssueToken().AccessToken)},

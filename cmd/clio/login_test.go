@@ -32,7 +32,9 @@ func consent(t *testing.T) func(string) error {
 func TestLoginSavesATokenOnlyItsOwnerCanRead(t *testing.T) {
 	srv := cliotest.NewServer(cliotest.WithT(t), cliotest.WithRateLimit(0, 0))
 	defer srv.Close()
-	srv.Insert("matters", map[string]any{"description": "Estate"}, map[string]any{"description": "Lease"}, map[string]any{"description": "Patent"})
+	client := map[string]any{"id": srv.MustInsert(t, "contacts", map[string]any{"type": "Person", "name": "Ada Lovelace"})[0]}
+	srv.MustInsert(t, "matters", map[string]any{"description": "Estate", "client": client}, map[string]any{"description": "Lease", "client": client},
+		map[string]any{"description": "Patent", "client": client})
 	openBrowser = consent(t)
 	defer func() { openBrowser = nil }()
 	tokFile := filepath.Join(t.TempDir(), "cfg", "token.json")

@@ -128,7 +128,7 @@ func TestThreeWorkerProcessesSync200Firms(t *testing.T) {
 		for i := range recs {
 			recs[i] = map[string]any{"description": fmt.Sprint("Matter ", i), "name": fmt.Sprint("Client ", i), "type": "Person"}
 		}
-		fake.Insert(coll, recs...)
+		fake.MustInsert(t, coll, recs...)
 	}
 	// 429 storms: the jobs must snooze through them, not fail.
 	fake.InjectFault(cliotest.Fault{Kind: cliotest.FaultRateLimit, Method: "GET", Path: "/api/v4/matters.json", Count: 60, RetryAfter: time.Second})
