@@ -205,12 +205,7 @@ func (e *Engine) recordsPage(ctx context.Context, r Resource, cp Checkpoint, pro
 	if err := e.Sink.Apply(ctx, b); err != nil {
 		return cp, false, fmt.Errorf("replica: storing a page of %s of %s: %w", r.Name, e.Firm, err)
 	}
-	prog.Pass = cp.Pass
-	prog.Records += int64(len(b.Upserts))
-	prog.Pages++
-	prog.Total = page.Total
-	prog.Done = page.Next == ""
-	e.report(*prog)
+	e.report(prog.page(cp.Pass, len(b.Upserts), page))
 	return next, page.Next != "", nil
 }
 
@@ -253,13 +248,18 @@ func (e *Engine) scanPage(ctx context.Context, r Resource, cp Checkpoint, prog *
 	if err := e.Sink.Apply(ctx, &Batch{Firm: e.Firm, Resource: r.Name, Gone: gone, Checkpoint: &next}); err != nil {
 		return cp, false, fmt.Errorf("replica: storing an id scan page of %s of %s: %w", r.Name, e.Firm, err)
 	}
-	prog.Pass = PassScan
-	prog.Records += int64(len(gone.Present))
-	prog.Pages++
-	prog.Total = page.Total
-	prog.Done = page.Next == ""
-	e.report(*prog)
+	e.report(prog.page(PassScan, len(gone.Present), page))
 	return next, page.Next != "", nil
+}
+
+// page counts a page of n records applied in a pass.
+func (p *Progress) page(pass Pass, n int, pg *Page) Progress {
+	p.Pass = pass
+	p.Records += int64(n)
+	p.Pages++
+	p.Total = pg.Total
+	p.Done = pg.Next == ""
+	return *p
 }
 
 func (e *Engine) report(p Progress) {

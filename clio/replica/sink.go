@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -80,6 +81,34 @@ func ParseRecord(raw json.RawMessage) (Record, error) {
 		r.UpdatedAt = t.UTC()
 	}
 	return r, nil
+}
+
+// Tables remembers which tables a Sink created, so that each is created once per process.
+// The zero value is ready to use; it is safe for concurrent use.
+type Tables struct {
+	mu   sync.Mutex
+	done map[string]bool
+}
+
+// Ensure returns the table of a resource (TableName), calling create the first time.
+func (t *Tables) Ensure(resource string, create func(table string) error) (string, error) {
+	name, err := TableName(resource)
+	if err != nil {
+		return "", err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done[name] {
+		return name, nil
+	}
+	if err := create(name); err != nil {
+		return "", err
+	}
+	if t.done == nil {
+		t.done = map[string]bool{}
+	}
+	t.done[name] = true
+	return name, nil
 }
 
 var tableName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

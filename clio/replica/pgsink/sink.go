@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,8 +29,7 @@ type DB interface {
 // Sink is a replica.Sink on PostgreSQL. It is safe for concurrent use.
 type Sink struct {
 	db     DB
-	mu     sync.Mutex
-	tables map[string]bool
+	tables replica.Tables
 }
 
 // Open connects a pool to dsn and creates the checkpoints table.
@@ -56,7 +54,7 @@ func New(ctx context.Context, db DB) (*Sink, error) {
 	if err != nil && !isDuplicate(err) {
 		return nil, fmt.Errorf("pgsink: creating the checkpoints table: %w", err)
 	}
-	return &Sink{db: db, tables: map[string]bool{}}, nil
+	return &Sink{db: db}, nil
 }
 
 // isDuplicate is true for the error two sessions get when both create the same table at
@@ -85,28 +83,20 @@ func (s *Sink) Checkpoint(ctx context.Context, firm, resource string) (replica.C
 
 // Table creates the table of a resource once and returns its name.
 func (s *Sink) Table(ctx context.Context, resource string) (string, error) {
-	name, err := replica.TableName(resource)
-	if err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tables[name] {
-		return name, nil
-	}
-	for _, stmt := range []string{
-		`CREATE TABLE IF NOT EXISTS "` + name + `" (
-			firm text NOT NULL, id bigint NOT NULL, etag text NOT NULL DEFAULT '', updated_at timestamptz,
-			deleted boolean NOT NULL DEFAULT false, record jsonb,
-			PRIMARY KEY (firm, id))`,
-		`CREATE INDEX IF NOT EXISTS "` + name + `_updated_at" ON "` + name + `" (firm, updated_at)`,
-	} {
-		if _, err := s.db.Exec(ctx, stmt); err != nil && !isDuplicate(err) {
-			return "", fmt.Errorf("pgsink: creating table %s: %w", name, err)
+	return s.tables.Ensure(resource, func(name string) error {
+		for _, stmt := range []string{
+			`CREATE TABLE IF NOT EXISTS "` + name + `" (
+				firm text NOT NULL, id bigint NOT NULL, etag text NOT NULL DEFAULT '', updated_at timestamptz,
+				deleted boolean NOT NULL DEFAULT false, record jsonb,
+				PRIMARY KEY (firm, id))`,
+			`CREATE INDEX IF NOT EXISTS "` + name + `_updated_at" ON "` + name + `" (firm, updated_at)`,
+		} {
+			if _, err := s.db.Exec(ctx, stmt); err != nil && !isDuplicate(err) {
+				return fmt.Errorf("pgsink: creating table %s: %w", name, err)
+			}
 		}
-	}
-	s.tables[name] = true
-	return name, nil
+		return nil
+	})
 }
 
 // Apply implements replica.Sink: the whole Batch in one transaction.

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -25,8 +24,7 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 // serializes the writers.
 type Sink struct {
 	db     *sql.DB
-	mu     sync.Mutex
-	tables map[string]bool
+	tables replica.Tables
 }
 
 // Open opens (or creates) the database file at path in WAL mode, and its checkpoints
@@ -60,7 +58,7 @@ func New(ctx context.Context, db *sql.DB) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitesink: creating the checkpoints table: %w", err)
 	}
-	return &Sink{db: db, tables: map[string]bool{}}, nil
+	return &Sink{db: db}, nil
 }
 
 // DB returns the database, to query the copy.
@@ -88,28 +86,20 @@ func (s *Sink) Checkpoint(ctx context.Context, firm, resource string) (replica.C
 
 // table creates the table of a resource once.
 func (s *Sink) table(ctx context.Context, resource string) (string, error) {
-	name, err := replica.TableName(resource)
-	if err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tables[name] {
-		return name, nil
-	}
-	for _, stmt := range []string{
-		`CREATE TABLE IF NOT EXISTS "` + name + `" (
-			firm TEXT NOT NULL, id INTEGER NOT NULL, etag TEXT NOT NULL DEFAULT '', updated_at TEXT,
-			deleted INTEGER NOT NULL DEFAULT 0, record TEXT,
-			PRIMARY KEY (firm, id))`,
-		`CREATE INDEX IF NOT EXISTS "` + name + `_updated_at" ON "` + name + `" (firm, updated_at)`,
-	} {
-		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
-			return "", fmt.Errorf("sqlitesink: creating table %s: %w", name, err)
+	return s.tables.Ensure(resource, func(name string) error {
+		for _, stmt := range []string{
+			`CREATE TABLE IF NOT EXISTS "` + name + `" (
+				firm TEXT NOT NULL, id INTEGER NOT NULL, etag TEXT NOT NULL DEFAULT '', updated_at TEXT,
+				deleted INTEGER NOT NULL DEFAULT 0, record TEXT,
+				PRIMARY KEY (firm, id))`,
+			`CREATE INDEX IF NOT EXISTS "` + name + `_updated_at" ON "` + name + `" (firm, updated_at)`,
+		} {
+			if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("sqlitesink: creating table %s: %w", name, err)
+			}
 		}
-	}
-	s.tables[name] = true
-	return name, nil
+		return nil
+	})
 }
 
 // Apply implements replica.Sink: the whole Batch in one transaction.
