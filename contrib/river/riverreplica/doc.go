@@ -11,6 +11,7 @@
 //     no attempt.
 //   - A periodic job starts a pass of every firm and resource (a delta, or an id scan
 //     when one is due); a firm whose chain is still running is skipped by uniqueness.
+//     Another, daily, renews every firm's webhooks before Clio lets them expire.
 //   - Tokens live in PostgreSQL. A refresh takes the firm's row lock, so across all the
 //     workers one refresh runs at a time, and the rotated refresh token is committed
 //     before the new access token is used.

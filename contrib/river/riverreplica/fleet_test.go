@@ -123,13 +123,15 @@ func TestThreeWorkerProcessesSync200Firms(t *testing.T) {
 	watch := &refreshWatch{seen: map[string]int{}}
 	hs := httptest.NewServer(watch.wrap(fake.Handler()))
 	defer hs.Close()
-	for _, coll := range []string{"matters", "contacts"} {
-		recs := make([]map[string]any, fleetRecords)
-		for i := range recs {
-			recs[i] = map[string]any{"description": fmt.Sprint("Matter ", i), "name": fmt.Sprint("Client ", i), "type": "Person"}
-		}
-		fake.MustInsert(t, coll, recs...)
+	contacts, matters := make([]map[string]any, fleetRecords), make([]map[string]any, fleetRecords)
+	for i := range contacts {
+		contacts[i] = map[string]any{"name": fmt.Sprint("Client ", i), "type": "Person"}
 	}
+	cids := fake.MustInsert(t, "contacts", contacts...)
+	for i := range matters {
+		matters[i] = map[string]any{"description": fmt.Sprint("Matter ", i), "client": map[string]any{"id": cids[i]}}
+	}
+	fake.MustInsert(t, "matters", matters...)
 	// 429 storms: the jobs must snooze through them, not fail.
 	fake.InjectFault(cliotest.Fault{Kind: cliotest.FaultRateLimit, Method: "GET", Path: "/api/v4/matters.json", Count: 60, RetryAfter: time.Second})
 	fake.InjectFault(cliotest.Fault{Kind: cliotest.FaultStatus, Method: "GET", Path: "/api/v4/contacts.json", Count: 10, Status: 503})

@@ -38,8 +38,11 @@ func (SyncArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
 }
 
-// ScheduleArgs is the periodic job that starts a pass of every firm and resource.
-type ScheduleArgs struct{}
+// ScheduleArgs is the periodic job that starts a pass of every firm and resource, or with
+// Renew set, a renewal of every firm's webhooks.
+type ScheduleArgs struct {
+	Renew bool `json:"renew,omitempty"`
+}
 
 // Kind implements river.JobArgs.
 func (ScheduleArgs) Kind() string { return "clio_replica_schedule" }
@@ -94,17 +97,24 @@ func (w *Workers) Sink() *pgsink.Sink { return w.sink }
 func (w *Workers) Register(reg *river.Workers) {
 	river.AddWorker(reg, &syncWorker{w: w})
 	river.AddWorker(reg, &scheduleWorker{w: w})
+	river.AddWorker(reg, &renewWorker{w: w})
 }
 
-// PeriodicJobs are the jobs River schedules: a pass of every firm every cfg.Every.
+// PeriodicJobs are the jobs River schedules: a pass of every firm every cfg.Every (id
+// scans come with them when due), and a renewal of every firm's webhooks every day.
 func (w *Workers) PeriodicJobs() []*river.PeriodicJob {
 	every := w.cfg.Every
 	if every <= 0 {
 		every = 15 * time.Minute
 	}
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(every),
-		func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
-		&river.PeriodicJobOpts{RunOnStart: true})}
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(every),
+			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{Renew: true}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+	}
 }
 
 // NewClient builds a River client that runs the workers.
@@ -123,14 +133,18 @@ func (w *Workers) NewClient() (*river.Client[pgx.Tx], error) {
 }
 
 // Enqueue starts a pass of every firm with a token and every resource, skipping the
-// firms whose chain is still running.
-func (w *Workers) Enqueue(ctx context.Context, client *river.Client[pgx.Tx]) (int, error) {
+// firms whose chain is still running; with renew, a webhook renewal of every firm.
+func (w *Workers) Enqueue(ctx context.Context, client *river.Client[pgx.Tx], renew bool) (int, error) {
 	firms, err := w.cfg.Tokens.Firms(ctx)
 	if err != nil {
 		return 0, err
 	}
 	params := make([]river.InsertManyParams, 0, len(firms)*len(w.cfg.Resources))
 	for _, f := range firms {
+		if renew {
+			params = append(params, river.InsertManyParams{Args: RenewArgs{Firm: f}})
+			continue
+		}
 		for _, r := range w.cfg.Resources {
 			params = append(params, river.InsertManyParams{Args: SyncArgs{Firm: f, Resource: r.Name}})
 		}
@@ -210,6 +224,12 @@ func (s *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	eng := &replica.Engine{Firm: job.Args.Firm, Source: src, Sink: &jobSink{w: s.w, job: job}, Resources: []replica.Resource{r},
 		Overlap: s.w.cfg.Overlap, ScanEvery: s.w.cfg.ScanEvery}
 	_, err = eng.Step(ctx, r)
+	return snoozeIfRateLimited(err)
+}
+
+// snoozeIfRateLimited turns a 429 into a snooze until Clio's window resets: River then
+// runs the job again without counting a failed attempt.
+func snoozeIfRateLimited(err error) error {
 	var ce *clio.Error
 	if errors.As(err, &ce) && ce.StatusCode == http.StatusTooManyRequests {
 		wait := ce.RetryAfter
@@ -257,12 +277,12 @@ type scheduleWorker struct {
 	w *Workers
 }
 
-func (s *scheduleWorker) Work(ctx context.Context, _ *river.Job[ScheduleArgs]) error {
+func (s *scheduleWorker) Work(ctx context.Context, job *river.Job[ScheduleArgs]) error {
 	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
 		return err
 	}
-	_, err = s.w.Enqueue(ctx, client)
+	_, err = s.w.Enqueue(ctx, client, job.Args.Renew)
 	return err
 }
 
