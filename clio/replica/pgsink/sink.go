@@ -123,7 +123,7 @@ func (s *Sink) ApplyTx(ctx context.Context, tx pgx.Tx, b *replica.Batch) error {
 	}
 	if g := b.Gone; g != nil {
 		batch.Queue(`UPDATE "`+t+`" SET deleted = true
-			WHERE firm = $1 AND NOT deleted AND id > $2 AND ($3 = 0 OR id <= $3) AND id <> ALL($4)`,
+			WHERE firm = $1 AND NOT deleted AND id > $2::bigint AND ($3::bigint = 0 OR id <= $3::bigint) AND id <> ALL($4::bigint[])`,
 			b.Firm, g.After, g.Through, g.Present)
 	}
 	if b.Checkpoint != nil {
