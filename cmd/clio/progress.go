@@ -51,8 +51,6 @@ func (p *progress) update(r replica.Progress) {
 			p.bar = progressbar.NewOptions64(int64(r.Total),
 				progressbar.OptionSetWriter(p.w),
 				progressbar.OptionSetDescription(fmt.Sprintf("%-18s %-5s", r.Resource, r.Pass)),
-				progressbar.OptionSetItsString("records"),
-				progressbar.OptionShowIts(),
 				progressbar.OptionShowCount(),
 				progressbar.OptionSetWidth(30),
 				progressbar.OptionThrottle(100_000_000),

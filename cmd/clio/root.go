@@ -28,7 +28,7 @@ func newRoot() *cobra.Command {
 	f.IntVar(&g.fakeRecords, "fake-records", 1000, "records per collection in the --fake demo firm")
 	f.StringVar(&g.region, "region", "us", "Clio region: us, ca, eu or au")
 	f.StringVar(&g.baseURL, "base-url", "", "Clio's base URL, replacing the region's (a proxy, or cmd/cliofake)")
-	f.StringVar(&g.tokenFile, "token-file", defaultTokenFile(), "where `clio login` keeps the token")
+	f.StringVar(&g.tokenFile, "token-file", defaultTokenFile(), "where clio login keeps the token")
 	f.StringVar(&g.clientID, "client-id", "", "the OAuth app's client id (default $CLIO_CLIENT_ID)")
 	f.StringVar(&g.clientSecret, "client-secret", "", "the OAuth app's client secret (default $CLIO_CLIENT_SECRET)")
 	root.AddCommand(newLogin(g), newAPI(g), newSync(g))
