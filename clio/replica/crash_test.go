@@ -68,14 +68,7 @@ func runUntilDone(t *testing.T, eng *replica.Engine, f *firmFixture, rng *rand.R
 }
 
 func TestSyncResumesAfterFaultsAndCrashes(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		sink := openSQLite(t)
-		testResumes(t, sink, sink.DB(), sqlitePH)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		sink, db := openPostgres(t)
-		testResumes(t, sink, db, pgPH)
-	})
+	forEachSink(t, testResumes)
 }
 
 func testResumes(t *testing.T, sink replica.Sink, db *sql.DB, ph func(int) string) {

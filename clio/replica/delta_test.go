@@ -2,6 +2,7 @@ package replica_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -32,7 +33,10 @@ func rec(id int, etag, updated string) string {
 }
 
 func TestDeltaAsksSinceTheLastMarkMinusTheOverlap(t *testing.T) {
-	sink := openSQLite(t)
+	forEachSink(t, testDeltaOverlap)
+}
+
+func testDeltaOverlap(t *testing.T, sink replica.Sink, db *sql.DB, _ func(int) string) {
 	mark := time.Date(2026, 3, 1, 10, 0, 5, 0, time.UTC)
 	src := &stubSource{date: mark, recs: []string{rec(1, "a", "2026-03-01T09:00:00Z"), rec(2, "a", "2026-03-01T10:00:05Z")}}
 	eng := &replica.Engine{Firm: "f", Source: src, Sink: sink, Resources: resources(t, "matters"), Overlap: 30 * time.Second, ScanEvery: -1}
@@ -59,7 +63,7 @@ func TestDeltaAsksSinceTheLastMarkMinusTheOverlap(t *testing.T) {
 	if got, want := src.queries[2].UpdatedSince, mark.Add(time.Minute-30*time.Second); !got.Equal(want) {
 		t.Errorf("the second delta asked updated_since=%v, want %v", got, want)
 	}
-	rows, err := sink.DB().Query(`SELECT id, etag FROM matters WHERE firm = 'f' ORDER BY id`)
+	rows, err := db.Query(`SELECT id, etag FROM matters WHERE firm = 'f' ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +83,10 @@ func TestDeltaAsksSinceTheLastMarkMinusTheOverlap(t *testing.T) {
 }
 
 func TestDeleteBeforeTheRecordArrivesStaysDeleted(t *testing.T) {
-	sink := openSQLite(t)
+	forEachSink(t, testTombstone)
+}
+
+func testTombstone(t *testing.T, sink replica.Sink, db *sql.DB, ph func(int) string) {
 	src := &stubSource{recs: []string{rec(1, "a", "2026-03-01T09:00:00Z"), rec(2, "a", "2026-03-01T09:00:00Z")}}
 	eng := &replica.Engine{Firm: "f", Source: src, Sink: sink, Resources: resources(t, "matters"), ScanEvery: -1}
 	ctx := context.Background()
@@ -92,7 +99,7 @@ func TestDeleteBeforeTheRecordArrivesStaysDeleted(t *testing.T) {
 	}
 	var deleted [2]bool
 	for i := range deleted {
-		if err := sink.DB().QueryRow(`SELECT deleted FROM matters WHERE firm = 'f' AND id = ?`, i+1).Scan(&deleted[i]); err != nil {
+		if err := db.QueryRow(`SELECT deleted FROM matters WHERE firm = 'f' AND id = `+ph(1), i+1).Scan(&deleted[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/clio-go/clio-go/clio/replica"
 	"github.com/clio-go/clio-go/clio/replica/pgsink"
 	"github.com/clio-go/clio-go/internal/pgtest"
 )
@@ -28,3 +29,15 @@ func openPostgres(t testing.TB) (*pgsink.Sink, *sql.DB) {
 }
 
 func pgPH(n int) string { return fmt.Sprintf("$%d", n) }
+
+// forEachSink runs a test on the SQLite sink and on the PostgreSQL sink.
+func forEachSink(t *testing.T, test func(t *testing.T, sink replica.Sink, db *sql.DB, ph func(int) string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		sink := openSQLite(t)
+		test(t, sink, sink.DB(), sqlitePH)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		sink, db := openPostgres(t)
+		test(t, sink, db, pgPH)
+	})
+}
