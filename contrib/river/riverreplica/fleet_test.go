@@ -58,8 +58,9 @@ func config(ctx context.Context, pool *pgxpool.Pool, base string) (riverreplica.
 		return riverreplica.Config{}, err
 	}
 	tokens.Early = 500 * time.Millisecond
+	// A killed worker's running job is taken over after RescueAfter.
 	return riverreplica.Config{Pool: pool, Tokens: tokens, Resources: fleetResources, ScanEvery: -1, Workers: 8, Every: time.Hour,
-		ClientOptions: []clio.Option{clio.WithBaseURL(base)}}, nil
+		JobTimeout: 5 * time.Second, RescueAfter: 6 * time.Second, ClientOptions: []clio.Option{clio.WithBaseURL(base)}}, nil
 }
 
 // runWorker is one worker process: it works jobs until it is killed.
@@ -156,7 +157,7 @@ func TestThreeWorkerProcessesSync200Firms(t *testing.T) {
 	}
 
 	var procs []*exec.Cmd
-	for range 3 {
+	start := func() {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "RIVERREPLICA_WORKER_DSN="+pg.DSN, "RIVERREPLICA_WORKER_CLIO="+hs.URL)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -165,6 +166,10 @@ func TestThreeWorkerProcessesSync200Firms(t *testing.T) {
 		}
 		procs = append(procs, cmd)
 	}
+	for range 3 {
+		start()
+	}
+	killed := false
 	defer func() {
 		for _, p := range procs {
 			_ = p.Process.Kill()
@@ -183,6 +188,14 @@ func TestThreeWorkerProcessesSync200Firms(t *testing.T) {
 		}
 		if synced == firms*len(fleetResources) && open == 0 {
 			break
+		}
+		if !killed && synced > firms/4 {
+			// A machine dies mid-run (its jobs in flight are rescued by the others) and
+			// another one joins.
+			killed = true
+			_ = procs[0].Process.Kill()
+			_ = procs[0].Wait()
+			start()
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("after 4 minutes %d of %d firm resources are synced, %d jobs open", synced, firms*len(fleetResources), open)
@@ -237,5 +250,8 @@ func TestThreeWorkerProcessesSync200Firms(t *testing.T) {
 	if refreshes == 0 || watch.calls != refreshes {
 		t.Errorf("%d refreshes recorded, %d refresh calls seen: the test did not exercise refreshing", refreshes, watch.calls)
 	}
-	t.Logf("200 firms synced by 3 workers; %d token refreshes", refreshes)
+	if !killed {
+		t.Error("no worker was killed during the run")
+	}
+	t.Logf("200 firms synced by 3 worker processes, one of them killed and replaced; %d token refreshes", refreshes)
 }

@@ -63,6 +63,11 @@ type Config struct {
 	Every time.Duration
 	// Workers is how many jobs run at once in this process (default 10).
 	Workers int
+	// JobTimeout bounds one job, one page (default one minute). RescueAfter is how long
+	// a job may stay running before another worker takes it over: the job of a killed
+	// worker is rescued after it (default one hour, River's; it must exceed JobTimeout).
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
 }
 
 // Workers holds the job workers of one process.
@@ -126,9 +131,11 @@ func (w *Workers) NewClient() (*river.Client[pgx.Tx], error) {
 		n = 10
 	}
 	return river.NewClient(driver(w.cfg.Pool), &river.Config{
-		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}},
-		Workers:      reg,
-		PeriodicJobs: w.PeriodicJobs(),
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}},
+		Workers:              reg,
+		PeriodicJobs:         w.PeriodicJobs(),
+		JobTimeout:           w.cfg.JobTimeout,
+		RescueStuckJobsAfter: w.cfg.RescueAfter,
 	})
 }
 
