@@ -40,7 +40,7 @@ func newRoot() *cobra.Command {
 		dsn, baseURL, region, clientID, clientSecret string
 		resources                                    []string
 		workers                                      int
-		every, scanEvery                             time.Duration
+		every, scanEvery, jobTimeout, rescueAfter    time.Duration
 		migrate                                      bool
 	)
 	cmd := &cobra.Command{
@@ -53,6 +53,14 @@ func newRoot() *cobra.Command {
 			ctx := cmd.Context()
 			if dsn == "" {
 				return fmt.Errorf("--database-url (or DATABASE_URL) is required")
+			}
+			if migrate {
+				pool, err := pgxpool.New(ctx, dsn)
+				if err != nil {
+					return err
+				}
+				defer pool.Close()
+				return riverreplica.Migrate(ctx, riverreplica.Config{Pool: pool})
 			}
 			if clientID == "" || clientSecret == "" {
 				return fmt.Errorf("the app's credentials are missing: --client-id/--client-secret or CLIO_CLIENT_ID/CLIO_CLIENT_SECRET")
@@ -82,10 +90,7 @@ func newRoot() *cobra.Command {
 				opts = []clio.Option{clio.WithBaseURL(baseURL)}
 			}
 			cfg := riverreplica.Config{Pool: pool, Tokens: tokens, Resources: rs, ClientOptions: opts,
-				Workers: workers, Every: every, ScanEvery: scanEvery}
-			if migrate {
-				return riverreplica.Migrate(ctx, cfg)
-			}
+				Workers: workers, Every: every, ScanEvery: scanEvery, JobTimeout: jobTimeout, RescueAfter: rescueAfter}
 			return riverreplica.Run(ctx, cfg)
 		},
 	}
@@ -99,6 +104,8 @@ func newRoot() *cobra.Command {
 	f.IntVar(&workers, "workers", 10, "jobs at once in this process")
 	f.DurationVar(&every, "every", 15*time.Minute, "how often every firm gets a delta pass")
 	f.DurationVar(&scanEvery, "scan-every", replica.DefaultScanEvery, "how often an id scan looks for deletes")
+	f.DurationVar(&jobTimeout, "job-timeout", time.Minute, "how long one job (one page) may take")
+	f.DurationVar(&rescueAfter, "rescue-after", 10*time.Minute, "how long a job may stay running before another worker takes it over (a machine died)")
 	f.BoolVar(&migrate, "migrate", false, "create or update River's tables, then exit")
 	return cmd
 }
