@@ -1,10 +1,12 @@
 package replica
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -60,6 +62,32 @@ func (s *ClientSource) Client() *clio.Client { return s.c }
 // RateLimitWaits implements RateLimitWaits.
 func (s *ClientSource) RateLimitWaits() (int64, time.Duration) {
 	return s.waits.Load(), time.Duration(s.waited.Load())
+}
+
+// Request is the clio.RequestFunc of a request to a URL on c's host, for the operations
+// that have no generated call here: it goes through c's stack (token, retries, rate
+// limiter, host guard), and the call options (fields, paging) apply as to any call. body,
+// when not nil, is sent as JSON.
+func Request(c *clio.Client, method, url string, body []byte) clio.RequestFunc {
+	return func(ctx context.Context, editors ...clio.RequestEditor) (*http.Response, error) {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, url, rd)
+		if err != nil {
+			return nil, err
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for _, ed := range editors {
+			if err := ed(ctx, req); err != nil {
+				return nil, err
+			}
+		}
+		return c.HTTPClient().Do(req)
+	}
 }
 
 // onBase moves a next URL onto the client's scheme and host. A next URL in a checkpoint
@@ -123,19 +151,7 @@ func (s *ClientSource) List(ctx context.Context, q Query) (*Page, error) {
 			v.Set("updated_since", q.UpdatedSince.UTC().Format(time.RFC3339))
 		}
 	}
-	fn := func(ctx context.Context, editors ...clio.RequestEditor) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"?"+v.Encode(), nil)
-		if err != nil {
-			return nil, err
-		}
-		for _, ed := range editors {
-			if err := ed(ctx, req); err != nil {
-				return nil, err
-			}
-		}
-		return s.c.HTTPClient().Do(req)
-	}
-	recs, resp, err := clio.ListPage[json.RawMessage](ctx, s.c, fn, opts...)
+	recs, resp, err := clio.ListPage[json.RawMessage](ctx, s.c, Request(s.c, http.MethodGet, base+"?"+v.Encode(), nil), opts...)
 	if err != nil {
 		var ce *clio.Error
 		if errors.As(err, &ce) {

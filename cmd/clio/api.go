@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clio-go/clio-go/clio"
+	"github.com/clio-go/clio-go/clio/replica"
 )
 
 type apiFlags struct {
@@ -80,25 +81,7 @@ func runAPI(ctx context.Context, g *globals, a *apiFlags, method, path string, s
 	if err != nil {
 		return err
 	}
-	fn := func(ctx context.Context, editors ...clio.RequestEditor) (*http.Response, error) {
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, target, rd)
-		if err != nil {
-			return nil, err
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		for _, ed := range editors {
-			if err := ed(ctx, req); err != nil {
-				return nil, err
-			}
-		}
-		return c.HTTPClient().Do(req)
-	}
+	fn := replica.Request(c, method, target, body)
 	if a.paginate {
 		return paginate(ctx, c, fn, stdout)
 	}

@@ -1,7 +1,6 @@
 package riverreplica
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/clio-go/clio-go/clio"
+	"github.com/clio-go/clio-go/clio/replica"
 )
 
 // Webhook renewal: Clio lets a webhook expire (at most 31 days after it was set) and then
@@ -39,9 +39,7 @@ func (RenewArgs) InsertOpts() river.InsertOpts {
 // RenewWebhooks extends to now+RenewFor the expiry of every webhook of c's firm that
 // expires within RenewWithin, and returns how many it renewed.
 func RenewWebhooks(ctx context.Context, c *clio.Client, now time.Time) (int, error) {
-	list := func(ctx context.Context, editors ...clio.RequestEditor) (*http.Response, error) {
-		return send(ctx, c, http.MethodGet, "/api/v4/webhooks.json?fields=id,expires_at", nil, editors)
-	}
+	list := replica.Request(c, http.MethodGet, c.BaseURL()+"/api/v4/webhooks.json?fields=id,expires_at", nil)
 	renewed := 0
 	for raw, err := range clio.All[json.RawMessage](ctx, c, list) {
 		if err != nil {
@@ -58,32 +56,13 @@ func RenewWebhooks(ctx context.Context, c *clio.Client, now time.Time) (int, err
 			continue
 		}
 		body, _ := json.Marshal(map[string]any{"data": map[string]any{"expires_at": now.Add(RenewFor).UTC().Format(time.RFC3339)}})
-		patch := func(ctx context.Context, editors ...clio.RequestEditor) (*http.Response, error) {
-			return send(ctx, c, http.MethodPatch, fmt.Sprintf("/api/v4/webhooks/%d.json", hook.ID), body, editors)
-		}
+		patch := replica.Request(c, http.MethodPatch, fmt.Sprintf("%s/api/v4/webhooks/%d.json", c.BaseURL(), hook.ID), body)
 		if _, err := clio.DoNoContent(ctx, c, patch); err != nil {
 			return renewed, fmt.Errorf("riverreplica: renewing webhook %d: %w", hook.ID, err)
 		}
 		renewed++
 	}
 	return renewed, nil
-}
-
-// send is a request on c's stack (token, retries, rate limiter) to a path of its host.
-func send(ctx context.Context, c *clio.Client, method, path string, body []byte, editors []clio.RequestEditor) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL()+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for _, ed := range editors {
-		if err := ed(ctx, req); err != nil {
-			return nil, err
-		}
-	}
-	return c.HTTPClient().Do(req)
 }
 
 type renewWorker struct {
