@@ -30,10 +30,6 @@ type Request struct {
 	// answers only id and etag to a call without fields; the services pass the record's
 	// default set (MatterFields and the like).
 	DefaultFields FieldSet
-
-	// followNext: the operation takes no order=id(asc) (its reference lists none), so
-	// the iterator follows Clio's next links without asking for cursor order.
-	followNext bool
 }
 
 // NewRequest pairs the two results of a gen request builder into a Request.
@@ -49,7 +45,7 @@ func checkContext(ctx context.Context) error {
 
 // settingsFor applies a call's options and checks the request against them.
 func (c *Client) settingsFor(ctx context.Context, r Request, opts []CallOption) (settings, error) {
-	s := settings{followNext: r.followNext}
+	var s settings
 	if err := checkContext(ctx); err != nil {
 		return s, err
 	}

@@ -37,7 +37,9 @@ type settings struct {
 	pageSize        int
 	pageURL         *url.URL
 	startOffset     int // OffsetPagination resumed by PageError.Resume
-	followNext      bool
+	// followNext: the operation takes no order=id(asc) (its reference lists none), so
+	// the iterator follows Clio's next links without asking for cursor order.
+	followNext bool
 }
 
 func (s *settings) setErr(err error) {
