@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -29,36 +30,20 @@ func coreSmallServer() *httptest.Server {
 // BenchmarkGetPlain is the baseline: net/http + encoding/json by hand,
 // same handler, same transport.
 func BenchmarkGetPlain(b *testing.B) {
-	srv := coreSmallServer()
-	defer srv.Close()
-	hc := srv.Client()
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v4/matters/12345.json?fields=id%2Cname%2Ctags", nil)
-		req.Header.Set("Authorization", "Bearer "+coreToken)
-		req.Header.Set("X-API-VERSION", APIVersion)
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var env envelope[coreRec]
-		err = json.NewDecoder(resp.Body).Decode(&env)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 || env.Data.ID != 12345 {
-			b.Fatal(err)
-		}
-	}
+	benchPlainGet(b, func(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) })
 }
 
 // BenchmarkGetPlainSameCodec is the baseline with the client's codec: net/http and
 // FastCodec by hand, so that GetFullStack's difference is the pipeline's cost alone.
 func BenchmarkGetPlainSameCodec(b *testing.B) {
+	benchPlainGet(b, func(r io.Reader, v any) error { return FastCodec{}.NewDecoder(r).Decode(v) })
+}
+
+func benchPlainGet(b *testing.B, decode func(io.Reader, any) error) {
 	srv := coreSmallServer()
 	defer srv.Close()
 	hc := srv.Client()
 	ctx := context.Background()
-	codec := FastCodec{}
 	b.ReportAllocs()
 	for b.Loop() {
 		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v4/matters/12345.json?fields=id%2Cname%2Ctags", nil)
@@ -69,7 +54,7 @@ func BenchmarkGetPlainSameCodec(b *testing.B) {
 			b.Fatal(err)
 		}
 		var env envelope[coreRec]
-		err = codec.NewDecoder(resp.Body).Decode(&env)
+		err = decode(resp.Body, &env)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != 200 || env.Data.ID != 12345 {
 			b.Fatal(err)
