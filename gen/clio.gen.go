@@ -18,6 +18,627 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ActivityType.
+const (
+	ActivityTypeExpenseEntry  ActivityType = "ExpenseEntry"
+	ActivityTypeHardCostEntry ActivityType = "HardCostEntry"
+	ActivityTypeSoftCostEntry ActivityType = "SoftCostEntry"
+	ActivityTypeTimeEntry     ActivityType = "TimeEntry"
+)
+
+// Valid indicates whether the value is a known member of the ActivityType enum.
+func (e ActivityType) Valid() bool {
+	switch e {
+	case ActivityTypeExpenseEntry:
+		return true
+	case ActivityTypeHardCostEntry:
+		return true
+	case ActivityTypeSoftCostEntry:
+		return true
+	case ActivityTypeTimeEntry:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BillState.
+const (
+	BillStateAwaitingApproval BillState = "awaiting_approval"
+	BillStateAwaitingPayment  BillState = "awaiting_payment"
+	BillStateDeleted          BillState = "deleted"
+	BillStateDraft            BillState = "draft"
+	BillStatePaid             BillState = "paid"
+	BillStateVoid             BillState = "void"
+)
+
+// Valid indicates whether the value is a known member of the BillState enum.
+func (e BillState) Valid() bool {
+	switch e {
+	case BillStateAwaitingApproval:
+		return true
+	case BillStateAwaitingPayment:
+		return true
+	case BillStateDeleted:
+		return true
+	case BillStateDraft:
+		return true
+	case BillStatePaid:
+		return true
+	case BillStateVoid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CalendarSource.
+const (
+	CalendarSourceMobile CalendarSource = "mobile"
+	CalendarSourceWeb    CalendarSource = "web"
+)
+
+// Valid indicates whether the value is a known member of the CalendarSource enum.
+func (e CalendarSource) Valid() bool {
+	switch e {
+	case CalendarSourceMobile:
+		return true
+	case CalendarSourceWeb:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CalendarType.
+const (
+	CalendarTypeAccountCalendar CalendarType = "AccountCalendar"
+	CalendarTypeAdhocCalendar   CalendarType = "AdhocCalendar"
+	CalendarTypeUserCalendar    CalendarType = "UserCalendar"
+)
+
+// Valid indicates whether the value is a known member of the CalendarType enum.
+func (e CalendarType) Valid() bool {
+	switch e {
+	case CalendarTypeAccountCalendar:
+		return true
+	case CalendarTypeAdhocCalendar:
+		return true
+	case CalendarTypeUserCalendar:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClioPaymentsPaymentState.
+const (
+	ClioPaymentsPaymentStateAuthorized                   ClioPaymentsPaymentState = "authorized"
+	ClioPaymentsPaymentStateCanceled                     ClioPaymentsPaymentState = "canceled"
+	ClioPaymentsPaymentStateCompleted                    ClioPaymentsPaymentState = "completed"
+	ClioPaymentsPaymentStateCompletedRequiringAllocation ClioPaymentsPaymentState = "completed_requiring_allocation"
+	ClioPaymentsPaymentStateFailed                       ClioPaymentsPaymentState = "failed"
+	ClioPaymentsPaymentStatePending                      ClioPaymentsPaymentState = "pending"
+	ClioPaymentsPaymentStateRequiresConfirmation         ClioPaymentsPaymentState = "requires_confirmation"
+	ClioPaymentsPaymentStateVoided                       ClioPaymentsPaymentState = "voided"
+)
+
+// Valid indicates whether the value is a known member of the ClioPaymentsPaymentState enum.
+func (e ClioPaymentsPaymentState) Valid() bool {
+	switch e {
+	case ClioPaymentsPaymentStateAuthorized:
+		return true
+	case ClioPaymentsPaymentStateCanceled:
+		return true
+	case ClioPaymentsPaymentStateCompleted:
+		return true
+	case ClioPaymentsPaymentStateCompletedRequiringAllocation:
+		return true
+	case ClioPaymentsPaymentStateFailed:
+		return true
+	case ClioPaymentsPaymentStatePending:
+		return true
+	case ClioPaymentsPaymentStateRequiresConfirmation:
+		return true
+	case ClioPaymentsPaymentStateVoided:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CommunicationType.
+const (
+	CommunicationTypeEmailCommunication CommunicationType = "EmailCommunication"
+	CommunicationTypePhoneCommunication CommunicationType = "PhoneCommunication"
+)
+
+// Valid indicates whether the value is a known member of the CommunicationType enum.
+func (e CommunicationType) Valid() bool {
+	switch e {
+	case CommunicationTypeEmailCommunication:
+		return true
+	case CommunicationTypePhoneCommunication:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ContactType.
+const (
+	ContactTypeCompany ContactType = "Company"
+	ContactTypePerson  ContactType = "Person"
+)
+
+// Valid indicates whether the value is a known member of the ContactType enum.
+func (e ContactType) Valid() bool {
+	switch e {
+	case ContactTypeCompany:
+		return true
+	case ContactTypePerson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomFieldSetParentType.
+const (
+	CustomFieldSetParentTypeContact CustomFieldSetParentType = "Contact"
+	CustomFieldSetParentTypeMatter  CustomFieldSetParentType = "Matter"
+)
+
+// Valid indicates whether the value is a known member of the CustomFieldSetParentType enum.
+func (e CustomFieldSetParentType) Valid() bool {
+	switch e {
+	case CustomFieldSetParentTypeContact:
+		return true
+	case CustomFieldSetParentTypeMatter:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomFieldFieldType.
+const (
+	CustomFieldFieldTypeCheckbox CustomFieldFieldType = "checkbox"
+	CustomFieldFieldTypeContact  CustomFieldFieldType = "contact"
+	CustomFieldFieldTypeCurrency CustomFieldFieldType = "currency"
+	CustomFieldFieldTypeDate     CustomFieldFieldType = "date"
+	CustomFieldFieldTypeEmail    CustomFieldFieldType = "email"
+	CustomFieldFieldTypeMatter   CustomFieldFieldType = "matter"
+	CustomFieldFieldTypeNumeric  CustomFieldFieldType = "numeric"
+	CustomFieldFieldTypePicklist CustomFieldFieldType = "picklist"
+	CustomFieldFieldTypeTextArea CustomFieldFieldType = "text_area"
+	CustomFieldFieldTypeTextLine CustomFieldFieldType = "text_line"
+	CustomFieldFieldTypeTime     CustomFieldFieldType = "time"
+	CustomFieldFieldTypeUrl      CustomFieldFieldType = "url"
+)
+
+// Valid indicates whether the value is a known member of the CustomFieldFieldType enum.
+func (e CustomFieldFieldType) Valid() bool {
+	switch e {
+	case CustomFieldFieldTypeCheckbox:
+		return true
+	case CustomFieldFieldTypeContact:
+		return true
+	case CustomFieldFieldTypeCurrency:
+		return true
+	case CustomFieldFieldTypeDate:
+		return true
+	case CustomFieldFieldTypeEmail:
+		return true
+	case CustomFieldFieldTypeMatter:
+		return true
+	case CustomFieldFieldTypeNumeric:
+		return true
+	case CustomFieldFieldTypePicklist:
+		return true
+	case CustomFieldFieldTypeTextArea:
+		return true
+	case CustomFieldFieldTypeTextLine:
+		return true
+	case CustomFieldFieldTypeTime:
+		return true
+	case CustomFieldFieldTypeUrl:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomFieldParentType.
+const (
+	CustomFieldParentTypeContact CustomFieldParentType = "Contact"
+	CustomFieldParentTypeMatter  CustomFieldParentType = "Matter"
+)
+
+// Valid indicates whether the value is a known member of the CustomFieldParentType enum.
+func (e CustomFieldParentType) Valid() bool {
+	switch e {
+	case CustomFieldParentTypeContact:
+		return true
+	case CustomFieldParentTypeMatter:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GroupType.
+const (
+	GroupTypeAccountGroup GroupType = "AccountGroup"
+	GroupTypeAdhocGroup   GroupType = "AdhocGroup"
+	GroupTypeUserGroup    GroupType = "UserGroup"
+)
+
+// Valid indicates whether the value is a known member of the GroupType enum.
+func (e GroupType) Valid() bool {
+	switch e {
+	case GroupTypeAccountGroup:
+		return true
+	case GroupTypeAdhocGroup:
+		return true
+	case GroupTypeUserGroup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MatterStatus.
+const (
+	MatterStatusClosed  MatterStatus = "Closed"
+	MatterStatusOpen    MatterStatus = "Open"
+	MatterStatusPending MatterStatus = "Pending"
+)
+
+// Valid indicates whether the value is a known member of the MatterStatus enum.
+func (e MatterStatus) Valid() bool {
+	switch e {
+	case MatterStatusClosed:
+		return true
+	case MatterStatusOpen:
+		return true
+	case MatterStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoteType.
+const (
+	NoteTypeContact NoteType = "Contact"
+	NoteTypeMatter  NoteType = "Matter"
+)
+
+// Valid indicates whether the value is a known member of the NoteType enum.
+func (e NoteType) Valid() bool {
+	switch e {
+	case NoteTypeContact:
+		return true
+	case NoteTypeMatter:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReminderState.
+const (
+	ReminderStateAttemptingDelivery ReminderState = "attempting_delivery"
+	ReminderStateDelivered          ReminderState = "delivered"
+	ReminderStateDeliveryFailed     ReminderState = "delivery_failed"
+	ReminderStateDeliverySkipped    ReminderState = "delivery_skipped"
+	ReminderStateInitializing       ReminderState = "initializing"
+	ReminderStateInvalidUser        ReminderState = "invalid_user"
+	ReminderStateRescheduling       ReminderState = "rescheduling"
+	ReminderStateScheduled          ReminderState = "scheduled"
+	ReminderStateScheduling         ReminderState = "scheduling"
+)
+
+// Valid indicates whether the value is a known member of the ReminderState enum.
+func (e ReminderState) Valid() bool {
+	switch e {
+	case ReminderStateAttemptingDelivery:
+		return true
+	case ReminderStateDelivered:
+		return true
+	case ReminderStateDeliveryFailed:
+		return true
+	case ReminderStateDeliverySkipped:
+		return true
+	case ReminderStateInitializing:
+		return true
+	case ReminderStateInvalidUser:
+		return true
+	case ReminderStateRescheduling:
+		return true
+	case ReminderStateScheduled:
+		return true
+	case ReminderStateScheduling:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReportPresetCategory.
+const (
+	ReportPresetCategoryBilling        ReportPresetCategory = "billing"
+	ReportPresetCategoryClient         ReportPresetCategory = "client"
+	ReportPresetCategoryCompliance     ReportPresetCategory = "compliance"
+	ReportPresetCategoryFinancial      ReportPresetCategory = "financial"
+	ReportPresetCategoryMatter         ReportPresetCategory = "matter"
+	ReportPresetCategoryOnlinePayments ReportPresetCategory = "online_payments"
+	ReportPresetCategoryProductivity   ReportPresetCategory = "productivity"
+	ReportPresetCategoryRevenue        ReportPresetCategory = "revenue"
+	ReportPresetCategoryTask           ReportPresetCategory = "task"
+)
+
+// Valid indicates whether the value is a known member of the ReportPresetCategory enum.
+func (e ReportPresetCategory) Valid() bool {
+	switch e {
+	case ReportPresetCategoryBilling:
+		return true
+	case ReportPresetCategoryClient:
+		return true
+	case ReportPresetCategoryCompliance:
+		return true
+	case ReportPresetCategoryFinancial:
+		return true
+	case ReportPresetCategoryMatter:
+		return true
+	case ReportPresetCategoryOnlinePayments:
+		return true
+	case ReportPresetCategoryProductivity:
+		return true
+	case ReportPresetCategoryRevenue:
+		return true
+	case ReportPresetCategoryTask:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReportKind.
+const (
+	ReportKindAccountsReceivable           ReportKind = "accounts_receivable"
+	ReportKindAccountsReceivableAging      ReportKind = "accounts_receivable_aging"
+	ReportKindBankAccountActivity          ReportKind = "bank_account_activity"
+	ReportKindBillingHistory               ReportKind = "billing_history"
+	ReportKindBillingRate                  ReportKind = "billing_rate"
+	ReportKindClientActivity               ReportKind = "client_activity"
+	ReportKindClientLedger                 ReportKind = "client_ledger"
+	ReportKindClioPaymentsDeposit          ReportKind = "clio_payments_deposit"
+	ReportKindClioPaymentsLedger           ReportKind = "clio_payments_ledger"
+	ReportKindClioPaymentsMonthlyStatement ReportKind = "clio_payments_monthly_statement"
+	ReportKindClioPaymentsSalesTax         ReportKind = "clio_payments_sales_tax"
+	ReportKindClioPaymentsTransaction      ReportKind = "clio_payments_transaction"
+	ReportKindContactInformation           ReportKind = "contact_information"
+	ReportKindDisbursementPayment          ReportKind = "disbursement_payment"
+	ReportKindFeeAllocation                ReportKind = "fee_allocation"
+	ReportKindGeneralLedger                ReportKind = "general_ledger"
+	ReportKindGrantMatters                 ReportKind = "grant_matters"
+	ReportKindInvoicePaymentsV2            ReportKind = "invoice_payments_v2"
+	ReportKindLawSocietyOfAlberta          ReportKind = "law_society_of_alberta"
+	ReportKindLawSocietyOfAlbertaAl        ReportKind = "law_society_of_alberta_al"
+	ReportKindLawSocietyOfAlbertaBar       ReportKind = "law_society_of_alberta_bar"
+	ReportKindLawSocietyOfAlbertaTl        ReportKind = "law_society_of_alberta_tl"
+	ReportKindLawSocietyOfAlbertaTt        ReportKind = "law_society_of_alberta_tt"
+	ReportKindMatter                       ReportKind = "matter"
+	ReportKindMatterBalanceSummary         ReportKind = "matter_balance_summary"
+	ReportKindMatterProductivityByUser     ReportKind = "matter_productivity_by_user"
+	ReportKindMattersByResponsibleAttorney ReportKind = "matters_by_responsible_attorney"
+	ReportKindOriginatingAttorneyRevenue   ReportKind = "originating_attorney_revenue"
+	ReportKindOtherRevenue                 ReportKind = "other_revenue"
+	ReportKindProductivityByClient         ReportKind = "productivity_by_client"
+	ReportKindProductivityByUser           ReportKind = "productivity_by_user"
+	ReportKindRevenue                      ReportKind = "revenue"
+	ReportKindTaskProductivityByUser       ReportKind = "task_productivity_by_user"
+	ReportKindTaskProgressByUser           ReportKind = "task_progress_by_user"
+	ReportKindTrustLedger                  ReportKind = "trust_ledger"
+	ReportKindTrustLedgerNsw               ReportKind = "trust_ledger_nsw"
+	ReportKindTrustListing                 ReportKind = "trust_listing"
+	ReportKindTrustManagement              ReportKind = "trust_management"
+	ReportKindWorkInProgress               ReportKind = "work_in_progress"
+)
+
+// Valid indicates whether the value is a known member of the ReportKind enum.
+func (e ReportKind) Valid() bool {
+	switch e {
+	case ReportKindAccountsReceivable:
+		return true
+	case ReportKindAccountsReceivableAging:
+		return true
+	case ReportKindBankAccountActivity:
+		return true
+	case ReportKindBillingHistory:
+		return true
+	case ReportKindBillingRate:
+		return true
+	case ReportKindClientActivity:
+		return true
+	case ReportKindClientLedger:
+		return true
+	case ReportKindClioPaymentsDeposit:
+		return true
+	case ReportKindClioPaymentsLedger:
+		return true
+	case ReportKindClioPaymentsMonthlyStatement:
+		return true
+	case ReportKindClioPaymentsSalesTax:
+		return true
+	case ReportKindClioPaymentsTransaction:
+		return true
+	case ReportKindContactInformation:
+		return true
+	case ReportKindDisbursementPayment:
+		return true
+	case ReportKindFeeAllocation:
+		return true
+	case ReportKindGeneralLedger:
+		return true
+	case ReportKindGrantMatters:
+		return true
+	case ReportKindInvoicePaymentsV2:
+		return true
+	case ReportKindLawSocietyOfAlberta:
+		return true
+	case ReportKindLawSocietyOfAlbertaAl:
+		return true
+	case ReportKindLawSocietyOfAlbertaBar:
+		return true
+	case ReportKindLawSocietyOfAlbertaTl:
+		return true
+	case ReportKindLawSocietyOfAlbertaTt:
+		return true
+	case ReportKindMatter:
+		return true
+	case ReportKindMatterBalanceSummary:
+		return true
+	case ReportKindMatterProductivityByUser:
+		return true
+	case ReportKindMattersByResponsibleAttorney:
+		return true
+	case ReportKindOriginatingAttorneyRevenue:
+		return true
+	case ReportKindOtherRevenue:
+		return true
+	case ReportKindProductivityByClient:
+		return true
+	case ReportKindProductivityByUser:
+		return true
+	case ReportKindRevenue:
+		return true
+	case ReportKindTaskProductivityByUser:
+		return true
+	case ReportKindTaskProgressByUser:
+		return true
+	case ReportKindTrustLedger:
+		return true
+	case ReportKindTrustLedgerNsw:
+		return true
+	case ReportKindTrustListing:
+		return true
+	case ReportKindTrustManagement:
+		return true
+	case ReportKindWorkInProgress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TaskTemplatePriority.
+const (
+	TaskTemplatePriorityHigh   TaskTemplatePriority = "High"
+	TaskTemplatePriorityLow    TaskTemplatePriority = "Low"
+	TaskTemplatePriorityNormal TaskTemplatePriority = "Normal"
+)
+
+// Valid indicates whether the value is a known member of the TaskTemplatePriority enum.
+func (e TaskTemplatePriority) Valid() bool {
+	switch e {
+	case TaskTemplatePriorityHigh:
+		return true
+	case TaskTemplatePriorityLow:
+		return true
+	case TaskTemplatePriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TaskPriority.
+const (
+	TaskPriorityHigh   TaskPriority = "High"
+	TaskPriorityLow    TaskPriority = "Low"
+	TaskPriorityNormal TaskPriority = "Normal"
+)
+
+// Valid indicates whether the value is a known member of the TaskPriority enum.
+func (e TaskPriority) Valid() bool {
+	switch e {
+	case TaskPriorityHigh:
+		return true
+	case TaskPriorityLow:
+		return true
+	case TaskPriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TaskStatus.
+const (
+	TaskStatusComplete   TaskStatus = "complete"
+	TaskStatusInProgress TaskStatus = "in_progress"
+	TaskStatusInReview   TaskStatus = "in_review"
+	TaskStatusPending    TaskStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the TaskStatus enum.
+func (e TaskStatus) Valid() bool {
+	switch e {
+	case TaskStatusComplete:
+		return true
+	case TaskStatusInProgress:
+		return true
+	case TaskStatusInReview:
+		return true
+	case TaskStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserSubscriptionType.
+const (
+	UserSubscriptionTypeAttorney    UserSubscriptionType = "Attorney"
+	UserSubscriptionTypeNonattorney UserSubscriptionType = "Nonattorney"
+)
+
+// Valid indicates whether the value is a known member of the UserSubscriptionType enum.
+func (e UserSubscriptionType) Valid() bool {
+	switch e {
+	case UserSubscriptionTypeAttorney:
+		return true
+	case UserSubscriptionTypeNonattorney:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UtbmsCodeType.
+const (
+	UtbmsCodeTypeUtbmsActivity UtbmsCodeType = "UtbmsActivity"
+	UtbmsCodeTypeUtbmsExpense  UtbmsCodeType = "UtbmsExpense"
+	UtbmsCodeTypeUtbmsTask     UtbmsCodeType = "UtbmsTask"
+)
+
+// Valid indicates whether the value is a known member of the UtbmsCodeType enum.
+func (e UtbmsCodeType) Valid() bool {
+	switch e {
+	case UtbmsCodeTypeUtbmsActivity:
+		return true
+	case UtbmsCodeTypeUtbmsExpense:
+		return true
+	case UtbmsCodeTypeUtbmsTask:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListActivitiesParamsOrder.
 const (
 	ListActivitiesParamsOrderDateAsc                 ListActivitiesParamsOrder = "date(asc)"
@@ -140,22 +761,22 @@ func (e ListActivitiesParamsStatus) Valid() bool {
 
 // Defines values for ListActivitiesParamsType.
 const (
-	ExpenseEntry  ListActivitiesParamsType = "ExpenseEntry"
-	HardCostEntry ListActivitiesParamsType = "HardCostEntry"
-	SoftCostEntry ListActivitiesParamsType = "SoftCostEntry"
-	TimeEntry     ListActivitiesParamsType = "TimeEntry"
+	ListActivitiesParamsTypeExpenseEntry  ListActivitiesParamsType = "ExpenseEntry"
+	ListActivitiesParamsTypeHardCostEntry ListActivitiesParamsType = "HardCostEntry"
+	ListActivitiesParamsTypeSoftCostEntry ListActivitiesParamsType = "SoftCostEntry"
+	ListActivitiesParamsTypeTimeEntry     ListActivitiesParamsType = "TimeEntry"
 )
 
 // Valid indicates whether the value is a known member of the ListActivitiesParamsType enum.
 func (e ListActivitiesParamsType) Valid() bool {
 	switch e {
-	case ExpenseEntry:
+	case ListActivitiesParamsTypeExpenseEntry:
 		return true
-	case HardCostEntry:
+	case ListActivitiesParamsTypeHardCostEntry:
 		return true
-	case SoftCostEntry:
+	case ListActivitiesParamsTypeSoftCostEntry:
 		return true
-	case TimeEntry:
+	case ListActivitiesParamsTypeTimeEntry:
 		return true
 	default:
 		return false
@@ -164,16 +785,16 @@ func (e ListActivitiesParamsType) Valid() bool {
 
 // Defines values for ListActivityDescriptionsParamsType.
 const (
-	Clio  ListActivityDescriptionsParamsType = "clio"
-	Utbms ListActivityDescriptionsParamsType = "utbms"
+	ListActivityDescriptionsParamsTypeClio  ListActivityDescriptionsParamsType = "clio"
+	ListActivityDescriptionsParamsTypeUtbms ListActivityDescriptionsParamsType = "utbms"
 )
 
 // Valid indicates whether the value is a known member of the ListActivityDescriptionsParamsType enum.
 func (e ListActivityDescriptionsParamsType) Valid() bool {
 	switch e {
-	case Clio:
+	case ListActivityDescriptionsParamsTypeClio:
 		return true
-	case Utbms:
+	case ListActivityDescriptionsParamsTypeUtbms:
 		return true
 	default:
 		return false
@@ -206,16 +827,16 @@ func (e ListAllocationsParamsOrder) Valid() bool {
 
 // Defines values for ListAllocationsParamsStatus.
 const (
-	Invalid ListAllocationsParamsStatus = "invalid"
-	Valid   ListAllocationsParamsStatus = "valid"
+	ListAllocationsParamsStatusInvalid ListAllocationsParamsStatus = "invalid"
+	ListAllocationsParamsStatusValid   ListAllocationsParamsStatus = "valid"
 )
 
 // Valid indicates whether the value is a known member of the ListAllocationsParamsStatus enum.
 func (e ListAllocationsParamsStatus) Valid() bool {
 	switch e {
-	case Invalid:
+	case ListAllocationsParamsStatusInvalid:
 		return true
-	case Valid:
+	case ListAllocationsParamsStatusValid:
 		return true
 	default:
 		return false
@@ -284,16 +905,16 @@ func (e ListBankAccountsParamsOrder) Valid() bool {
 
 // Defines values for ListBankAccountsParamsType.
 const (
-	OperatingAccount ListBankAccountsParamsType = "OperatingAccount"
-	TrustAccount     ListBankAccountsParamsType = "TrustAccount"
+	ListBankAccountsParamsTypeOperatingAccount ListBankAccountsParamsType = "OperatingAccount"
+	ListBankAccountsParamsTypeTrustAccount     ListBankAccountsParamsType = "TrustAccount"
 )
 
 // Valid indicates whether the value is a known member of the ListBankAccountsParamsType enum.
 func (e ListBankAccountsParamsType) Valid() bool {
 	switch e {
-	case OperatingAccount:
+	case ListBankAccountsParamsTypeOperatingAccount:
 		return true
-	case TrustAccount:
+	case ListBankAccountsParamsTypeTrustAccount:
 		return true
 	default:
 		return false
@@ -302,124 +923,16 @@ func (e ListBankAccountsParamsType) Valid() bool {
 
 // Defines values for ListBankTransactionsParamsType.
 const (
-	Asset     ListBankTransactionsParamsType = "asset"
-	Liability ListBankTransactionsParamsType = "liability"
+	ListBankTransactionsParamsTypeAsset     ListBankTransactionsParamsType = "asset"
+	ListBankTransactionsParamsTypeLiability ListBankTransactionsParamsType = "liability"
 )
 
 // Valid indicates whether the value is a known member of the ListBankTransactionsParamsType enum.
 func (e ListBankTransactionsParamsType) Valid() bool {
 	switch e {
-	case Asset:
+	case ListBankTransactionsParamsTypeAsset:
 		return true
-	case Liability:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListBillableClientsParamsCustomFieldValues.
-const (
-	ListBillableClientsParamsCustomFieldValuesEq  ListBillableClientsParamsCustomFieldValues = "="
-	ListBillableClientsParamsCustomFieldValuesGt  ListBillableClientsParamsCustomFieldValues = ">"
-	ListBillableClientsParamsCustomFieldValuesGte ListBillableClientsParamsCustomFieldValues = ">="
-	ListBillableClientsParamsCustomFieldValuesLt  ListBillableClientsParamsCustomFieldValues = "<"
-	ListBillableClientsParamsCustomFieldValuesLte ListBillableClientsParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListBillableClientsParamsCustomFieldValues enum.
-func (e ListBillableClientsParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListBillableClientsParamsCustomFieldValuesEq:
-		return true
-	case ListBillableClientsParamsCustomFieldValuesGt:
-		return true
-	case ListBillableClientsParamsCustomFieldValuesGte:
-		return true
-	case ListBillableClientsParamsCustomFieldValuesLt:
-		return true
-	case ListBillableClientsParamsCustomFieldValuesLte:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListBillableMattersParamsCustomFieldValues.
-const (
-	ListBillableMattersParamsCustomFieldValuesEq  ListBillableMattersParamsCustomFieldValues = "="
-	ListBillableMattersParamsCustomFieldValuesGt  ListBillableMattersParamsCustomFieldValues = ">"
-	ListBillableMattersParamsCustomFieldValuesGte ListBillableMattersParamsCustomFieldValues = ">="
-	ListBillableMattersParamsCustomFieldValuesLt  ListBillableMattersParamsCustomFieldValues = "<"
-	ListBillableMattersParamsCustomFieldValuesLte ListBillableMattersParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListBillableMattersParamsCustomFieldValues enum.
-func (e ListBillableMattersParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListBillableMattersParamsCustomFieldValuesEq:
-		return true
-	case ListBillableMattersParamsCustomFieldValuesGt:
-		return true
-	case ListBillableMattersParamsCustomFieldValuesGte:
-		return true
-	case ListBillableMattersParamsCustomFieldValuesLt:
-		return true
-	case ListBillableMattersParamsCustomFieldValuesLte:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListBillableMatterIDsParamsCustomFieldValues.
-const (
-	ListBillableMatterIDsParamsCustomFieldValuesEq  ListBillableMatterIDsParamsCustomFieldValues = "="
-	ListBillableMatterIDsParamsCustomFieldValuesGt  ListBillableMatterIDsParamsCustomFieldValues = ">"
-	ListBillableMatterIDsParamsCustomFieldValuesGte ListBillableMatterIDsParamsCustomFieldValues = ">="
-	ListBillableMatterIDsParamsCustomFieldValuesLt  ListBillableMatterIDsParamsCustomFieldValues = "<"
-	ListBillableMatterIDsParamsCustomFieldValuesLte ListBillableMatterIDsParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListBillableMatterIDsParamsCustomFieldValues enum.
-func (e ListBillableMatterIDsParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListBillableMatterIDsParamsCustomFieldValuesEq:
-		return true
-	case ListBillableMatterIDsParamsCustomFieldValuesGt:
-		return true
-	case ListBillableMatterIDsParamsCustomFieldValuesGte:
-		return true
-	case ListBillableMatterIDsParamsCustomFieldValuesLt:
-		return true
-	case ListBillableMatterIDsParamsCustomFieldValuesLte:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListBillsParamsCustomFieldValues.
-const (
-	ListBillsParamsCustomFieldValuesEq  ListBillsParamsCustomFieldValues = "="
-	ListBillsParamsCustomFieldValuesGt  ListBillsParamsCustomFieldValues = ">"
-	ListBillsParamsCustomFieldValuesGte ListBillsParamsCustomFieldValues = ">="
-	ListBillsParamsCustomFieldValuesLt  ListBillsParamsCustomFieldValues = "<"
-	ListBillsParamsCustomFieldValuesLte ListBillsParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListBillsParamsCustomFieldValues enum.
-func (e ListBillsParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListBillsParamsCustomFieldValuesEq:
-		return true
-	case ListBillsParamsCustomFieldValuesGt:
-		return true
-	case ListBillsParamsCustomFieldValuesGte:
-		return true
-	case ListBillsParamsCustomFieldValuesLt:
-		return true
-	case ListBillsParamsCustomFieldValuesLte:
+	case ListBankTransactionsParamsTypeLiability:
 		return true
 	default:
 		return false
@@ -524,16 +1037,16 @@ func (e ListBillsParamsState) Valid() bool {
 
 // Defines values for ListBillsParamsStatus.
 const (
-	All     ListBillsParamsStatus = "all"
-	Overdue ListBillsParamsStatus = "overdue"
+	ListBillsParamsStatusAll     ListBillsParamsStatus = "all"
+	ListBillsParamsStatusOverdue ListBillsParamsStatus = "overdue"
 )
 
 // Valid indicates whether the value is a known member of the ListBillsParamsStatus enum.
 func (e ListBillsParamsStatus) Valid() bool {
 	switch e {
-	case All:
+	case ListBillsParamsStatusAll:
 		return true
-	case Overdue:
+	case ListBillsParamsStatusOverdue:
 		return true
 	default:
 		return false
@@ -620,19 +1133,19 @@ func (e ListCalendarsParamsSource) Valid() bool {
 
 // Defines values for ListCalendarsParamsType.
 const (
-	AccountCalendar ListCalendarsParamsType = "AccountCalendar"
-	AdhocCalendar   ListCalendarsParamsType = "AdhocCalendar"
-	UserCalendar    ListCalendarsParamsType = "UserCalendar"
+	ListCalendarsParamsTypeAccountCalendar ListCalendarsParamsType = "AccountCalendar"
+	ListCalendarsParamsTypeAdhocCalendar   ListCalendarsParamsType = "AdhocCalendar"
+	ListCalendarsParamsTypeUserCalendar    ListCalendarsParamsType = "UserCalendar"
 )
 
 // Valid indicates whether the value is a known member of the ListCalendarsParamsType enum.
 func (e ListCalendarsParamsType) Valid() bool {
 	switch e {
-	case AccountCalendar:
+	case ListCalendarsParamsTypeAccountCalendar:
 		return true
-	case AdhocCalendar:
+	case ListCalendarsParamsTypeAdhocCalendar:
 		return true
-	case UserCalendar:
+	case ListCalendarsParamsTypeUserCalendar:
 		return true
 	default:
 		return false
@@ -713,43 +1226,16 @@ func (e ListCommunicationsParamsOrder) Valid() bool {
 
 // Defines values for ListCommunicationsParamsType.
 const (
-	EmailCommunication ListCommunicationsParamsType = "EmailCommunication"
-	PhoneCommunication ListCommunicationsParamsType = "PhoneCommunication"
+	ListCommunicationsParamsTypeEmailCommunication ListCommunicationsParamsType = "EmailCommunication"
+	ListCommunicationsParamsTypePhoneCommunication ListCommunicationsParamsType = "PhoneCommunication"
 )
 
 // Valid indicates whether the value is a known member of the ListCommunicationsParamsType enum.
 func (e ListCommunicationsParamsType) Valid() bool {
 	switch e {
-	case EmailCommunication:
+	case ListCommunicationsParamsTypeEmailCommunication:
 		return true
-	case PhoneCommunication:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListContactsParamsCustomFieldValues.
-const (
-	ListContactsParamsCustomFieldValuesEq  ListContactsParamsCustomFieldValues = "="
-	ListContactsParamsCustomFieldValuesGt  ListContactsParamsCustomFieldValues = ">"
-	ListContactsParamsCustomFieldValuesGte ListContactsParamsCustomFieldValues = ">="
-	ListContactsParamsCustomFieldValuesLt  ListContactsParamsCustomFieldValues = "<"
-	ListContactsParamsCustomFieldValuesLte ListContactsParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListContactsParamsCustomFieldValues enum.
-func (e ListContactsParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListContactsParamsCustomFieldValuesEq:
-		return true
-	case ListContactsParamsCustomFieldValuesGt:
-		return true
-	case ListContactsParamsCustomFieldValuesGte:
-		return true
-	case ListContactsParamsCustomFieldValuesLt:
-		return true
-	case ListContactsParamsCustomFieldValuesLte:
+	case ListCommunicationsParamsTypePhoneCommunication:
 		return true
 	default:
 		return false
@@ -758,88 +1244,88 @@ func (e ListContactsParamsCustomFieldValues) Valid() bool {
 
 // Defines values for ListContactsParamsInitial.
 const (
-	A ListContactsParamsInitial = "A"
-	B ListContactsParamsInitial = "B"
-	C ListContactsParamsInitial = "C"
-	D ListContactsParamsInitial = "D"
-	E ListContactsParamsInitial = "E"
-	F ListContactsParamsInitial = "F"
-	G ListContactsParamsInitial = "G"
-	H ListContactsParamsInitial = "H"
-	I ListContactsParamsInitial = "I"
-	J ListContactsParamsInitial = "J"
-	K ListContactsParamsInitial = "K"
-	L ListContactsParamsInitial = "L"
-	M ListContactsParamsInitial = "M"
-	N ListContactsParamsInitial = "N"
-	O ListContactsParamsInitial = "O"
-	P ListContactsParamsInitial = "P"
-	Q ListContactsParamsInitial = "Q"
-	R ListContactsParamsInitial = "R"
-	S ListContactsParamsInitial = "S"
-	T ListContactsParamsInitial = "T"
-	U ListContactsParamsInitial = "U"
-	V ListContactsParamsInitial = "V"
-	W ListContactsParamsInitial = "W"
-	X ListContactsParamsInitial = "X"
-	Y ListContactsParamsInitial = "Y"
-	Z ListContactsParamsInitial = "Z"
+	ListContactsParamsInitialA ListContactsParamsInitial = "A"
+	ListContactsParamsInitialB ListContactsParamsInitial = "B"
+	ListContactsParamsInitialC ListContactsParamsInitial = "C"
+	ListContactsParamsInitialD ListContactsParamsInitial = "D"
+	ListContactsParamsInitialE ListContactsParamsInitial = "E"
+	ListContactsParamsInitialF ListContactsParamsInitial = "F"
+	ListContactsParamsInitialG ListContactsParamsInitial = "G"
+	ListContactsParamsInitialH ListContactsParamsInitial = "H"
+	ListContactsParamsInitialI ListContactsParamsInitial = "I"
+	ListContactsParamsInitialJ ListContactsParamsInitial = "J"
+	ListContactsParamsInitialK ListContactsParamsInitial = "K"
+	ListContactsParamsInitialL ListContactsParamsInitial = "L"
+	ListContactsParamsInitialM ListContactsParamsInitial = "M"
+	ListContactsParamsInitialN ListContactsParamsInitial = "N"
+	ListContactsParamsInitialO ListContactsParamsInitial = "O"
+	ListContactsParamsInitialP ListContactsParamsInitial = "P"
+	ListContactsParamsInitialQ ListContactsParamsInitial = "Q"
+	ListContactsParamsInitialR ListContactsParamsInitial = "R"
+	ListContactsParamsInitialS ListContactsParamsInitial = "S"
+	ListContactsParamsInitialT ListContactsParamsInitial = "T"
+	ListContactsParamsInitialU ListContactsParamsInitial = "U"
+	ListContactsParamsInitialV ListContactsParamsInitial = "V"
+	ListContactsParamsInitialW ListContactsParamsInitial = "W"
+	ListContactsParamsInitialX ListContactsParamsInitial = "X"
+	ListContactsParamsInitialY ListContactsParamsInitial = "Y"
+	ListContactsParamsInitialZ ListContactsParamsInitial = "Z"
 )
 
 // Valid indicates whether the value is a known member of the ListContactsParamsInitial enum.
 func (e ListContactsParamsInitial) Valid() bool {
 	switch e {
-	case A:
+	case ListContactsParamsInitialA:
 		return true
-	case B:
+	case ListContactsParamsInitialB:
 		return true
-	case C:
+	case ListContactsParamsInitialC:
 		return true
-	case D:
+	case ListContactsParamsInitialD:
 		return true
-	case E:
+	case ListContactsParamsInitialE:
 		return true
-	case F:
+	case ListContactsParamsInitialF:
 		return true
-	case G:
+	case ListContactsParamsInitialG:
 		return true
-	case H:
+	case ListContactsParamsInitialH:
 		return true
-	case I:
+	case ListContactsParamsInitialI:
 		return true
-	case J:
+	case ListContactsParamsInitialJ:
 		return true
-	case K:
+	case ListContactsParamsInitialK:
 		return true
-	case L:
+	case ListContactsParamsInitialL:
 		return true
-	case M:
+	case ListContactsParamsInitialM:
 		return true
-	case N:
+	case ListContactsParamsInitialN:
 		return true
-	case O:
+	case ListContactsParamsInitialO:
 		return true
-	case P:
+	case ListContactsParamsInitialP:
 		return true
-	case Q:
+	case ListContactsParamsInitialQ:
 		return true
-	case R:
+	case ListContactsParamsInitialR:
 		return true
-	case S:
+	case ListContactsParamsInitialS:
 		return true
-	case T:
+	case ListContactsParamsInitialT:
 		return true
-	case U:
+	case ListContactsParamsInitialU:
 		return true
-	case V:
+	case ListContactsParamsInitialV:
 		return true
-	case W:
+	case ListContactsParamsInitialW:
 		return true
-	case X:
+	case ListContactsParamsInitialX:
 		return true
-	case Y:
+	case ListContactsParamsInitialY:
 		return true
-	case Z:
+	case ListContactsParamsInitialZ:
 		return true
 	default:
 		return false
@@ -878,16 +1364,16 @@ func (e ListContactsParamsOrder) Valid() bool {
 
 // Defines values for ListContactsParamsType.
 const (
-	Company ListContactsParamsType = "Company"
-	Person  ListContactsParamsType = "Person"
+	ListContactsParamsTypeCompany ListContactsParamsType = "Company"
+	ListContactsParamsTypePerson  ListContactsParamsType = "Person"
 )
 
 // Valid indicates whether the value is a known member of the ListContactsParamsType enum.
 func (e ListContactsParamsType) Valid() bool {
 	switch e {
-	case Company:
+	case ListContactsParamsTypeCompany:
 		return true
-	case Person:
+	case ListContactsParamsTypePerson:
 		return true
 	default:
 		return false
@@ -1038,9 +1524,9 @@ func (e ListMatterDocketsParamsOrder) Valid() bool {
 // Defines values for ListMatterDocketsParamsStatus.
 const (
 	ListMatterDocketsParamsStatusCompleted  ListMatterDocketsParamsStatus = "completed"
-	ListMatterDocketsParamsStatusFailed     ListMatterDocketsParamsStatus = "failed,"
-	ListMatterDocketsParamsStatusInProgress ListMatterDocketsParamsStatus = "in_progress,"
-	ListMatterDocketsParamsStatusNotStarted ListMatterDocketsParamsStatus = "not_started,"
+	ListMatterDocketsParamsStatusFailed     ListMatterDocketsParamsStatus = "failed"
+	ListMatterDocketsParamsStatusInProgress ListMatterDocketsParamsStatus = "in_progress"
+	ListMatterDocketsParamsStatusNotStarted ListMatterDocketsParamsStatus = "not_started"
 )
 
 // Valid indicates whether the value is a known member of the ListMatterDocketsParamsStatus enum.
@@ -1295,13 +1781,13 @@ func (e ListDocumentCategoriesParamsOrder) Valid() bool {
 
 // Defines values for ListDocumentCategoriesParamsQuery.
 const (
-	Name ListDocumentCategoriesParamsQuery = "name"
+	ListDocumentCategoriesParamsQueryName ListDocumentCategoriesParamsQuery = "name"
 )
 
 // Valid indicates whether the value is a known member of the ListDocumentCategoriesParamsQuery enum.
 func (e ListDocumentCategoriesParamsQuery) Valid() bool {
 	switch e {
-	case Name:
+	case ListDocumentCategoriesParamsQueryName:
 		return true
 	default:
 		return false
@@ -1418,19 +1904,19 @@ func (e ListDocumentsParamsScope) Valid() bool {
 
 // Defines values for ListExpenseCategoriesParamsEntryType.
 const (
-	HardCost     ListExpenseCategoriesParamsEntryType = "hard_cost"
-	SoftCost     ListExpenseCategoriesParamsEntryType = "soft_cost"
-	Unassociated ListExpenseCategoriesParamsEntryType = "unassociated"
+	ListExpenseCategoriesParamsEntryTypeHardCost     ListExpenseCategoriesParamsEntryType = "hard_cost"
+	ListExpenseCategoriesParamsEntryTypeSoftCost     ListExpenseCategoriesParamsEntryType = "soft_cost"
+	ListExpenseCategoriesParamsEntryTypeUnassociated ListExpenseCategoriesParamsEntryType = "unassociated"
 )
 
 // Valid indicates whether the value is a known member of the ListExpenseCategoriesParamsEntryType enum.
 func (e ListExpenseCategoriesParamsEntryType) Valid() bool {
 	switch e {
-	case HardCost:
+	case ListExpenseCategoriesParamsEntryTypeHardCost:
 		return true
-	case SoftCost:
+	case ListExpenseCategoriesParamsEntryTypeSoftCost:
 		return true
-	case Unassociated:
+	case ListExpenseCategoriesParamsEntryTypeUnassociated:
 		return true
 	default:
 		return false
@@ -1607,19 +2093,19 @@ func (e ListGroupsParamsOrder) Valid() bool {
 
 // Defines values for ListGroupsParamsType.
 const (
-	AccountGroup ListGroupsParamsType = "AccountGroup"
-	AdhocGroup   ListGroupsParamsType = "AdhocGroup"
-	UserGroup    ListGroupsParamsType = "UserGroup"
+	ListGroupsParamsTypeAccountGroup ListGroupsParamsType = "AccountGroup"
+	ListGroupsParamsTypeAdhocGroup   ListGroupsParamsType = "AdhocGroup"
+	ListGroupsParamsTypeUserGroup    ListGroupsParamsType = "UserGroup"
 )
 
 // Valid indicates whether the value is a known member of the ListGroupsParamsType enum.
 func (e ListGroupsParamsType) Valid() bool {
 	switch e {
-	case AccountGroup:
+	case ListGroupsParamsTypeAccountGroup:
 		return true
-	case AdhocGroup:
+	case ListGroupsParamsTypeAdhocGroup:
 		return true
-	case UserGroup:
+	case ListGroupsParamsTypeUserGroup:
 		return true
 	default:
 		return false
@@ -1644,87 +2130,6 @@ func (e ListLogEntriesParamsOrder) Valid() bool {
 	case ListLogEntriesParamsOrderIdAsc:
 		return true
 	case ListLogEntriesParamsOrderIdDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMattersParamsCloseDate.
-const (
-	ListMattersParamsCloseDateEqDATE  ListMattersParamsCloseDate = "=DATE"
-	ListMattersParamsCloseDateGtDATE  ListMattersParamsCloseDate = ">DATE"
-	ListMattersParamsCloseDateGteDATE ListMattersParamsCloseDate = ">=DATE"
-	ListMattersParamsCloseDateLtDATE  ListMattersParamsCloseDate = "<DATE"
-	ListMattersParamsCloseDateLteDATE ListMattersParamsCloseDate = "<=DATE"
-)
-
-// Valid indicates whether the value is a known member of the ListMattersParamsCloseDate enum.
-func (e ListMattersParamsCloseDate) Valid() bool {
-	switch e {
-	case ListMattersParamsCloseDateEqDATE:
-		return true
-	case ListMattersParamsCloseDateGtDATE:
-		return true
-	case ListMattersParamsCloseDateGteDATE:
-		return true
-	case ListMattersParamsCloseDateLtDATE:
-		return true
-	case ListMattersParamsCloseDateLteDATE:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMattersParamsCustomFieldValues.
-const (
-	ListMattersParamsCustomFieldValuesEq  ListMattersParamsCustomFieldValues = "="
-	ListMattersParamsCustomFieldValuesGt  ListMattersParamsCustomFieldValues = ">"
-	ListMattersParamsCustomFieldValuesGte ListMattersParamsCustomFieldValues = ">="
-	ListMattersParamsCustomFieldValuesLt  ListMattersParamsCustomFieldValues = "<"
-	ListMattersParamsCustomFieldValuesLte ListMattersParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListMattersParamsCustomFieldValues enum.
-func (e ListMattersParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListMattersParamsCustomFieldValuesEq:
-		return true
-	case ListMattersParamsCustomFieldValuesGt:
-		return true
-	case ListMattersParamsCustomFieldValuesGte:
-		return true
-	case ListMattersParamsCustomFieldValuesLt:
-		return true
-	case ListMattersParamsCustomFieldValuesLte:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMattersParamsOpenDate.
-const (
-	ListMattersParamsOpenDateEqDATE  ListMattersParamsOpenDate = "=DATE"
-	ListMattersParamsOpenDateGtDATE  ListMattersParamsOpenDate = ">DATE"
-	ListMattersParamsOpenDateGteDATE ListMattersParamsOpenDate = ">=DATE"
-	ListMattersParamsOpenDateLtDATE  ListMattersParamsOpenDate = "<DATE"
-	ListMattersParamsOpenDateLteDATE ListMattersParamsOpenDate = "<=DATE"
-)
-
-// Valid indicates whether the value is a known member of the ListMattersParamsOpenDate enum.
-func (e ListMattersParamsOpenDate) Valid() bool {
-	switch e {
-	case ListMattersParamsOpenDateEqDATE:
-		return true
-	case ListMattersParamsOpenDateGtDATE:
-		return true
-	case ListMattersParamsOpenDateGteDATE:
-		return true
-	case ListMattersParamsOpenDateLtDATE:
-		return true
-	case ListMattersParamsOpenDateLteDATE:
 		return true
 	default:
 		return false
@@ -1833,33 +2238,6 @@ func (e ListMattersParamsOrder) Valid() bool {
 	case ListMattersParamsOrderUpdatedAtAsc:
 		return true
 	case ListMattersParamsOrderUpdatedAtDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMattersParamsPendingDate.
-const (
-	ListMattersParamsPendingDateEqDATE  ListMattersParamsPendingDate = "=DATE"
-	ListMattersParamsPendingDateGtDATE  ListMattersParamsPendingDate = ">DATE"
-	ListMattersParamsPendingDateGteDATE ListMattersParamsPendingDate = ">=DATE"
-	ListMattersParamsPendingDateLtDATE  ListMattersParamsPendingDate = "<DATE"
-	ListMattersParamsPendingDateLteDATE ListMattersParamsPendingDate = "<=DATE"
-)
-
-// Valid indicates whether the value is a known member of the ListMattersParamsPendingDate enum.
-func (e ListMattersParamsPendingDate) Valid() bool {
-	switch e {
-	case ListMattersParamsPendingDateEqDATE:
-		return true
-	case ListMattersParamsPendingDateGtDATE:
-		return true
-	case ListMattersParamsPendingDateGteDATE:
-		return true
-	case ListMattersParamsPendingDateLtDATE:
-		return true
-	case ListMattersParamsPendingDateLteDATE:
 		return true
 	default:
 		return false
@@ -2051,37 +2429,37 @@ func (e ListRemindersParamsOrder) Valid() bool {
 
 // Defines values for ListRemindersParamsState.
 const (
-	AttemptingDelivery ListRemindersParamsState = "attempting_delivery"
-	Delivered          ListRemindersParamsState = "delivered"
-	DeliveryFailed     ListRemindersParamsState = "delivery_failed"
-	DeliverySkipped    ListRemindersParamsState = "delivery_skipped"
-	Initializing       ListRemindersParamsState = "initializing"
-	InvalidUser        ListRemindersParamsState = "invalid_user"
-	Rescheduling       ListRemindersParamsState = "rescheduling"
-	Scheduled          ListRemindersParamsState = "scheduled"
-	Scheduling         ListRemindersParamsState = "scheduling"
+	ListRemindersParamsStateAttemptingDelivery ListRemindersParamsState = "attempting_delivery"
+	ListRemindersParamsStateDelivered          ListRemindersParamsState = "delivered"
+	ListRemindersParamsStateDeliveryFailed     ListRemindersParamsState = "delivery_failed"
+	ListRemindersParamsStateDeliverySkipped    ListRemindersParamsState = "delivery_skipped"
+	ListRemindersParamsStateInitializing       ListRemindersParamsState = "initializing"
+	ListRemindersParamsStateInvalidUser        ListRemindersParamsState = "invalid_user"
+	ListRemindersParamsStateRescheduling       ListRemindersParamsState = "rescheduling"
+	ListRemindersParamsStateScheduled          ListRemindersParamsState = "scheduled"
+	ListRemindersParamsStateScheduling         ListRemindersParamsState = "scheduling"
 )
 
 // Valid indicates whether the value is a known member of the ListRemindersParamsState enum.
 func (e ListRemindersParamsState) Valid() bool {
 	switch e {
-	case AttemptingDelivery:
+	case ListRemindersParamsStateAttemptingDelivery:
 		return true
-	case Delivered:
+	case ListRemindersParamsStateDelivered:
 		return true
-	case DeliveryFailed:
+	case ListRemindersParamsStateDeliveryFailed:
 		return true
-	case DeliverySkipped:
+	case ListRemindersParamsStateDeliverySkipped:
 		return true
-	case Initializing:
+	case ListRemindersParamsStateInitializing:
 		return true
-	case InvalidUser:
+	case ListRemindersParamsStateInvalidUser:
 		return true
-	case Rescheduling:
+	case ListRemindersParamsStateRescheduling:
 		return true
-	case Scheduled:
+	case ListRemindersParamsStateScheduled:
 		return true
-	case Scheduling:
+	case ListRemindersParamsStateScheduling:
 		return true
 	default:
 		return false
@@ -2189,19 +2567,19 @@ func (e ListReportPresetsParamsOrder) Valid() bool {
 
 // Defines values for ListReportPresetsParamsScheduleFrequency.
 const (
-	Daily   ListReportPresetsParamsScheduleFrequency = "daily"
-	Monthly ListReportPresetsParamsScheduleFrequency = "monthly"
-	Weekly  ListReportPresetsParamsScheduleFrequency = "weekly"
+	ListReportPresetsParamsScheduleFrequencyDaily   ListReportPresetsParamsScheduleFrequency = "daily"
+	ListReportPresetsParamsScheduleFrequencyMonthly ListReportPresetsParamsScheduleFrequency = "monthly"
+	ListReportPresetsParamsScheduleFrequencyWeekly  ListReportPresetsParamsScheduleFrequency = "weekly"
 )
 
 // Valid indicates whether the value is a known member of the ListReportPresetsParamsScheduleFrequency enum.
 func (e ListReportPresetsParamsScheduleFrequency) Valid() bool {
 	switch e {
-	case Daily:
+	case ListReportPresetsParamsScheduleFrequencyDaily:
 		return true
-	case Monthly:
+	case ListReportPresetsParamsScheduleFrequencyMonthly:
 		return true
-	case Weekly:
+	case ListReportPresetsParamsScheduleFrequencyWeekly:
 		return true
 	default:
 		return false
@@ -2576,16 +2954,16 @@ func (e ListTasksParamsOrder) Valid() bool {
 
 // Defines values for ListTasksParamsPermission.
 const (
-	Private ListTasksParamsPermission = "private"
-	Public  ListTasksParamsPermission = "public"
+	ListTasksParamsPermissionPrivate ListTasksParamsPermission = "private"
+	ListTasksParamsPermissionPublic  ListTasksParamsPermission = "public"
 )
 
 // Valid indicates whether the value is a known member of the ListTasksParamsPermission enum.
 func (e ListTasksParamsPermission) Valid() bool {
 	switch e {
-	case Private:
+	case ListTasksParamsPermissionPrivate:
 		return true
-	case Public:
+	case ListTasksParamsPermissionPublic:
 		return true
 	default:
 		return false
@@ -2765,16 +3143,16 @@ func (e ListUsersParamsRole) Valid() bool {
 
 // Defines values for ListUsersParamsSubscriptionType.
 const (
-	Attorney    ListUsersParamsSubscriptionType = "attorney"
-	Nonattorney ListUsersParamsSubscriptionType = "nonattorney"
+	ListUsersParamsSubscriptionTypeAttorney    ListUsersParamsSubscriptionType = "attorney"
+	ListUsersParamsSubscriptionTypeNonattorney ListUsersParamsSubscriptionType = "nonattorney"
 )
 
 // Valid indicates whether the value is a known member of the ListUsersParamsSubscriptionType enum.
 func (e ListUsersParamsSubscriptionType) Valid() bool {
 	switch e {
-	case Attorney:
+	case ListUsersParamsSubscriptionTypeAttorney:
 		return true
-	case Nonattorney:
+	case ListUsersParamsSubscriptionTypeNonattorney:
 		return true
 	default:
 		return false
@@ -2813,19 +3191,19 @@ func (e ListUtbmsCodesParamsOrder) Valid() bool {
 
 // Defines values for ListUtbmsCodesParamsType.
 const (
-	UtbmsActivity ListUtbmsCodesParamsType = "UtbmsActivity"
-	UtbmsExpense  ListUtbmsCodesParamsType = "UtbmsExpense"
-	UtbmsTask     ListUtbmsCodesParamsType = "UtbmsTask"
+	ListUtbmsCodesParamsTypeUtbmsActivity ListUtbmsCodesParamsType = "UtbmsActivity"
+	ListUtbmsCodesParamsTypeUtbmsExpense  ListUtbmsCodesParamsType = "UtbmsExpense"
+	ListUtbmsCodesParamsTypeUtbmsTask     ListUtbmsCodesParamsType = "UtbmsTask"
 )
 
 // Valid indicates whether the value is a known member of the ListUtbmsCodesParamsType enum.
 func (e ListUtbmsCodesParamsType) Valid() bool {
 	switch e {
-	case UtbmsActivity:
+	case ListUtbmsCodesParamsTypeUtbmsActivity:
 		return true
-	case UtbmsExpense:
+	case ListUtbmsCodesParamsTypeUtbmsExpense:
 		return true
-	case UtbmsTask:
+	case ListUtbmsCodesParamsTypeUtbmsTask:
 		return true
 	default:
 		return false
@@ -2894,51 +3272,51 @@ type AccountBase struct {
 
 // Activity defines model for Activity.
 type Activity struct {
-	ActivityDescription    *ActivityActivityDescriptionBase `json:"activity_description,omitempty"`
-	Bill                   *BillBase                        `json:"bill,omitempty"`
-	Billed                 bool                             `json:"billed,omitempty"`
-	CalendarEntry          *CalendarEntryBase               `json:"calendar_entry,omitempty"`
-	ClientPortal           *ClientPortalBase                `json:"client_portal,omitempty"`
-	Communication          *CommunicationBase               `json:"communication,omitempty"`
-	ContactNote            *ContactNoteBase                 `json:"contact_note,omitempty"`
-	ContingencyFee         bool                             `json:"contingency_fee,omitempty"`
-	CreatedAt              time.Time                        `json:"created_at,omitempty"`
-	Date                   *openapi_types.Date              `json:"date,omitempty"`
-	DocumentVersion        *DocumentVersionBase             `json:"document_version,omitempty"`
-	Etag                   string                           `json:"etag,omitempty"`
-	ExpenseCategory        *ExpenseCategoryBase             `json:"expense_category,omitempty"`
-	FlatRate               bool                             `json:"flat_rate,omitempty"`
-	Id                     int64                            `json:"id,omitempty"`
-	LegalAidUkActivity     *LegalAidUkActivityBase          `json:"legal_aid_uk_activity,omitempty"`
-	Matter                 *MatterBase                      `json:"matter,omitempty"`
-	MatterNote             *ContactNoteBase                 `json:"matter_note,omitempty"`
-	NoCharge               bool                             `json:"no_charge,omitempty"`
-	NonBillable            bool                             `json:"non_billable,omitempty"`
-	NonBillableTotal       float64                          `json:"non_billable_total,omitempty"`
-	Note                   string                           `json:"note,omitempty"`
-	OnBill                 bool                             `json:"on_bill,omitempty"`
-	Price                  float64                          `json:"price,omitempty"`
-	Quantity               float64                          `json:"quantity,omitempty"`
-	QuantityInHours        float64                          `json:"quantity_in_hours,omitempty"`
-	QuantityRedacted       bool                             `json:"quantity_redacted,omitempty"`
-	Reference              string                           `json:"reference,omitempty"`
-	RoundedQuantity        float64                          `json:"rounded_quantity,omitempty"`
-	RoundedQuantityInHours float64                          `json:"rounded_quantity_in_hours,omitempty"`
-	Subject                *SubjectBase                     `json:"subject,omitempty"`
-	Task                   *TaskBase                        `json:"task,omitempty"`
+	ActivityDescription    *ActivityDescriptionBase `json:"activity_description,omitempty"`
+	Bill                   *BillBase                `json:"bill,omitempty"`
+	Billed                 bool                     `json:"billed,omitempty"`
+	CalendarEntry          *CalendarEntryBase       `json:"calendar_entry,omitempty"`
+	ClientPortal           *ClientPortalBase        `json:"client_portal,omitempty"`
+	Communication          *CommunicationBase       `json:"communication,omitempty"`
+	ContactNote            *ContactNoteBase         `json:"contact_note,omitempty"`
+	ContingencyFee         bool                     `json:"contingency_fee,omitempty"`
+	CreatedAt              time.Time                `json:"created_at,omitempty"`
+	Date                   *openapi_types.Date      `json:"date,omitempty"`
+	DocumentVersion        *DocumentVersionBase     `json:"document_version,omitempty"`
+	Etag                   string                   `json:"etag,omitempty"`
+	ExpenseCategory        *ExpenseCategoryBase     `json:"expense_category,omitempty"`
+	FlatRate               bool                     `json:"flat_rate,omitempty"`
+	Id                     int64                    `json:"id,omitempty"`
+	LegalAidUkActivity     *LegalAidUkActivityBase  `json:"legal_aid_uk_activity,omitempty"`
+	Matter                 *MatterBase              `json:"matter,omitempty"`
+	MatterNote             *ContactNoteBase         `json:"matter_note,omitempty"`
+	NoCharge               bool                     `json:"no_charge,omitempty"`
+	NonBillable            bool                     `json:"non_billable,omitempty"`
+	NonBillableTotal       float64                  `json:"non_billable_total,omitempty"`
+	Note                   string                   `json:"note,omitempty"`
+	OnBill                 bool                     `json:"on_bill,omitempty"`
+	Price                  float64                  `json:"price,omitempty"`
+	Quantity               float64                  `json:"quantity,omitempty"`
+	QuantityInHours        float64                  `json:"quantity_in_hours,omitempty"`
+	QuantityRedacted       bool                     `json:"quantity_redacted,omitempty"`
+	Reference              string                   `json:"reference,omitempty"`
+	RoundedQuantity        float64                  `json:"rounded_quantity,omitempty"`
+	RoundedQuantityInHours float64                  `json:"rounded_quantity_in_hours,omitempty"`
+	Subject                *SubjectBase             `json:"subject,omitempty"`
+	Task                   *TaskBase                `json:"task,omitempty"`
 
 	// TaxSetting Example: no_tax
-	TaxSetting              string     `json:"tax_setting,omitempty"`
-	TextMessageConversation *TaskBase  `json:"text_message_conversation,omitempty"`
-	Timer                   *TimerBase `json:"timer,omitempty"`
-	Total                   float64    `json:"total,omitempty"`
+	TaxSetting              string                       `json:"tax_setting,omitempty"`
+	TextMessageConversation *TextMessageConversationBase `json:"text_message_conversation,omitempty"`
+	Timer                   *TimerBase                   `json:"timer,omitempty"`
+	Total                   float64                      `json:"total,omitempty"`
 
-	// Type Example: TimeEntry
-	Type         string       `json:"type,omitempty"`
-	UpdatedAt    time.Time    `json:"updated_at,omitempty"`
-	User         *UserBase    `json:"user,omitempty"`
-	UtbmsExpense *UtbmsCode   `json:"utbms_expense,omitempty"`
-	Vendor       *ContactBase `json:"vendor,omitempty"`
+	// Type The type of a Activity, in the case Clio answers (the record's sample "TimeEntry"); the list filter type takes the values [TimeEntry ExpenseEntry HardCostEntry SoftCostEntry].
+	Type         ActivityType      `json:"type,omitempty"`
+	UpdatedAt    time.Time         `json:"updated_at,omitempty"`
+	User         *UserBase         `json:"user,omitempty"`
+	UtbmsExpense *UtbmsExpenseBase `json:"utbms_expense,omitempty"`
+	Vendor       *CompanyBase      `json:"vendor,omitempty"`
 }
 
 // ActivityDescription defines model for ActivityDescription.
@@ -2955,9 +3333,9 @@ type ActivityDescription struct {
 	Rate               *RateBase              `json:"rate,omitempty"`
 	Type               string                 `json:"type,omitempty"`
 	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
-	UtbmsActivity      *UtbmsCode             `json:"utbms_activity,omitempty"`
+	UtbmsActivity      *UtbmsActivityBase     `json:"utbms_activity,omitempty"`
 	UtbmsActivityId    int64                  `json:"utbms_activity_id,omitempty"`
-	UtbmsTask          *UtbmsCode             `json:"utbms_task,omitempty"`
+	UtbmsTask          *UtbmsTaskBase         `json:"utbms_task,omitempty"`
 	UtbmsTaskId        int64                  `json:"utbms_task_id,omitempty"`
 	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
 	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
@@ -2966,9 +3344,21 @@ type ActivityDescription struct {
 
 // ActivityDescriptionBase defines model for ActivityDescription_base.
 type ActivityDescriptionBase struct {
-	Etag string `json:"etag,omitempty"`
-	Id   int64  `json:"id,omitempty"`
-	Name string `json:"name,omitempty"`
+	AccessibleToUser   bool                   `json:"accessible_to_user,omitempty"`
+	CategoryType       string                 `json:"category_type,omitempty"`
+	CreatedAt          time.Time              `json:"created_at,omitempty"`
+	Currency           map[string]interface{} `json:"currency,omitempty"`
+	Default            bool                   `json:"default,omitempty"`
+	Etag               string                 `json:"etag,omitempty"`
+	Id                 int64                  `json:"id,omitempty"`
+	Name               string                 `json:"name,omitempty"`
+	Type               string                 `json:"type,omitempty"`
+	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
+	UtbmsActivityId    int64                  `json:"utbms_activity_id,omitempty"`
+	UtbmsTaskId        int64                  `json:"utbms_task_id,omitempty"`
+	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
+	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
+	XeroServiceCode    string                 `json:"xero_service_code,omitempty"`
 }
 
 // ActivityDescriptionCreateInput defines model for ActivityDescription_create_input.
@@ -3062,23 +3452,35 @@ type ActivityRateUpdateInput struct {
 	Rate               *float64 `json:"rate,omitempty"`
 }
 
-// ActivityActivityDescriptionBase defines model for Activity_activity_description_base.
-type ActivityActivityDescriptionBase struct {
-	AccessibleToUser   bool                   `json:"accessible_to_user,omitempty"`
-	CategoryType       string                 `json:"category_type,omitempty"`
-	CreatedAt          time.Time              `json:"created_at,omitempty"`
-	Currency           map[string]interface{} `json:"currency,omitempty"`
-	Default            bool                   `json:"default,omitempty"`
-	Etag               string                 `json:"etag,omitempty"`
-	Id                 int64                  `json:"id,omitempty"`
-	Name               string                 `json:"name,omitempty"`
-	Type               string                 `json:"type,omitempty"`
-	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
-	UtbmsActivityId    int64                  `json:"utbms_activity_id,omitempty"`
-	UtbmsTaskId        int64                  `json:"utbms_task_id,omitempty"`
-	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
-	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
-	XeroServiceCode    string                 `json:"xero_service_code,omitempty"`
+// ActivityBase defines model for Activity_base.
+type ActivityBase struct {
+	Billed                 bool                `json:"billed,omitempty"`
+	ContingencyFee         bool                `json:"contingency_fee,omitempty"`
+	CreatedAt              time.Time           `json:"created_at,omitempty"`
+	Date                   *openapi_types.Date `json:"date,omitempty"`
+	Etag                   string              `json:"etag,omitempty"`
+	FlatRate               bool                `json:"flat_rate,omitempty"`
+	Id                     int64               `json:"id,omitempty"`
+	NoCharge               bool                `json:"no_charge,omitempty"`
+	NonBillable            bool                `json:"non_billable,omitempty"`
+	NonBillableTotal       float64             `json:"non_billable_total,omitempty"`
+	Note                   string              `json:"note,omitempty"`
+	OnBill                 bool                `json:"on_bill,omitempty"`
+	Price                  float64             `json:"price,omitempty"`
+	Quantity               float64             `json:"quantity,omitempty"`
+	QuantityInHours        float64             `json:"quantity_in_hours,omitempty"`
+	QuantityRedacted       bool                `json:"quantity_redacted,omitempty"`
+	Reference              string              `json:"reference,omitempty"`
+	RoundedQuantity        float64             `json:"rounded_quantity,omitempty"`
+	RoundedQuantityInHours float64             `json:"rounded_quantity_in_hours,omitempty"`
+
+	// TaxSetting Example: no_tax
+	TaxSetting string  `json:"tax_setting,omitempty"`
+	Total      float64 `json:"total,omitempty"`
+
+	// Type Example: TimeEntry
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ActivityCreateInput defines model for Activity_create_input.
@@ -3105,11 +3507,11 @@ type ActivityCreateInput struct {
 	TaxSetting              *string  `json:"tax_setting,omitempty"`
 	TextMessageConversation *IdInput `json:"text_message_conversation,omitempty"`
 
-	// Type Example: TimeEntry
-	Type         *string  `json:"type,omitempty"`
-	User         *IdInput `json:"user,omitempty"`
-	UtbmsExpense *IdInput `json:"utbms_expense,omitempty"`
-	Vendor       *IdInput `json:"vendor,omitempty"`
+	// Type The type of a Activity, in the case Clio answers (the record's sample "TimeEntry"); the list filter type takes the values [TimeEntry ExpenseEntry HardCostEntry SoftCostEntry].
+	Type         ActivityType `json:"type,omitempty"`
+	User         *IdInput     `json:"user,omitempty"`
+	UtbmsExpense *IdInput     `json:"utbms_expense,omitempty"`
+	Vendor       *IdInput     `json:"vendor,omitempty"`
 }
 
 // ActivityList defines model for Activity_list.
@@ -3122,6 +3524,9 @@ type ActivityList struct {
 type ActivityShow struct {
 	Data *Activity `json:"data,omitempty"`
 }
+
+// ActivityType The type of a Activity, in the case Clio answers (the record's sample "TimeEntry"); the list filter type takes the values [TimeEntry ExpenseEntry HardCostEntry SoftCostEntry].
+type ActivityType string
 
 // ActivityUpdateInput defines model for Activity_update_input.
 type ActivityUpdateInput struct {
@@ -3147,11 +3552,11 @@ type ActivityUpdateInput struct {
 	TaxSetting              *string  `json:"tax_setting,omitempty"`
 	TextMessageConversation *IdInput `json:"text_message_conversation,omitempty"`
 
-	// Type Example: TimeEntry
-	Type         *string  `json:"type,omitempty"`
-	User         *IdInput `json:"user,omitempty"`
-	UtbmsExpense *IdInput `json:"utbms_expense,omitempty"`
-	Vendor       *IdInput `json:"vendor,omitempty"`
+	// Type The type of a Activity, in the case Clio answers (the record's sample "TimeEntry"); the list filter type takes the values [TimeEntry ExpenseEntry HardCostEntry SoftCostEntry].
+	Type         ActivityType `json:"type,omitempty"`
+	User         *IdInput     `json:"user,omitempty"`
+	UtbmsExpense *IdInput     `json:"utbms_expense,omitempty"`
+	Vendor       *IdInput     `json:"vendor,omitempty"`
 }
 
 // AddressBase defines model for Address_base.
@@ -3185,24 +3590,24 @@ type AddressInput struct {
 
 // Allocation defines model for Allocation.
 type Allocation struct {
-	Amount                 float64                 `json:"amount,omitempty"`
-	Bill                   *BillBase               `json:"bill,omitempty"`
-	Contact                *ContactBase            `json:"contact,omitempty"`
-	CreatedAt              time.Time               `json:"created_at,omitempty"`
-	Date                   *openapi_types.Date     `json:"date,omitempty"`
-	Description            string                  `json:"description,omitempty"`
-	DestinationBankAccount *DestinationAccountBase `json:"destination_bank_account,omitempty"`
-	Destroyable            bool                    `json:"destroyable,omitempty"`
-	Etag                   string                  `json:"etag,omitempty"`
-	HasOnlinePayment       bool                    `json:"has_online_payment,omitempty"`
-	Id                     int64                   `json:"id,omitempty"`
-	Interest               bool                    `json:"interest,omitempty"`
-	Matter                 *MatterBase             `json:"matter,omitempty"`
-	Parent                 *SubjectBase            `json:"parent,omitempty"`
-	PaymentType            string                  `json:"payment_type,omitempty"`
-	SourceBankAccount      *DestinationAccountBase `json:"source_bank_account,omitempty"`
-	UpdatedAt              time.Time               `json:"updated_at,omitempty"`
-	VoidedAt               time.Time               `json:"voided_at,omitempty"`
+	Amount                 float64             `json:"amount,omitempty"`
+	Bill                   *BillBase           `json:"bill,omitempty"`
+	Contact                *ContactBase        `json:"contact,omitempty"`
+	CreatedAt              time.Time           `json:"created_at,omitempty"`
+	Date                   *openapi_types.Date `json:"date,omitempty"`
+	Description            string              `json:"description,omitempty"`
+	DestinationBankAccount *BankAccountBase    `json:"destination_bank_account,omitempty"`
+	Destroyable            bool                `json:"destroyable,omitempty"`
+	Etag                   string              `json:"etag,omitempty"`
+	HasOnlinePayment       bool                `json:"has_online_payment,omitempty"`
+	Id                     int64               `json:"id,omitempty"`
+	Interest               bool                `json:"interest,omitempty"`
+	Matter                 *MatterBase         `json:"matter,omitempty"`
+	Parent                 *SubjectBase        `json:"parent,omitempty"`
+	PaymentType            string              `json:"payment_type,omitempty"`
+	SourceBankAccount      *BankAccountBase    `json:"source_bank_account,omitempty"`
+	UpdatedAt              time.Time           `json:"updated_at,omitempty"`
+	VoidedAt               time.Time           `json:"voided_at,omitempty"`
 }
 
 // AllocationBase defines model for Allocation_base.
@@ -3332,6 +3737,33 @@ type BankAccount struct {
 	User      *UserBase `json:"user,omitempty"`
 }
 
+// BankAccountBase defines model for BankAccount_base.
+type BankAccountBase struct {
+	AccountNumber         string    `json:"account_number,omitempty"`
+	Balance               float64   `json:"balance,omitempty"`
+	BankTransactionsCount int64     `json:"bank_transactions_count,omitempty"`
+	ClioPaymentPageLink   string    `json:"clio_payment_page_link,omitempty"`
+	ClioPaymentPageQrCode string    `json:"clio_payment_page_qr_code,omitempty"`
+	ClioPaymentsEnabled   bool      `json:"clio_payments_enabled,omitempty"`
+	ControlledAccount     bool      `json:"controlled_account,omitempty"`
+	CreatedAt             time.Time `json:"created_at,omitempty"`
+	Currency              string    `json:"currency,omitempty"`
+	DefaultAccount        bool      `json:"default_account,omitempty"`
+	DomicileBranch        string    `json:"domicile_branch,omitempty"`
+	Etag                  string    `json:"etag,omitempty"`
+	GeneralLedgerNumber   string    `json:"general_ledger_number,omitempty"`
+	Holder                string    `json:"holder,omitempty"`
+	Id                    int64     `json:"id,omitempty"`
+	Institution           string    `json:"institution,omitempty"`
+	Name                  string    `json:"name,omitempty"`
+	Swift                 string    `json:"swift,omitempty"`
+	TransitNumber         string    `json:"transit_number,omitempty"`
+
+	// Type Example: Operating
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
 // BankAccountCreateInput defines model for BankAccount_create_input.
 type BankAccountCreateInput struct {
 	AccountNumber       *string  `json:"account_number,omitempty"`
@@ -3379,30 +3811,30 @@ type BankAccountUpdateInput struct {
 
 // BankTransaction defines model for BankTransaction.
 type BankTransaction struct {
-	Allocation              *AllocationBase         `json:"allocation,omitempty"`
-	Amount                  float64                 `json:"amount,omitempty"`
-	BankAccount             *DestinationAccountBase `json:"bank_account,omitempty"`
-	BankAccountId           int64                   `json:"bank_account_id,omitempty"`
-	Bill                    *BillBase               `json:"bill,omitempty"`
-	Client                  *ContactBase            `json:"client,omitempty"`
-	ClioPaymentsTransaction bool                    `json:"clio_payments_transaction,omitempty"`
-	Confirmation            string                  `json:"confirmation,omitempty"`
-	CreatedAt               time.Time               `json:"created_at,omitempty"`
-	Currency                string                  `json:"currency,omitempty"`
-	CurrentAccountBalance   float64                 `json:"current_account_balance,omitempty"`
-	Date                    *openapi_types.Date     `json:"date,omitempty"`
-	Description             string                  `json:"description,omitempty"`
-	Etag                    string                  `json:"etag,omitempty"`
-	ExchangeRate            float64                 `json:"exchange_rate,omitempty"`
-	FundsIn                 float64                 `json:"funds_in,omitempty"`
-	FundsOut                float64                 `json:"funds_out,omitempty"`
-	Id                      int64                   `json:"id,omitempty"`
-	Matter                  *MatterBase             `json:"matter,omitempty"`
-	ReadOnlyConfirmation    bool                    `json:"read_only_confirmation,omitempty"`
-	Source                  string                  `json:"source,omitempty"`
-	TransactionType         string                  `json:"transaction_type,omitempty"`
-	Type                    string                  `json:"type,omitempty"`
-	UpdatedAt               time.Time               `json:"updated_at,omitempty"`
+	Allocation              *AllocationBase     `json:"allocation,omitempty"`
+	Amount                  float64             `json:"amount,omitempty"`
+	BankAccount             *BankAccountBase    `json:"bank_account,omitempty"`
+	BankAccountId           int64               `json:"bank_account_id,omitempty"`
+	Bill                    *BillBase           `json:"bill,omitempty"`
+	Client                  *ClientBase         `json:"client,omitempty"`
+	ClioPaymentsTransaction bool                `json:"clio_payments_transaction,omitempty"`
+	Confirmation            string              `json:"confirmation,omitempty"`
+	CreatedAt               time.Time           `json:"created_at,omitempty"`
+	Currency                string              `json:"currency,omitempty"`
+	CurrentAccountBalance   float64             `json:"current_account_balance,omitempty"`
+	Date                    *openapi_types.Date `json:"date,omitempty"`
+	Description             string              `json:"description,omitempty"`
+	Etag                    string              `json:"etag,omitempty"`
+	ExchangeRate            float64             `json:"exchange_rate,omitempty"`
+	FundsIn                 float64             `json:"funds_in,omitempty"`
+	FundsOut                float64             `json:"funds_out,omitempty"`
+	Id                      int64               `json:"id,omitempty"`
+	Matter                  *MatterBase         `json:"matter,omitempty"`
+	ReadOnlyConfirmation    bool                `json:"read_only_confirmation,omitempty"`
+	Source                  string              `json:"source,omitempty"`
+	TransactionType         string              `json:"transaction_type,omitempty"`
+	Type                    string              `json:"type,omitempty"`
+	UpdatedAt               time.Time           `json:"updated_at,omitempty"`
 }
 
 // BankTransactionBase defines model for BankTransaction_base.
@@ -3442,7 +3874,7 @@ type BankTransactionShow struct {
 // BankTransfer defines model for BankTransfer.
 type BankTransfer struct {
 	Amount              float64                 `json:"amount,omitempty"`
-	Client              *ContactBase            `json:"client,omitempty"`
+	Client              *ClientBase             `json:"client,omitempty"`
 	CreatedAt           time.Time               `json:"created_at,omitempty"`
 	Date                time.Time               `json:"date,omitempty"`
 	Description         string                  `json:"description,omitempty"`
@@ -3463,14 +3895,14 @@ type BankTransferShow struct {
 
 // Bill defines model for Bill.
 type Bill struct {
-	// AvailableStateTransitions Example: awaiting_approval
-	AvailableStateTransitions string                  `json:"available_state_transitions,omitempty"`
+	// AvailableStateTransitions An array although the reference's sample shows one value (platform guide: "available_state_transitions (bills) is an array of strings").
+	AvailableStateTransitions []string                `json:"available_state_transitions,omitempty"`
 	Balance                   float64                 `json:"balance,omitempty"`
 	Balances                  []BalanceBase           `json:"balances,omitempty"`
 	BillTheme                 *BillTheme              `json:"bill_theme,omitempty"`
 	BillingSetting            *BillingSetting         `json:"billing_setting,omitempty"`
 	CanUpdate                 bool                    `json:"can_update,omitempty"`
-	Client                    *ContactBase            `json:"client,omitempty"`
+	Client                    *ClientBase             `json:"client,omitempty"`
 	ClientAddresses           []AddressBase           `json:"client_addresses,omitempty"`
 	CreatedAt                 time.Time               `json:"created_at,omitempty"`
 	CreditsIssued             float64                 `json:"credits_issued,omitempty"`
@@ -3502,24 +3934,24 @@ type Bill struct {
 	PurchaseOrder                    string              `json:"purchase_order,omitempty"`
 	SecondaryTaxRate                 float64             `json:"secondary_tax_rate,omitempty"`
 	SecondaryTaxSum                  float64             `json:"secondary_tax_sum,omitempty"`
-	SecondaryTaxableSubTotal         int64               `json:"secondary_taxable_sub_total,omitempty"`
+	SecondaryTaxableSubTotal         float64             `json:"secondary_taxable_sub_total,omitempty"`
 	ServicesSecondaryTax             float64             `json:"services_secondary_tax,omitempty"`
-	ServicesSecondaryTaxableSubTotal int64               `json:"services_secondary_taxable_sub_total,omitempty"`
+	ServicesSecondaryTaxableSubTotal float64             `json:"services_secondary_taxable_sub_total,omitempty"`
 	ServicesSubTotal                 float64             `json:"services_sub_total,omitempty"`
 	ServicesTax                      float64             `json:"services_tax,omitempty"`
-	ServicesTaxableSubTotal          int64               `json:"services_taxable_sub_total,omitempty"`
+	ServicesTaxableSubTotal          float64             `json:"services_taxable_sub_total,omitempty"`
 	Shared                           bool                `json:"shared,omitempty"`
 	StartAt                          *openapi_types.Date `json:"start_at,omitempty"`
 
-	// State Example: draft
-	State           string  `json:"state,omitempty"`
-	SubTotal        float64 `json:"sub_total,omitempty"`
-	Subject         string  `json:"subject,omitempty"`
-	TaxRate         float64 `json:"tax_rate,omitempty"`
-	TaxSum          float64 `json:"tax_sum,omitempty"`
-	TaxableSubTotal int64   `json:"taxable_sub_total,omitempty"`
-	Total           float64 `json:"total,omitempty"`
-	TotalTax        float64 `json:"total_tax,omitempty"`
+	// State The state of a Bill, in the case Clio answers (the record's sample "draft"); the list filter state takes the values [draft awaiting_approval awaiting_payment paid void deleted].
+	State           BillState `json:"state,omitempty"`
+	SubTotal        float64   `json:"sub_total,omitempty"`
+	Subject         string    `json:"subject,omitempty"`
+	TaxRate         float64   `json:"tax_rate,omitempty"`
+	TaxSum          float64   `json:"tax_sum,omitempty"`
+	TaxableSubTotal float64   `json:"taxable_sub_total,omitempty"`
+	Total           float64   `json:"total,omitempty"`
+	TotalTax        float64   `json:"total_tax,omitempty"`
 
 	// Type Example: MatterBill
 	Type      string    `json:"type,omitempty"`
@@ -3558,8 +3990,8 @@ type BillThemeUpdateInput struct {
 
 // BillBase defines model for Bill_base.
 type BillBase struct {
-	// AvailableStateTransitions Example: awaiting_approval
-	AvailableStateTransitions string              `json:"available_state_transitions,omitempty"`
+	// AvailableStateTransitions An array although the reference's sample shows one value (platform guide: "available_state_transitions (bills) is an array of strings").
+	AvailableStateTransitions []string            `json:"available_state_transitions,omitempty"`
 	Balance                   float64             `json:"balance,omitempty"`
 	CanUpdate                 bool                `json:"can_update,omitempty"`
 	CreatedAt                 time.Time           `json:"created_at,omitempty"`
@@ -3583,12 +4015,12 @@ type BillBase struct {
 	PurchaseOrder                    string              `json:"purchase_order,omitempty"`
 	SecondaryTaxRate                 float64             `json:"secondary_tax_rate,omitempty"`
 	SecondaryTaxSum                  float64             `json:"secondary_tax_sum,omitempty"`
-	SecondaryTaxableSubTotal         int64               `json:"secondary_taxable_sub_total,omitempty"`
+	SecondaryTaxableSubTotal         float64             `json:"secondary_taxable_sub_total,omitempty"`
 	ServicesSecondaryTax             float64             `json:"services_secondary_tax,omitempty"`
-	ServicesSecondaryTaxableSubTotal int64               `json:"services_secondary_taxable_sub_total,omitempty"`
+	ServicesSecondaryTaxableSubTotal float64             `json:"services_secondary_taxable_sub_total,omitempty"`
 	ServicesSubTotal                 float64             `json:"services_sub_total,omitempty"`
 	ServicesTax                      float64             `json:"services_tax,omitempty"`
-	ServicesTaxableSubTotal          int64               `json:"services_taxable_sub_total,omitempty"`
+	ServicesTaxableSubTotal          float64             `json:"services_taxable_sub_total,omitempty"`
 	Shared                           bool                `json:"shared,omitempty"`
 	StartAt                          *openapi_types.Date `json:"start_at,omitempty"`
 
@@ -3598,7 +4030,7 @@ type BillBase struct {
 	Subject         string  `json:"subject,omitempty"`
 	TaxRate         float64 `json:"tax_rate,omitempty"`
 	TaxSum          float64 `json:"tax_sum,omitempty"`
-	TaxableSubTotal int64   `json:"taxable_sub_total,omitempty"`
+	TaxableSubTotal float64 `json:"taxable_sub_total,omitempty"`
 	Total           float64 `json:"total,omitempty"`
 	TotalTax        float64 `json:"total_tax,omitempty"`
 
@@ -3618,6 +4050,9 @@ type BillShow struct {
 	Data *Bill `json:"data,omitempty"`
 }
 
+// BillState The state of a Bill, in the case Clio answers (the record's sample "draft"); the list filter state takes the values [draft awaiting_approval awaiting_payment paid void deleted].
+type BillState string
+
 // BillUpdateInput defines model for Bill_update_input.
 type BillUpdateInput struct {
 	BillTheme        *IdInput            `json:"bill_theme,omitempty"`
@@ -3631,11 +4066,11 @@ type BillUpdateInput struct {
 	PurchaseOrder    *string             `json:"purchase_order,omitempty"`
 	SecondaryTaxRate *float64            `json:"secondary_tax_rate,omitempty"`
 
-	// State Example: draft
-	State          *string  `json:"state,omitempty"`
-	Subject        *string  `json:"subject,omitempty"`
-	TaxRate        *float64 `json:"tax_rate,omitempty"`
-	UseGracePeriod *bool    `json:"use_grace_period,omitempty"`
+	// State The state of a Bill, in the case Clio answers (the record's sample "draft"); the list filter state takes the values [draft awaiting_approval awaiting_payment paid void deleted].
+	State          BillState `json:"state,omitempty"`
+	Subject        *string   `json:"subject,omitempty"`
+	TaxRate        *float64  `json:"tax_rate,omitempty"`
+	UseGracePeriod *bool     `json:"use_grace_period,omitempty"`
 }
 
 // BillableClient defines model for BillableClient.
@@ -3657,14 +4092,14 @@ type BillableClientList struct {
 
 // BillableMatter defines model for BillableMatter.
 type BillableMatter struct {
-	AmountInTrust  float64      `json:"amount_in_trust,omitempty"`
-	Client         *ContactBase `json:"client,omitempty"`
-	CurrencyCode   string       `json:"currency_code,omitempty"`
-	CurrencyId     int64        `json:"currency_id,omitempty"`
-	DisplayNumber  string       `json:"display_number,omitempty"`
-	Id             int64        `json:"id,omitempty"`
-	UnbilledAmount float64      `json:"unbilled_amount,omitempty"`
-	UnbilledHours  float64      `json:"unbilled_hours,omitempty"`
+	AmountInTrust  float64     `json:"amount_in_trust,omitempty"`
+	Client         *ClientBase `json:"client,omitempty"`
+	CurrencyCode   string      `json:"currency_code,omitempty"`
+	CurrencyId     int64       `json:"currency_id,omitempty"`
+	DisplayNumber  string      `json:"display_number,omitempty"`
+	Id             int64       `json:"id,omitempty"`
+	UnbilledAmount float64     `json:"unbilled_amount,omitempty"`
+	UnbilledHours  float64     `json:"unbilled_hours,omitempty"`
 }
 
 // BillableMatterBase defines model for BillableMatter_base.
@@ -3722,12 +4157,12 @@ type BillingSettingShow struct {
 // Calendar defines model for Calendar.
 type Calendar struct {
 	// Color Example: #367B9C
-	Color                     string    `json:"color,omitempty"`
-	CourtRulesDefaultCalendar bool      `json:"court_rules_default_calendar,omitempty"`
-	CreatedAt                 time.Time `json:"created_at,omitempty"`
-	Creator                   *UserBase `json:"creator,omitempty"`
-	Etag                      string    `json:"etag,omitempty"`
-	Id                        int64     `json:"id,omitempty"`
+	Color                     string       `json:"color,omitempty"`
+	CourtRulesDefaultCalendar bool         `json:"court_rules_default_calendar,omitempty"`
+	CreatedAt                 time.Time    `json:"created_at,omitempty"`
+	Creator                   *CreatorBase `json:"creator,omitempty"`
+	Etag                      string       `json:"etag,omitempty"`
+	Id                        int64        `json:"id,omitempty"`
 
 	// LightColor Example: #5DA5C7
 	LightColor string `json:"light_color,omitempty"`
@@ -3736,13 +4171,13 @@ type Calendar struct {
 	// Permission Example: owner
 	Permission string `json:"permission,omitempty"`
 
-	// Source Example: web
-	Source string `json:"source,omitempty"`
+	// Source The source of a Calendar, in the case Clio answers (the record's sample "web"); the list filter source takes the values [web mobile].
+	Source CalendarSource `json:"source,omitempty"`
 
-	// Type Example: AccountCalendar
-	Type      string    `json:"type,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	Visible   bool      `json:"visible,omitempty"`
+	// Type The type of a Calendar, in the case Clio answers (the record's sample "AccountCalendar"); the list filter type takes the values [AccountCalendar AdhocCalendar UserCalendar].
+	Type      CalendarType `json:"type,omitempty"`
+	UpdatedAt time.Time    `json:"updated_at,omitempty"`
+	Visible   bool         `json:"visible,omitempty"`
 }
 
 // CalendarEntry defines model for CalendarEntry.
@@ -3750,7 +4185,7 @@ type CalendarEntry struct {
 	AllDay                 bool                        `json:"all_day,omitempty"`
 	Attendees              []AttendeeBase              `json:"attendees,omitempty"`
 	CalendarEntryEventType *CalendarEntryEventTypeBase `json:"calendar_entry_event_type,omitempty"`
-	CalendarOwner          *CalendarBase               `json:"calendar_owner,omitempty"`
+	CalendarOwner          *CalendarOwnerBase          `json:"calendar_owner,omitempty"`
 	CalendarOwnerId        int64                       `json:"calendar_owner_id,omitempty"`
 	Calendars              []CalendarBase              `json:"calendars,omitempty"`
 	ConferenceMeeting      *ConferenceMeetingBase      `json:"conference_meeting,omitempty"`
@@ -3866,6 +4301,31 @@ type CalendarEntryUpdateInput struct {
 	Summary                *string                 `json:"summary,omitempty"`
 }
 
+// CalendarOwnerBase defines model for CalendarOwner_base.
+type CalendarOwnerBase struct {
+	// Color Example: #367B9C
+	Color                     string    `json:"color,omitempty"`
+	CourtRulesDefaultCalendar bool      `json:"court_rules_default_calendar,omitempty"`
+	CreatedAt                 time.Time `json:"created_at,omitempty"`
+	Etag                      string    `json:"etag,omitempty"`
+	Id                        int64     `json:"id,omitempty"`
+
+	// LightColor Example: #5DA5C7
+	LightColor string `json:"light_color,omitempty"`
+	Name       string `json:"name,omitempty"`
+
+	// Permission Example: owner
+	Permission string `json:"permission,omitempty"`
+
+	// Source Example: web
+	Source string `json:"source,omitempty"`
+
+	// Type Example: AccountCalendar
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	Visible   bool      `json:"visible,omitempty"`
+}
+
 // CalendarVisibility defines model for CalendarVisibility.
 type CalendarVisibility struct {
 	// Color Example: #658CDA
@@ -3930,9 +4390,9 @@ type CalendarCreateInput struct {
 	Color *string `json:"color,omitempty"`
 	Name  *string `json:"name,omitempty"`
 
-	// Source Example: web
-	Source  *string `json:"source,omitempty"`
-	Visible *bool   `json:"visible,omitempty"`
+	// Source The source of a Calendar, in the case Clio answers (the record's sample "web"); the list filter source takes the values [web mobile].
+	Source  CalendarSource `json:"source,omitempty"`
+	Visible *bool          `json:"visible,omitempty"`
 }
 
 // CalendarList defines model for Calendar_list.
@@ -3946,15 +4406,21 @@ type CalendarShow struct {
 	Data *Calendar `json:"data,omitempty"`
 }
 
+// CalendarSource The source of a Calendar, in the case Clio answers (the record's sample "web"); the list filter source takes the values [web mobile].
+type CalendarSource string
+
+// CalendarType The type of a Calendar, in the case Clio answers (the record's sample "AccountCalendar"); the list filter type takes the values [AccountCalendar AdhocCalendar UserCalendar].
+type CalendarType string
+
 // CalendarUpdateInput defines model for Calendar_update_input.
 type CalendarUpdateInput struct {
 	// Color Example: #367B9C
 	Color *string `json:"color,omitempty"`
 	Name  *string `json:"name,omitempty"`
 
-	// Source Example: web
-	Source  *string `json:"source,omitempty"`
-	Visible *bool   `json:"visible,omitempty"`
+	// Source The source of a Calendar, in the case Clio answers (the record's sample "web"); the list filter source takes the values [web mobile].
+	Source  CalendarSource `json:"source,omitempty"`
+	Visible *bool          `json:"visible,omitempty"`
 }
 
 // CascadingSourceBase defines model for CascadingSource_base.
@@ -3973,12 +4439,46 @@ type ClientPortalBase struct {
 	UpdatedAt             time.Time `json:"updated_at,omitempty"`
 }
 
+// ClientBase defines model for Client_base.
+type ClientBase struct {
+	ClientConnectUserId         int64               `json:"client_connect_user_id,omitempty"`
+	ClioConnectEmail            string              `json:"clio_connect_email,omitempty"`
+	CreatedAt                   time.Time           `json:"created_at,omitempty"`
+	CurrencyId                  int64               `json:"currency_id,omitempty"`
+	DateOfBirth                 *openapi_types.Date `json:"date_of_birth,omitempty"`
+	Etag                        string              `json:"etag,omitempty"`
+	FirstName                   string              `json:"first_name,omitempty"`
+	HasClioForClientsPermission bool                `json:"has_clio_for_clients_permission,omitempty"`
+	Id                          int64               `json:"id,omitempty"`
+	Initials                    string              `json:"initials,omitempty"`
+	IsBillRecipient             bool                `json:"is_bill_recipient,omitempty"`
+	IsClient                    bool                `json:"is_client,omitempty"`
+	IsClioForClientUser         bool                `json:"is_clio_for_client_user,omitempty"`
+	IsCoCounsel                 bool                `json:"is_co_counsel,omitempty"`
+	LastName                    string              `json:"last_name,omitempty"`
+	LedesClientId               string              `json:"ledes_client_id,omitempty"`
+	LockedClioConnectEmail      bool                `json:"locked_clio_connect_email,omitempty"`
+	MiddleName                  string              `json:"middle_name,omitempty"`
+	Name                        string              `json:"name,omitempty"`
+	Prefix                      string              `json:"prefix,omitempty"`
+	PrimaryEmailAddress         string              `json:"primary_email_address,omitempty"`
+	PrimaryPhoneNumber          string              `json:"primary_phone_number,omitempty"`
+	SalesTaxNumber              string              `json:"sales_tax_number,omitempty"`
+	SecondaryEmailAddress       string              `json:"secondary_email_address,omitempty"`
+	SecondaryPhoneNumber        string              `json:"secondary_phone_number,omitempty"`
+	Title                       string              `json:"title,omitempty"`
+
+	// Type Example: Company
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
 // ClientRecord defines model for Client_record.
 type ClientRecord struct {
 	Addresses           []AddressBase       `json:"addresses,omitempty"`
 	Avatar              *AvatarBase         `json:"avatar,omitempty"`
 	ClientConnectUserId int64               `json:"client_connect_user_id,omitempty"`
-	Company             *ContactBase        `json:"company,omitempty"`
+	Company             *CompanyBase        `json:"company,omitempty"`
 	CreatedAt           time.Time           `json:"created_at,omitempty"`
 	DateOfBirth         *openapi_types.Date `json:"date_of_birth,omitempty"`
 	EmailAddresses      []EmailAddressBase  `json:"email_addresses,omitempty"`
@@ -4010,7 +4510,7 @@ type ClientShow struct {
 type ClioPaymentsLink struct {
 	Active               bool                     `json:"active,omitempty"`
 	Amount               float64                  `json:"amount,omitempty"`
-	BankAccount          *DestinationAccountBase  `json:"bank_account,omitempty"`
+	BankAccount          *BankAccountBase         `json:"bank_account,omitempty"`
 	Bill                 *BillBase                `json:"bill,omitempty"`
 	ClioPaymentsPayment  *ClioPaymentsPaymentBase `json:"clio_payments_payment,omitempty"`
 	Contact              *ContactBase             `json:"contact,omitempty"`
@@ -4091,10 +4591,10 @@ type ClioPaymentsPayment struct {
 	Id                 int64                   `json:"id,omitempty"`
 	Matters            []MatterBase            `json:"matters,omitempty"`
 
-	// State Example: pending
-	State     string    `json:"state,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	User      *UserBase `json:"user,omitempty"`
+	// State The state of a ClioPaymentsPayment, in the case Clio answers (the record's sample "pending"); the list filter state takes the values [pending authorized completed voided failed canceled requires_confirmation completed_requiring_allocation].
+	State     ClioPaymentsPaymentState `json:"state,omitempty"`
+	UpdatedAt time.Time                `json:"updated_at,omitempty"`
+	User      *UserBase                `json:"user,omitempty"`
 }
 
 // ClioPaymentsPaymentBase defines model for ClioPaymentsPayment_base.
@@ -4124,6 +4624,21 @@ type ClioPaymentsPaymentShow struct {
 	Data *ClioPaymentsPayment `json:"data,omitempty"`
 }
 
+// ClioPaymentsPaymentState The state of a ClioPaymentsPayment, in the case Clio answers (the record's sample "pending"); the list filter state takes the values [pending authorized completed voided failed canceled requires_confirmation completed_requiring_allocation].
+type ClioPaymentsPaymentState string
+
+// CoCounselRateBase defines model for CoCounselRate_base.
+type CoCounselRateBase struct {
+	CoCounselContactId int64     `json:"co_counsel_contact_id,omitempty"`
+	ContactId          int64     `json:"contact_id,omitempty"`
+	CreatedAt          time.Time `json:"created_at,omitempty"`
+	Etag               string    `json:"etag,omitempty"`
+	FlatRate           bool      `json:"flat_rate,omitempty"`
+	Id                 int64     `json:"id,omitempty"`
+	Rate               float64   `json:"rate,omitempty"`
+	UpdatedAt          time.Time `json:"updated_at,omitempty"`
+}
+
 // CoCounselRateInput defines model for CoCounselRate_input.
 type CoCounselRateInput struct {
 	Rate *float64 `json:"rate,omitempty"`
@@ -4132,7 +4647,7 @@ type CoCounselRateInput struct {
 // Comment defines model for Comment.
 type Comment struct {
 	CreatedAt       time.Time            `json:"created_at,omitempty"`
-	Creator         *UserBase            `json:"creator,omitempty"`
+	Creator         *CreatorBase         `json:"creator,omitempty"`
 	DocumentVersion *DocumentVersionBase `json:"document_version,omitempty"`
 	Etag            string               `json:"etag,omitempty"`
 	Id              int64                `json:"id,omitempty"`
@@ -4182,10 +4697,10 @@ type Communication struct {
 	TimeEntries                  []TimeEntryBase                   `json:"time_entries,omitempty"`
 	TimeEntriesCount             int64                             `json:"time_entries_count,omitempty"`
 
-	// Type Example: EmailCommunication
-	Type      string    `json:"type,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	User      *UserBase `json:"user,omitempty"`
+	// Type The type of a Communication, in the case Clio answers (the record's sample "EmailCommunication"); the list filter type takes the values [EmailCommunication PhoneCommunication].
+	Type      CommunicationType `json:"type,omitempty"`
+	UpdatedAt time.Time         `json:"updated_at,omitempty"`
+	User      *UserBase         `json:"user,omitempty"`
 }
 
 // CommunicationBase defines model for Communication_base.
@@ -4216,8 +4731,8 @@ type CommunicationCreateInput struct {
 	Senders                      []ReceiverInput                            `json:"senders,omitempty"`
 	Subject                      *string                                    `json:"subject,omitempty"`
 
-	// Type Example: PhoneCommunication
-	Type *string `json:"type,omitempty"`
+	// Type The type of a Communication, in the case Clio answers (the record's sample "EmailCommunication"); the list filter type takes the values [EmailCommunication PhoneCommunication].
+	Type CommunicationType `json:"type,omitempty"`
 }
 
 // CommunicationList defines model for Communication_list.
@@ -4231,6 +4746,9 @@ type CommunicationShow struct {
 	Data *Communication `json:"data,omitempty"`
 }
 
+// CommunicationType The type of a Communication, in the case Clio answers (the record's sample "EmailCommunication"); the list filter type takes the values [EmailCommunication PhoneCommunication].
+type CommunicationType string
+
 // CommunicationUpdateInput defines model for Communication_update_input.
 type CommunicationUpdateInput struct {
 	Body                         *string                                               `json:"body,omitempty"`
@@ -4243,8 +4761,8 @@ type CommunicationUpdateInput struct {
 	Senders                      []ReceiverInput                                       `json:"senders,omitempty"`
 	Subject                      *string                                               `json:"subject,omitempty"`
 
-	// Type Example: PhoneCommunication
-	Type *string `json:"type,omitempty"`
+	// Type The type of a Communication, in the case Clio answers (the record's sample "EmailCommunication"); the list filter type takes the values [EmailCommunication PhoneCommunication].
+	Type CommunicationType `json:"type,omitempty"`
 }
 
 // CommunicationUpdateNotificationEventSubscriberInput defines model for Communication_update_notification_event_subscriber_input.
@@ -4252,6 +4770,40 @@ type CommunicationUpdateNotificationEventSubscriberInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
 	Id                *int64  `json:"id,omitempty"`
 	UserId            *string `json:"user_id,omitempty"`
+}
+
+// CompanyBase defines model for Company_base.
+type CompanyBase struct {
+	ClientConnectUserId         int64               `json:"client_connect_user_id,omitempty"`
+	ClioConnectEmail            string              `json:"clio_connect_email,omitempty"`
+	CreatedAt                   time.Time           `json:"created_at,omitempty"`
+	CurrencyId                  int64               `json:"currency_id,omitempty"`
+	DateOfBirth                 *openapi_types.Date `json:"date_of_birth,omitempty"`
+	Etag                        string              `json:"etag,omitempty"`
+	FirstName                   string              `json:"first_name,omitempty"`
+	HasClioForClientsPermission bool                `json:"has_clio_for_clients_permission,omitempty"`
+	Id                          int64               `json:"id,omitempty"`
+	Initials                    string              `json:"initials,omitempty"`
+	IsBillRecipient             bool                `json:"is_bill_recipient,omitempty"`
+	IsClient                    bool                `json:"is_client,omitempty"`
+	IsClioForClientUser         bool                `json:"is_clio_for_client_user,omitempty"`
+	IsCoCounsel                 bool                `json:"is_co_counsel,omitempty"`
+	LastName                    string              `json:"last_name,omitempty"`
+	LedesClientId               string              `json:"ledes_client_id,omitempty"`
+	LockedClioConnectEmail      bool                `json:"locked_clio_connect_email,omitempty"`
+	MiddleName                  string              `json:"middle_name,omitempty"`
+	Name                        string              `json:"name,omitempty"`
+	Prefix                      string              `json:"prefix,omitempty"`
+	PrimaryEmailAddress         string              `json:"primary_email_address,omitempty"`
+	PrimaryPhoneNumber          string              `json:"primary_phone_number,omitempty"`
+	SalesTaxNumber              string              `json:"sales_tax_number,omitempty"`
+	SecondaryEmailAddress       string              `json:"secondary_email_address,omitempty"`
+	SecondaryPhoneNumber        string              `json:"secondary_phone_number,omitempty"`
+	Title                       string              `json:"title,omitempty"`
+
+	// Type Example: Company
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ConferenceMeetingBase defines model for ConferenceMeeting_base.
@@ -4281,8 +4833,8 @@ type Contact struct {
 	Avatar                      *AvatarBase                     `json:"avatar,omitempty"`
 	ClientConnectUserId         int64                           `json:"client_connect_user_id,omitempty"`
 	ClioConnectEmail            string                          `json:"clio_connect_email,omitempty"`
-	CoCounselRate               *ActivityRateBase               `json:"co_counsel_rate,omitempty"`
-	Company                     *ContactBase                    `json:"company,omitempty"`
+	CoCounselRate               *CoCounselRateBase              `json:"co_counsel_rate,omitempty"`
+	Company                     *CompanyBase                    `json:"company,omitempty"`
 	CreatedAt                   time.Time                       `json:"created_at,omitempty"`
 	CurrencyId                  int64                           `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations  []CustomFieldSetAssociationBase `json:"custom_field_set_associations,omitempty"`
@@ -4291,7 +4843,7 @@ type Contact struct {
 	EmailAddresses              []EmailAddressBase              `json:"email_addresses,omitempty"`
 	Etag                        string                          `json:"etag,omitempty"`
 	FirstName                   string                          `json:"first_name,omitempty"`
-	Folder                      *ParentBase                     `json:"folder,omitempty"`
+	Folder                      *FolderBase                     `json:"folder,omitempty"`
 	HasClioForClientsPermission bool                            `json:"has_clio_for_clients_permission,omitempty"`
 	Id                          int64                           `json:"id,omitempty"`
 	Initials                    string                          `json:"initials,omitempty"`
@@ -4322,8 +4874,8 @@ type Contact struct {
 	SecondaryPhoneNumber        string                          `json:"secondary_phone_number,omitempty"`
 	Title                       string                          `json:"title,omitempty"`
 
-	// Type Example: Company
-	Type      string        `json:"type,omitempty"`
+	// Type The type of a Contact, in the case Clio answers (the record's sample "Company"); the list filter type takes the values [Company Person].
+	Type      ContactType   `json:"type,omitempty"`
 	UpdatedAt time.Time     `json:"updated_at,omitempty"`
 	WebSites  []WebSiteBase `json:"web_sites,omitempty"`
 }
@@ -4400,8 +4952,8 @@ type ContactCreateInput struct {
 	SalesTaxNumber             *string                          `json:"sales_tax_number,omitempty"`
 	Title                      *string                          `json:"title,omitempty"`
 
-	// Type Example: Person
-	Type     *string        `json:"type,omitempty"`
+	// Type The type of a Contact, in the case Clio answers (the record's sample "Company"); the list filter type takes the values [Company Person].
+	Type     ContactType    `json:"type,omitempty"`
 	WebSites []WebSiteInput `json:"web_sites,omitempty"`
 }
 
@@ -4415,6 +4967,9 @@ type ContactList struct {
 type ContactShow struct {
 	Data *Contact `json:"data,omitempty"`
 }
+
+// ContactType The type of a Contact, in the case Clio answers (the record's sample "Company"); the list filter type takes the values [Company Person].
+type ContactType string
 
 // ContactUpdateAddressInput defines model for Contact_update_address_input.
 type ContactUpdateAddressInput struct {
@@ -4480,8 +5035,8 @@ type ContactUpdateInput struct {
 	SalesTaxNumber             *string                                       `json:"sales_tax_number,omitempty"`
 	Title                      *string                                       `json:"title,omitempty"`
 
-	// Type Example: Person
-	Type     *string                     `json:"type,omitempty"`
+	// Type The type of a Contact, in the case Clio answers (the record's sample "Company"); the list filter type takes the values [Company Person].
+	Type     ContactType                 `json:"type,omitempty"`
 	WebSites []ContactUpdateWebSiteInput `json:"web_sites,omitempty"`
 }
 
@@ -4635,12 +5190,9 @@ type CreatorBase struct {
 	Roles                     []string  `json:"roles,omitempty"`
 
 	// SubscriptionType Example: Attorney
-	SubscriptionType string `json:"subscription_type,omitempty"`
-	TimeZone         string `json:"time_zone,omitempty"`
-
-	// Type Example: ManageUser
-	Type      string    `json:"type,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	SubscriptionType string    `json:"subscription_type,omitempty"`
+	TimeZone         string    `json:"time_zone,omitempty"`
+	UpdatedAt        time.Time `json:"updated_at,omitempty"`
 }
 
 // CreditMemo defines model for CreditMemo.
@@ -4736,16 +5288,16 @@ type CustomField struct {
 	Displayed    bool      `json:"displayed,omitempty"`
 	Etag         string    `json:"etag,omitempty"`
 
-	// FieldType Example: checkbox
-	FieldType string `json:"field_type,omitempty"`
-	Id        int64  `json:"id,omitempty"`
-	Name      string `json:"name,omitempty"`
+	// FieldType The field_type of a CustomField, in the case Clio answers (the record's sample "checkbox"); the list filter field_type takes the values [checkbox contact currency date time email matter numeric picklist text_area text_line url].
+	FieldType CustomFieldFieldType `json:"field_type,omitempty"`
+	Id        int64                `json:"id,omitempty"`
+	Name      string               `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType      string               `json:"parent_type,omitempty"`
-	PicklistOptions []PicklistOptionBase `json:"picklist_options,omitempty"`
-	Required        bool                 `json:"required,omitempty"`
-	UpdatedAt       time.Time            `json:"updated_at,omitempty"`
+	// ParentType The parent_type of a CustomField, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [matter contact].
+	ParentType      CustomFieldParentType `json:"parent_type,omitempty"`
+	PicklistOptions []PicklistOptionBase  `json:"picklist_options,omitempty"`
+	Required        bool                  `json:"required,omitempty"`
+	UpdatedAt       time.Time             `json:"updated_at,omitempty"`
 }
 
 // CustomFieldSet defines model for CustomFieldSet.
@@ -4757,9 +5309,9 @@ type CustomFieldSet struct {
 	Id           int64             `json:"id,omitempty"`
 	Name         string            `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType string    `json:"parent_type,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at,omitempty"`
+	// ParentType The parent_type of a CustomFieldSet, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [Matter Contact].
+	ParentType CustomFieldSetParentType `json:"parent_type,omitempty"`
+	UpdatedAt  time.Time                `json:"updated_at,omitempty"`
 }
 
 // CustomFieldSetAssociationBase defines model for CustomFieldSetAssociation_base.
@@ -4782,8 +5334,8 @@ type CustomFieldSetCreateInput struct {
 	Displayed *bool   `json:"displayed,omitempty"`
 	Name      *string `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType *string `json:"parent_type,omitempty"`
+	// ParentType The parent_type of a CustomFieldSet, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [Matter Contact].
+	ParentType CustomFieldSetParentType `json:"parent_type,omitempty"`
 }
 
 // CustomFieldSetList defines model for CustomFieldSet_list.
@@ -4791,6 +5343,9 @@ type CustomFieldSetList struct {
 	Data []CustomFieldSet `json:"data,omitempty"`
 	Meta *ListMeta        `json:"meta,omitempty"`
 }
+
+// CustomFieldSetParentType The parent_type of a CustomFieldSet, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [Matter Contact].
+type CustomFieldSetParentType string
 
 // CustomFieldSetShow defines model for CustomFieldSet_show.
 type CustomFieldSetShow struct {
@@ -4802,8 +5357,8 @@ type CustomFieldSetUpdateInput struct {
 	Displayed *bool   `json:"displayed,omitempty"`
 	Name      *string `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType *string `json:"parent_type,omitempty"`
+	// ParentType The parent_type of a CustomFieldSet, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [Matter Contact].
+	ParentType CustomFieldSetParentType `json:"parent_type,omitempty"`
 }
 
 // CustomFieldValueBase defines model for CustomFieldValue_base.
@@ -4863,21 +5418,27 @@ type CustomFieldCreateInput struct {
 	DisplayOrder *int64 `json:"display_order,omitempty"`
 	Displayed    *bool  `json:"displayed,omitempty"`
 
-	// FieldType Example: checkbox
-	FieldType *string `json:"field_type,omitempty"`
-	Name      *string `json:"name,omitempty"`
+	// FieldType The field_type of a CustomField, in the case Clio answers (the record's sample "checkbox"); the list filter field_type takes the values [checkbox contact currency date time email matter numeric picklist text_area text_line url].
+	FieldType CustomFieldFieldType `json:"field_type,omitempty"`
+	Name      *string              `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType      *string               `json:"parent_type,omitempty"`
+	// ParentType The parent_type of a CustomField, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [matter contact].
+	ParentType      CustomFieldParentType `json:"parent_type,omitempty"`
 	PicklistOptions []PicklistOptionInput `json:"picklist_options,omitempty"`
 	Required        *bool                 `json:"required,omitempty"`
 }
+
+// CustomFieldFieldType The field_type of a CustomField, in the case Clio answers (the record's sample "checkbox"); the list filter field_type takes the values [checkbox contact currency date time email matter numeric picklist text_area text_line url].
+type CustomFieldFieldType string
 
 // CustomFieldList defines model for CustomField_list.
 type CustomFieldList struct {
 	Data []CustomField `json:"data,omitempty"`
 	Meta *ListMeta     `json:"meta,omitempty"`
 }
+
+// CustomFieldParentType The parent_type of a CustomField, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [matter contact].
+type CustomFieldParentType string
 
 // CustomFieldShow defines model for CustomField_show.
 type CustomFieldShow struct {
@@ -4925,17 +5486,17 @@ type CustomRateRate2Input struct {
 
 // CustomRateRateBase defines model for CustomRate_rate_base.
 type CustomRateRateBase struct {
-	ActivityDescription *ActivityDescriptionBase `json:"activity_description,omitempty"`
-	Award               float64                  `json:"award,omitempty"`
-	CreatedAt           time.Time                `json:"created_at,omitempty"`
-	Date                *openapi_types.Date      `json:"date,omitempty"`
-	Etag                string                   `json:"etag,omitempty"`
-	Group               *ActivityDescriptionBase `json:"group,omitempty"`
-	Id                  int64                    `json:"id,omitempty"`
-	Note                string                   `json:"note,omitempty"`
-	Rate                float64                  `json:"rate,omitempty"`
-	UpdatedAt           time.Time                `json:"updated_at,omitempty"`
-	User                *RateUserBase            `json:"user,omitempty"`
+	ActivityDescription *RateActivityDescriptionBase `json:"activity_description,omitempty"`
+	Award               float64                      `json:"award,omitempty"`
+	CreatedAt           time.Time                    `json:"created_at,omitempty"`
+	Date                *openapi_types.Date          `json:"date,omitempty"`
+	Etag                string                       `json:"etag,omitempty"`
+	Group               *RateGroupBase               `json:"group,omitempty"`
+	Id                  int64                        `json:"id,omitempty"`
+	Note                string                       `json:"note,omitempty"`
+	Rate                float64                      `json:"rate,omitempty"`
+	UpdatedAt           time.Time                    `json:"updated_at,omitempty"`
+	User                *RateUserBase                `json:"user,omitempty"`
 }
 
 // CustomRateRateInput defines model for CustomRate_rate_input.
@@ -5023,7 +5584,7 @@ type DestinationAccountBase struct {
 // DiscountBase defines model for Discount_base.
 type DiscountBase struct {
 	EarlyPaymentPeriod int64   `json:"early_payment_period,omitempty"`
-	EarlyPaymentRate   int64   `json:"early_payment_rate,omitempty"`
+	EarlyPaymentRate   float64 `json:"early_payment_rate,omitempty"`
 	Note               string  `json:"note,omitempty"`
 	Rate               float64 `json:"rate,omitempty"`
 
@@ -5042,25 +5603,25 @@ type DiscountInput struct {
 
 // Document defines model for Document.
 type Document struct {
-	Contact               *ContactBase           `json:"contact,omitempty"`
-	ContentType           string                 `json:"content_type,omitempty"`
-	CreatedAt             time.Time              `json:"created_at,omitempty"`
-	Creator               *CreatorBase           `json:"creator,omitempty"`
-	DeletedAt             time.Time              `json:"deleted_at,omitempty"`
-	DocumentCategory      *DocumentCategory      `json:"document_category,omitempty"`
-	DocumentVersions      []DocumentVersionBase  `json:"document_versions,omitempty"`
-	Etag                  string                 `json:"etag,omitempty"`
-	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
-	Filename              string                 `json:"filename,omitempty"`
-	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    int64                  `json:"id,omitempty"`
-	LatestDocumentVersion *DocumentVersion       `json:"latest_document_version,omitempty"`
-	Locked                bool                   `json:"locked,omitempty"`
-	Matter                *MatterBase            `json:"matter,omitempty"`
-	Name                  string                 `json:"name,omitempty"`
-	Parent                *ParentBase            `json:"parent,omitempty"`
-	ReceivedAt            time.Time              `json:"received_at,omitempty"`
-	Size                  int64                  `json:"size,omitempty"`
+	Contact               *ContactBase                `json:"contact,omitempty"`
+	ContentType           string                      `json:"content_type,omitempty"`
+	CreatedAt             time.Time                   `json:"created_at,omitempty"`
+	Creator               *DocumentVersionCreatorBase `json:"creator,omitempty"`
+	DeletedAt             time.Time                   `json:"deleted_at,omitempty"`
+	DocumentCategory      *DocumentCategory           `json:"document_category,omitempty"`
+	DocumentVersions      []DocumentVersionBase       `json:"document_versions,omitempty"`
+	Etag                  string                      `json:"etag,omitempty"`
+	ExternalProperties    []ExternalPropertyBase      `json:"external_properties,omitempty"`
+	Filename              string                      `json:"filename,omitempty"`
+	Group                 *GroupBase                  `json:"group,omitempty"`
+	Id                    int64                       `json:"id,omitempty"`
+	LatestDocumentVersion *DocumentVersion            `json:"latest_document_version,omitempty"`
+	Locked                bool                        `json:"locked,omitempty"`
+	Matter                *MatterBase                 `json:"matter,omitempty"`
+	Name                  string                      `json:"name,omitempty"`
+	Parent                *ParentBase                 `json:"parent,omitempty"`
+	ReceivedAt            time.Time                   `json:"received_at,omitempty"`
+	Size                  int64                       `json:"size,omitempty"`
 
 	// Type Example: Document
 	Type      string    `json:"type,omitempty"`
@@ -5166,7 +5727,7 @@ type DocumentTemplate struct {
 	Etag             string            `json:"etag,omitempty"`
 	Filename         string            `json:"filename,omitempty"`
 	Id               int64             `json:"id,omitempty"`
-	LastModifiedBy   *UserBase         `json:"last_modified_by,omitempty"`
+	LastModifiedBy   *CreatorBase      `json:"last_modified_by,omitempty"`
 	Size             int64             `json:"size,omitempty"`
 	UpdatedAt        time.Time         `json:"updated_at,omitempty"`
 }
@@ -5209,22 +5770,22 @@ type DocumentTemplateUpdateInput struct {
 
 // DocumentVersion defines model for DocumentVersion.
 type DocumentVersion struct {
-	ContentType   string          `json:"content_type,omitempty"`
-	CreatedAt     time.Time       `json:"created_at,omitempty"`
-	Creator       *CreatorBase    `json:"creator,omitempty"`
-	DocumentId    int64           `json:"document_id,omitempty"`
-	Etag          string          `json:"etag,omitempty"`
-	Filename      string          `json:"filename,omitempty"`
-	FullyUploaded bool            `json:"fully_uploaded,omitempty"`
-	Id            int64           `json:"id,omitempty"`
-	Multiparts    []MultipartBase `json:"multiparts,omitempty"`
-	PutHeaders    []PutHeaderBase `json:"put_headers,omitempty"`
-	PutUrl        string          `json:"put_url,omitempty"`
-	ReceivedAt    time.Time       `json:"received_at,omitempty"`
-	Size          int64           `json:"size,omitempty"`
-	UpdatedAt     time.Time       `json:"updated_at,omitempty"`
-	Uuid          string          `json:"uuid,omitempty"`
-	VersionNumber int64           `json:"version_number,omitempty"`
+	ContentType   string                      `json:"content_type,omitempty"`
+	CreatedAt     time.Time                   `json:"created_at,omitempty"`
+	Creator       *DocumentVersionCreatorBase `json:"creator,omitempty"`
+	DocumentId    int64                       `json:"document_id,omitempty"`
+	Etag          string                      `json:"etag,omitempty"`
+	Filename      string                      `json:"filename,omitempty"`
+	FullyUploaded bool                        `json:"fully_uploaded,omitempty"`
+	Id            int64                       `json:"id,omitempty"`
+	Multiparts    []MultipartBase             `json:"multiparts,omitempty"`
+	PutHeaders    []PutHeaderBase             `json:"put_headers,omitempty"`
+	PutUrl        string                      `json:"put_url,omitempty"`
+	ReceivedAt    time.Time                   `json:"received_at,omitempty"`
+	Size          int64                       `json:"size,omitempty"`
+	UpdatedAt     time.Time                   `json:"updated_at,omitempty"`
+	Uuid          string                      `json:"uuid,omitempty"`
+	VersionNumber int64                       `json:"version_number,omitempty"`
 }
 
 // DocumentVersionBase defines model for DocumentVersion_base.
@@ -5242,6 +5803,34 @@ type DocumentVersionBase struct {
 	UpdatedAt     time.Time `json:"updated_at,omitempty"`
 	Uuid          string    `json:"uuid,omitempty"`
 	VersionNumber int64     `json:"version_number,omitempty"`
+}
+
+// DocumentVersionCreatorBase defines model for DocumentVersion_creator_base.
+type DocumentVersionCreatorBase struct {
+	AccountOwner              bool      `json:"account_owner,omitempty"`
+	ClioConnect               bool      `json:"clio_connect,omitempty"`
+	CourtRulesDefaultAttendee bool      `json:"court_rules_default_attendee,omitempty"`
+	CreatedAt                 time.Time `json:"created_at,omitempty"`
+	DefaultCalendarId         int64     `json:"default_calendar_id,omitempty"`
+	Email                     string    `json:"email,omitempty"`
+	Enabled                   bool      `json:"enabled,omitempty"`
+	Etag                      string    `json:"etag,omitempty"`
+	FirstName                 string    `json:"first_name,omitempty"`
+	Id                        int64     `json:"id,omitempty"`
+	Initials                  string    `json:"initials,omitempty"`
+	LastName                  string    `json:"last_name,omitempty"`
+	Name                      string    `json:"name,omitempty"`
+	PhoneNumber               string    `json:"phone_number,omitempty"`
+	Rate                      float64   `json:"rate,omitempty"`
+	Roles                     []string  `json:"roles,omitempty"`
+
+	// SubscriptionType Example: Attorney
+	SubscriptionType string `json:"subscription_type,omitempty"`
+	TimeZone         string `json:"time_zone,omitempty"`
+
+	// Type Example: ManageUser
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // DocumentVersionList defines model for DocumentVersion_list.
@@ -5412,7 +6001,7 @@ type ExpenseCategory struct {
 	Groups           []GroupBase            `json:"groups,omitempty"`
 	Id               int64                  `json:"id,omitempty"`
 	Name             string                 `json:"name,omitempty"`
-	Rate             int64                  `json:"rate,omitempty"`
+	Rate             float64                `json:"rate,omitempty"`
 	TaxSetting       string                 `json:"tax_setting,omitempty"`
 	UpdatedAt        time.Time              `json:"updated_at,omitempty"`
 	UtbmsCode        *UtbmsCode             `json:"utbms_code,omitempty"`
@@ -5428,7 +6017,7 @@ type ExpenseCategoryBase struct {
 	Etag             string                 `json:"etag,omitempty"`
 	Id               int64                  `json:"id,omitempty"`
 	Name             string                 `json:"name,omitempty"`
-	Rate             int64                  `json:"rate,omitempty"`
+	Rate             float64                `json:"rate,omitempty"`
 	TaxSetting       string                 `json:"tax_setting,omitempty"`
 	UpdatedAt        time.Time              `json:"updated_at,omitempty"`
 	XeroExpenseCode  string                 `json:"xero_expense_code,omitempty"`
@@ -5499,21 +6088,36 @@ type FirstMessageBase struct {
 
 // Folder defines model for Folder.
 type Folder struct {
-	Contact               *ContactBase           `json:"contact,omitempty"`
-	CreatedAt             time.Time              `json:"created_at,omitempty"`
-	Creator               *CreatorBase           `json:"creator,omitempty"`
-	DeletedAt             time.Time              `json:"deleted_at,omitempty"`
-	DocumentCategory      *DocumentCategory      `json:"document_category,omitempty"`
-	Etag                  string                 `json:"etag,omitempty"`
-	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
-	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    int64                  `json:"id,omitempty"`
-	LatestDocumentVersion *DocumentVersionBase   `json:"latest_document_version,omitempty"`
-	Locked                bool                   `json:"locked,omitempty"`
-	Matter                *MatterBase            `json:"matter,omitempty"`
-	Name                  string                 `json:"name,omitempty"`
-	Parent                *ParentBase            `json:"parent,omitempty"`
-	Root                  bool                   `json:"root,omitempty"`
+	Contact               *ContactBase                `json:"contact,omitempty"`
+	CreatedAt             time.Time                   `json:"created_at,omitempty"`
+	Creator               *DocumentVersionCreatorBase `json:"creator,omitempty"`
+	DeletedAt             time.Time                   `json:"deleted_at,omitempty"`
+	DocumentCategory      *DocumentCategory           `json:"document_category,omitempty"`
+	Etag                  string                      `json:"etag,omitempty"`
+	ExternalProperties    []ExternalPropertyBase      `json:"external_properties,omitempty"`
+	Group                 *GroupBase                  `json:"group,omitempty"`
+	Id                    int64                       `json:"id,omitempty"`
+	LatestDocumentVersion *DocumentVersionBase        `json:"latest_document_version,omitempty"`
+	Locked                bool                        `json:"locked,omitempty"`
+	Matter                *MatterBase                 `json:"matter,omitempty"`
+	Name                  string                      `json:"name,omitempty"`
+	Parent                *ParentBase                 `json:"parent,omitempty"`
+	Root                  bool                        `json:"root,omitempty"`
+
+	// Type Example: Folder
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
+// FolderBase defines model for Folder_base.
+type FolderBase struct {
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	DeletedAt time.Time `json:"deleted_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int64     `json:"id,omitempty"`
+	Locked    bool      `json:"locked,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Root      bool      `json:"root,omitempty"`
 
 	// Type Example: Folder
 	Type      string    `json:"type,omitempty"`
@@ -5543,20 +6147,20 @@ type FolderListList struct {
 
 // FolderListRecord defines model for Folder_list_record.
 type FolderListRecord struct {
-	Contact               *ContactBase           `json:"contact,omitempty"`
-	CreatedAt             time.Time              `json:"created_at,omitempty"`
-	Creator               *CreatorBase           `json:"creator,omitempty"`
-	DeletedAt             time.Time              `json:"deleted_at,omitempty"`
-	DocumentCategory      *DocumentCategory      `json:"document_category,omitempty"`
-	Etag                  string                 `json:"etag,omitempty"`
-	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
-	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    int64                  `json:"id,omitempty"`
-	LatestDocumentVersion *DocumentVersionBase   `json:"latest_document_version,omitempty"`
-	Locked                bool                   `json:"locked,omitempty"`
-	Matter                *MatterBase            `json:"matter,omitempty"`
-	Name                  string                 `json:"name,omitempty"`
-	Parent                *ParentBase            `json:"parent,omitempty"`
+	Contact               *ContactBase                `json:"contact,omitempty"`
+	CreatedAt             time.Time                   `json:"created_at,omitempty"`
+	Creator               *DocumentVersionCreatorBase `json:"creator,omitempty"`
+	DeletedAt             time.Time                   `json:"deleted_at,omitempty"`
+	DocumentCategory      *DocumentCategory           `json:"document_category,omitempty"`
+	Etag                  string                      `json:"etag,omitempty"`
+	ExternalProperties    []ExternalPropertyBase      `json:"external_properties,omitempty"`
+	Group                 *GroupBase                  `json:"group,omitempty"`
+	Id                    int64                       `json:"id,omitempty"`
+	LatestDocumentVersion *DocumentVersionBase        `json:"latest_document_version,omitempty"`
+	Locked                bool                        `json:"locked,omitempty"`
+	Matter                *MatterBase                 `json:"matter,omitempty"`
+	Name                  string                      `json:"name,omitempty"`
+	Parent                *ParentBase                 `json:"parent,omitempty"`
 
 	// Type Example: Document
 	Type      string    `json:"type,omitempty"`
@@ -5579,18 +6183,18 @@ type FolderUpdateInput struct {
 
 // Grant defines model for Grant.
 type Grant struct {
-	Balance            string              `json:"balance,omitempty"`
-	CreatedAt          time.Time           `json:"created_at,omitempty"`
-	EndDate            *openapi_types.Date `json:"end_date,omitempty"`
-	Etag               string              `json:"etag,omitempty"`
-	FundingCode        string              `json:"funding_code,omitempty"`
-	FundingCodeAndName string              `json:"funding_code_and_name,omitempty"`
-	FundingSourceName  string              `json:"funding_source_name,omitempty"`
-	GrantFundingSource *DocumentCategory   `json:"grant_funding_source,omitempty"`
-	Id                 int64               `json:"id,omitempty"`
-	Name               string              `json:"name,omitempty"`
-	StartDate          *openapi_types.Date `json:"start_date,omitempty"`
-	UpdatedAt          time.Time           `json:"updated_at,omitempty"`
+	Balance            string                  `json:"balance,omitempty"`
+	CreatedAt          time.Time               `json:"created_at,omitempty"`
+	EndDate            *openapi_types.Date     `json:"end_date,omitempty"`
+	Etag               string                  `json:"etag,omitempty"`
+	FundingCode        string                  `json:"funding_code,omitempty"`
+	FundingCodeAndName string                  `json:"funding_code_and_name,omitempty"`
+	FundingSourceName  string                  `json:"funding_source_name,omitempty"`
+	GrantFundingSource *GrantFundingSourceBase `json:"grant_funding_source,omitempty"`
+	Id                 int64                   `json:"id,omitempty"`
+	Name               string                  `json:"name,omitempty"`
+	StartDate          *openapi_types.Date     `json:"start_date,omitempty"`
+	UpdatedAt          time.Time               `json:"updated_at,omitempty"`
 }
 
 // GrantFundingSource defines model for GrantFundingSource.
@@ -5601,6 +6205,15 @@ type GrantFundingSource struct {
 	Id        int64       `json:"id,omitempty"`
 	Name      string      `json:"name,omitempty"`
 	UpdatedAt time.Time   `json:"updated_at,omitempty"`
+}
+
+// GrantFundingSourceBase defines model for GrantFundingSource_base.
+type GrantFundingSourceBase struct {
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int64     `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // GrantFundingSourceCreateInput defines model for GrantFundingSource_create_input.
@@ -5672,8 +6285,8 @@ type Group struct {
 	Id                int64  `json:"id,omitempty"`
 	Name              string `json:"name,omitempty"`
 
-	// Type Example: UserGroup
-	Type      string     `json:"type,omitempty"`
+	// Type The type of a Group, in the case Clio answers (the record's sample "UserGroup"); the list filter type takes the values [AccountGroup AdhocGroup UserGroup].
+	Type      GroupType  `json:"type,omitempty"`
 	UpdatedAt time.Time  `json:"updated_at,omitempty"`
 	Users     []UserBase `json:"users,omitempty"`
 }
@@ -5711,6 +6324,9 @@ type GroupList struct {
 type GroupShow struct {
 	Data *Group `json:"data,omitempty"`
 }
+
+// GroupType The type of a Group, in the case Clio answers (the record's sample "UserGroup"); the list filter type takes the values [AccountGroup AdhocGroup UserGroup].
+type GroupType string
 
 // GroupUpdateInput defines model for Group_update_input.
 type GroupUpdateInput struct {
@@ -5886,9 +6502,9 @@ type LaukCivilCertificatedRate struct {
 	CreatedAt                                 time.Time `json:"created_at,omitempty"`
 	EligibleForSqm                            bool      `json:"eligible_for_sqm,omitempty"`
 	Etag                                      string    `json:"etag,omitempty"`
-	Exceptional                               int64     `json:"exceptional,omitempty"`
+	Exceptional                               float64   `json:"exceptional,omitempty"`
 	ExceptionalWarning                        string    `json:"exceptional_warning,omitempty"`
-	Fee                                       int64     `json:"fee,omitempty"`
+	Fee                                       float64   `json:"fee,omitempty"`
 	FeeScheme                                 string    `json:"fee_scheme,omitempty"`
 	FirstConductingSolicitor                  bool      `json:"first_conducting_solicitor,omitempty"`
 	Id                                        int64     `json:"id,omitempty"`
@@ -5916,8 +6532,8 @@ type LaukCivilControlledRate struct {
 	CategoryOfLaw string    `json:"category_of_law,omitempty"`
 	CreatedAt     time.Time `json:"created_at,omitempty"`
 	Etag          string    `json:"etag,omitempty"`
-	Exceptional   int64     `json:"exceptional,omitempty"`
-	Fee           int64     `json:"fee,omitempty"`
+	Exceptional   float64   `json:"exceptional,omitempty"`
+	Fee           float64   `json:"fee,omitempty"`
 	FeeScheme     string    `json:"fee_scheme,omitempty"`
 	Id            int64     `json:"id,omitempty"`
 	Key           string    `json:"key,omitempty"`
@@ -5941,13 +6557,13 @@ type LaukCriminalControlledRate struct {
 	Court                 string    `json:"court,omitempty"`
 	CreatedAt             time.Time `json:"created_at,omitempty"`
 	Etag                  string    `json:"etag,omitempty"`
-	Exceptional           int64     `json:"exceptional,omitempty"`
-	Fee                   int64     `json:"fee,omitempty"`
+	Exceptional           float64   `json:"exceptional,omitempty"`
+	Fee                   float64   `json:"fee,omitempty"`
 	FeeScheme             string    `json:"fee_scheme,omitempty"`
 	Id                    int64     `json:"id,omitempty"`
 	Key                   string    `json:"key,omitempty"`
-	PostSept22Exceptional int64     `json:"post_sept_22_exceptional,omitempty"`
-	PostSept22Fee         int64     `json:"post_sept_22_fee,omitempty"`
+	PostSept22Exceptional float64   `json:"post_sept_22_exceptional,omitempty"`
+	PostSept22Fee         float64   `json:"post_sept_22_fee,omitempty"`
 	RateType              string    `json:"rate_type,omitempty"`
 	Region                string    `json:"region,omitempty"`
 	SolicitorType         string    `json:"solicitor_type,omitempty"`
@@ -5970,7 +6586,7 @@ type LaukExpenseCategory struct {
 	Id           int64     `json:"id,omitempty"`
 	Key          string    `json:"key,omitempty"`
 	Name         string    `json:"name,omitempty"`
-	Rate         int64     `json:"rate,omitempty"`
+	Rate         float64   `json:"rate,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitempty"`
 }
 
@@ -6037,7 +6653,7 @@ type LegalAidUkBillBase struct {
 	NumberOfAttendances                  int64               `json:"number_of_attendances,omitempty"`
 	OutcomeForTheClient                  int64               `json:"outcome_for_the_client,omitempty"`
 	PriorAuthorityReference              string              `json:"prior_authority_reference,omitempty"`
-	ProfitCostsExVat                     int64               `json:"profit_costs_ex_vat,omitempty"`
+	ProfitCostsExVat                     float64             `json:"profit_costs_ex_vat,omitempty"`
 	RepresentationOrderDate              *openapi_types.Date `json:"representation_order_date,omitempty"`
 	StageReached                         int64               `json:"stage_reached,omitempty"`
 	SubstantiveHearing                   int64               `json:"substantive_hearing,omitempty"`
@@ -6165,7 +6781,7 @@ type LienBase struct {
 
 // LineItem defines model for LineItem.
 type LineItem struct {
-	Activity               *TimeEntryBase              `json:"activity,omitempty"`
+	Activity               *ActivityBase               `json:"activity,omitempty"`
 	Bill                   *BillBase                   `json:"bill,omitempty"`
 	CreatedAt              time.Time                   `json:"created_at,omitempty"`
 	Date                   *openapi_types.Date         `json:"date,omitempty"`
@@ -6265,7 +6881,7 @@ type Matter struct {
 
 	// BillingMethod Example: flat
 	BillingMethod              string                          `json:"billing_method,omitempty"`
-	Client                     *ContactBase                    `json:"client,omitempty"`
+	Client                     *ClientBase                     `json:"client,omitempty"`
 	ClientId                   int64                           `json:"client_id,omitempty"`
 	ClientReference            string                          `json:"client_reference,omitempty"`
 	CloseDate                  *openapi_types.Date             `json:"close_date,omitempty"`
@@ -6280,7 +6896,7 @@ type Matter struct {
 	DisplayNumber              string                          `json:"display_number,omitempty"`
 	Etag                       string                          `json:"etag,omitempty"`
 	EvergreenRetainer          *EvergreenRetainerBase          `json:"evergreen_retainer,omitempty"`
-	Folder                     *ParentBase                     `json:"folder,omitempty"`
+	Folder                     *FolderBase                     `json:"folder,omitempty"`
 	Group                      *GroupBase                      `json:"group,omitempty"`
 	HasTasks                   bool                            `json:"has_tasks,omitempty"`
 	Id                         int64                           `json:"id,omitempty"`
@@ -6294,19 +6910,22 @@ type Matter struct {
 	MatterStageUpdatedAt       time.Time                       `json:"matter_stage_updated_at,omitempty"`
 	Number                     int64                           `json:"number,omitempty"`
 	OpenDate                   *openapi_types.Date             `json:"open_date,omitempty"`
-	OriginatingAttorney        *UserBase                       `json:"originating_attorney,omitempty"`
+	OriginatingAttorney        *CreatorBase                    `json:"originating_attorney,omitempty"`
 	PendingDate                *openapi_types.Date             `json:"pending_date,omitempty"`
 	PracticeArea               *PracticeArea                   `json:"practice_area,omitempty"`
 	Relationships              []RelationshipBase              `json:"relationships,omitempty"`
-	ResponsibleAttorney        *UserBase                       `json:"responsible_attorney,omitempty"`
-	Shared                     bool                            `json:"shared,omitempty"`
+	ResponsibleAttorney        *CreatorBase                    `json:"responsible_attorney,omitempty"`
 
-	// Status Example: Pending
-	Status                    string                    `json:"status,omitempty"`
-	StatuteOfLimitations      *StatuteOfLimitationsBase `json:"statute_of_limitations,omitempty"`
-	TaskTemplateListInstances []TrustRequest            `json:"task_template_list_instances,omitempty"`
-	UpdatedAt                 time.Time                 `json:"updated_at,omitempty"`
-	User                      *UserBase                 `json:"user,omitempty"`
+	// ResponsibleStaff The user responsible for a matter's staff work (platform guide); id, name and email.
+	ResponsibleStaff *ResponsibleStaffBase `json:"responsible_staff,omitempty"`
+	Shared           bool                  `json:"shared,omitempty"`
+
+	// Status The status of a Matter, in the case Clio answers (the record's sample "Pending"); the list filter status takes the values [open closed pending].
+	Status                    MatterStatus                   `json:"status,omitempty"`
+	StatuteOfLimitations      *StatuteOfLimitationsBase      `json:"statute_of_limitations,omitempty"`
+	TaskTemplateListInstances []TaskTemplateListInstanceBase `json:"task_template_list_instances,omitempty"`
+	UpdatedAt                 time.Time                      `json:"updated_at,omitempty"`
+	User                      *UserBase                      `json:"user,omitempty"`
 }
 
 // MatterBillRecipientBase defines model for MatterBillRecipient_base.
@@ -6314,7 +6933,7 @@ type MatterBillRecipientBase struct {
 	CreatedAt time.Time    `json:"created_at,omitempty"`
 	Etag      string       `json:"etag,omitempty"`
 	Id        int64        `json:"id,omitempty"`
-	Recipient *ContactBase `json:"recipient,omitempty"`
+	Recipient *CompanyBase `json:"recipient,omitempty"`
 	UpdatedAt time.Time    `json:"updated_at,omitempty"`
 }
 
@@ -6344,7 +6963,7 @@ type MatterContacts struct {
 	Addresses             []AddressBase                        `json:"addresses,omitempty"`
 	Avatar                *AvatarBase                          `json:"avatar,omitempty"`
 	ClientConnectUserId   int64                                `json:"client_connect_user_id,omitempty"`
-	Company               *ContactBase                         `json:"company,omitempty"`
+	Company               *CompanyBase                         `json:"company,omitempty"`
 	ContactCreatedAt      time.Time                            `json:"contact_created_at,omitempty"`
 	ContactUpdatedAt      time.Time                            `json:"contact_updated_at,omitempty"`
 	CreatedAt             time.Time                            `json:"created_at,omitempty"`
@@ -6418,7 +7037,7 @@ type MatterDocket struct {
 	StartDate       *openapi_types.Date       `json:"start_date,omitempty"`
 	StartTime       time.Time                 `json:"start_time,omitempty"`
 	Status          string                    `json:"status,omitempty"`
-	Trigger         *JurisdictionsToTrigger   `json:"trigger,omitempty"`
+	Trigger         *TriggerBase              `json:"trigger,omitempty"`
 	UpdatedAt       time.Time                 `json:"updated_at,omitempty"`
 }
 
@@ -6535,17 +7154,17 @@ type MatterCreateInput struct {
 	ResponsibleAttorney        *IdInput                         `json:"responsible_attorney,omitempty"`
 	SplitInvoicePayers         []SplitInvoicePayerInput         `json:"split_invoice_payers,omitempty"`
 
-	// Status Example: open
-	Status                    *string                         `json:"status,omitempty"`
+	// Status The status of a Matter, in the case Clio answers (the record's sample "Pending"); the list filter status takes the values [open closed pending].
+	Status                    MatterStatus                    `json:"status,omitempty"`
 	StatuteOfLimitations      *StatuteOfLimitationsInput      `json:"statute_of_limitations,omitempty"`
 	TaskTemplateListInstances []TaskTemplateListInstanceInput `json:"task_template_list_instances,omitempty"`
 }
 
 // MatterInput defines model for Matter_input.
 type MatterInput struct {
-	Id          *int64  `json:"id,omitempty"`
-	Note        *string `json:"note,omitempty"`
-	TrustAmount *int64  `json:"trust_amount,omitempty"`
+	Id          *int64   `json:"id,omitempty"`
+	Note        *string  `json:"note,omitempty"`
+	TrustAmount *float64 `json:"trust_amount,omitempty"`
 }
 
 // MatterList defines model for Matter_list.
@@ -6558,6 +7177,9 @@ type MatterList struct {
 type MatterShow struct {
 	Data *Matter `json:"data,omitempty"`
 }
+
+// MatterStatus The status of a Matter, in the case Clio answers (the record's sample "Pending"); the list filter status takes the values [open closed pending].
+type MatterStatus string
 
 // MatterUpdateCustomRateInput defines model for Matter_update_custom_rate_input.
 type MatterUpdateCustomRateInput struct {
@@ -6600,8 +7222,8 @@ type MatterUpdateInput struct {
 	ResponsibleAttorney        *IdInput                                      `json:"responsible_attorney,omitempty"`
 	SplitInvoicePayers         []MatterUpdateSplitInvoicePayerInput          `json:"split_invoice_payers,omitempty"`
 
-	// Status Example: open
-	Status                    *string                                `json:"status,omitempty"`
+	// Status The status of a Matter, in the case Clio answers (the record's sample "Pending"); the list filter status takes the values [open closed pending].
+	Status                    MatterStatus                           `json:"status,omitempty"`
 	StatuteOfLimitations      *MatterUpdateStatuteOfLimitationsInput `json:"statute_of_limitations,omitempty"`
 	TaskTemplateListInstances []TaskTemplateListInstanceInput        `json:"task_template_list_instances,omitempty"`
 }
@@ -6749,7 +7371,7 @@ type MedicalRecordsRequest struct {
 	InTreatment         bool                `json:"in_treatment,omitempty"`
 	Matter              *MatterBase         `json:"matter,omitempty"`
 	MedicalBills        []MedicalBillBase   `json:"medical_bills,omitempty"`
-	MedicalProvider     *ContactBase        `json:"medical_provider,omitempty"`
+	MedicalProvider     *CompanyBase        `json:"medical_provider,omitempty"`
 	MedicalRecords      []MedicalRecordBase `json:"medical_records,omitempty"`
 	RecordsFollowUpDate time.Time           `json:"records_follow_up_date,omitempty"`
 	RecordsRequestDate  time.Time           `json:"records_request_date,omitempty"`
@@ -6863,7 +7485,7 @@ type MyEventUpdateInput struct {
 
 // Note defines model for Note.
 type Note struct {
-	Author                       *UserBase                         `json:"author,omitempty"`
+	Author                       *CreatorBase                      `json:"author,omitempty"`
 	Contact                      *ContactBase                      `json:"contact,omitempty"`
 	CreatedAt                    time.Time                         `json:"created_at,omitempty"`
 	Date                         *openapi_types.Date               `json:"date,omitempty"`
@@ -6876,8 +7498,8 @@ type Note struct {
 	TimeEntries                  []TimeEntryBase                   `json:"time_entries,omitempty"`
 	TimeEntriesCount             int64                             `json:"time_entries_count,omitempty"`
 
-	// Type Example: Matter
-	Type      string    `json:"type,omitempty"`
+	// Type The type of a Note, in the case Clio answers (the record's sample "Matter"); the list filter type takes the values [Matter Contact].
+	Type      NoteType  `json:"type,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
@@ -6890,8 +7512,8 @@ type NoteCreateInput struct {
 	NotificationEventSubscribers []NotificationEventSubscriberInput `json:"notification_event_subscribers,omitempty"`
 	Subject                      *string                            `json:"subject,omitempty"`
 
-	// Type Example: Matter
-	Type *string `json:"type,omitempty"`
+	// Type The type of a Note, in the case Clio answers (the record's sample "Matter"); the list filter type takes the values [Matter Contact].
+	Type NoteType `json:"type,omitempty"`
 }
 
 // NoteList defines model for Note_list.
@@ -6904,6 +7526,9 @@ type NoteList struct {
 type NoteShow struct {
 	Data *Note `json:"data,omitempty"`
 }
+
+// NoteType The type of a Note, in the case Clio answers (the record's sample "Matter"); the list filter type takes the values [Matter Contact].
+type NoteType string
 
 // NoteUpdateInput defines model for Note_update_input.
 type NoteUpdateInput struct {
@@ -7122,6 +7747,13 @@ type PutHeaderBase struct {
 	Value string `json:"value,omitempty"`
 }
 
+// RateActivityDescriptionBase defines model for Rate_activity_description_base.
+type RateActivityDescriptionBase struct {
+	Etag string `json:"etag,omitempty"`
+	Id   int64  `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
 // RateBase defines model for Rate_base.
 type RateBase struct {
 	Amount float64 `json:"amount,omitempty"`
@@ -7134,10 +7766,17 @@ type RateBase struct {
 	Type string `json:"type,omitempty"`
 }
 
+// RateGroupBase defines model for Rate_group_base.
+type RateGroupBase struct {
+	Etag string `json:"etag,omitempty"`
+	Id   int64  `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
 // RateInput defines model for Rate_input.
 type RateInput struct {
-	Amount            *int64 `json:"amount,omitempty"`
-	NonBillableAmount *int64 `json:"non_billable_amount,omitempty"`
+	Amount            *float64 `json:"amount,omitempty"`
+	NonBillableAmount *float64 `json:"non_billable_amount,omitempty"`
 
 	// Type Example: User
 	Type *string `json:"type,omitempty"`
@@ -7171,7 +7810,7 @@ type RelatedContacts struct {
 	Addresses           []AddressBase                        `json:"addresses,omitempty"`
 	Avatar              *AvatarBase                          `json:"avatar,omitempty"`
 	ClientConnectUserId int64                                `json:"client_connect_user_id,omitempty"`
-	Company             *ContactBase                         `json:"company,omitempty"`
+	Company             *CompanyBase                         `json:"company,omitempty"`
 	ContactId           int64                                `json:"contact_id,omitempty"`
 	CreatedAt           time.Time                            `json:"created_at,omitempty"`
 	CustomFieldValues   []MatterContactsCustomFieldValueBase `json:"custom_field_values,omitempty"`
@@ -7266,10 +7905,10 @@ type Reminder struct {
 	NextDeliveryAt     time.Time               `json:"next_delivery_at,omitempty"`
 	NotificationMethod *NotificationMethodBase `json:"notification_method,omitempty"`
 
-	// State Example: initializing
-	State     string       `json:"state,omitempty"`
-	Subject   *SubjectBase `json:"subject,omitempty"`
-	UpdatedAt time.Time    `json:"updated_at,omitempty"`
+	// State The state of a Reminder, in the case Clio answers (the record's sample "initializing"); the list filter state takes the values [initializing scheduling rescheduling scheduled attempting_delivery delivery_failed delivered delivery_skipped invalid_user].
+	State     ReminderState `json:"state,omitempty"`
+	Subject   *SubjectBase  `json:"subject,omitempty"`
+	UpdatedAt time.Time     `json:"updated_at,omitempty"`
 }
 
 // ReminderTemplateBase defines model for ReminderTemplate_base.
@@ -7333,6 +7972,9 @@ type ReminderShow struct {
 	Data *Reminder `json:"data,omitempty"`
 }
 
+// ReminderState The state of a Reminder, in the case Clio answers (the record's sample "initializing"); the list filter state takes the values [initializing scheduling rescheduling scheduled attempting_delivery delivery_failed delivered delivery_skipped invalid_user].
+type ReminderState string
+
 // ReminderUpdateInput defines model for Reminder_update_input.
 type ReminderUpdateInput struct {
 	DurationUnit       *string  `json:"duration_unit,omitempty"`
@@ -7351,10 +7993,10 @@ type Report struct {
 	Format string `json:"format,omitempty"`
 	Id     int64  `json:"id,omitempty"`
 
-	// Kind Example: accounts_receivable
-	Kind     string `json:"kind,omitempty"`
-	Name     string `json:"name,omitempty"`
-	Progress int64  `json:"progress,omitempty"`
+	// Kind The kind of a Report, in the case Clio answers (the record's sample "accounts_receivable"); the list filter kind takes the values [accounts_receivable accounts_receivable_aging bank_account_activity billing_history billing_rate client_activity client_ledger clio_payments_deposit clio_payments_ledger clio_payments_monthly_statement clio_payments_sales_tax clio_payments_transaction contact_information disbursement_payment fee_allocation general_ledger grant_matters invoice_payments_v2 law_society_of_alberta law_society_of_alberta_al law_society_of_alberta_bar law_society_of_alberta_tl law_society_of_alberta_tt matter matter_balance_summary matter_productivity_by_user matters_by_responsible_attorney originating_attorney_revenue other_revenue productivity_by_client productivity_by_user revenue task_productivity_by_user task_progress_by_user trust_ledger trust_ledger_nsw trust_listing trust_management work_in_progress].
+	Kind     ReportKind `json:"kind,omitempty"`
+	Name     string     `json:"name,omitempty"`
+	Progress int64      `json:"progress,omitempty"`
 
 	// Source Example: reports
 	Source string `json:"source,omitempty"`
@@ -7366,10 +8008,10 @@ type Report struct {
 
 // ReportPreset defines model for ReportPreset.
 type ReportPreset struct {
-	// Category Example: billing
-	Category  string    `json:"category,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitempty"`
-	Etag      string    `json:"etag,omitempty"`
+	// Category The category of a ReportPreset, in the case Clio answers (the record's sample "billing"); the list filter category takes the values [billing client compliance financial matter online_payments productivity revenue task].
+	Category  ReportPresetCategory `json:"category,omitempty"`
+	CreatedAt time.Time            `json:"created_at,omitempty"`
+	Etag      string               `json:"etag,omitempty"`
 
 	// Format Example: csv
 	Format string `json:"format,omitempty"`
@@ -7383,6 +8025,9 @@ type ReportPreset struct {
 	ReportSchedule  *ReportSchedule `json:"report_schedule,omitempty"`
 	UpdatedAt       time.Time       `json:"updated_at,omitempty"`
 }
+
+// ReportPresetCategory The category of a ReportPreset, in the case Clio answers (the record's sample "billing"); the list filter category takes the values [billing client compliance financial matter online_payments productivity revenue task].
+type ReportPresetCategory string
 
 // ReportPresetCreateInput defines model for ReportPreset_create_input.
 type ReportPresetCreateInput struct {
@@ -7491,8 +8136,8 @@ type ReportCreateInput struct {
 	// Format Example: csv
 	Format *string `json:"format,omitempty"`
 
-	// Kind Example: accounts_receivable
-	Kind                *string             `json:"kind,omitempty"`
+	// Kind The kind of a Report, in the case Clio answers (the record's sample "accounts_receivable"); the list filter kind takes the values [accounts_receivable accounts_receivable_aging bank_account_activity billing_history billing_rate client_activity client_ledger clio_payments_deposit clio_payments_ledger clio_payments_monthly_statement clio_payments_sales_tax clio_payments_transaction contact_information disbursement_payment fee_allocation general_ledger grant_matters invoice_payments_v2 law_society_of_alberta law_society_of_alberta_al law_society_of_alberta_bar law_society_of_alberta_tl law_society_of_alberta_tt matter matter_balance_summary matter_productivity_by_user matters_by_responsible_attorney originating_attorney_revenue other_revenue productivity_by_client productivity_by_user revenue task_productivity_by_user task_progress_by_user trust_ledger trust_ledger_nsw trust_listing trust_management work_in_progress].
+	Kind                ReportKind          `json:"kind,omitempty"`
 	Matter              *IdInput            `json:"matter,omitempty"`
 	OriginatingAttorney *IdInput            `json:"originating_attorney,omitempty"`
 	PracticeArea        *IdInput            `json:"practice_area,omitempty"`
@@ -7501,6 +8146,9 @@ type ReportCreateInput struct {
 	User                *IdInput            `json:"user,omitempty"`
 	Year                *string             `json:"year,omitempty"`
 }
+
+// ReportKind The kind of a Report, in the case Clio answers (the record's sample "accounts_receivable"); the list filter kind takes the values [accounts_receivable accounts_receivable_aging bank_account_activity billing_history billing_rate client_activity client_ledger clio_payments_deposit clio_payments_ledger clio_payments_monthly_statement clio_payments_sales_tax clio_payments_transaction contact_information disbursement_payment fee_allocation general_ledger grant_matters invoice_payments_v2 law_society_of_alberta law_society_of_alberta_al law_society_of_alberta_bar law_society_of_alberta_tl law_society_of_alberta_tt matter matter_balance_summary matter_productivity_by_user matters_by_responsible_attorney originating_attorney_revenue other_revenue productivity_by_client productivity_by_user revenue task_productivity_by_user task_progress_by_user trust_ledger trust_ledger_nsw trust_listing trust_management work_in_progress].
+type ReportKind string
 
 // ReportList defines model for Report_list.
 type ReportList struct {
@@ -7511,6 +8159,13 @@ type ReportList struct {
 // ReportShow defines model for Report_show.
 type ReportShow struct {
 	Data *Report `json:"data,omitempty"`
+}
+
+// ResponsibleStaffBase The user responsible for a matter's staff work (platform guide); id, name and email.
+type ResponsibleStaffBase struct {
+	Email string `json:"email,omitempty"`
+	Id    int64  `json:"id,omitempty"`
+	Name  string `json:"name,omitempty"`
 }
 
 // ServiceType defines model for ServiceType.
@@ -7597,7 +8252,7 @@ type SubjectBase struct {
 // Task defines model for Task.
 type Task struct {
 	Assignee         *AssigneeBase       `json:"assignee,omitempty"`
-	Assigner         *UserBase           `json:"assigner,omitempty"`
+	Assigner         *CreatorBase        `json:"assigner,omitempty"`
 	CompletedAt      time.Time           `json:"completed_at,omitempty"`
 	CreatedAt        time.Time           `json:"created_at,omitempty"`
 	Description      string              `json:"description,omitempty"`
@@ -7609,12 +8264,12 @@ type Task struct {
 	NotifyCompletion bool                `json:"notify_completion,omitempty"`
 	Permission       string              `json:"permission,omitempty"`
 
-	// Priority Example: High
-	Priority  string         `json:"priority,omitempty"`
+	// Priority The priority of a Task, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority  TaskPriority   `json:"priority,omitempty"`
 	Reminders []ReminderBase `json:"reminders,omitempty"`
 
-	// Status Example: pending
-	Status               string          `json:"status,omitempty"`
+	// Status The status of a Task, in the case Clio answers (the record's sample "pending"); the list filter status takes the values [pending in_progress in_review complete].
+	Status               TaskStatus      `json:"status,omitempty"`
 	StatuteOfLimitations bool            `json:"statute_of_limitations,omitempty"`
 	TaskType             *TaskType       `json:"task_type,omitempty"`
 	TimeEntries          []TimeEntryBase `json:"time_entries,omitempty"`
@@ -7625,7 +8280,7 @@ type Task struct {
 
 // TaskTemplate defines model for TaskTemplate.
 type TaskTemplate struct {
-	Assignee        *UserBase            `json:"assignee,omitempty"`
+	Assignee        *CreatorBase         `json:"assignee,omitempty"`
 	CascadingSource *CascadingSourceBase `json:"cascading_source,omitempty"`
 	CreatedAt       time.Time            `json:"created_at,omitempty"`
 	Description     string               `json:"description,omitempty"`
@@ -7633,20 +8288,20 @@ type TaskTemplate struct {
 	Id              int64                `json:"id,omitempty"`
 	Name            string               `json:"name,omitempty"`
 
-	// Priority Example: High
-	Priority          string                 `json:"priority,omitempty"`
+	// Priority The priority of a TaskTemplate, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority          TaskTemplatePriority   `json:"priority,omitempty"`
 	Private           bool                   `json:"private,omitempty"`
 	ReminderTemplates []ReminderTemplateBase `json:"reminder_templates,omitempty"`
 	TaskTemplateList  *TaskTemplateListBase  `json:"task_template_list,omitempty"`
 	TaskType          *TaskType              `json:"task_type,omitempty"`
-	TemplateCreator   *UserBase              `json:"template_creator,omitempty"`
+	TemplateCreator   *CreatorBase           `json:"template_creator,omitempty"`
 	UpdatedAt         time.Time              `json:"updated_at,omitempty"`
 }
 
 // TaskTemplateList defines model for TaskTemplateList.
 type TaskTemplateList struct {
 	CreatedAt      time.Time     `json:"created_at,omitempty"`
-	Creator        *UserBase     `json:"creator,omitempty"`
+	Creator        *CreatorBase  `json:"creator,omitempty"`
 	Description    string        `json:"description,omitempty"`
 	Etag           string        `json:"etag,omitempty"`
 	Id             int64         `json:"id,omitempty"`
@@ -7654,6 +8309,14 @@ type TaskTemplateList struct {
 	PracticeArea   *PracticeArea `json:"practice_area,omitempty"`
 	TemplatesCount int64         `json:"templates_count,omitempty"`
 	UpdatedAt      time.Time     `json:"updated_at,omitempty"`
+}
+
+// TaskTemplateListInstanceBase defines model for TaskTemplateListInstance_base.
+type TaskTemplateListInstanceBase struct {
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int64     `json:"id,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // TaskTemplateListInstanceInput defines model for TaskTemplateListInstance_input.
@@ -7721,8 +8384,8 @@ type TaskTemplateCreateInput struct {
 	Description         *string  `json:"description,omitempty"`
 	Name                *string  `json:"name,omitempty"`
 
-	// Priority Example: High
-	Priority          *string                 `json:"priority,omitempty"`
+	// Priority The priority of a TaskTemplate, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority          TaskTemplatePriority    `json:"priority,omitempty"`
 	Private           *bool                   `json:"private,omitempty"`
 	ReminderTemplates []ReminderTemplateInput `json:"reminder_templates,omitempty"`
 	TaskTemplateList  *IdInput                `json:"task_template_list,omitempty"`
@@ -7733,6 +8396,9 @@ type TaskTemplatePage struct {
 	Data []TaskTemplate `json:"data,omitempty"`
 	Meta *ListMeta      `json:"meta,omitempty"`
 }
+
+// TaskTemplatePriority The priority of a TaskTemplate, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+type TaskTemplatePriority string
 
 // TaskTemplateShow defines model for TaskTemplate_show.
 type TaskTemplateShow struct {
@@ -7753,8 +8419,8 @@ type TaskTemplateUpdateInput struct {
 	Description         *string  `json:"description,omitempty"`
 	Name                *string  `json:"name,omitempty"`
 
-	// Priority Example: High
-	Priority          *string                                   `json:"priority,omitempty"`
+	// Priority The priority of a TaskTemplate, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority          TaskTemplatePriority                      `json:"priority,omitempty"`
 	Private           *bool                                     `json:"private,omitempty"`
 	ReminderTemplates []TaskTemplateUpdateReminderTemplateInput `json:"reminder_templates,omitempty"`
 }
@@ -7819,26 +8485,28 @@ type TaskCreateInput struct {
 	CascadingOffsetPolarity *string `json:"cascading_offset_polarity,omitempty"`
 
 	// CascadingOffsetType Example: Before
-	CascadingOffsetType *string    `json:"cascading_offset_type,omitempty"`
-	CascadingSource     *int64     `json:"cascading_source,omitempty"`
-	Description         *string    `json:"description,omitempty"`
-	DueAt               *time.Time `json:"due_at,omitempty"`
-	Matter              *IdInput   `json:"matter,omitempty"`
-	Name                *string    `json:"name,omitempty"`
-	NotifyAssignee      *bool      `json:"notify_assignee,omitempty"`
-	NotifyCompletion    *bool      `json:"notify_completion,omitempty"`
+	CascadingOffsetType *string `json:"cascading_offset_type,omitempty"`
+	CascadingSource     *int64  `json:"cascading_source,omitempty"`
+	Description         *string `json:"description,omitempty"`
+
+	// DueAt A date (2024-01-31) or a date-time (2024-01-31T09:00:00Z): Clio takes both, and the record holds a date.
+	DueAt            *string  `json:"due_at,omitempty"`
+	Matter           *IdInput `json:"matter,omitempty"`
+	Name             *string  `json:"name,omitempty"`
+	NotifyAssignee   *bool    `json:"notify_assignee,omitempty"`
+	NotifyCompletion *bool    `json:"notify_completion,omitempty"`
 
 	// Permission Example: private
 	Permission *string `json:"permission,omitempty"`
 
-	// Priority Example: High
-	Priority *string `json:"priority,omitempty"`
+	// Priority The priority of a Task, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority TaskPriority `json:"priority,omitempty"`
 
-	// Status Example: pending
-	Status               *string  `json:"status,omitempty"`
-	StatuteOfLimitations *bool    `json:"statute_of_limitations,omitempty"`
-	TaskType             *IdInput `json:"task_type,omitempty"`
-	TimeEstimated        *int64   `json:"time_estimated,omitempty"`
+	// Status The status of a Task, in the case Clio answers (the record's sample "pending"); the list filter status takes the values [pending in_progress in_review complete].
+	Status               TaskStatus `json:"status,omitempty"`
+	StatuteOfLimitations *bool      `json:"statute_of_limitations,omitempty"`
+	TaskType             *IdInput   `json:"task_type,omitempty"`
+	TimeEstimated        *int64     `json:"time_estimated,omitempty"`
 }
 
 // TaskList defines model for Task_list.
@@ -7847,10 +8515,16 @@ type TaskList struct {
 	Meta *ListMeta `json:"meta,omitempty"`
 }
 
+// TaskPriority The priority of a Task, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+type TaskPriority string
+
 // TaskShow defines model for Task_show.
 type TaskShow struct {
 	Data *Task `json:"data,omitempty"`
 }
+
+// TaskStatus The status of a Task, in the case Clio answers (the record's sample "pending"); the list filter status takes the values [pending in_progress in_review complete].
+type TaskStatus string
 
 // TaskUpdateInput defines model for Task_update_input.
 type TaskUpdateInput struct {
@@ -7862,25 +8536,33 @@ type TaskUpdateInput struct {
 	CascadingOffsetPolarity *string `json:"cascading_offset_polarity,omitempty"`
 
 	// CascadingOffsetType Example: Before
-	CascadingOffsetType *string    `json:"cascading_offset_type,omitempty"`
-	CascadingSource     *int64     `json:"cascading_source,omitempty"`
-	Description         *string    `json:"description,omitempty"`
-	DueAt               *time.Time `json:"due_at,omitempty"`
-	Matter              *IdInput   `json:"matter,omitempty"`
-	Name                *string    `json:"name,omitempty"`
-	NotifyAssignee      *bool      `json:"notify_assignee,omitempty"`
-	NotifyCompletion    *bool      `json:"notify_completion,omitempty"`
+	CascadingOffsetType *string `json:"cascading_offset_type,omitempty"`
+	CascadingSource     *int64  `json:"cascading_source,omitempty"`
+	Description         *string `json:"description,omitempty"`
+
+	// DueAt A date (2024-01-31) or a date-time (2024-01-31T09:00:00Z): Clio takes both, and the record holds a date.
+	DueAt            *string  `json:"due_at,omitempty"`
+	Matter           *IdInput `json:"matter,omitempty"`
+	Name             *string  `json:"name,omitempty"`
+	NotifyAssignee   *bool    `json:"notify_assignee,omitempty"`
+	NotifyCompletion *bool    `json:"notify_completion,omitempty"`
 
 	// Permission Example: private
 	Permission *string `json:"permission,omitempty"`
 
-	// Priority Example: High
-	Priority *string `json:"priority,omitempty"`
+	// Priority The priority of a Task, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority TaskPriority `json:"priority,omitempty"`
 
-	// Status Example: pending
-	Status        *string  `json:"status,omitempty"`
-	TaskType      *IdInput `json:"task_type,omitempty"`
-	TimeEstimated *int64   `json:"time_estimated,omitempty"`
+	// Status The status of a Task, in the case Clio answers (the record's sample "pending"); the list filter status takes the values [pending in_progress in_review complete].
+	Status        TaskStatus `json:"status,omitempty"`
+	TaskType      *IdInput   `json:"task_type,omitempty"`
+	TimeEstimated *int64     `json:"time_estimated,omitempty"`
+}
+
+// TextMessageConversationBase defines model for TextMessageConversation_base.
+type TextMessageConversationBase struct {
+	Etag string `json:"etag,omitempty"`
+	Id   int64  `json:"id,omitempty"`
 }
 
 // TextSnippet defines model for TextSnippet.
@@ -7952,13 +8634,13 @@ type TimeEntryBase struct {
 
 // Timer defines model for Timer.
 type Timer struct {
-	Activity    *TimeEntryBase `json:"activity,omitempty"`
-	CreatedAt   time.Time      `json:"created_at,omitempty"`
-	ElapsedTime float64        `json:"elapsed_time,omitempty"`
-	Etag        string         `json:"etag,omitempty"`
-	Id          int64          `json:"id,omitempty"`
-	StartTime   time.Time      `json:"start_time,omitempty"`
-	UpdatedAt   time.Time      `json:"updated_at,omitempty"`
+	Activity    *ActivityBase `json:"activity,omitempty"`
+	CreatedAt   time.Time     `json:"created_at,omitempty"`
+	ElapsedTime float64       `json:"elapsed_time,omitempty"`
+	Etag        string        `json:"etag,omitempty"`
+	Id          int64         `json:"id,omitempty"`
+	StartTime   time.Time     `json:"start_time,omitempty"`
+	UpdatedAt   time.Time     `json:"updated_at,omitempty"`
 }
 
 // TimerBase defines model for Timer_base.
@@ -7981,10 +8663,23 @@ type TimerShow struct {
 	Data *Timer `json:"data,omitempty"`
 }
 
+// TriggerBase defines model for Trigger_base.
+type TriggerBase struct {
+	CreatedAt              time.Time `json:"created_at,omitempty"`
+	Description            string    `json:"description,omitempty"`
+	DoNotRecalculate       bool      `json:"do_not_recalculate,omitempty"`
+	Etag                   string    `json:"etag,omitempty"`
+	Id                     int64     `json:"id,omitempty"`
+	IsRequirementsRequired bool      `json:"is_requirements_required,omitempty"`
+	IsServed               bool      `json:"is_served,omitempty"`
+	SystemId               int64     `json:"system_id,omitempty"`
+	UpdatedAt              time.Time `json:"updated_at,omitempty"`
+}
+
 // TrustLineItem defines model for TrustLineItem.
 type TrustLineItem struct {
 	Bill      *BillBase           `json:"bill,omitempty"`
-	Client    *ContactBase        `json:"client,omitempty"`
+	Client    *ClientBase         `json:"client,omitempty"`
 	CreatedAt time.Time           `json:"created_at,omitempty"`
 	Date      *openapi_types.Date `json:"date,omitempty"`
 	Etag      string              `json:"etag,omitempty"`
@@ -8042,34 +8737,34 @@ type TrustRequestShow struct {
 
 // User defines model for User.
 type User struct {
-	Account                    *AccountBase                     `json:"account,omitempty"`
-	AccountOwner               bool                             `json:"account_owner,omitempty"`
-	Avatar                     *AvatarBase                      `json:"avatar,omitempty"`
-	ClioConnect                bool                             `json:"clio_connect,omitempty"`
-	Contact                    *ContactBase                     `json:"contact,omitempty"`
-	CourtRulesDefaultAttendee  bool                             `json:"court_rules_default_attendee,omitempty"`
-	CreatedAt                  time.Time                        `json:"created_at,omitempty"`
-	DefaultActivityDescription *ActivityActivityDescriptionBase `json:"default_activity_description,omitempty"`
-	DefaultCalendarId          int64                            `json:"default_calendar_id,omitempty"`
-	Email                      string                           `json:"email,omitempty"`
-	Enabled                    bool                             `json:"enabled,omitempty"`
-	Etag                       string                           `json:"etag,omitempty"`
-	FirstName                  string                           `json:"first_name,omitempty"`
-	Groups                     []GroupBase                      `json:"groups,omitempty"`
-	Id                         int64                            `json:"id,omitempty"`
-	Initials                   string                           `json:"initials,omitempty"`
-	JobTitle                   *JobTitleBase                    `json:"job_title,omitempty"`
-	LastName                   string                           `json:"last_name,omitempty"`
-	Name                       string                           `json:"name,omitempty"`
-	NotificationMethods        []NotificationMethodBase         `json:"notification_methods,omitempty"`
-	PhoneNumber                string                           `json:"phone_number,omitempty"`
-	Rate                       float64                          `json:"rate,omitempty"`
-	Roles                      []string                         `json:"roles,omitempty"`
+	Account                    *AccountBase             `json:"account,omitempty"`
+	AccountOwner               bool                     `json:"account_owner,omitempty"`
+	Avatar                     *AvatarBase              `json:"avatar,omitempty"`
+	ClioConnect                bool                     `json:"clio_connect,omitempty"`
+	Contact                    *ContactBase             `json:"contact,omitempty"`
+	CourtRulesDefaultAttendee  bool                     `json:"court_rules_default_attendee,omitempty"`
+	CreatedAt                  time.Time                `json:"created_at,omitempty"`
+	DefaultActivityDescription *ActivityDescriptionBase `json:"default_activity_description,omitempty"`
+	DefaultCalendarId          int64                    `json:"default_calendar_id,omitempty"`
+	Email                      string                   `json:"email,omitempty"`
+	Enabled                    bool                     `json:"enabled,omitempty"`
+	Etag                       string                   `json:"etag,omitempty"`
+	FirstName                  string                   `json:"first_name,omitempty"`
+	Groups                     []GroupBase              `json:"groups,omitempty"`
+	Id                         int64                    `json:"id,omitempty"`
+	Initials                   string                   `json:"initials,omitempty"`
+	JobTitle                   *JobTitleBase            `json:"job_title,omitempty"`
+	LastName                   string                   `json:"last_name,omitempty"`
+	Name                       string                   `json:"name,omitempty"`
+	NotificationMethods        []NotificationMethodBase `json:"notification_methods,omitempty"`
+	PhoneNumber                string                   `json:"phone_number,omitempty"`
+	Rate                       float64                  `json:"rate,omitempty"`
+	Roles                      []string                 `json:"roles,omitempty"`
 
-	// SubscriptionType Example: Attorney
-	SubscriptionType string    `json:"subscription_type,omitempty"`
-	TimeZone         string    `json:"time_zone,omitempty"`
-	UpdatedAt        time.Time `json:"updated_at,omitempty"`
+	// SubscriptionType The subscription_type of a User, in the case Clio answers (the record's sample "Attorney"); the list filter subscription_type takes the values [attorney nonattorney].
+	SubscriptionType UserSubscriptionType `json:"subscription_type,omitempty"`
+	TimeZone         string               `json:"time_zone,omitempty"`
+	UpdatedAt        time.Time            `json:"updated_at,omitempty"`
 }
 
 // UserBase defines model for User_base.
@@ -8108,8 +8803,11 @@ type UserShow struct {
 	Data *User `json:"data,omitempty"`
 }
 
-// UtbmsCode defines model for UtbmsCode.
-type UtbmsCode struct {
+// UserSubscriptionType The subscription_type of a User, in the case Clio answers (the record's sample "Attorney"); the list filter subscription_type takes the values [attorney nonattorney].
+type UserSubscriptionType string
+
+// UtbmsActivityBase defines model for UtbmsActivity_base.
+type UtbmsActivityBase struct {
 	Code        string    `json:"code,omitempty"`
 	CreatedAt   time.Time `json:"created_at,omitempty"`
 	Description string    `json:"description,omitempty"`
@@ -8123,6 +8821,21 @@ type UtbmsCode struct {
 	UtbmsSetId int64     `json:"utbms_set_id,omitempty"`
 }
 
+// UtbmsCode defines model for UtbmsCode.
+type UtbmsCode struct {
+	Code        string    `json:"code,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Id          int64     `json:"id,omitempty"`
+	Name        string    `json:"name,omitempty"`
+
+	// Type The type of a UtbmsCode, in the case Clio answers (the record's sample "UtbmsTask"); the list filter type takes the values [UtbmsTask UtbmsActivity UtbmsExpense].
+	Type       UtbmsCodeType `json:"type,omitempty"`
+	UpdatedAt  time.Time     `json:"updated_at,omitempty"`
+	UtbmsSetId int64         `json:"utbms_set_id,omitempty"`
+}
+
 // UtbmsCodeList defines model for UtbmsCode_list.
 type UtbmsCodeList struct {
 	Data []UtbmsCode `json:"data,omitempty"`
@@ -8132,6 +8845,24 @@ type UtbmsCodeList struct {
 // UtbmsCodeShow defines model for UtbmsCode_show.
 type UtbmsCodeShow struct {
 	Data *UtbmsCode `json:"data,omitempty"`
+}
+
+// UtbmsCodeType The type of a UtbmsCode, in the case Clio answers (the record's sample "UtbmsTask"); the list filter type takes the values [UtbmsTask UtbmsActivity UtbmsExpense].
+type UtbmsCodeType string
+
+// UtbmsExpenseBase defines model for UtbmsExpense_base.
+type UtbmsExpenseBase struct {
+	Code        string    `json:"code,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Id          int64     `json:"id,omitempty"`
+	Name        string    `json:"name,omitempty"`
+
+	// Type Example: UtbmsTask
+	Type       string    `json:"type,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitempty"`
+	UtbmsSetId int64     `json:"utbms_set_id,omitempty"`
 }
 
 // UtbmsSet defines model for UtbmsSet.
@@ -8148,6 +8879,21 @@ type UtbmsSet struct {
 type UtbmsSetList struct {
 	Data []UtbmsSet `json:"data,omitempty"`
 	Meta *ListMeta  `json:"meta,omitempty"`
+}
+
+// UtbmsTaskBase defines model for UtbmsTask_base.
+type UtbmsTaskBase struct {
+	Code        string    `json:"code,omitempty"`
+	CreatedAt   time.Time `json:"created_at,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Etag        string    `json:"etag,omitempty"`
+	Id          int64     `json:"id,omitempty"`
+	Name        string    `json:"name,omitempty"`
+
+	// Type Example: UtbmsTask
+	Type       string    `json:"type,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at,omitempty"`
+	UtbmsSetId int64     `json:"utbms_set_id,omitempty"`
 }
 
 // WebSiteBase defines model for WebSite_base.
@@ -8254,16 +9000,16 @@ type UnprocessableEntity = Error
 
 // ListActivitiesParams defines parameters for ListActivities.
 type ListActivitiesParams struct {
-	// ActivityDescriptionId The unique identifier for a single ActivityDescription. Use the keyword
+	// ActivityDescriptionId The unique identifier for a single ActivityDescription. Use the keyword `null` to match those without a ActivityDescription.
 	ActivityDescriptionId *int64 `form:"activity_description_id,omitempty" json:"activity_description_id,omitempty"`
 
-	// CalendarEntryId The unique identifier for a single CalendarEntry. Use the keyword
+	// CalendarEntryId The unique identifier for a single CalendarEntry. Use the keyword `null` to match those without a CalendarEntry.
 	CalendarEntryId *int64 `form:"calendar_entry_id,omitempty" json:"calendar_entry_id,omitempty"`
 
-	// CommunicationId The unique identifier for a single Communication. Use the keyword
+	// CommunicationId The unique identifier for a single Communication. Use the keyword `null` to match those without a Communication.
 	CommunicationId *int64 `form:"communication_id,omitempty" json:"communication_id,omitempty"`
 
-	// ContactNoteId The unique identifier for a single Note. Use the keyword
+	// ContactNoteId The unique identifier for a single Note. Use the keyword `null` to match those without a Note.
 	ContactNoteId *int64 `form:"contact_note_id,omitempty" json:"contact_note_id,omitempty"`
 
 	// CreatedSince Filter Activity records to those having the
@@ -8272,7 +9018,7 @@ type ListActivitiesParams struct {
 	// EndDate Filter Activity records to those whose
 	EndDate *time.Time `form:"end_date,omitempty" json:"end_date,omitempty"`
 
-	// ExpenseCategoryId The unique identifier for a single ExpenseCategory. Use the keyword
+	// ExpenseCategoryId The unique identifier for a single ExpenseCategory. Use the keyword `null` to match those without a ExpenseCategory.
 	ExpenseCategoryId *int64 `form:"expense_category_id,omitempty" json:"expense_category_id,omitempty"`
 
 	// Fields The fields to be returned. See response samples for what fields are available. For more information see the fields section.
@@ -8281,7 +9027,7 @@ type ListActivitiesParams struct {
 	// FlatRate Filter Activity TimeEntry records to those that have a flat rate, or not.
 	FlatRate *bool `form:"flat_rate,omitempty" json:"flat_rate,omitempty"`
 
-	// GrantId The unique identifier for a single Grant. Use the keyword
+	// GrantId The unique identifier for a single Grant. Use the keyword `null` to match those without a Grant.
 	GrantId *int64 `form:"grant_id,omitempty" json:"grant_id,omitempty"`
 
 	// Ids Filter Activity records to those having the specified unique identifiers.
@@ -8290,10 +9036,10 @@ type ListActivitiesParams struct {
 	// Limit A limit on the number of Activity records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
-	// MatterNoteId The unique identifier for a single Note. Use the keyword
+	// MatterNoteId The unique identifier for a single Note. Use the keyword `null` to match those without a Note.
 	MatterNoteId *int64 `form:"matter_note_id,omitempty" json:"matter_note_id,omitempty"`
 
 	// OnlyUnaccountedFor Only unaccounted for activities.
@@ -8314,7 +9060,7 @@ type ListActivitiesParams struct {
 	// Status Filter Activity records to those that are draft, billed, unbilled or non-billable.
 	Status *ListActivitiesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// TaskId The unique identifier for a single Task. Use the keyword
+	// TaskId The unique identifier for a single Task. Use the keyword `null` to match those without a Task.
 	TaskId *int64 `form:"task_id,omitempty" json:"task_id,omitempty"`
 
 	// Type Filter Activity records to those of a specific type.
@@ -8323,7 +9069,7 @@ type ListActivitiesParams struct {
 	// UpdatedSince Filter Activity records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
-	// UserId The unique identifier for a single User. Use the keyword
+	// UserId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	UserId *int64 `form:"user_id,omitempty" json:"user_id,omitempty"`
 
 	// XAPIVERSION The API minor version. Default: latest version.
@@ -8662,7 +9408,7 @@ type ListBankAccountsParams struct {
 	// UpdatedSince Filter BankAccount records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
-	// UserId The unique identifier for a single User. Use the keyword
+	// UserId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	UserId *int64 `form:"user_id,omitempty" json:"user_id,omitempty"`
 
 	// XAPIVERSION The API minor version. Default: latest version.
@@ -8845,8 +9591,8 @@ type ListBillableClientsParams struct {
 	// ClientId The unique identifier for a single Contact. The keyword
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListBillableClientsParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// EndDate Filter BillableClient records to those that have Matters with unbilled Activities on or before this date (Expects an ISO-8601 date).
 	EndDate *openapi_types.Date `form:"end_date,omitempty" json:"end_date,omitempty"`
@@ -8860,7 +9606,7 @@ type ListBillableClientsParams struct {
 	// MatterId The unique identifier for a single Matter. The keyword
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
@@ -8869,7 +9615,7 @@ type ListBillableClientsParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// StartDate Filter BillableClient records to those that have Matters with unbilled Activities on or after this date (Expects an ISO-8601 date).
@@ -8879,16 +9625,13 @@ type ListBillableClientsParams struct {
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
 
-// ListBillableClientsParamsCustomFieldValues defines parameters for ListBillableClients.
-type ListBillableClientsParamsCustomFieldValues string
-
 // ListBillableMattersParams defines parameters for ListBillableMatters.
 type ListBillableMattersParams struct {
 	// ClientId The unique identifier for a single Contact. The keyword
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListBillableMattersParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// EndDate Filter BillableMatter records to those that have matters with unbilled activities on or before this date (Expects an ISO-8601 date).
 	EndDate *openapi_types.Date `form:"end_date,omitempty" json:"end_date,omitempty"`
@@ -8902,7 +9645,7 @@ type ListBillableMattersParams struct {
 	// MatterId The unique identifier for a single Matter. The keyword
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
@@ -8911,7 +9654,7 @@ type ListBillableMattersParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// StartDate Filter BillableMatter records to those that have matters with unbilled activities on or after this date (Expects an ISO-8601 date).
@@ -8920,17 +9663,14 @@ type ListBillableMattersParams struct {
 	// XAPIVERSION The API minor version. Default: latest version.
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
-
-// ListBillableMattersParamsCustomFieldValues defines parameters for ListBillableMatters.
-type ListBillableMattersParamsCustomFieldValues string
 
 // ListBillableMatterIDsParams defines parameters for ListBillableMatterIDs.
 type ListBillableMatterIDsParams struct {
 	// ClientId The unique identifier for a single Contact. The keyword
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListBillableMatterIDsParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// EndDate Filter BillableMatter records to those that have matters with unbilled activities on or before this date (Expects an ISO-8601 date).
 	EndDate *openapi_types.Date `form:"end_date,omitempty" json:"end_date,omitempty"`
@@ -8944,7 +9684,7 @@ type ListBillableMatterIDsParams struct {
 	// MatterId The unique identifier for a single Matter. The keyword
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
@@ -8953,7 +9693,7 @@ type ListBillableMatterIDsParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// StartDate Filter BillableMatter records to those that have matters with unbilled activities on or after this date (Expects an ISO-8601 date).
@@ -8962,9 +9702,6 @@ type ListBillableMatterIDsParams struct {
 	// XAPIVERSION The API minor version. Default: latest version.
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
-
-// ListBillableMatterIDsParamsCustomFieldValues defines parameters for ListBillableMatterIDs.
-type ListBillableMatterIDsParamsCustomFieldValues string
 
 // ListBillsParams defines parameters for ListBills.
 type ListBillsParams struct {
@@ -8974,8 +9711,8 @@ type ListBillsParams struct {
 	// CreatedSince Filter Bill records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListBillsParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// DueAfter Filter Bill records to those that have a
 	DueAfter *openapi_types.Date `form:"due_after,omitempty" json:"due_after,omitempty"`
@@ -9007,13 +9744,13 @@ type ListBillsParams struct {
 	// Limit A limit on the number of Bill records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Bill records by the given field. Default:
 	Order *ListBillsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// OverdueOnly Filter Bill records to those that are overdue.
@@ -9025,7 +9762,7 @@ type ListBillsParams struct {
 	// Query Allows matching search on invoice number.
 	Query *int32 `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// State Filter Bill records to those in a given state.
@@ -9043,9 +9780,6 @@ type ListBillsParams struct {
 	// XAPIVERSION The API minor version. Default: latest version.
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
-
-// ListBillsParamsCustomFieldValues defines parameters for ListBills.
-type ListBillsParamsCustomFieldValues string
 
 // ListBillsParamsOrder defines parameters for ListBills.
 type ListBillsParamsOrder string
@@ -9138,7 +9872,7 @@ type ListCalendarEntriesParams struct {
 	// Limit A limit on the number of CalendarEntry records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// OwnerEntriesAcrossAllUsers Returns CalendarEntry records for all users related to a matter. Requires matter id.
@@ -9626,7 +10360,7 @@ type ListCommunicationsParams struct {
 	// Limit A limit on the number of Communication records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Communication records by the given field. Default:
@@ -9732,8 +10466,8 @@ type ListContactsParams struct {
 	// CustomFieldIds Filter Contact's custom_field_values to only include values for the given custom field unique identifiers.
 	CustomFieldIds []int64 `form:"custom_field_ids[],omitempty" json:"custom_field_ids[],omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListContactsParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// EmailOnly Filter Contact records to those that have email addresses.
 	EmailOnly *bool `form:"email_only,omitempty" json:"email_only,omitempty"`
@@ -9774,9 +10508,6 @@ type ListContactsParams struct {
 	// XAPIVERSION The API minor version. Default: latest version.
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
-
-// ListContactsParamsCustomFieldValues defines parameters for ListContacts.
-type ListContactsParamsCustomFieldValues string
 
 // ListContactsParamsInitial defines parameters for ListContacts.
 type ListContactsParamsInitial string
@@ -9880,7 +10611,7 @@ type UpdateContactParams struct {
 
 // ListConversationMessagesParams defines parameters for ListConversationMessages.
 type ListConversationMessagesParams struct {
-	// ConversationId The unique identifier for a single Conversation. Use the keyword
+	// ConversationId The unique identifier for a single Conversation. Use the keyword `null` to match those without a Conversation.
 	ConversationId int64 `form:"conversation_id" json:"conversation_id"`
 
 	// CreatedSince Filter ConversationMessage records to those having the
@@ -9969,7 +10700,7 @@ type ListConversationsParams struct {
 	// Limit A limit on the number of Conversation records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Conversation records by the given field. Default:
@@ -10160,7 +10891,7 @@ type ListMatterDocketsParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ServiceTypeId The unique identifier for a single ServiceType. Use the keyword
+	// ServiceTypeId The unique identifier for a single ServiceType. Use the keyword `null` to match those without a ServiceType.
 	ServiceTypeId *int64 `form:"service_type_id,omitempty" json:"service_type_id,omitempty"`
 
 	// Status Filter MatterDocket records to those having a specific status.
@@ -10976,13 +11707,13 @@ type DownloadDocumentTemplateParams struct {
 
 // ListDocumentsParams defines parameters for ListDocuments.
 type ListDocumentsParams struct {
-	// ContactId The unique identifier for a single Contact. Use the keyword
+	// ContactId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// CreatedSince Filter Document records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
 
-	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword
+	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword `null` to match those without a DocumentCategory.
 	DocumentCategoryId *int64 `form:"document_category_id,omitempty" json:"document_category_id,omitempty"`
 
 	// ExternalPropertyName Filter records to only those with the given external property(s) name set. e.g.
@@ -11003,7 +11734,7 @@ type ListDocumentsParams struct {
 	// Limit A limit on the number of Document records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Document records by the given field. Default:
@@ -11012,7 +11743,7 @@ type ListDocumentsParams struct {
 	// PageToken A token specifying which page to return.
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
-	// ParentId The unique identifier for a single Folder. Use the keyword
+	// ParentId The unique identifier for a single Folder. Use the keyword `null` to match those without a Folder.
 	ParentId *int64 `form:"parent_id,omitempty" json:"parent_id,omitempty"`
 
 	// Query Wildcard search for
@@ -11217,13 +11948,13 @@ type UpdateExpenseCategoryParams struct {
 
 // ListFoldersParams defines parameters for ListFolders.
 type ListFoldersParams struct {
-	// ContactId The unique identifier for a single Contact. Use the keyword
+	// ContactId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// CreatedSince Filter Folder records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
 
-	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword
+	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword `null` to match those without a DocumentCategory.
 	DocumentCategoryId *int64 `form:"document_category_id,omitempty" json:"document_category_id,omitempty"`
 
 	// ExternalPropertyName Filter records to only those with the given external property(s) name set. e.g.
@@ -11244,7 +11975,7 @@ type ListFoldersParams struct {
 	// Limit A limit on the number of Folder records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Folder records by the given field. Default:
@@ -11291,13 +12022,13 @@ type CreateFolderParams struct {
 
 // ListFolderContentsParams defines parameters for ListFolderContents.
 type ListFolderContentsParams struct {
-	// ContactId The unique identifier for a single Contact. Use the keyword
+	// ContactId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// CreatedSince Filter Folder records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
 
-	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword
+	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword `null` to match those without a DocumentCategory.
 	DocumentCategoryId *int64 `form:"document_category_id,omitempty" json:"document_category_id,omitempty"`
 
 	// ExternalPropertyName Filter records to only those with the given external property(s) name set. e.g.
@@ -11318,7 +12049,7 @@ type ListFolderContentsParams struct {
 	// Limit A limit on the number of Folder records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Folder records by the given field. Default:
@@ -11891,7 +12622,7 @@ type ListLaukExpenseCategoriesParams struct {
 
 // ListLineItemsParams defines parameters for ListLineItems.
 type ListLineItemsParams struct {
-	// ActivityId The unique identifier for a single Activity. Use the keyword
+	// ActivityId The unique identifier for a single Activity. Use the keyword `null` to match those without a Activity.
 	ActivityId *int64 `form:"activity_id,omitempty" json:"activity_id,omitempty"`
 
 	// BillId The unique identifier for a single Bill. The keyword
@@ -11921,7 +12652,7 @@ type ListLineItemsParams struct {
 	// Limit A limit on the number of LineItem records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
@@ -12025,8 +12756,8 @@ type ListMattersParams struct {
 	// ClientId The unique identifier for a single Contact. The keyword
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
-	// CloseDate Filter Matter records by the close date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned.
-	CloseDate []ListMattersParamsCloseDate `form:"close_date[],omitempty" json:"close_date[],omitempty"`
+	// CloseDate Filter Matter records by the close date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned. Each value is an operator (>=, <=, >, =, <) and a date, e.g. >=2024-01-01; the reference's enum shows the template >=DATE.
+	CloseDate []string `form:"close_date[],omitempty" json:"close_date[],omitempty"`
 
 	// CreatedSince Filter Matter records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
@@ -12034,13 +12765,13 @@ type ListMattersParams struct {
 	// CustomFieldIds Filter Matter's custom_field_values to only include values for the given custom field unique identifiers.
 	CustomFieldIds []int64 `form:"custom_field_ids[],omitempty" json:"custom_field_ids[],omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListMattersParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// Fields The fields to be returned. See response samples for what fields are available. For more information see the fields section.
 	Fields *string `form:"fields,omitempty" json:"fields,omitempty"`
 
-	// GrantId The unique identifier for a single Grant. Use the keyword
+	// GrantId The unique identifier for a single Grant. Use the keyword `null` to match those without a Grant.
 	GrantId *int64 `form:"grant_id,omitempty" json:"grant_id,omitempty"`
 
 	// GroupId The unique identifier for a single Group. The keyword
@@ -12052,23 +12783,23 @@ type ListMattersParams struct {
 	// Limit A limit on the number of Matter records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// NotificationEventSubscriberUserId The unique identifier for a single NotificationEventSubscriber. Use the keyword
+	// NotificationEventSubscriberUserId The unique identifier for a single NotificationEventSubscriber. Use the keyword `null` to match those without a NotificationEventSubscriber.
 	NotificationEventSubscriberUserId *int64 `form:"notification_event_subscriber_user_id,omitempty" json:"notification_event_subscriber_user_id,omitempty"`
 
-	// OpenDate Filter Matter records by the open date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned.
-	OpenDate []ListMattersParamsOpenDate `form:"open_date[],omitempty" json:"open_date[],omitempty"`
+	// OpenDate Filter Matter records by the open date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned. Each value is an operator (>=, <=, >, =, <) and a date, e.g. >=2024-01-01; the reference's enum shows the template >=DATE.
+	OpenDate []string `form:"open_date[],omitempty" json:"open_date[],omitempty"`
 
 	// Order Orders the Matter records by the given field. Default:
 	Order *ListMattersParamsOrder `form:"order,omitempty" json:"order,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
-	// PendingDate Filter Matter records by the pending date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned.
-	PendingDate []ListMattersParamsPendingDate `form:"pending_date[],omitempty" json:"pending_date[],omitempty"`
+	// PendingDate Filter Matter records by the pending date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned. Each value is an operator (>=, <=, >, =, <) and a date, e.g. >=2024-01-01; the reference's enum shows the template >=DATE.
+	PendingDate []string `form:"pending_date[],omitempty" json:"pending_date[],omitempty"`
 
 	// PracticeAreaId The unique identifier for a single PracticeArea. The keyword
 	PracticeAreaId *int64 `form:"practice_area_id,omitempty" json:"practice_area_id,omitempty"`
@@ -12076,36 +12807,27 @@ type ListMattersParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
-	// Status Filter Matter records to those with a given status. It accepts comma-separated statuses, e.g.
-	Status *ListMattersParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	// Status Filter Matter records to those with a given status. It accepts comma-separated statuses, e.g. Several values are sent as one comma list, e.g. open,pending.
+	Status []ListMattersParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// SubscriberUserId The unique identifier for a single NotificationEventSubscriber. Use the keyword
+	// SubscriberUserId The unique identifier for a single NotificationEventSubscriber. Use the keyword `null` to match those without a NotificationEventSubscriber.
 	SubscriberUserId *int64 `form:"subscriber_user_id,omitempty" json:"subscriber_user_id,omitempty"`
 
 	// UpdatedSince Filter Matter records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
+	// ResponsibleStaffId The unique identifier for a single User, the matter's responsible staff (platform guide).
+	ResponsibleStaffId *int64 `form:"responsible_staff_id,omitempty" json:"responsible_staff_id,omitempty"`
+
 	// XAPIVERSION The API minor version. Default: latest version.
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
 
-// ListMattersParamsCloseDate defines parameters for ListMatters.
-type ListMattersParamsCloseDate string
-
-// ListMattersParamsCustomFieldValues defines parameters for ListMatters.
-type ListMattersParamsCustomFieldValues string
-
-// ListMattersParamsOpenDate defines parameters for ListMatters.
-type ListMattersParamsOpenDate string
-
 // ListMattersParamsOrder defines parameters for ListMatters.
 type ListMattersParamsOrder string
-
-// ListMattersParamsPendingDate defines parameters for ListMatters.
-type ListMattersParamsPendingDate string
 
 // ListMattersParamsStatus defines parameters for ListMatters.
 type ListMattersParamsStatus string
@@ -12461,7 +13183,7 @@ type UpdateNoteParams struct {
 
 // ListOutstandingClientBalancesParams defines parameters for ListOutstandingClientBalances.
 type ListOutstandingClientBalancesParams struct {
-	// ContactId The unique identifier for a single Contact. Use the keyword
+	// ContactId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// Fields The fields to be returned. See response samples for what fields are available. For more information see the fields section.
@@ -13215,7 +13937,7 @@ type ListTaskTemplateListsParams struct {
 	// PageToken A token specifying which page to return.
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
-	// PracticeAreaId The unique identifier for a single PracticeArea. Use the keyword
+	// PracticeAreaId The unique identifier for a single PracticeArea. Use the keyword `null` to match those without a PracticeArea.
 	PracticeAreaId *int64 `form:"practice_area_id,omitempty" json:"practice_area_id,omitempty"`
 
 	// Query Wildcard search for
@@ -13475,19 +14197,19 @@ type UpdateTaskTypeParams struct {
 
 // ListTasksParams defines parameters for ListTasks.
 type ListTasksParams struct {
-	// AssigneeId The unique identifier for a single User or Contact. Use the keyword
+	// AssigneeId The unique identifier for a single User or Contact. Use the keyword `null` to match those without a User.
 	AssigneeId *int64 `form:"assignee_id,omitempty" json:"assignee_id,omitempty"`
 
 	// AssigneeType Filter Task records to those with a specific assignee. Must be passed if filtering by assignee.
 	AssigneeType *ListTasksParamsAssigneeType `form:"assignee_type,omitempty" json:"assignee_type,omitempty"`
 
-	// AssignerId The unique identifier for a single User. Use the keyword
+	// AssignerId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	AssignerId *int64 `form:"assigner_id,omitempty" json:"assigner_id,omitempty"`
 
 	// CascadingSourceId Filter Task records to those with a parent task that has the specified ID.
 	CascadingSourceId *int32 `form:"cascading_source_id,omitempty" json:"cascading_source_id,omitempty"`
 
-	// ClientId The unique identifier for a single Contact. Use the keyword
+	// ClientId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
 	// Complete Filter Task records to those which are complete or not.
@@ -13514,7 +14236,7 @@ type ListTasksParams struct {
 	// Limit A limit on the number of Task records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Task records by the given field. Default:
@@ -13544,7 +14266,7 @@ type ListTasksParams struct {
 	// StatuteOfLimitations Filter Task records to those which are a statute of limitations or not.
 	StatuteOfLimitations *bool `form:"statute_of_limitations,omitempty" json:"statute_of_limitations,omitempty"`
 
-	// TaskTypeId The unique identifier for a single TaskType. Use the keyword
+	// TaskTypeId The unique identifier for a single TaskType. Use the keyword `null` to match those without a TaskType.
 	TaskTypeId *int64 `form:"task_type_id,omitempty" json:"task_type_id,omitempty"`
 
 	// TimeEntriesPresent Filter Task records to those that have associated time entries, or not.
@@ -13679,7 +14401,7 @@ type ListTrustLineItemsParams struct {
 	// Limit A limit on the number of TrustLineItem records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the TrustLineItem records by the given field. Default:
@@ -13839,7 +14561,7 @@ type ListUtbmsCodesParams struct {
 	// UpdatedSince Filter UtbmsCode records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
-	// UtbmsSetId The unique identifier for a single UtbmsSet. Use the keyword
+	// UtbmsSetId The unique identifier for a single UtbmsSet. Use the keyword `null` to match those without a UtbmsSet.
 	UtbmsSetId *int64 `form:"utbms_set_id,omitempty" json:"utbms_set_id,omitempty"`
 
 	// XAPIVERSION The API minor version. Default: latest version.
@@ -14733,14 +15455,14 @@ type ClientInterface interface {
 	// Outlines the parameters, optional and required, used when deleting the record for a single CalendarEntry
 	//
 	// Corresponds with DELETE /api/v4/calendar_entries/{id}.json (the `DeleteCalendarEntry` operationId).
-	DeleteCalendarEntry(ctx context.Context, id int64, params *DeleteCalendarEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteCalendarEntry(ctx context.Context, id string, params *DeleteCalendarEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCalendarEntry Return the data for a single CalendarEntry
 	//
 	// Outlines the parameters, optional and required, used when requesting the data for a single CalendarEntry
 	//
 	// Corresponds with GET /api/v4/calendar_entries/{id}.json (the `GetCalendarEntry` operationId).
-	GetCalendarEntry(ctx context.Context, id int64, params *GetCalendarEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCalendarEntry(ctx context.Context, id string, params *GetCalendarEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCalendarEntryWithBody Update a single CalendarEntry
 	//
@@ -14749,7 +15471,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-	UpdateCalendarEntryWithBody(ctx context.Context, id int64, params *UpdateCalendarEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCalendarEntryWithBody(ctx context.Context, id string, params *UpdateCalendarEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCalendarEntry Update a single CalendarEntry
 	//
@@ -14758,7 +15480,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-	UpdateCalendarEntry(ctx context.Context, id int64, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCalendarEntry(ctx context.Context, id string, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCalendarEntryEventTypes Return the data for all calendar entry event types
 	//
@@ -18191,7 +18913,7 @@ func (c *Client) CreateCalendarEntry(ctx context.Context, params *CreateCalendar
 // # Outlines the parameters, optional and required, used when deleting the record for a single CalendarEntry
 //
 // Corresponds with DELETE /api/v4/calendar_entries/{id}.json (the `DeleteCalendarEntry` operationId).
-func (c *Client) DeleteCalendarEntry(ctx context.Context, id int64, params *DeleteCalendarEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteCalendarEntry(ctx context.Context, id string, params *DeleteCalendarEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteCalendarEntryRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
@@ -18208,7 +18930,7 @@ func (c *Client) DeleteCalendarEntry(ctx context.Context, id int64, params *Dele
 // # Outlines the parameters, optional and required, used when requesting the data for a single CalendarEntry
 //
 // Corresponds with GET /api/v4/calendar_entries/{id}.json (the `GetCalendarEntry` operationId).
-func (c *Client) GetCalendarEntry(ctx context.Context, id int64, params *GetCalendarEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetCalendarEntry(ctx context.Context, id string, params *GetCalendarEntryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCalendarEntryRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
@@ -18227,7 +18949,7 @@ func (c *Client) GetCalendarEntry(ctx context.Context, id int64, params *GetCale
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-func (c *Client) UpdateCalendarEntryWithBody(ctx context.Context, id int64, params *UpdateCalendarEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateCalendarEntryWithBody(ctx context.Context, id string, params *UpdateCalendarEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCalendarEntryRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -18246,7 +18968,7 @@ func (c *Client) UpdateCalendarEntryWithBody(ctx context.Context, id int64, para
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-func (c *Client) UpdateCalendarEntry(ctx context.Context, id int64, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateCalendarEntry(ctx context.Context, id string, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCalendarEntryRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
@@ -27153,7 +27875,7 @@ func NewListBillableClientsRequest(server string, params *ListBillableClientsPar
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -27342,7 +28064,7 @@ func NewListBillableMattersRequest(server string, params *ListBillableMattersPar
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -27531,7 +28253,7 @@ func NewListBillableMatterIDsRequest(server string, params *ListBillableMatterID
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -27732,7 +28454,7 @@ func NewListBillsRequest(server string, params *ListBillsParams) (*http.Request,
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -28696,12 +29418,12 @@ func NewCreateCalendarEntryRequestWithBody(server string, params *CreateCalendar
 }
 
 // NewDeleteCalendarEntryRequest constructs an http.Request for the DeleteCalendarEntry method
-func NewDeleteCalendarEntryRequest(server string, id int64, params *DeleteCalendarEntryParams) (*http.Request, error) {
+func NewDeleteCalendarEntryRequest(server string, id string, params *DeleteCalendarEntryParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -28745,12 +29467,12 @@ func NewDeleteCalendarEntryRequest(server string, id int64, params *DeleteCalend
 }
 
 // NewGetCalendarEntryRequest constructs an http.Request for the GetCalendarEntry method
-func NewGetCalendarEntryRequest(server string, id int64, params *GetCalendarEntryParams) (*http.Request, error) {
+func NewGetCalendarEntryRequest(server string, id string, params *GetCalendarEntryParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -28843,7 +29565,7 @@ func NewGetCalendarEntryRequest(server string, id int64, params *GetCalendarEntr
 }
 
 // NewUpdateCalendarEntryRequest calls the generic UpdateCalendarEntry builder with application/json body
-func NewUpdateCalendarEntryRequest(server string, id int64, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody) (*http.Request, error) {
+func NewUpdateCalendarEntryRequest(server string, id string, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -28854,12 +29576,12 @@ func NewUpdateCalendarEntryRequest(server string, id int64, params *UpdateCalend
 }
 
 // NewUpdateCalendarEntryRequestWithBody constructs an http.Request for the UpdateCalendarEntry method, with any body, and a specified content type
-func NewUpdateCalendarEntryRequestWithBody(server string, id int64, params *UpdateCalendarEntryParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateCalendarEntryRequestWithBody(server string, id string, params *UpdateCalendarEntryParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -31752,7 +32474,7 @@ func NewListContactsRequest(server string, params *ListContactsParams) (*http.Re
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -44074,7 +44796,7 @@ func NewListMattersRequest(server string, params *ListMattersParams) (*http.Requ
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -44254,7 +44976,7 @@ func NewListMattersRequest(server string, params *ListMattersParams) (*http.Requ
 
 		if params.Status != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -44279,6 +45001,18 @@ func NewListMattersRequest(server string, params *ListMattersParams) (*http.Requ
 		if params.UpdatedSince != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResponsibleStaffId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "responsible_staff_id", *params.ResponsibleStaffId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -55020,7 +55754,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/v4/calendar_entries/{id}.json (the `DeleteCalendarEntry` operationId).
-	DeleteCalendarEntryWithResponse(ctx context.Context, id int64, params *DeleteCalendarEntryParams, reqEditors ...RequestEditorFn) (*DeleteCalendarEntryResponse, error)
+	DeleteCalendarEntryWithResponse(ctx context.Context, id string, params *DeleteCalendarEntryParams, reqEditors ...RequestEditorFn) (*DeleteCalendarEntryResponse, error)
 
 	// GetCalendarEntryWithResponse Return the data for a single CalendarEntry
 	//
@@ -55029,7 +55763,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v4/calendar_entries/{id}.json (the `GetCalendarEntry` operationId).
-	GetCalendarEntryWithResponse(ctx context.Context, id int64, params *GetCalendarEntryParams, reqEditors ...RequestEditorFn) (*GetCalendarEntryResponse, error)
+	GetCalendarEntryWithResponse(ctx context.Context, id string, params *GetCalendarEntryParams, reqEditors ...RequestEditorFn) (*GetCalendarEntryResponse, error)
 
 	// UpdateCalendarEntryWithBodyWithResponse Update a single CalendarEntry
 	//
@@ -55038,7 +55772,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-	UpdateCalendarEntryWithBodyWithResponse(ctx context.Context, id int64, params *UpdateCalendarEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error)
+	UpdateCalendarEntryWithBodyWithResponse(ctx context.Context, id string, params *UpdateCalendarEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error)
 
 	// UpdateCalendarEntryWithResponse Update a single CalendarEntry
 	//
@@ -55047,7 +55781,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-	UpdateCalendarEntryWithResponse(ctx context.Context, id int64, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error)
+	UpdateCalendarEntryWithResponse(ctx context.Context, id string, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error)
 
 	// ListCalendarEntryEventTypesWithResponse Return the data for all calendar entry event types
 	//
@@ -78536,7 +79270,7 @@ func (c *ClientWithResponses) CreateCalendarEntryWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/v4/calendar_entries/{id}.json (the `DeleteCalendarEntry` operationId).
-func (c *ClientWithResponses) DeleteCalendarEntryWithResponse(ctx context.Context, id int64, params *DeleteCalendarEntryParams, reqEditors ...RequestEditorFn) (*DeleteCalendarEntryResponse, error) {
+func (c *ClientWithResponses) DeleteCalendarEntryWithResponse(ctx context.Context, id string, params *DeleteCalendarEntryParams, reqEditors ...RequestEditorFn) (*DeleteCalendarEntryResponse, error) {
 	rsp, err := c.DeleteCalendarEntry(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -78551,7 +79285,7 @@ func (c *ClientWithResponses) DeleteCalendarEntryWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v4/calendar_entries/{id}.json (the `GetCalendarEntry` operationId).
-func (c *ClientWithResponses) GetCalendarEntryWithResponse(ctx context.Context, id int64, params *GetCalendarEntryParams, reqEditors ...RequestEditorFn) (*GetCalendarEntryResponse, error) {
+func (c *ClientWithResponses) GetCalendarEntryWithResponse(ctx context.Context, id string, params *GetCalendarEntryParams, reqEditors ...RequestEditorFn) (*GetCalendarEntryResponse, error) {
 	rsp, err := c.GetCalendarEntry(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -78566,7 +79300,7 @@ func (c *ClientWithResponses) GetCalendarEntryWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-func (c *ClientWithResponses) UpdateCalendarEntryWithBodyWithResponse(ctx context.Context, id int64, params *UpdateCalendarEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error) {
+func (c *ClientWithResponses) UpdateCalendarEntryWithBodyWithResponse(ctx context.Context, id string, params *UpdateCalendarEntryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error) {
 	rsp, err := c.UpdateCalendarEntryWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -78581,7 +79315,7 @@ func (c *ClientWithResponses) UpdateCalendarEntryWithBodyWithResponse(ctx contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-func (c *ClientWithResponses) UpdateCalendarEntryWithResponse(ctx context.Context, id int64, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error) {
+func (c *ClientWithResponses) UpdateCalendarEntryWithResponse(ctx context.Context, id string, params *UpdateCalendarEntryParams, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error) {
 	rsp, err := c.UpdateCalendarEntry(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -83547,6 +84281,9 @@ func ParseGetActivityResponse(rsp *http.Response) (*GetActivityResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -83833,6 +84570,9 @@ func ParseGetActivityDescriptionResponse(rsp *http.Response) (*GetActivityDescri
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -84121,6 +84861,9 @@ func ParseGetActivityRateResponse(rsp *http.Response) (*GetActivityRateResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -84310,6 +85053,9 @@ func ParseGetAllocationResponse(rsp *http.Response) (*GetAllocationResponse, err
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -84523,6 +85269,9 @@ func ParseGetBankAccountResponse(rsp *http.Response) (*GetBankAccountResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -84713,6 +85462,9 @@ func ParseGetBankTransactionResponse(rsp *http.Response) (*GetBankTransactionRes
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -84773,6 +85525,9 @@ func ParseGetBankTransferResponse(rsp *http.Response) (*GetBankTransferResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -85072,6 +85827,9 @@ func ParseListBillableMatterIDsResponse(rsp *http.Response) (*ListBillableMatter
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -85208,6 +85966,9 @@ func ParseGetBillResponse(rsp *http.Response) (*GetBillResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -85549,6 +86310,9 @@ func ParseGetCalendarEntryResponse(rsp *http.Response) (*GetCalendarEntryRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -86124,6 +86888,9 @@ func ParseGetCalendarResponse(rsp *http.Response) (*GetCalendarResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -86382,6 +87149,9 @@ func ParseGetClioPaymentsLinkResponse(rsp *http.Response) (*GetClioPaymentsLinkR
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -86571,6 +87341,9 @@ func ParseGetClioPaymentsPaymentResponse(rsp *http.Response) (*GetClioPaymentsPa
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -86783,6 +87556,9 @@ func ParseGetCommentResponse(rsp *http.Response) (*GetCommentResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -87070,6 +87846,9 @@ func ParseGetCommunicationResponse(rsp *http.Response) (*GetCommunicationRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -87486,6 +88265,9 @@ func ParseGetContactResponse(rsp *http.Response) (*GetContactResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -87744,6 +88526,9 @@ func ParseGetConversationMessageResponse(rsp *http.Response) (*GetConversationMe
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -87858,6 +88643,9 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -88049,6 +88837,9 @@ func ParseGetJurisdictionResponse(rsp *http.Response) (*GetJurisdictionResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -88163,6 +88954,9 @@ func ParseGetJurisdictionsToTriggerResponse(rsp *http.Response) (*GetJurisdictio
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -88426,6 +89220,9 @@ func ParseGetMatterDocketResponse(rsp *http.Response) (*GetMatterDocketResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -88541,6 +89338,9 @@ func ParseGetServiceTypeResponse(rsp *http.Response) (*GetServiceTypeResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -88655,6 +89455,9 @@ func ParseGetCreditMemoResponse(rsp *http.Response) (*GetCreditMemoResponse, err
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -88921,6 +89724,9 @@ func ParseGetCustomActionResponse(rsp *http.Response) (*GetCustomActionResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -89209,6 +90015,9 @@ func ParseGetCustomFieldSetResponse(rsp *http.Response) (*GetCustomFieldSetRespo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -89495,6 +90304,9 @@ func ParseGetCustomFieldResponse(rsp *http.Response) (*GetCustomFieldResponse, e
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -89783,6 +90595,9 @@ func ParseGetDamageResponse(rsp *http.Response) (*GetDamageResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -89986,6 +90801,9 @@ func ParseGetDocumentArchiveResponse(rsp *http.Response) (*GetDocumentArchiveRes
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -90199,6 +91017,9 @@ func ParseGetDocumentAutomationResponse(rsp *http.Response) (*GetDocumentAutomat
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -90410,6 +91231,9 @@ func ParseGetDocumentCategoryResponse(rsp *http.Response) (*GetDocumentCategoryR
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -90697,6 +91521,9 @@ func ParseGetDocumentTemplateResponse(rsp *http.Response) (*GetDocumentTemplateR
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -91013,6 +91840,9 @@ func ParseGetDocumentResponse(rsp *http.Response) (*GetDocumentResponse, error) 
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -91424,6 +92254,9 @@ func ParseGetExpenseCategoryResponse(rsp *http.Response) (*GetExpenseCategoryRes
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -91778,6 +92611,9 @@ func ParseGetFolderResponse(rsp *http.Response) (*GetFolderResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -92338,6 +93174,9 @@ func ParseGetGrantResponse(rsp *http.Response) (*GetGrantResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -92625,6 +93464,9 @@ func ParseGetGroupResponse(rsp *http.Response) (*GetGroupResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -92843,6 +93685,9 @@ func ParseListEventMetricsResponse(rsp *http.Response) (*ListEventMetricsRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -93689,6 +94534,9 @@ func ParseGetMatterResponse(rsp *http.Response) (*GetMatterResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -93824,6 +94672,9 @@ func ParseGetClientResponse(rsp *http.Response) (*GetClientResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -94353,6 +95204,9 @@ func ParseGetMedicalRecordsRequestResponse(rsp *http.Response) (*GetMedicalRecor
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -94639,6 +95493,9 @@ func ParseGetNoteResponse(rsp *http.Response) (*GetNoteResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -94981,6 +95838,9 @@ func ParseGetPracticeAreaResponse(rsp *http.Response) (*GetPracticeAreaResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -95267,6 +96127,9 @@ func ParseGetRelationshipResponse(rsp *http.Response) (*GetRelationshipResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -95555,6 +96418,9 @@ func ParseGetReminderResponse(rsp *http.Response) (*GetReminderResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -95841,6 +96707,9 @@ func ParseGetReportPresetResponse(rsp *http.Response) (*GetReportPresetResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -96190,6 +97059,9 @@ func ParseGetReportScheduleResponse(rsp *http.Response) (*GetReportScheduleRespo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -96448,6 +97320,9 @@ func ParseGetReportResponse(rsp *http.Response) (*GetReportResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -96537,6 +97412,9 @@ func ParseGetBillingSettingResponse(rsp *http.Response) (*GetBillingSettingRespo
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -96750,6 +97628,9 @@ func ParseGetTextSnippetResponse(rsp *http.Response) (*GetTextSnippetResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -96939,6 +97820,9 @@ func ParseGetCalendarVisibilityResponse(rsp *http.Response) (*GetCalendarVisibil
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -97226,6 +98110,9 @@ func ParseGetTaskTemplateListResponse(rsp *http.Response) (*GetTaskTemplateListR
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -97554,6 +98441,9 @@ func ParseGetTaskTemplateResponse(rsp *http.Response) (*GetTaskTemplateResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -97811,6 +98701,9 @@ func ParseGetTaskTypeResponse(rsp *http.Response) (*GetTaskTypeResponse, error) 
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -98099,6 +98992,9 @@ func ParseGetTaskResponse(rsp *http.Response) (*GetTaskResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -98263,6 +99159,9 @@ func ParseGetTimerResponse(rsp *http.Response) (*GetTimerResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -98644,6 +99543,9 @@ func ParseWhoAmIResponse(rsp *http.Response) (*WhoAmIResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -98704,6 +99606,9 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -98819,6 +99724,9 @@ func ParseGetUtbmsCodeResponse(rsp *http.Response) (*GetUtbmsCodeResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -99085,6 +99993,9 @@ func ParseGetWebhookResponse(rsp *http.Response) (*GetWebhookResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
