@@ -160,6 +160,7 @@ func (s *Server) project(rec map[string]any, fs []field, sch *openapi3.Schema, n
 		} else {
 			v = copyValue(v)
 		}
+		v = conform(v, psch)
 		if psch != nil && psch.VisitJSON(v) != nil {
 			continue
 		}

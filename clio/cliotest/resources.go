@@ -218,11 +218,10 @@ func matterDates(s *Server, old, rec map[string]any) {
 	if old != nil && old["status"] == rec["status"] {
 		return
 	}
-	switch rec["status"] {
-	case "Closed":
-		rec["close_date"] = s.today()
-	case "Pending":
-		rec["pending_date"] = s.today()
+	// A date the request gives is kept; Clio fills in today's only when it is missing.
+	key := map[any]string{"Closed": "close_date", "Pending": "pending_date"}[rec["status"]]
+	if key != "" && (rec[key] == nil || (old != nil && old[key] == rec[key])) {
+		rec[key] = s.today()
 	}
 }
 
