@@ -3312,11 +3312,11 @@ type Activity struct {
 	Total                   float64                      `json:"total,omitempty"`
 
 	// Type The type of a Activity, in the case Clio answers (the record's sample "TimeEntry"); the list filter type takes the values [TimeEntry ExpenseEntry HardCostEntry SoftCostEntry].
-	Type         ActivityType      `json:"type,omitempty"`
-	UpdatedAt    time.Time         `json:"updated_at,omitempty"`
-	User         *UserBase         `json:"user,omitempty"`
-	UtbmsExpense *UtbmsExpenseBase `json:"utbms_expense,omitempty"`
-	Vendor       *CompanyBase      `json:"vendor,omitempty"`
+	Type         ActivityType `json:"type,omitempty"`
+	UpdatedAt    time.Time    `json:"updated_at,omitempty"`
+	User         *UserBase    `json:"user,omitempty"`
+	UtbmsExpense *UtbmsCode   `json:"utbms_expense,omitempty"`
+	Vendor       *CompanyBase `json:"vendor,omitempty"`
 }
 
 // ActivityDescription defines model for ActivityDescription.
@@ -3333,9 +3333,9 @@ type ActivityDescription struct {
 	Rate               *RateBase              `json:"rate,omitempty"`
 	Type               string                 `json:"type,omitempty"`
 	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
-	UtbmsActivity      *UtbmsActivityBase     `json:"utbms_activity,omitempty"`
+	UtbmsActivity      *UtbmsCode             `json:"utbms_activity,omitempty"`
 	UtbmsActivityId    int64                  `json:"utbms_activity_id,omitempty"`
-	UtbmsTask          *UtbmsTaskBase         `json:"utbms_task,omitempty"`
+	UtbmsTask          *UtbmsCode             `json:"utbms_task,omitempty"`
 	UtbmsTaskId        int64                  `json:"utbms_task_id,omitempty"`
 	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
 	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
@@ -4185,7 +4185,7 @@ type CalendarEntry struct {
 	AllDay                 bool                        `json:"all_day,omitempty"`
 	Attendees              []AttendeeBase              `json:"attendees,omitempty"`
 	CalendarEntryEventType *CalendarEntryEventTypeBase `json:"calendar_entry_event_type,omitempty"`
-	CalendarOwner          *CalendarOwnerBase          `json:"calendar_owner,omitempty"`
+	CalendarOwner          *CalendarBase               `json:"calendar_owner,omitempty"`
 	CalendarOwnerId        int64                       `json:"calendar_owner_id,omitempty"`
 	Calendars              []CalendarBase              `json:"calendars,omitempty"`
 	ConferenceMeeting      *ConferenceMeetingBase      `json:"conference_meeting,omitempty"`
@@ -4299,31 +4299,6 @@ type CalendarEntryUpdateInput struct {
 	SendEmailNotification  *bool                   `json:"send_email_notification,omitempty"`
 	StartAt                *time.Time              `json:"start_at,omitempty"`
 	Summary                *string                 `json:"summary,omitempty"`
-}
-
-// CalendarOwnerBase defines model for CalendarOwner_base.
-type CalendarOwnerBase struct {
-	// Color Example: #367B9C
-	Color                     string    `json:"color,omitempty"`
-	CourtRulesDefaultCalendar bool      `json:"court_rules_default_calendar,omitempty"`
-	CreatedAt                 time.Time `json:"created_at,omitempty"`
-	Etag                      string    `json:"etag,omitempty"`
-	Id                        int64     `json:"id,omitempty"`
-
-	// LightColor Example: #5DA5C7
-	LightColor string `json:"light_color,omitempty"`
-	Name       string `json:"name,omitempty"`
-
-	// Permission Example: owner
-	Permission string `json:"permission,omitempty"`
-
-	// Source Example: web
-	Source string `json:"source,omitempty"`
-
-	// Type Example: AccountCalendar
-	Type      string    `json:"type,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	Visible   bool      `json:"visible,omitempty"`
 }
 
 // CalendarVisibility defines model for CalendarVisibility.
@@ -6910,11 +6885,11 @@ type Matter struct {
 	MatterStageUpdatedAt       time.Time                       `json:"matter_stage_updated_at,omitempty"`
 	Number                     int64                           `json:"number,omitempty"`
 	OpenDate                   *openapi_types.Date             `json:"open_date,omitempty"`
-	OriginatingAttorney        *CreatorBase                    `json:"originating_attorney,omitempty"`
+	OriginatingAttorney        *UserBase                       `json:"originating_attorney,omitempty"`
 	PendingDate                *openapi_types.Date             `json:"pending_date,omitempty"`
 	PracticeArea               *PracticeArea                   `json:"practice_area,omitempty"`
 	Relationships              []RelationshipBase              `json:"relationships,omitempty"`
-	ResponsibleAttorney        *CreatorBase                    `json:"responsible_attorney,omitempty"`
+	ResponsibleAttorney        *UserBase                       `json:"responsible_attorney,omitempty"`
 
 	// ResponsibleStaff The user responsible for a matter's staff work (platform guide); id, name and email.
 	ResponsibleStaff *ResponsibleStaffBase `json:"responsible_staff,omitempty"`
@@ -8252,7 +8227,7 @@ type SubjectBase struct {
 // Task defines model for Task.
 type Task struct {
 	Assignee         *AssigneeBase       `json:"assignee,omitempty"`
-	Assigner         *CreatorBase        `json:"assigner,omitempty"`
+	Assigner         *UserBase           `json:"assigner,omitempty"`
 	CompletedAt      time.Time           `json:"completed_at,omitempty"`
 	CreatedAt        time.Time           `json:"created_at,omitempty"`
 	Description      string              `json:"description,omitempty"`
@@ -8280,7 +8255,7 @@ type Task struct {
 
 // TaskTemplate defines model for TaskTemplate.
 type TaskTemplate struct {
-	Assignee        *CreatorBase         `json:"assignee,omitempty"`
+	Assignee        *UserBase            `json:"assignee,omitempty"`
 	CascadingSource *CascadingSourceBase `json:"cascading_source,omitempty"`
 	CreatedAt       time.Time            `json:"created_at,omitempty"`
 	Description     string               `json:"description,omitempty"`
@@ -8806,21 +8781,6 @@ type UserShow struct {
 // UserSubscriptionType The subscription_type of a User, in the case Clio answers (the record's sample "Attorney"); the list filter subscription_type takes the values [attorney nonattorney].
 type UserSubscriptionType string
 
-// UtbmsActivityBase defines model for UtbmsActivity_base.
-type UtbmsActivityBase struct {
-	Code        string    `json:"code,omitempty"`
-	CreatedAt   time.Time `json:"created_at,omitempty"`
-	Description string    `json:"description,omitempty"`
-	Etag        string    `json:"etag,omitempty"`
-	Id          int64     `json:"id,omitempty"`
-	Name        string    `json:"name,omitempty"`
-
-	// Type Example: UtbmsTask
-	Type       string    `json:"type,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at,omitempty"`
-	UtbmsSetId int64     `json:"utbms_set_id,omitempty"`
-}
-
 // UtbmsCode defines model for UtbmsCode.
 type UtbmsCode struct {
 	Code        string    `json:"code,omitempty"`
@@ -8850,21 +8810,6 @@ type UtbmsCodeShow struct {
 // UtbmsCodeType The type of a UtbmsCode, in the case Clio answers (the record's sample "UtbmsTask"); the list filter type takes the values [UtbmsTask UtbmsActivity UtbmsExpense].
 type UtbmsCodeType string
 
-// UtbmsExpenseBase defines model for UtbmsExpense_base.
-type UtbmsExpenseBase struct {
-	Code        string    `json:"code,omitempty"`
-	CreatedAt   time.Time `json:"created_at,omitempty"`
-	Description string    `json:"description,omitempty"`
-	Etag        string    `json:"etag,omitempty"`
-	Id          int64     `json:"id,omitempty"`
-	Name        string    `json:"name,omitempty"`
-
-	// Type Example: UtbmsTask
-	Type       string    `json:"type,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at,omitempty"`
-	UtbmsSetId int64     `json:"utbms_set_id,omitempty"`
-}
-
 // UtbmsSet defines model for UtbmsSet.
 type UtbmsSet struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
@@ -8879,21 +8824,6 @@ type UtbmsSet struct {
 type UtbmsSetList struct {
 	Data []UtbmsSet `json:"data,omitempty"`
 	Meta *ListMeta  `json:"meta,omitempty"`
-}
-
-// UtbmsTaskBase defines model for UtbmsTask_base.
-type UtbmsTaskBase struct {
-	Code        string    `json:"code,omitempty"`
-	CreatedAt   time.Time `json:"created_at,omitempty"`
-	Description string    `json:"description,omitempty"`
-	Etag        string    `json:"etag,omitempty"`
-	Id          int64     `json:"id,omitempty"`
-	Name        string    `json:"name,omitempty"`
-
-	// Type Example: UtbmsTask
-	Type       string    `json:"type,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at,omitempty"`
-	UtbmsSetId int64     `json:"utbms_set_id,omitempty"`
 }
 
 // WebSiteBase defines model for WebSite_base.

@@ -99,6 +99,8 @@ func build(ops []operation) (*openapi3.T, *ruleResult, error) {
 		records.resources[o.resource()] = true
 		inputs.resources[o.resource()] = true
 	}
+	records.held = heldResources(ops)
+	inputs.held = records.held
 	errSample := &node{Kind: kObject, Keys: []string{"error"}, Fields: []*node{{Kind: kObject,
 		Keys: []string{"type", "message"}, Fields: []*node{{Kind: kString, Str: "string"}, {Kind: kString, Str: "string"}}}}}
 	records.fix(errSample, "Error", "Error")

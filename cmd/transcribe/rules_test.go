@@ -247,9 +247,21 @@ func TestRuleNestedShapeNames(t *testing.T) {
 			t.Errorf("%s refers to %q: borrowed from another resource", field, got)
 		}
 	}
-	// A field named for a resource (or a qualified one: latest_document_version) keeps the resource's shape.
-	if got := refName(schemaOf(t, doc, "Document").Properties["latest_document_version"]); got != "DocumentVersion" {
-		t.Errorf("Document.latest_document_version refers to %q, want DocumentVersion", got)
+	// A field named for a resource (or a qualified one: latest_document_version) keeps the
+	// resource's shape; so does a field the guide (calendar_owner), the document (utbms_task:
+	// the UTBMS code list's types) or its list filter (responsible_attorney_id: "a single
+	// User") says holds one.
+	for field, want := range map[string]string{
+		"Document.latest_document_version": "DocumentVersion",
+		"CalendarEntry.calendar_owner":     "Calendar_base",
+		"ActivityDescription.utbms_task":   "UtbmsCode",
+		"Activity.utbms_expense":           "UtbmsCode",
+		"Matter.responsible_attorney":      refName(schemaOf(t, doc, "Activity").Properties["user"]),
+	} {
+		schema, name, _ := strings.Cut(field, ".")
+		if got := refName(schemaOf(t, doc, schema).Properties[name]); got != want || got == "" {
+			t.Errorf("%s refers to %q, want %q", field, got, want)
+		}
 	}
 }
 

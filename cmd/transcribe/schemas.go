@@ -77,12 +77,15 @@ type shapes struct {
 	// resources are the names of Clio's resources (Matter, Group, Task...): a field named
 	// for one holds that resource, whatever other field shares its shape.
 	resources map[string]bool
+	// held are fields whose list filter says which resource they hold
+	// (responsible_attorney_id: "The unique identifier for a single User").
+	held map[string]string
 }
 
 func newShapes(suffix string) *shapes {
 	return &shapes{suffix: suffix, fixed: map[string]string{}, keys: map[string]map[string]int{},
 		parent: map[string]string{}, names: map[string]string{}, built: map[string]*openapi3.Schema{},
-		samples: map[string][]*node{}, fixedBy: map[string]string{}, resources: map[string]bool{}}
+		samples: map[string][]*node{}, fixedBy: map[string]string{}, resources: map[string]bool{}, held: map[string]string{}}
 }
 
 // ident is the identity of a nested object shape met under key: its fingerprint, except that
@@ -97,7 +100,13 @@ func (s *shapes) ident(v *node, key string) string {
 		return fp
 	}
 	fixed, isFixed := s.fixed[fp]
-	if r := s.resourceOf(key); r != "" {
+	r := s.resourceOf(key)
+	if h, ok := s.held[key]; ok && r == "" && s.resources[h] && v.field("type") == nil {
+		// What a filter says a field holds; not for a reference with a type of its own
+		// (a task's assignee is a User or a Contact).
+		r = h
+	}
+	if r != "" {
 		if isFixed && fixed == r {
 			return fp
 		}
@@ -113,6 +122,9 @@ func (s *shapes) ident(v *node, key string) string {
 // (activity_description), or ends with (latest_document_version, original_bill); the
 // longest such name wins. "" when the name is not a resource's (responsible_attorney).
 func (s *shapes) resourceOf(key string) string {
+	if r, ok := fieldResources[key]; ok && s.resources[r] {
+		return r
+	}
 	k := camel(singular(key))
 	best := ""
 	for r := range s.resources {
@@ -131,6 +143,16 @@ func (s *shapes) nestedName(fp string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// fieldResources are fields whose name does not say which resource they hold, where the
+// platform guide or the document does.
+var fieldResources = map[string]string{
+	// Platform guide: "calendar_owner ids are Calendar ids, not User ids".
+	"calendar_owner": "Calendar",
+	// The UTBMS code list filters by type UtbmsTask, UtbmsActivity or UtbmsExpense: these
+	// fields hold UTBMS codes of that type.
+	"utbms_task": "UtbmsCode", "utbms_activity": "UtbmsCode", "utbms_expense": "UtbmsCode",
 }
 
 // idOnly is the fingerprint of {"id": 0}, a reference to a record by id, whatever the key.
@@ -385,4 +407,37 @@ func singular(s string) string {
 		return s[:len(s)-1]
 	}
 	return s
+}
+
+// heldResources reads, from the list operations, which resource a record's field holds:
+// a filter x_id described as "The unique identifier for a single R", where the listed
+// record has a field x. A field whose filters disagree between lists is left out.
+func heldResources(ops []operation) map[string]string {
+	held, conflict := map[string]string{}, map[string]bool{}
+	for _, o := range ops {
+		r := o.raw
+		if r == nil || o.action() != "index" || r.ResponseSample == nil {
+			continue
+		}
+		d := r.ResponseSample.field("data")
+		if d == nil || d.Kind != kArray || len(d.Fields) == 0 {
+			continue
+		}
+		rec := d.Fields[0]
+		for _, p := range r.Params {
+			key, ok := strings.CutSuffix(p.Name, "_id")
+			m := singleRe.FindStringSubmatch(p.Description)
+			if !ok || m == nil || rec.field(key) == nil {
+				continue
+			}
+			if prev, seen := held[key]; seen && prev != m[1] {
+				conflict[key] = true
+			}
+			held[key] = m[1]
+		}
+	}
+	for k := range conflict {
+		delete(held, k)
+	}
+	return held
 }
