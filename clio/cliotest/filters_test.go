@@ -57,3 +57,21 @@ func TestCustomFieldFilters(t *testing.T) {
 		t.Errorf("an operator without a value: status %d, want 400", a.status)
 	}
 }
+
+// Matters carry responsible_staff (a user) and lists filter by responsible_staff_id, as in
+// current Clio (platform guide).
+func TestResponsibleStaff(t *testing.T) {
+	f := newFixture(t)
+	_, mid := seedContactAndMatter(f)
+	m := f.must(200, "GET", "/api/v4/matters/"+itoa(mid)+".json?fields=id,responsible_staff{id,name,email}", nil).data()
+	staff, _ := m["responsible_staff"].(map[string]any)
+	if staff["name"] != "Alex Lawyer" || staff["email"] == nil {
+		t.Fatalf("responsible_staff = %v", m["responsible_staff"])
+	}
+	if n := len(f.must(200, "GET", "/api/v4/matters.json?responsible_staff_id="+itoa(num(staff["id"])), nil).list()); n != 1 {
+		t.Errorf("responsible_staff_id of the staff: %d matters, want 1", n)
+	}
+	if n := len(f.must(200, "GET", "/api/v4/matters.json?responsible_staff_id=999", nil).list()); n != 0 {
+		t.Errorf("responsible_staff_id=999: %d matters, want 0", n)
+	}
+}

@@ -100,6 +100,8 @@ func (s *Server) applyCreateDefaults(coll string, rec map[string]any) (res *resp
 		setDefault("billable", true)
 		setDefault("open_date", s.today())
 		setDefault("responsible_attorney", map[string]any{"id": s.userID})
+		// Current Clio's matters carry responsible_staff (platform guide).
+		setDefault("responsible_staff", map[string]any{"id": s.userID})
 		suffix := "Matter"
 		if id, ok := refID(rec["client"]); ok {
 			if cl := s.getLocked("contacts", id); cl != nil {
