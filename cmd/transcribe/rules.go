@@ -285,7 +285,7 @@ var pluralArrays = map[string]string{
 }
 
 // notPlural are names ending in s that are not plurals of a value.
-var notPlural = regexp.MustCompile(`(ss|us)$`)
+var notPlural = regexp.MustCompile(`(ss|us|^initials)$`)
 
 func pluralScalars(doc *openapi3.T, r *ruleResult) error {
 	return eachProperty(doc, func(schema, name string, s *openapi3.Schema, p *openapi3.SchemaRef) error {
