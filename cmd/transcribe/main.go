@@ -348,22 +348,11 @@ func requireFields(doc *openapi3.T, op *openapi3.Operation, required map[string]
 		if op.RequestBody == nil || op.RequestBody.Value == nil {
 			return fmt.Errorf("required %s: the operation has no request body", path)
 		}
-		// The document is not loaded yet: references are followed by hand.
-		deref := func(r *openapi3.SchemaRef) *openapi3.Schema {
-			if r.Ref == "" {
-				return r.Value
-			}
-			c := doc.Components.Schemas[strings.TrimPrefix(r.Ref, "#/components/schemas/")]
-			if c == nil {
-				return nil
-			}
-			return c.Value
-		}
 		mt := op.RequestBody.Value.Content.Get("application/json")
 		if mt == nil || mt.Schema == nil {
 			return fmt.Errorf("required %s: the operation has no JSON request body schema", path)
 		}
-		s := deref(mt.Schema)
+		s := deref(doc, mt.Schema)
 		for _, key := range strings.Split(path, ".") {
 			if s == nil {
 				return fmt.Errorf("required %s: %q is not under an object schema", path, key)
@@ -372,11 +361,11 @@ func requireFields(doc *openapi3.T, op *openapi3.Operation, required map[string]
 			if p == nil {
 				return fmt.Errorf("required %s: no field %q", path, key)
 			}
-			if s = deref(p); s != nil && s.Type.Is("array") {
+			if s = deref(doc, p); s != nil && s.Type.Is("array") {
 				if s.Items == nil {
 					return fmt.Errorf("required %s: the array %q has no items schema", path, key)
 				}
-				s = deref(s.Items)
+				s = deref(doc, s.Items)
 			}
 		}
 		if s == nil {
