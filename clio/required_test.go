@@ -46,7 +46,7 @@ func TestRequiredParametersAreCheckedBeforeSending(t *testing.T) {
 	if _, _, err := c.DocumentVersions.List(ctx, 7, &gen.ListDocumentVersionsParams{Id: 7}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Notes.List(ctx, &gen.ListNotesParams{Type: gen.ListNotesParamsTypeMatter}); err != nil {
+	if _, _, err := c.Notes.List(ctx, &gen.ListNotesParams{Type: gen.NoteTypeMatter}); err != nil {
 		t.Fatal(err)
 	}
 	if n := requests.Load(); n != 2 {

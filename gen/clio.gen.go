@@ -759,30 +759,6 @@ func (e ListActivitiesParamsStatus) Valid() bool {
 	}
 }
 
-// Defines values for ListActivitiesParamsType.
-const (
-	ListActivitiesParamsTypeExpenseEntry  ListActivitiesParamsType = "ExpenseEntry"
-	ListActivitiesParamsTypeHardCostEntry ListActivitiesParamsType = "HardCostEntry"
-	ListActivitiesParamsTypeSoftCostEntry ListActivitiesParamsType = "SoftCostEntry"
-	ListActivitiesParamsTypeTimeEntry     ListActivitiesParamsType = "TimeEntry"
-)
-
-// Valid indicates whether the value is a known member of the ListActivitiesParamsType enum.
-func (e ListActivitiesParamsType) Valid() bool {
-	switch e {
-	case ListActivitiesParamsTypeExpenseEntry:
-		return true
-	case ListActivitiesParamsTypeHardCostEntry:
-		return true
-	case ListActivitiesParamsTypeSoftCostEntry:
-		return true
-	case ListActivitiesParamsTypeTimeEntry:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListActivityDescriptionsParamsType.
 const (
 	ListActivityDescriptionsParamsTypeClio  ListActivityDescriptionsParamsType = "clio"
@@ -1005,36 +981,6 @@ func (e ListBillsParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListBillsParamsState.
-const (
-	ListBillsParamsStateAwaitingApproval ListBillsParamsState = "awaiting_approval"
-	ListBillsParamsStateAwaitingPayment  ListBillsParamsState = "awaiting_payment"
-	ListBillsParamsStateDeleted          ListBillsParamsState = "deleted"
-	ListBillsParamsStateDraft            ListBillsParamsState = "draft"
-	ListBillsParamsStatePaid             ListBillsParamsState = "paid"
-	ListBillsParamsStateVoid             ListBillsParamsState = "void"
-)
-
-// Valid indicates whether the value is a known member of the ListBillsParamsState enum.
-func (e ListBillsParamsState) Valid() bool {
-	switch e {
-	case ListBillsParamsStateAwaitingApproval:
-		return true
-	case ListBillsParamsStateAwaitingPayment:
-		return true
-	case ListBillsParamsStateDeleted:
-		return true
-	case ListBillsParamsStateDraft:
-		return true
-	case ListBillsParamsStatePaid:
-		return true
-	case ListBillsParamsStateVoid:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListBillsParamsStatus.
 const (
 	ListBillsParamsStatusAll     ListBillsParamsStatus = "all"
@@ -1113,81 +1059,6 @@ func (e ListCalendarsParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListCalendarsParamsSource.
-const (
-	ListCalendarsParamsSourceMobile ListCalendarsParamsSource = "mobile"
-	ListCalendarsParamsSourceWeb    ListCalendarsParamsSource = "web"
-)
-
-// Valid indicates whether the value is a known member of the ListCalendarsParamsSource enum.
-func (e ListCalendarsParamsSource) Valid() bool {
-	switch e {
-	case ListCalendarsParamsSourceMobile:
-		return true
-	case ListCalendarsParamsSourceWeb:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListCalendarsParamsType.
-const (
-	ListCalendarsParamsTypeAccountCalendar ListCalendarsParamsType = "AccountCalendar"
-	ListCalendarsParamsTypeAdhocCalendar   ListCalendarsParamsType = "AdhocCalendar"
-	ListCalendarsParamsTypeUserCalendar    ListCalendarsParamsType = "UserCalendar"
-)
-
-// Valid indicates whether the value is a known member of the ListCalendarsParamsType enum.
-func (e ListCalendarsParamsType) Valid() bool {
-	switch e {
-	case ListCalendarsParamsTypeAccountCalendar:
-		return true
-	case ListCalendarsParamsTypeAdhocCalendar:
-		return true
-	case ListCalendarsParamsTypeUserCalendar:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListClioPaymentsPaymentsParamsState.
-const (
-	ListClioPaymentsPaymentsParamsStateAuthorized                   ListClioPaymentsPaymentsParamsState = "authorized"
-	ListClioPaymentsPaymentsParamsStateCanceled                     ListClioPaymentsPaymentsParamsState = "canceled"
-	ListClioPaymentsPaymentsParamsStateCompleted                    ListClioPaymentsPaymentsParamsState = "completed"
-	ListClioPaymentsPaymentsParamsStateCompletedRequiringAllocation ListClioPaymentsPaymentsParamsState = "completed_requiring_allocation"
-	ListClioPaymentsPaymentsParamsStateFailed                       ListClioPaymentsPaymentsParamsState = "failed"
-	ListClioPaymentsPaymentsParamsStatePending                      ListClioPaymentsPaymentsParamsState = "pending"
-	ListClioPaymentsPaymentsParamsStateRequiresConfirmation         ListClioPaymentsPaymentsParamsState = "requires_confirmation"
-	ListClioPaymentsPaymentsParamsStateVoided                       ListClioPaymentsPaymentsParamsState = "voided"
-)
-
-// Valid indicates whether the value is a known member of the ListClioPaymentsPaymentsParamsState enum.
-func (e ListClioPaymentsPaymentsParamsState) Valid() bool {
-	switch e {
-	case ListClioPaymentsPaymentsParamsStateAuthorized:
-		return true
-	case ListClioPaymentsPaymentsParamsStateCanceled:
-		return true
-	case ListClioPaymentsPaymentsParamsStateCompleted:
-		return true
-	case ListClioPaymentsPaymentsParamsStateCompletedRequiringAllocation:
-		return true
-	case ListClioPaymentsPaymentsParamsStateFailed:
-		return true
-	case ListClioPaymentsPaymentsParamsStatePending:
-		return true
-	case ListClioPaymentsPaymentsParamsStateRequiresConfirmation:
-		return true
-	case ListClioPaymentsPaymentsParamsStateVoided:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListCommunicationsParamsOrder.
 const (
 	ListCommunicationsParamsOrderDateAsc        ListCommunicationsParamsOrder = "date(asc)"
@@ -1218,24 +1089,6 @@ func (e ListCommunicationsParamsOrder) Valid() bool {
 	case ListCommunicationsParamsOrderReceivedAtAsc:
 		return true
 	case ListCommunicationsParamsOrderReceivedAtDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListCommunicationsParamsType.
-const (
-	ListCommunicationsParamsTypeEmailCommunication ListCommunicationsParamsType = "EmailCommunication"
-	ListCommunicationsParamsTypePhoneCommunication ListCommunicationsParamsType = "PhoneCommunication"
-)
-
-// Valid indicates whether the value is a known member of the ListCommunicationsParamsType enum.
-func (e ListCommunicationsParamsType) Valid() bool {
-	switch e {
-	case ListCommunicationsParamsTypeEmailCommunication:
-		return true
-	case ListCommunicationsParamsTypePhoneCommunication:
 		return true
 	default:
 		return false
@@ -1356,24 +1209,6 @@ func (e ListContactsParamsOrder) Valid() bool {
 	case ListContactsParamsOrderSharedAtAsc:
 		return true
 	case ListContactsParamsOrderSharedAtDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListContactsParamsType.
-const (
-	ListContactsParamsTypeCompany ListContactsParamsType = "Company"
-	ListContactsParamsTypePerson  ListContactsParamsType = "Person"
-)
-
-// Valid indicates whether the value is a known member of the ListContactsParamsType enum.
-func (e ListContactsParamsType) Valid() bool {
-	switch e {
-	case ListContactsParamsTypeCompany:
-		return true
-	case ListContactsParamsTypePerson:
 		return true
 	default:
 		return false
@@ -1617,72 +1452,6 @@ func (e ListCustomFieldSetsParamsOrder) Valid() bool {
 	case ListCustomFieldSetsParamsOrderParentTypeAsc:
 		return true
 	case ListCustomFieldSetsParamsOrderParentTypeDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListCustomFieldSetsParamsParentType.
-const (
-	ListCustomFieldSetsParamsParentTypeContact ListCustomFieldSetsParamsParentType = "Contact"
-	ListCustomFieldSetsParamsParentTypeMatter  ListCustomFieldSetsParamsParentType = "Matter"
-)
-
-// Valid indicates whether the value is a known member of the ListCustomFieldSetsParamsParentType enum.
-func (e ListCustomFieldSetsParamsParentType) Valid() bool {
-	switch e {
-	case ListCustomFieldSetsParamsParentTypeContact:
-		return true
-	case ListCustomFieldSetsParamsParentTypeMatter:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListCustomFieldsParamsFieldType.
-const (
-	ListCustomFieldsParamsFieldTypeCheckbox ListCustomFieldsParamsFieldType = "checkbox"
-	ListCustomFieldsParamsFieldTypeContact  ListCustomFieldsParamsFieldType = "contact"
-	ListCustomFieldsParamsFieldTypeCurrency ListCustomFieldsParamsFieldType = "currency"
-	ListCustomFieldsParamsFieldTypeDate     ListCustomFieldsParamsFieldType = "date"
-	ListCustomFieldsParamsFieldTypeEmail    ListCustomFieldsParamsFieldType = "email"
-	ListCustomFieldsParamsFieldTypeMatter   ListCustomFieldsParamsFieldType = "matter"
-	ListCustomFieldsParamsFieldTypeNumeric  ListCustomFieldsParamsFieldType = "numeric"
-	ListCustomFieldsParamsFieldTypePicklist ListCustomFieldsParamsFieldType = "picklist"
-	ListCustomFieldsParamsFieldTypeTextArea ListCustomFieldsParamsFieldType = "text_area"
-	ListCustomFieldsParamsFieldTypeTextLine ListCustomFieldsParamsFieldType = "text_line"
-	ListCustomFieldsParamsFieldTypeTime     ListCustomFieldsParamsFieldType = "time"
-	ListCustomFieldsParamsFieldTypeUrl      ListCustomFieldsParamsFieldType = "url"
-)
-
-// Valid indicates whether the value is a known member of the ListCustomFieldsParamsFieldType enum.
-func (e ListCustomFieldsParamsFieldType) Valid() bool {
-	switch e {
-	case ListCustomFieldsParamsFieldTypeCheckbox:
-		return true
-	case ListCustomFieldsParamsFieldTypeContact:
-		return true
-	case ListCustomFieldsParamsFieldTypeCurrency:
-		return true
-	case ListCustomFieldsParamsFieldTypeDate:
-		return true
-	case ListCustomFieldsParamsFieldTypeEmail:
-		return true
-	case ListCustomFieldsParamsFieldTypeMatter:
-		return true
-	case ListCustomFieldsParamsFieldTypeNumeric:
-		return true
-	case ListCustomFieldsParamsFieldTypePicklist:
-		return true
-	case ListCustomFieldsParamsFieldTypeTextArea:
-		return true
-	case ListCustomFieldsParamsFieldTypeTextLine:
-		return true
-	case ListCustomFieldsParamsFieldTypeTime:
-		return true
-	case ListCustomFieldsParamsFieldTypeUrl:
 		return true
 	default:
 		return false
@@ -2091,27 +1860,6 @@ func (e ListGroupsParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListGroupsParamsType.
-const (
-	ListGroupsParamsTypeAccountGroup ListGroupsParamsType = "AccountGroup"
-	ListGroupsParamsTypeAdhocGroup   ListGroupsParamsType = "AdhocGroup"
-	ListGroupsParamsTypeUserGroup    ListGroupsParamsType = "UserGroup"
-)
-
-// Valid indicates whether the value is a known member of the ListGroupsParamsType enum.
-func (e ListGroupsParamsType) Valid() bool {
-	switch e {
-	case ListGroupsParamsTypeAccountGroup:
-		return true
-	case ListGroupsParamsTypeAdhocGroup:
-		return true
-	case ListGroupsParamsTypeUserGroup:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListLogEntriesParamsOrder.
 const (
 	ListLogEntriesParamsOrderAccessedAtAsc  ListLogEntriesParamsOrder = "accessed_at(asc)"
@@ -2349,24 +2097,6 @@ func (e ListNotesParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListNotesParamsType.
-const (
-	ListNotesParamsTypeContact ListNotesParamsType = "Contact"
-	ListNotesParamsTypeMatter  ListNotesParamsType = "Matter"
-)
-
-// Valid indicates whether the value is a known member of the ListNotesParamsType enum.
-func (e ListNotesParamsType) Valid() bool {
-	switch e {
-	case ListNotesParamsTypeContact:
-		return true
-	case ListNotesParamsTypeMatter:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListPracticeAreasParamsOrder.
 const (
 	ListPracticeAreasParamsOrderCategoryAsc  ListPracticeAreasParamsOrder = "category(asc)"
@@ -2427,45 +2157,6 @@ func (e ListRemindersParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListRemindersParamsState.
-const (
-	ListRemindersParamsStateAttemptingDelivery ListRemindersParamsState = "attempting_delivery"
-	ListRemindersParamsStateDelivered          ListRemindersParamsState = "delivered"
-	ListRemindersParamsStateDeliveryFailed     ListRemindersParamsState = "delivery_failed"
-	ListRemindersParamsStateDeliverySkipped    ListRemindersParamsState = "delivery_skipped"
-	ListRemindersParamsStateInitializing       ListRemindersParamsState = "initializing"
-	ListRemindersParamsStateInvalidUser        ListRemindersParamsState = "invalid_user"
-	ListRemindersParamsStateRescheduling       ListRemindersParamsState = "rescheduling"
-	ListRemindersParamsStateScheduled          ListRemindersParamsState = "scheduled"
-	ListRemindersParamsStateScheduling         ListRemindersParamsState = "scheduling"
-)
-
-// Valid indicates whether the value is a known member of the ListRemindersParamsState enum.
-func (e ListRemindersParamsState) Valid() bool {
-	switch e {
-	case ListRemindersParamsStateAttemptingDelivery:
-		return true
-	case ListRemindersParamsStateDelivered:
-		return true
-	case ListRemindersParamsStateDeliveryFailed:
-		return true
-	case ListRemindersParamsStateDeliverySkipped:
-		return true
-	case ListRemindersParamsStateInitializing:
-		return true
-	case ListRemindersParamsStateInvalidUser:
-		return true
-	case ListRemindersParamsStateRescheduling:
-		return true
-	case ListRemindersParamsStateScheduled:
-		return true
-	case ListRemindersParamsStateScheduling:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListRemindersParamsSubjectType.
 const (
 	ListRemindersParamsSubjectTypeCalendarEntry ListRemindersParamsSubjectType = "calendar_entry"
@@ -2478,45 +2169,6 @@ func (e ListRemindersParamsSubjectType) Valid() bool {
 	case ListRemindersParamsSubjectTypeCalendarEntry:
 		return true
 	case ListRemindersParamsSubjectTypeTask:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListReportPresetsParamsCategory.
-const (
-	ListReportPresetsParamsCategoryBilling        ListReportPresetsParamsCategory = "billing"
-	ListReportPresetsParamsCategoryClient         ListReportPresetsParamsCategory = "client"
-	ListReportPresetsParamsCategoryCompliance     ListReportPresetsParamsCategory = "compliance"
-	ListReportPresetsParamsCategoryFinancial      ListReportPresetsParamsCategory = "financial"
-	ListReportPresetsParamsCategoryMatter         ListReportPresetsParamsCategory = "matter"
-	ListReportPresetsParamsCategoryOnlinePayments ListReportPresetsParamsCategory = "online_payments"
-	ListReportPresetsParamsCategoryProductivity   ListReportPresetsParamsCategory = "productivity"
-	ListReportPresetsParamsCategoryRevenue        ListReportPresetsParamsCategory = "revenue"
-	ListReportPresetsParamsCategoryTask           ListReportPresetsParamsCategory = "task"
-)
-
-// Valid indicates whether the value is a known member of the ListReportPresetsParamsCategory enum.
-func (e ListReportPresetsParamsCategory) Valid() bool {
-	switch e {
-	case ListReportPresetsParamsCategoryBilling:
-		return true
-	case ListReportPresetsParamsCategoryClient:
-		return true
-	case ListReportPresetsParamsCategoryCompliance:
-		return true
-	case ListReportPresetsParamsCategoryFinancial:
-		return true
-	case ListReportPresetsParamsCategoryMatter:
-		return true
-	case ListReportPresetsParamsCategoryOnlinePayments:
-		return true
-	case ListReportPresetsParamsCategoryProductivity:
-		return true
-	case ListReportPresetsParamsCategoryRevenue:
-		return true
-	case ListReportPresetsParamsCategoryTask:
 		return true
 	default:
 		return false
@@ -2580,135 +2232,6 @@ func (e ListReportPresetsParamsScheduleFrequency) Valid() bool {
 	case ListReportPresetsParamsScheduleFrequencyMonthly:
 		return true
 	case ListReportPresetsParamsScheduleFrequencyWeekly:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListReportsParamsKind.
-const (
-	ListReportsParamsKindAccountsReceivable           ListReportsParamsKind = "accounts_receivable"
-	ListReportsParamsKindAccountsReceivableAging      ListReportsParamsKind = "accounts_receivable_aging"
-	ListReportsParamsKindBankAccountActivity          ListReportsParamsKind = "bank_account_activity"
-	ListReportsParamsKindBillingHistory               ListReportsParamsKind = "billing_history"
-	ListReportsParamsKindBillingRate                  ListReportsParamsKind = "billing_rate"
-	ListReportsParamsKindClientActivity               ListReportsParamsKind = "client_activity"
-	ListReportsParamsKindClientLedger                 ListReportsParamsKind = "client_ledger"
-	ListReportsParamsKindClioPaymentsDeposit          ListReportsParamsKind = "clio_payments_deposit"
-	ListReportsParamsKindClioPaymentsLedger           ListReportsParamsKind = "clio_payments_ledger"
-	ListReportsParamsKindClioPaymentsMonthlyStatement ListReportsParamsKind = "clio_payments_monthly_statement"
-	ListReportsParamsKindClioPaymentsSalesTax         ListReportsParamsKind = "clio_payments_sales_tax"
-	ListReportsParamsKindClioPaymentsTransaction      ListReportsParamsKind = "clio_payments_transaction"
-	ListReportsParamsKindContactInformation           ListReportsParamsKind = "contact_information"
-	ListReportsParamsKindDisbursementPayment          ListReportsParamsKind = "disbursement_payment"
-	ListReportsParamsKindFeeAllocation                ListReportsParamsKind = "fee_allocation"
-	ListReportsParamsKindGeneralLedger                ListReportsParamsKind = "general_ledger"
-	ListReportsParamsKindGrantMatters                 ListReportsParamsKind = "grant_matters"
-	ListReportsParamsKindInvoicePaymentsV2            ListReportsParamsKind = "invoice_payments_v2"
-	ListReportsParamsKindLawSocietyOfAlberta          ListReportsParamsKind = "law_society_of_alberta"
-	ListReportsParamsKindLawSocietyOfAlbertaAl        ListReportsParamsKind = "law_society_of_alberta_al"
-	ListReportsParamsKindLawSocietyOfAlbertaBar       ListReportsParamsKind = "law_society_of_alberta_bar"
-	ListReportsParamsKindLawSocietyOfAlbertaTl        ListReportsParamsKind = "law_society_of_alberta_tl"
-	ListReportsParamsKindLawSocietyOfAlbertaTt        ListReportsParamsKind = "law_society_of_alberta_tt"
-	ListReportsParamsKindMatter                       ListReportsParamsKind = "matter"
-	ListReportsParamsKindMatterBalanceSummary         ListReportsParamsKind = "matter_balance_summary"
-	ListReportsParamsKindMatterProductivityByUser     ListReportsParamsKind = "matter_productivity_by_user"
-	ListReportsParamsKindMattersByResponsibleAttorney ListReportsParamsKind = "matters_by_responsible_attorney"
-	ListReportsParamsKindOriginatingAttorneyRevenue   ListReportsParamsKind = "originating_attorney_revenue"
-	ListReportsParamsKindOtherRevenue                 ListReportsParamsKind = "other_revenue"
-	ListReportsParamsKindProductivityByClient         ListReportsParamsKind = "productivity_by_client"
-	ListReportsParamsKindProductivityByUser           ListReportsParamsKind = "productivity_by_user"
-	ListReportsParamsKindRevenue                      ListReportsParamsKind = "revenue"
-	ListReportsParamsKindTaskProductivityByUser       ListReportsParamsKind = "task_productivity_by_user"
-	ListReportsParamsKindTaskProgressByUser           ListReportsParamsKind = "task_progress_by_user"
-	ListReportsParamsKindTrustLedger                  ListReportsParamsKind = "trust_ledger"
-	ListReportsParamsKindTrustLedgerNsw               ListReportsParamsKind = "trust_ledger_nsw"
-	ListReportsParamsKindTrustListing                 ListReportsParamsKind = "trust_listing"
-	ListReportsParamsKindTrustManagement              ListReportsParamsKind = "trust_management"
-	ListReportsParamsKindWorkInProgress               ListReportsParamsKind = "work_in_progress"
-)
-
-// Valid indicates whether the value is a known member of the ListReportsParamsKind enum.
-func (e ListReportsParamsKind) Valid() bool {
-	switch e {
-	case ListReportsParamsKindAccountsReceivable:
-		return true
-	case ListReportsParamsKindAccountsReceivableAging:
-		return true
-	case ListReportsParamsKindBankAccountActivity:
-		return true
-	case ListReportsParamsKindBillingHistory:
-		return true
-	case ListReportsParamsKindBillingRate:
-		return true
-	case ListReportsParamsKindClientActivity:
-		return true
-	case ListReportsParamsKindClientLedger:
-		return true
-	case ListReportsParamsKindClioPaymentsDeposit:
-		return true
-	case ListReportsParamsKindClioPaymentsLedger:
-		return true
-	case ListReportsParamsKindClioPaymentsMonthlyStatement:
-		return true
-	case ListReportsParamsKindClioPaymentsSalesTax:
-		return true
-	case ListReportsParamsKindClioPaymentsTransaction:
-		return true
-	case ListReportsParamsKindContactInformation:
-		return true
-	case ListReportsParamsKindDisbursementPayment:
-		return true
-	case ListReportsParamsKindFeeAllocation:
-		return true
-	case ListReportsParamsKindGeneralLedger:
-		return true
-	case ListReportsParamsKindGrantMatters:
-		return true
-	case ListReportsParamsKindInvoicePaymentsV2:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlberta:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlbertaAl:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlbertaBar:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlbertaTl:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlbertaTt:
-		return true
-	case ListReportsParamsKindMatter:
-		return true
-	case ListReportsParamsKindMatterBalanceSummary:
-		return true
-	case ListReportsParamsKindMatterProductivityByUser:
-		return true
-	case ListReportsParamsKindMattersByResponsibleAttorney:
-		return true
-	case ListReportsParamsKindOriginatingAttorneyRevenue:
-		return true
-	case ListReportsParamsKindOtherRevenue:
-		return true
-	case ListReportsParamsKindProductivityByClient:
-		return true
-	case ListReportsParamsKindProductivityByUser:
-		return true
-	case ListReportsParamsKindRevenue:
-		return true
-	case ListReportsParamsKindTaskProductivityByUser:
-		return true
-	case ListReportsParamsKindTaskProgressByUser:
-		return true
-	case ListReportsParamsKindTrustLedger:
-		return true
-	case ListReportsParamsKindTrustLedgerNsw:
-		return true
-	case ListReportsParamsKindTrustListing:
-		return true
-	case ListReportsParamsKindTrustManagement:
-		return true
-	case ListReportsParamsKindWorkInProgress:
 		return true
 	default:
 		return false
@@ -2991,30 +2514,6 @@ func (e ListTasksParamsPriority) Valid() bool {
 	}
 }
 
-// Defines values for ListTasksParamsStatus.
-const (
-	ListTasksParamsStatusComplete   ListTasksParamsStatus = "complete"
-	ListTasksParamsStatusInProgress ListTasksParamsStatus = "in_progress"
-	ListTasksParamsStatusInReview   ListTasksParamsStatus = "in_review"
-	ListTasksParamsStatusPending    ListTasksParamsStatus = "pending"
-)
-
-// Valid indicates whether the value is a known member of the ListTasksParamsStatus enum.
-func (e ListTasksParamsStatus) Valid() bool {
-	switch e {
-	case ListTasksParamsStatusComplete:
-		return true
-	case ListTasksParamsStatusInProgress:
-		return true
-	case ListTasksParamsStatusInReview:
-		return true
-	case ListTasksParamsStatusPending:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListTasksParamsStatuses.
 const (
 	ListTasksParamsStatusesComplete   ListTasksParamsStatuses = "complete"
@@ -3183,27 +2682,6 @@ func (e ListUtbmsCodesParamsOrder) Valid() bool {
 	case ListUtbmsCodesParamsOrderSetAsc:
 		return true
 	case ListUtbmsCodesParamsOrderSetDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListUtbmsCodesParamsType.
-const (
-	ListUtbmsCodesParamsTypeUtbmsActivity ListUtbmsCodesParamsType = "UtbmsActivity"
-	ListUtbmsCodesParamsTypeUtbmsExpense  ListUtbmsCodesParamsType = "UtbmsExpense"
-	ListUtbmsCodesParamsTypeUtbmsTask     ListUtbmsCodesParamsType = "UtbmsTask"
-)
-
-// Valid indicates whether the value is a known member of the ListUtbmsCodesParamsType enum.
-func (e ListUtbmsCodesParamsType) Valid() bool {
-	switch e {
-	case ListUtbmsCodesParamsTypeUtbmsActivity:
-		return true
-	case ListUtbmsCodesParamsTypeUtbmsExpense:
-		return true
-	case ListUtbmsCodesParamsTypeUtbmsTask:
 		return true
 	default:
 		return false
@@ -8994,7 +8472,7 @@ type ListActivitiesParams struct {
 	TaskId *int64 `form:"task_id,omitempty" json:"task_id,omitempty"`
 
 	// Type Filter Activity records to those of a specific type.
-	Type *ListActivitiesParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *ActivityType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Activity records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -9011,9 +8489,6 @@ type ListActivitiesParamsOrder string
 
 // ListActivitiesParamsStatus defines parameters for ListActivities.
 type ListActivitiesParamsStatus string
-
-// ListActivitiesParamsType defines parameters for ListActivities.
-type ListActivitiesParamsType string
 
 // CreateActivityJSONBody defines parameters for CreateActivity.
 type CreateActivityJSONBody struct {
@@ -9696,7 +9171,7 @@ type ListBillsParams struct {
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// State Filter Bill records to those in a given state.
-	State *ListBillsParamsState `form:"state,omitempty" json:"state,omitempty"`
+	State *BillState `form:"state,omitempty" json:"state,omitempty"`
 
 	// Status Filter Bill records to those with particular payment status.
 	Status *ListBillsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -9713,9 +9188,6 @@ type ListBillsParams struct {
 
 // ListBillsParamsOrder defines parameters for ListBills.
 type ListBillsParamsOrder string
-
-// ListBillsParamsState defines parameters for ListBills.
-type ListBillsParamsState string
 
 // ListBillsParamsStatus defines parameters for ListBills.
 type ListBillsParamsStatus string
@@ -9988,10 +9460,10 @@ type ListCalendarsParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// Source Filter Calendar records to those having a specific calendar visibility source (mobile, web).
-	Source *ListCalendarsParamsSource `form:"source,omitempty" json:"source,omitempty"`
+	Source *CalendarSource `form:"source,omitempty" json:"source,omitempty"`
 
 	// Type Filter Calendar records to those of the specified type.
-	Type *ListCalendarsParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *CalendarType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Calendar records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -10008,12 +9480,6 @@ type ListCalendarsParams struct {
 
 // ListCalendarsParamsOrder defines parameters for ListCalendars.
 type ListCalendarsParamsOrder string
-
-// ListCalendarsParamsSource defines parameters for ListCalendars.
-type ListCalendarsParamsSource string
-
-// ListCalendarsParamsType defines parameters for ListCalendars.
-type ListCalendarsParamsType string
 
 // CreateCalendarJSONBody defines parameters for CreateCalendar.
 type CreateCalendarJSONBody struct {
@@ -10161,14 +9627,11 @@ type ListClioPaymentsPaymentsParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// State Filter ClioPaymentsPayment records to those in a given state.
-	State *ListClioPaymentsPaymentsParamsState `form:"state,omitempty" json:"state,omitempty"`
+	State *ClioPaymentsPaymentState `form:"state,omitempty" json:"state,omitempty"`
 
 	// XAPIVERSION The API minor version. Default: latest version.
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
-
-// ListClioPaymentsPaymentsParamsState defines parameters for ListClioPaymentsPayments.
-type ListClioPaymentsPaymentsParamsState string
 
 // GetClioPaymentsPaymentParams defines parameters for GetClioPaymentsPayment.
 type GetClioPaymentsPaymentParams struct {
@@ -10312,7 +9775,7 @@ type ListCommunicationsParams struct {
 	ReceivedSince *time.Time `form:"received_since,omitempty" json:"received_since,omitempty"`
 
 	// Type Filter Communication records to those of the specified type.
-	Type *ListCommunicationsParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *CommunicationType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Communication records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -10326,9 +9789,6 @@ type ListCommunicationsParams struct {
 
 // ListCommunicationsParamsOrder defines parameters for ListCommunications.
 type ListCommunicationsParamsOrder string
-
-// ListCommunicationsParamsType defines parameters for ListCommunications.
-type ListCommunicationsParamsType string
 
 // CreateCommunicationJSONBody defines parameters for CreateCommunication.
 type CreateCommunicationJSONBody struct {
@@ -10430,7 +9890,7 @@ type ListContactsParams struct {
 	SharedResourceId *int64 `form:"shared_resource_id,omitempty" json:"shared_resource_id,omitempty"`
 
 	// Type Filter Contact records to those that match the given type.
-	Type *ListContactsParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *ContactType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Contact records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -10444,9 +9904,6 @@ type ListContactsParamsInitial string
 
 // ListContactsParamsOrder defines parameters for ListContacts.
 type ListContactsParamsOrder string
-
-// ListContactsParamsType defines parameters for ListContacts.
-type ListContactsParamsType string
 
 // CreateContactJSONBody defines parameters for CreateContact.
 type CreateContactJSONBody struct {
@@ -11116,7 +10573,7 @@ type ListCustomFieldSetsParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// ParentType Filter CustomFieldSet records to those that have the specified
-	ParentType *ListCustomFieldSetsParamsParentType `form:"parent_type,omitempty" json:"parent_type,omitempty"`
+	ParentType *CustomFieldSetParentType `form:"parent_type,omitempty" json:"parent_type,omitempty"`
 
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
@@ -11130,9 +10587,6 @@ type ListCustomFieldSetsParams struct {
 
 // ListCustomFieldSetsParamsOrder defines parameters for ListCustomFieldSets.
 type ListCustomFieldSetsParamsOrder string
-
-// ListCustomFieldSetsParamsParentType defines parameters for ListCustomFieldSets.
-type ListCustomFieldSetsParamsParentType string
 
 // CreateCustomFieldSetJSONBody defines parameters for CreateCustomFieldSet.
 type CreateCustomFieldSetJSONBody struct {
@@ -11195,7 +10649,7 @@ type ListCustomFieldsParams struct {
 	Deleted *bool `form:"deleted,omitempty" json:"deleted,omitempty"`
 
 	// FieldType Field type of this custom field
-	FieldType *ListCustomFieldsParamsFieldType `form:"field_type,omitempty" json:"field_type,omitempty"`
+	FieldType *CustomFieldFieldType `form:"field_type,omitempty" json:"field_type,omitempty"`
 
 	// Fields The fields to be returned. See response samples for what fields are available. For more information see the fields section.
 	Fields *string `form:"fields,omitempty" json:"fields,omitempty"`
@@ -11227,9 +10681,6 @@ type ListCustomFieldsParams struct {
 	// XAPIVERSION The API minor version. Default: latest version.
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
-
-// ListCustomFieldsParamsFieldType defines parameters for ListCustomFields.
-type ListCustomFieldsParamsFieldType string
 
 // ListCustomFieldsParamsOrder defines parameters for ListCustomFields.
 type ListCustomFieldsParamsOrder string
@@ -12235,7 +11686,7 @@ type ListGroupsParams struct {
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
 	// Type Filter Group records to those that match the given type.
-	Type *ListGroupsParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *GroupType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Group records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -12249,9 +11700,6 @@ type ListGroupsParams struct {
 
 // ListGroupsParamsOrder defines parameters for ListGroups.
 type ListGroupsParamsOrder string
-
-// ListGroupsParamsType defines parameters for ListGroups.
-type ListGroupsParamsType string
 
 // CreateGroupJSONBody defines parameters for CreateGroup.
 type CreateGroupJSONBody struct {
@@ -13044,7 +12492,7 @@ type ListNotesParams struct {
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
 	// Type Filter Note records to those of the specified type.
-	Type ListNotesParamsType `form:"type" json:"type"`
+	Type NoteType `form:"type" json:"type"`
 
 	// UpdatedSince Filter Note records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -13055,9 +12503,6 @@ type ListNotesParams struct {
 
 // ListNotesParamsOrder defines parameters for ListNotes.
 type ListNotesParamsOrder string
-
-// ListNotesParamsType defines parameters for ListNotes.
-type ListNotesParamsType string
 
 // CreateNoteJSONBody defines parameters for CreateNote.
 type CreateNoteJSONBody struct {
@@ -13344,7 +12789,7 @@ type ListRemindersParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// State Filter Reminder records to those with a given state.
-	State *ListRemindersParamsState `form:"state,omitempty" json:"state,omitempty"`
+	State *ReminderState `form:"state,omitempty" json:"state,omitempty"`
 
 	// SubjectId The unique identifier for a single CalendarEntry or Task. The keyword
 	SubjectId *int64 `form:"subject_id,omitempty" json:"subject_id,omitempty"`
@@ -13364,9 +12809,6 @@ type ListRemindersParams struct {
 
 // ListRemindersParamsOrder defines parameters for ListReminders.
 type ListRemindersParamsOrder string
-
-// ListRemindersParamsState defines parameters for ListReminders.
-type ListRemindersParamsState string
 
 // ListRemindersParamsSubjectType defines parameters for ListReminders.
 type ListRemindersParamsSubjectType string
@@ -13426,7 +12868,7 @@ type UpdateReminderParams struct {
 // ListReportPresetsParams defines parameters for ListReportPresets.
 type ListReportPresetsParams struct {
 	// Category Filters ReportPreset data by category.
-	Category *ListReportPresetsParamsCategory `form:"category,omitempty" json:"category,omitempty"`
+	Category *ReportPresetCategory `form:"category,omitempty" json:"category,omitempty"`
 
 	// CreatedSince Filter ReportPreset records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
@@ -13464,9 +12906,6 @@ type ListReportPresetsParams struct {
 	// XAPIVERSION The API minor version. Default: latest version.
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
-
-// ListReportPresetsParamsCategory defines parameters for ListReportPresets.
-type ListReportPresetsParamsCategory string
 
 // ListReportPresetsParamsOrder defines parameters for ListReportPresets.
 type ListReportPresetsParamsOrder string
@@ -13620,7 +13059,7 @@ type ListReportsParams struct {
 	Ids []int64 `form:"ids[],omitempty" json:"ids[],omitempty"`
 
 	// Kind Filters Report data by kind.
-	Kind *ListReportsParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+	Kind *ReportKind `form:"kind,omitempty" json:"kind,omitempty"`
 
 	// Limit A limit on the number of Report records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
@@ -13646,9 +13085,6 @@ type ListReportsParams struct {
 	// XAPIVERSION The API minor version. Default: latest version.
 	XAPIVERSION *string `json:"X-API-VERSION,omitempty"`
 }
-
-// ListReportsParamsKind defines parameters for ListReports.
-type ListReportsParamsKind string
 
 // CreateReportJSONBody defines parameters for CreateReport.
 type CreateReportJSONBody struct {
@@ -14188,7 +13624,7 @@ type ListTasksParams struct {
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// Status Filter Task records to those with the given status. Users without advanced tasks enabled may only specify 'complete' or 'pending'.
-	Status *ListTasksParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Status *TaskStatus `form:"status,omitempty" json:"status,omitempty"`
 
 	// Statuses Filter Task records to those with the given statuses. Users without advanced tasks enabled may only specify 'complete' or 'pending'.
 	Statuses []ListTasksParamsStatuses `form:"statuses[],omitempty" json:"statuses[],omitempty"`
@@ -14220,9 +13656,6 @@ type ListTasksParamsPermission string
 
 // ListTasksParamsPriority defines parameters for ListTasks.
 type ListTasksParamsPriority string
-
-// ListTasksParamsStatus defines parameters for ListTasks.
-type ListTasksParamsStatus string
 
 // ListTasksParamsStatuses defines parameters for ListTasks.
 type ListTasksParamsStatuses string
@@ -14486,7 +13919,7 @@ type ListUtbmsCodesParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// Type Filter UtbmsCode records to those of a given type.
-	Type *ListUtbmsCodesParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *UtbmsCodeType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter UtbmsCode records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -14500,9 +13933,6 @@ type ListUtbmsCodesParams struct {
 
 // ListUtbmsCodesParamsOrder defines parameters for ListUtbmsCodes.
 type ListUtbmsCodesParamsOrder string
-
-// ListUtbmsCodesParamsType defines parameters for ListUtbmsCodes.
-type ListUtbmsCodesParamsType string
 
 // GetUtbmsCodeParams defines parameters for GetUtbmsCode.
 type GetUtbmsCodeParams struct {

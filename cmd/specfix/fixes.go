@@ -328,5 +328,29 @@ func enumValues(doc map[string]any) (int, error) {
 		sm["x-go-type-skip-optional-pointer"] = true
 		n++
 	}
-	return n, nil
+	// A query parameter cannot be a value: the generated client would send type= when it
+	// is unset. A parameter that refers to a shared enum takes a copy of it, named with
+	// the shared Go type (ActivityType), so it stays an optional pointer of that type.
+	err := operations(doc, func(_, _ string, op map[string]any) error {
+		params, _ := op["parameters"].([]any)
+		for _, p := range params {
+			pm, _ := p.(map[string]any)
+			holder, _ := pm["schema"].(map[string]any)
+			if items, ok := holder["items"].(map[string]any); ok {
+				holder = items
+			}
+			ref, _ := holder["$ref"].(string)
+			name := strings.TrimPrefix(ref, "#/components/schemas/")
+			enum, _ := schemas[name].(map[string]any)
+			if ref == "" || enum == nil || enum["enum"] == nil {
+				continue
+			}
+			delete(holder, "$ref")
+			holder["type"], holder["enum"] = "string", enum["enum"]
+			holder["x-go-type"] = codegen.SchemaNameToTypeName(name)
+			n++
+		}
+		return nil
+	})
+	return n, err
 }

@@ -471,6 +471,16 @@ func recordEnums(doc *openapi3.T, r *ruleResult) error {
 			ref := openapi3.NewSchemaRef("#/components/schemas/"+enumName, e)
 			schema.Value.Properties[name] = ref
 			r.change(&r.Fields, "%s.%s: string -> %s %v", rec, name, enumName, values)
+			if slices.Equal(values, enumStrings(filter.Enum)) {
+				// The filter takes the very values the record holds: one type for both.
+				if p.Schema.Value.Type.Is("array") {
+					p.Schema.Value.Items = ref
+				} else {
+					p.Schema = ref
+				}
+				r.mark(&p.Extensions)
+				r.change(&r.Params, "%s filter %s: enum -> %s", rec, p.Name, enumName)
+			}
 			for _, action := range []string{"_create_input", "_update_input"} {
 				in := doc.Components.Schemas[rec+action]
 				if in == nil || in.Value == nil {
@@ -484,6 +494,14 @@ func recordEnums(doc *openapi3.T, r *ruleResult) error {
 		}
 	}
 	return nil
+}
+
+func enumStrings(values []any) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = fmt.Sprint(v)
+	}
+	return out
 }
 
 // caseLike returns the values in the case of the sample, when the sample is one of them

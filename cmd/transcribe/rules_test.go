@@ -188,6 +188,14 @@ func TestRuleRecordEnums(t *testing.T) {
 			t.Errorf("%s.status refers to %q, want the shared Matter_status", rec, got)
 		}
 	}
+	// A filter that takes the very values the record holds shares its enum; matter status
+	// (open on the filter, Open on the record) keeps its own.
+	if p := param(mustOp(t, doc, "GET", "/api/v4/activities.json"), "query", "type"); p.Schema.Ref != "#/components/schemas/Activity_type" {
+		t.Errorf("activities type filter refers to %q, want Activity_type", p.Schema.Ref)
+	}
+	if p := param(mustOp(t, doc, "GET", "/api/v4/matters.json"), "query", "status"); p.Schema.Value.Items.Ref != "" {
+		t.Errorf("matters status filter refers to %q, want its own lowercase enum", p.Schema.Value.Items.Ref)
+	}
 	// "Operating" is not one of OperatingAccount, TrustAccount: left as the reference shows it.
 	if p := schemaOf(t, doc, "BankAccount").Properties["type"]; p.Ref != "" || len(p.Value.Enum) != 0 {
 		t.Errorf("BankAccount.type got an enum")
