@@ -61,7 +61,7 @@ var docRules = []docRule{
 	{"custom-field-filters", "custom_field_values takes an operator and a value per custom field id (custom_field_values[12]=>=5), not an operator alone", customFieldFilters},
 	{"plural-scalars", "a plural field name with a scalar sample is suspect; it becomes an array where the platform guide says so", pluralScalars},
 	{"money-decimals", "money and quantities are decimals in real answers although the sample shows 0: integers named for money or quantity become numbers", moneyDecimals},
-	{"record-enums", "a record field whose sample is one of its list filter's enum values takes that enum, in the record's case (Matter status Open, filter open); create and update inputs share it", recordEnums},
+	{"record-enums", "a record field whose sample is one of its list filter's enum values takes that enum, in the record's case (Matter status Open, filter open); create and update inputs share it, and so does a filter whose values are the record's", recordEnums},
 	{"date-or-datetime", "a request field that is a date-time while the record holds a date accepts both (task due_at): a string with a pattern for either", dateOrDateTime},
 	{"record-id-types", "a record whose id is a string (calendar entries) must be addressable by that id: its path parameters take the record's id type", recordIDTypes},
 	{"cut-sentences", "descriptions the render cut at a dropped code span are completed where the platform guide gives the end, and listed where nothing does", cutSentences},
