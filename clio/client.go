@@ -11,15 +11,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clio-go/clio-go/api"
 	"github.com/clio-go/clio-go/gen"
 	"golang.org/x/oauth2"
 )
 
 // APIVersion is the X-API-VERSION sent by default: the version the API
-// description in api/openapi.yaml was transcribed from (info.version), the newest the
-// reference documents; Clio's default is 4.0.9. Pin another with WithAPIVersion or
-// UseAPIVersion.
-const APIVersion = "4.0.10"
+// description in api/openapi.yaml was transcribed from (info.version, kept in
+// api.Version), the newest the reference documents; Clio's default is 4.0.9. Pin
+// another with WithAPIVersion or UseAPIVersion.
+const APIVersion = api.Version
 
 // Version is this library's version, sent in the User-Agent.
 const Version = "0.1.0"

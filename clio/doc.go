@@ -111,7 +111,11 @@
 // Renew and RenewExpiring push expires_at forward, and Activate completes a
 // delayed handshake. The receiving side is package webhook: an http.Handler
 // that answers the handshake, verifies X-Hook-Signature and hands over
-// typed events once each.
+// typed events once each. Clio's handshake names no webhook, and anyone who
+// reaches the URL can send one; so, given UseWebhookRegistry(reg), Register
+// records a webhook.Registration with an unguessable token and puts the
+// token in the webhook's URL, and the handler (built over the same reg)
+// accepts only the handshakes of registered tokens.
 //
 // # Documents
 //

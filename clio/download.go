@@ -90,7 +90,7 @@ func (d *downloader) get(ctx context.Context, path string, q url.Values) (*Downl
 		loc, err := resp.Location()
 		drainClose(resp.Body)
 		if err != nil {
-			return nil, fmt.Errorf("clio: download %s: redirect without a usable Location: %w", path, err)
+			return nil, fmt.Errorf("clio: download %s: redirect without a usable Location: %w", path, redactError(err))
 		}
 		return d.fromStorage(ctx, loc)
 	default:
@@ -108,7 +108,7 @@ func (d *downloader) fromStorage(ctx context.Context, loc *url.URL) (*Download, 
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil)
 	if err != nil {
-		return nil, err
+		return nil, redactError(err)
 	}
 	resp, err := d.storage.Do(req)
 	if err != nil {

@@ -197,6 +197,7 @@ func checkResponse(r *http.Response, codec Codec) error {
 		}
 		e.Message = msg
 	}
+	e.Message = redactText(e.Message) // an answer may echo a signed URL or a secret
 	return e
 }
 

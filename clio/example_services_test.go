@@ -62,7 +62,11 @@ func ExampleDocumentsService_Upload() {
 	srv, c := exampleClient()
 	defer srv.Close()
 	ctx := context.Background()
-	folder := srv.Insert("folders", map[string]any{"name": "Letters"})[0]
+	folders, err := srv.Insert("folders", map[string]any{"name": "Letters"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	folder := folders[0]
 
 	letter := []byte("Dear client, ...")
 	res, err := c.Documents.Upload(ctx, clio.UploadParams{
@@ -91,7 +95,11 @@ func ExampleIfNoneMatch() {
 	srv, c := exampleClient()
 	defer srv.Close()
 	ctx := context.Background()
-	id := srv.Insert("practice_areas", map[string]any{"name": "Family law"})[0]
+	areas, err := srv.Insert("practice_areas", map[string]any{"name": "Family law"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	id := areas[0]
 
 	fields := &gen.GetPracticeAreaParams{Fields: clio.Ptr("id,etag,name")}
 	pa, _, err := c.PracticeAreas.Get(ctx, id, fields)

@@ -29,8 +29,8 @@ func newFakeDocClient(t *testing.T) (*cliotest.Server, *Client, int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contact := srv.Insert("contacts", map[string]any{"type": "Company", "name": "Acme"})[0]
-	matter := srv.Insert("matters", map[string]any{"description": "Docs", "client": map[string]any{"id": contact}})[0]
+	contact := srv.MustInsert(t, "contacts", map[string]any{"type": "Company", "name": "Acme"})[0]
+	matter := srv.MustInsert(t, "matters", map[string]any{"description": "Docs", "client": map[string]any{"id": contact}})[0]
 	t.Cleanup(func() {
 		cs := srv.Counters()
 		if cs.StorageAuthRejected != 0 {
@@ -213,7 +213,7 @@ func TestFakeDocumentsDownloadFaults(t *testing.T) {
 		t.Fatalf("truncated download: %d bytes, err %v; want io.ErrUnexpectedEOF", len(got), err)
 	}
 
-	pending := srv.Insert("documents", map[string]any{"name": "never uploaded"})[0]
+	pending := srv.MustInsert(t, "documents", map[string]any{"name": "never uploaded"})[0]
 	if _, err := c.Documents.Download(ctx, pending); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("download of a document without content: %v, want ErrNotFound", err)
 	}

@@ -68,7 +68,7 @@ func TestFakePaginationYieldsAllInOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv, c, wl := fakeClient(t, nil)
-			_, want := seedMatters(srv, tc.n)
+			_, want := seedMatters(t, srv, tc.n)
 			if tc.desc {
 				for i, j := 0, len(want)-1; i < j; i, j = i+1, j-1 {
 					want[i], want[j] = want[j], want[i]
@@ -149,7 +149,7 @@ func TestFakePaginationRefusedBeforeAnyRequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv, c, _ := fakeClient(t, nil)
-			seedMatters(srv, 3)
+			seedMatters(t, srv, 3)
 			n := 0
 			var got error
 			for _, err := range c.Matters.All(context.Background(), tc.params, tc.opts...) {
@@ -174,7 +174,7 @@ func TestFakePaginationRefusedBeforeAnyRequest(t *testing.T) {
 func TestFakePaginationOffsetCap(t *testing.T) {
 	t.Parallel()
 	srv, c, wl := fakeClient(t, nil)
-	_, ids := seedMatters(srv, 10_001)
+	_, ids := seedMatters(t, srv, 10_001)
 	n := 0
 	var err error
 	for _, e := range c.Matters.All(context.Background(), nil, clio.OffsetPagination(4)) {
@@ -198,7 +198,7 @@ func TestFakePaginationOffsetCap(t *testing.T) {
 
 	// A list of exactly 10,000 is still fine by offset, with no request past the cap.
 	srv2, c2, wl2 := fakeClient(t, nil)
-	_, ids2 := seedMatters(srv2, 10_000)
+	_, ids2 := seedMatters(t, srv2, 10_000)
 	got, err := collectIDs(t, c2.Matters.All(context.Background(), nil, clio.OffsetPagination(4)))
 	if err != nil || len(got) != len(ids2) || got[len(got)-1] != ids2[len(ids2)-1] {
 		t.Fatalf("offset over exactly 10,000: %d records, %v", len(got), err)
@@ -239,7 +239,7 @@ func TestFakePaginationForeignNextURL(t *testing.T) {
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			srv, c, _ := fakeClient(t, []cliotest.Option{cliotest.WithNextURLBase(foreign.URL)})
-			seedMatters(srv, 5)
+			seedMatters(t, srv, 5)
 			ctx := context.Background()
 			var err error
 			n := 0
@@ -308,7 +308,7 @@ func TestFakePaginationBreakLeaksNoGoroutine(t *testing.T) {
 	}{{"cursor", clio.PageSize(20)}, {"offset", clio.OffsetPagination(4)}} {
 		t.Run(mode.name, func(t *testing.T) {
 			srv, c, _ := fakeClient(t, nil)
-			seedMatters(srv, 400)
+			seedMatters(t, srv, 400)
 			// Pages arrive slowly, so fetches are in flight at the break.
 			srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultDelay, Delay: 50 * time.Millisecond, Method: http.MethodGet, Path: mattersPath, Count: -1})
 			label := t.Name()
@@ -352,7 +352,7 @@ func TestFakePaginationCancelStops(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
 			srv, c, _ := fakeClient(t, nil)
-			seedMatters(srv, 100)
+			seedMatters(t, srv, 100)
 			// The first page comes at once, the next ones take 5 s.
 			srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultDelay, Delay: 0, Method: http.MethodGet, Path: mattersPath})
 			srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultDelay, Delay: 5 * time.Second, Method: http.MethodGet, Path: mattersPath, Count: -1})

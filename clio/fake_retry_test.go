@@ -96,14 +96,14 @@ func fakeClient(t *testing.T, srvOpts []cliotest.Option, opts ...clio.Option) (*
 }
 
 // seedMatters inserts a client contact and n matters, returning the matter ids.
-func seedMatters(srv *cliotest.Server, n int) (contactID int64, ids []int64) {
-	contactID = srv.Insert("contacts", map[string]any{"type": "Person", "first_name": "Ada", "last_name": "Lovelace", "name": "Ada Lovelace"})[0]
+func seedMatters(t testing.TB, srv *cliotest.Server, n int) (contactID int64, ids []int64) {
+	contactID = srv.MustInsert(t, "contacts", map[string]any{"type": "Person", "first_name": "Ada", "last_name": "Lovelace", "name": "Ada Lovelace"})[0]
 	recs := make([]map[string]any, n)
 	for i := range recs {
 		recs[i] = map[string]any{"description": "Matter " + strconv.Itoa(i+1), "status": "Open", "client": map[string]any{"id": contactID}}
 	}
 	if n > 0 {
-		ids = srv.Insert("matters", recs...)
+		ids = srv.MustInsert(t, "matters", recs...)
 	}
 	return contactID, ids
 }
@@ -149,7 +149,7 @@ func TestFakeRetryIdempotentReads(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv, c, _ := fakeClient(t, nil, tc.opts...)
-			_, ids := seedMatters(srv, 1)
+			_, ids := seedMatters(t, srv, 1)
 			f := tc.fault
 			f.Method, f.Path = http.MethodGet, matterPath(ids[0])
 			srv.InjectFault(f)
@@ -200,7 +200,7 @@ func TestFakeRetryPOSTNotRepeated(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv, c, _ := fakeClient(t, nil)
-			contact, _ := seedMatters(srv, 0)
+			contact, _ := seedMatters(t, srv, 0)
 			f := tc.fault
 			f.Method, f.Path = http.MethodPost, mattersPath
 			srv.InjectFault(f)
@@ -234,7 +234,7 @@ var errAny = errors.New("any error")
 func TestFakeRetry429StormHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
 	srv, c, wl := fakeClient(t, nil)
-	_, ids := seedMatters(srv, 1)
+	_, ids := seedMatters(t, srv, 1)
 	srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultRateLimit, Method: http.MethodGet, Path: matterPath(ids[0]), Count: 2, RetryAfter: time.Second})
 	start := time.Now()
 	if _, _, err := c.Matters.Get(context.Background(), ids[0], nil); err != nil {
@@ -264,7 +264,7 @@ func TestFakeRetry429StormHonoursRetryAfter(t *testing.T) {
 	// A storm longer than the attempt cap ends in ErrRateLimited with the
 	// server's Retry-After, after exactly MaxAttempts attempts.
 	srv2, c2, _ := fakeClient(t, nil, clio.WithMaxAttempts(2))
-	_, ids2 := seedMatters(srv2, 1)
+	_, ids2 := seedMatters(t, srv2, 1)
 	srv2.InjectFault(cliotest.Fault{Kind: cliotest.FaultRateLimit, Path: matterPath(ids2[0]), Count: -1, RetryAfter: time.Second})
 	_, _, err := c2.Matters.Get(context.Background(), ids2[0], nil)
 	var ce *clio.Error
@@ -283,7 +283,7 @@ func TestFakeRetryOddRateLimitBody(t *testing.T) {
 	odd := cliotest.Fault{Kind: cliotest.FaultRateLimit, OddBody: true, RetryAfter: time.Second, Method: http.MethodGet, Path: mattersPath}
 
 	srv, c, _ := fakeClient(t, nil, clio.WithMaxAttempts(1))
-	seedMatters(srv, 3)
+	seedMatters(t, srv, 3)
 	srv.InjectFault(odd)
 	_, _, err := c.Matters.List(context.Background(), nil)
 	var ce *clio.Error
@@ -292,7 +292,7 @@ func TestFakeRetryOddRateLimitBody(t *testing.T) {
 	}
 
 	srv2, c2, _ := fakeClient(t, nil)
-	seedMatters(srv2, 3)
+	seedMatters(t, srv2, 3)
 	srv2.InjectFault(odd)
 	got, _, err := c2.Matters.List(context.Background(), nil)
 	if err != nil || len(got) != 3 {
@@ -309,7 +309,7 @@ func TestFakeRetryOddRateLimitBody(t *testing.T) {
 func TestFakeRetryTruncatedBodyIsAnError(t *testing.T) {
 	t.Parallel()
 	srv, c, _ := fakeClient(t, nil, clio.WithMaxAttempts(3))
-	_, ids := seedMatters(srv, 5)
+	_, ids := seedMatters(t, srv, 5)
 	srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultTruncate, Method: http.MethodGet, Count: -1})
 	ctx := context.Background()
 
@@ -361,7 +361,7 @@ func TestFakeRetryRateLimitBudget(t *testing.T) {
 	t.Parallel()
 	const limit, window, calls = 3, time.Second, 5
 	srv, c, wl := fakeClient(t, []cliotest.Option{cliotest.WithRateLimit(limit, window)}, clio.WithoutRateLimiter())
-	_, ids := seedMatters(srv, 1)
+	_, ids := seedMatters(t, srv, 1)
 	for i := range calls {
 		_, resp, err := c.Matters.Get(context.Background(), ids[0], nil)
 		if err != nil {

@@ -9,12 +9,15 @@ package clio_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clio-go/clio-go/clio"
 	"github.com/clio-go/clio-go/clio/cliotest"
@@ -26,17 +29,17 @@ import (
 // keeps every event the handler let through.
 type receiver struct {
 	*httptest.Server
-	store  *webhook.MemorySecretStore
+	reg    *webhook.MemoryRegistry
 	mu     sync.Mutex
 	events []webhook.Event
 }
 
 func newReceiver(t *testing.T, opts ...webhook.Option) *receiver {
 	t.Helper()
-	r := &receiver{store: webhook.NewMemorySecretStore()}
+	r := &receiver{reg: webhook.NewMemoryRegistry()}
 	opts = append([]webhook.Option{webhook.WithDeduper(webhook.NewMemoryDeduper(100)),
 		webhook.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
-	h := webhook.NewHandler(r.store, func(_ context.Context, ev webhook.Event) error {
+	h := webhook.NewHandler(r.reg, func(_ context.Context, ev webhook.Event) error {
 		r.mu.Lock()
 		r.events = append(r.events, ev)
 		r.mu.Unlock()
@@ -85,34 +88,49 @@ func TestFakeWebhookDeliveries(t *testing.T) {
 			srv, c, _ := fakeClient(t, []cliotest.Option{cliotest.WithInsecureWebhooks()})
 			ctx := context.Background()
 			var rcv *receiver
+			handshook := make(chan webhook.Registration, 1)
 			if mode == "echo" {
 				rcv = newReceiver(t)
 			} else {
-				// The handler stores the secret and activates the webhook
-				// through the API instead of echoing it.
-				rcv = newReceiver(t, webhook.WithDelayedActivation(func(ctx context.Context, id int64, secret []byte) error {
-					_, err := c.Webhooks.Activate(ctx, id, string(secret))
-					return err
+				// The handler stores the secret instead of echoing it; the app activates
+				// the webhook through the API once Register has its id.
+				rcv = newReceiver(t, webhook.WithDelayedActivation(func(_ context.Context, reg webhook.Registration) error {
+					handshook <- reg
+					return nil
 				}))
 			}
 			w, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{
-				URL:    rcv.URL + "/hooks?model=matter",
+				URL:    rcv.URL + "/hooks",
 				Model:  "matter",
 				Events: []string{"created", "updated", "matter_closed"},
 				Fields: clio.Fields("id", "etag", "description", "status"),
-			})
+			}, clio.UseWebhookRegistry(rcv.reg))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if w.Status != "enabled" {
+			token := webhook.TokenFromURL(w.Url)
+			reg, err := rcv.reg.Lookup(ctx, token)
+			if err != nil || string(reg.Secret) != w.SharedSecret || reg.WebhookID != w.Id || reg.Model != "matter" {
+				t.Fatalf("registration %+v (%v) does not match the webhook %d", reg, err, w.Id)
+			}
+			if mode != "echo" {
+				if w.Status != "pending" {
+					t.Fatalf("with delayed activation the webhook is %q, want pending", w.Status)
+				}
+				got := <-handshook
+				if got.Token != token || string(got.Secret) != w.SharedSecret {
+					t.Fatalf("the activation hook got %+v", got)
+				}
+				if _, err := c.Webhooks.Activate(ctx, reg.WebhookID, string(reg.Secret)); err != nil {
+					t.Fatal(err)
+				}
+			} else if w.Status != "enabled" {
 				t.Fatalf("after the handshake the webhook is %q, want enabled", w.Status)
 			}
-			secret, err := rcv.store.Secret(ctx, w.Id)
-			if err != nil || string(secret) != w.SharedSecret {
-				t.Fatalf("receiver's secret %q (%v) differs from the webhook's", secret, err)
-			}
+			secret := reg.Secret
+			hookPath := strings.TrimPrefix(w.Url, rcv.URL)
 
-			contact, _ := seedMatters(srv, 0)
+			contact, _ := seedMatters(t, srv, 0)
 			m, _, err := c.Matters.Create(ctx, nil, newMatter(contact, "Estate of X"))
 			if err != nil {
 				t.Fatal(err)
@@ -175,12 +193,12 @@ func TestFakeWebhookDeliveries(t *testing.T) {
 				{"altered body, original signature", altered, ds[0].Signature},
 				{"truncated signature", body, ds[0].Signature[:32]},
 			} {
-				if code := rcv.post(t, "/hooks?model=matter", tc.body, tc.sig); code != http.StatusUnauthorized {
+				if code := rcv.post(t, hookPath, tc.body, tc.sig); code != http.StatusUnauthorized {
 					t.Fatalf("%s: answered %d, want 401", tc.name, code)
 				}
 			}
 			// A replayed genuine delivery is acknowledged but handled once.
-			if code := rcv.post(t, "/hooks?model=matter", body, ds[0].Signature); code != http.StatusOK {
+			if code := rcv.post(t, hookPath, body, ds[0].Signature); code != http.StatusOK {
 				t.Fatalf("replay answered %d", code)
 			}
 			if n := len(rcv.got()); n != len(want) {
@@ -218,5 +236,115 @@ func TestFakeWebhookPendingUntilActivated(t *testing.T) {
 	ds := srv.Deliveries()
 	if len(ds) != 1 || ds[0].Event != "created" || ds[0].Signature != cliotest.Sign(sink.lastSecret(), ds[0].Body) {
 		t.Fatalf("deliveries after activation: %+v", ds)
+	}
+}
+
+// Finding 1 of issue 11 against the fake: a stranger who can reach the receiver handshakes
+// the webhook ids the app is about to get (they are sequential) with a secret of their
+// own, then signs events. The handshakes are refused and store nothing; the app's own
+// registration then completes with Clio's header-only handshake, and the forger's events
+// for that webhook are refused while Clio's are accepted.
+func TestFakeWebhookHandshakeSquattingRefused(t *testing.T) {
+	t.Parallel()
+	srv, c, _ := fakeClient(t, []cliotest.Option{cliotest.WithInsecureWebhooks()})
+	ctx := context.Background()
+	rcv := newReceiver(t)
+	forge := func(target string, body []byte, hdr, val string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, rcv.URL+target, bytes.NewReader(body))
+		req.Header.Set(hdr, val)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// The ids the next webhooks will get: the fake numbers them from 1.
+	for id := int64(1); id <= 3; id++ {
+		for _, target := range []string{"/hooks", fmt.Sprintf("/hooks?webhook_id=%d", id)} {
+			for _, body := range []string{"", fmt.Sprintf(`{"meta":{"webhook_id":%d}}`, id), fmt.Sprintf(`{"data":{"id":%d}}`, id)} {
+				if code := forge(target, []byte(body), webhook.HeaderSecret, "forger"); code != http.StatusForbidden {
+					t.Fatalf("forged handshake for webhook %d at %s: %d, want 403", id, target, code)
+				}
+			}
+		}
+	}
+	if n := rcv.reg.Len(); n != 0 {
+		t.Fatalf("forged handshakes left %d registrations", n)
+	}
+
+	w, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{URL: rcv.URL + "/hooks", Model: "matter", Events: []string{"created"}},
+		clio.UseWebhookRegistry(rcv.reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Status != "enabled" {
+		t.Fatalf("the app's webhook is %q after Clio's handshake, want enabled", w.Status)
+	}
+	hookPath := strings.TrimPrefix(w.Url, rcv.URL)
+	// The forger, even knowing the registered URL now, can neither replace the secret
+	// nor sign events.
+	if code := forge(hookPath, nil, webhook.HeaderSecret, "forger"); code != http.StatusForbidden {
+		t.Fatalf("second handshake with the forger's secret: %d, want 403", code)
+	}
+	forged := fmt.Appendf(nil, `{"data":{"id":1,"etag":"\"x\""},"meta":{"event":"created","webhook_id":%d}}`, w.Id)
+	for _, target := range []string{"/hooks", hookPath, fmt.Sprintf("/hooks?webhook_id=%d", w.Id)} {
+		if code := forge(target, forged, webhook.HeaderSignature, webhook.Sign([]byte("forger"), forged)); code != http.StatusUnauthorized {
+			t.Fatalf("forged event at %s: %d, want 401", target, code)
+		}
+	}
+	if n := len(rcv.got()); n != 0 {
+		t.Fatalf("%d forged events reached the app", n)
+	}
+	contact, _ := seedMatters(t, srv, 0)
+	if _, _, err := c.Matters.Create(ctx, nil, newMatter(contact, "Real")); err != nil {
+		t.Fatal(err)
+	}
+	if evs := rcv.got(); len(evs) != 1 || evs[0].WebhookID != w.Id || evs[0].Model != "matter" {
+		t.Fatalf("Clio's delivery: %+v", evs)
+	}
+}
+
+// A Register that Clio refuses leaves no registration behind; one whose URL already
+// carries a token is refused before any request; Renew moves the registration's expiry.
+func TestWebhookRegistryLifecycle(t *testing.T) {
+	t.Parallel()
+	_, c, _ := fakeClient(t, []cliotest.Option{cliotest.WithInsecureWebhooks()})
+	ctx := context.Background()
+	rcv := newReceiver(t)
+
+	// An unknown field passes the client's checks, and Clio refuses the creation.
+	_, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{URL: rcv.URL + "/hooks", Model: "matter", Events: []string{"created"},
+		Fields: clio.Fields("no_such_field")}, clio.UseWebhookRegistry(rcv.reg))
+	if err == nil {
+		t.Fatal("Clio accepted a webhook with an unknown field")
+	}
+	if n := rcv.reg.Len(); n != 0 {
+		t.Fatalf("a refused registration left %d entries", n)
+	}
+	_, _, err = c.Webhooks.Register(ctx, clio.WebhookParams{URL: rcv.URL + "/hooks?clio_hook=abc", Model: "matter", Events: []string{"created"}},
+		clio.UseWebhookRegistry(rcv.reg))
+	if ie, ok := errors.AsType[*clio.InputError](err); !ok || ie.Field != "URL" {
+		t.Fatalf("URL with a token already: %v", err)
+	}
+
+	w, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{URL: rcv.URL + "/hooks", Model: "contact", Events: []string{"created"},
+		ExpiresIn: time.Hour}, clio.UseWebhookRegistry(rcv.reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := webhook.TokenFromURL(w.Url)
+	reg, _ := rcv.reg.Lookup(ctx, token)
+	if d := time.Until(reg.ExpiresAt); d < 59*time.Minute || d > 62*time.Minute {
+		t.Fatalf("registration expires in %s, want about an hour (the webhook's life)", d)
+	}
+	until := time.Now().Add(10 * 24 * time.Hour)
+	if _, _, err := c.Webhooks.Renew(ctx, w.Id, until, clio.UseWebhookRegistry(rcv.reg)); err != nil {
+		t.Fatal(err)
+	}
+	reg, _ = rcv.reg.Lookup(ctx, token)
+	if d := reg.ExpiresAt.Sub(until); d < -time.Second || d > 2*time.Minute {
+		t.Fatalf("after Renew the registration expires at %s, want %s", reg.ExpiresAt, until)
 	}
 }

@@ -138,7 +138,7 @@ func TestAllWithoutCursorOrder(t *testing.T) {
 	srv, c := newFake(t)
 	ctx := context.Background()
 	for i := range 5 {
-		srv.Insert("report_presets", map[string]any{"name": fmt.Sprintf("Preset %d", i), "kind": "billing_history", "format": "csv"})
+		srv.MustInsert(t, "report_presets", map[string]any{"name": fmt.Sprintf("Preset %d", i), "kind": "billing_history", "format": "csv"})
 	}
 	n := 0
 	for p, err := range c.ReportPresets.All(ctx, nil, clio.PageSize(2), clio.Fields("id", "name")) {

@@ -900,7 +900,7 @@ func retryableStorageStatus(code int) bool {
 func storageError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
 	return &StorageError{Method: resp.Request.Method, Host: resp.Request.URL.Host,
-		StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+		StatusCode: resp.StatusCode, Body: redactText(strings.TrimSpace(string(b)))}
 }
 
 // uploadBackoff is base x 2^n with +-25% jitter, so parallel workers that failed

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clio-go/clio-go/clio/webhook"
 	"github.com/clio-go/clio-go/gen"
 )
 
@@ -40,6 +41,10 @@ var webhookModels = []string{
 // matterWebhookEvents are events only the matter model has.
 var matterWebhookEvents = []string{"matter_opened", "matter_pended", "matter_closed"}
 
+// webhookDefaultLifetime is how long Clio keeps a webhook registered
+// without expires_at.
+const webhookDefaultLifetime = 3 * 24 * time.Hour
+
 // webhookAnswerFields is what Register, Renew and RenewExpiring ask Clio to
 // answer with unless the call passes its own Fields.
 const webhookAnswerFields = "id,etag,url,model,events,fields,status,expires_at,shared_secret,created_at,updated_at"
@@ -52,9 +57,10 @@ func WebhookModels() []string { return slices.Clone(webhookModels) }
 type WebhookParams struct {
 	// URL receives the handshake and the deliveries. Clio requires https;
 	// http is accepted only for loopback hosts (localhost, 127.0.0.1, ::1),
-	// for tests and local fakes. A query string is kept as given, e.g.
-	// ?model=matter, which the clio/webhook handler reads to fill
-	// Event.Model.
+	// for tests and local fakes. A query string is kept as given; with
+	// UseWebhookRegistry, Register adds the registration token to it as the
+	// clio_hook parameter (webhook.TokenParam), which the URL must not
+	// carry already.
 	URL string
 	// Model is one of WebhookModels, e.g. "matter".
 	Model string
@@ -168,6 +174,28 @@ func webhookLimit(now time.Time) time.Time {
 	return now.Add(WebhookMaxLifetime - webhookSkew)
 }
 
+// UseWebhookRegistry makes Register, Renew and RenewExpiring keep reg, the
+// webhook.Registry the clio/webhook Handler receiving the webhooks uses, up
+// to date: Register records each new webhook there (the only webhooks whose
+// handshake the Handler accepts), and renewals move the registration's
+// expiry with the webhook's. Other calls ignore it.
+func UseWebhookRegistry(reg webhook.Registry) CallOption { return webhookRegistryOption{reg} }
+
+type webhookRegistryOption struct{ reg webhook.Registry }
+
+func (webhookRegistryOption) applyCall(*callConfig) {}
+
+// webhookRegistry returns the registry among opts, nil when there is none.
+func webhookRegistry(opts []CallOption) webhook.Registry {
+	var reg webhook.Registry
+	for _, o := range opts {
+		if r, ok := o.(webhookRegistryOption); ok && r.reg != nil {
+			reg = r.reg
+		}
+	}
+	return reg
+}
+
 // Register creates a webhook after checking p client-side: an invalid
 // URL, model, event, fields value or lifetime fails with an *InputError
 // naming the WebhookParams field, before any request.
@@ -175,8 +203,16 @@ func webhookLimit(now time.Time) time.Time {
 // Clio answers the registration by POSTing a handshake with X-Hook-Secret
 // to p.URL; until the receiver echoes it (the clio/webhook handler does)
 // or the app calls Activate with it, the webhook is "pending". The
-// returned webhook carries id, status, expires_at and shared_secret,
+// returned webhook carries id, url, status, expires_at and shared_secret,
 // unless opts select other Fields.
+//
+// With UseWebhookRegistry(reg) among opts, which the clio/webhook Handler
+// requires, Register first records a webhook.Registration with a fresh
+// unguessable token in reg and registers p.URL with the token added (the
+// clio_hook query parameter): the Handler accepts the handshake of that
+// URL alone, so nobody else can slip their own secret in for the webhook.
+// Once Clio answers, the webhook's id and expiry are recorded in the
+// registration; if the creation fails, the registration is removed.
 //
 // A lifetime of exactly WebhookMaxLifetime is trimmed by a minute, so that
 // a Clio clock slightly behind this one does not reject it.
@@ -192,18 +228,59 @@ func (s *WebhooksService) Register(ctx context.Context, p WebhookParams, opts ..
 	if f := p.Fields.String(); f != "" {
 		in.Fields = Ptr(f)
 	}
+	now := time.Now()
+	expires := now.Add(webhookDefaultLifetime)
 	if p.ExpiresIn > 0 {
-		now := time.Now()
 		exp := earliest(now.Add(p.ExpiresIn), webhookLimit(now)).UTC().Truncate(time.Second)
 		in.ExpiresAt = &exp
+		expires = exp
 	}
-	return s.Create(ctx, &gen.CreateWebhookParams{Fields: Ptr(webhookAnswerFields)}, gen.CreateWebhookJSONRequestBody{Data: in}, opts...)
+	reg := webhookRegistry(opts)
+	var token string
+	if reg != nil {
+		if webhook.TokenFromURL(p.URL) != "" {
+			return gen.Webhook{}, nil, &InputError{Field: "URL", Reason: "already carries a " + webhook.TokenParam + " parameter; Register adds a fresh registration token itself"}
+		}
+		var err error
+		if token, err = webhook.NewToken(); err != nil {
+			return gen.Webhook{}, nil, err
+		}
+		if in.Url, err = webhook.URLWithToken(p.URL, token); err != nil {
+			return gen.Webhook{}, nil, err
+		}
+		// Recorded before the creation: Clio sends the handshake before it answers.
+		// The skew keeps a registration from ending before its webhook does.
+		r := webhook.Registration{Token: token, Model: p.Model, ExpiresAt: expires.Add(webhookSkew)}
+		if err := reg.Add(ctx, r); err != nil {
+			return gen.Webhook{}, nil, fmt.Errorf("clio: recording the webhook registration: %w", err)
+		}
+	}
+	w, resp, err := s.Create(ctx, &gen.CreateWebhookParams{Fields: Ptr(webhookAnswerFields)}, gen.CreateWebhookJSONRequestBody{Data: in}, opts...)
+	if reg == nil {
+		return w, resp, err
+	}
+	if err != nil {
+		// Nothing was created (or nothing is known of it): the token must not stay usable.
+		if rerr := reg.Remove(context.WithoutCancel(ctx), token); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("clio: removing the webhook registration: %w", rerr))
+		}
+		return w, resp, err
+	}
+	if !w.ExpiresAt.IsZero() {
+		expires = w.ExpiresAt
+	}
+	if err := reg.SetWebhook(ctx, token, w.Id, expires.Add(webhookSkew)); err != nil {
+		return w, resp, fmt.Errorf("clio: webhook %d was created but recording it in the registry failed: %w", w.Id, err)
+	}
+	return w, resp, nil
 }
 
 // Renew moves webhook id's expiry to until, which must be in the future
 // and at most WebhookMaxLifetime (31 days) away; otherwise it fails with
 // an *InputError naming "until" before any request. An until within a
 // minute of the 31-day limit is trimmed to leave room for clock skew.
+// With UseWebhookRegistry among opts, the expiry of the webhook's
+// registration (found by the token in its URL) moves with it.
 func (s *WebhooksService) Renew(ctx context.Context, id int64, until time.Time, opts ...CallOption) (gen.Webhook, *Response, error) {
 	now := time.Now()
 	switch {
@@ -215,8 +292,19 @@ func (s *WebhooksService) Renew(ctx context.Context, id int64, until time.Time, 
 		return gen.Webhook{}, nil, &InputError{Field: "until", Reason: fmt.Sprintf("%s is more than 31 days away; Clio caps webhook lifetimes at 31 days", until.UTC().Format(time.RFC3339))}
 	}
 	exp := earliest(until, webhookLimit(now)).UTC().Truncate(time.Second)
-	return s.Update(ctx, id, &gen.UpdateWebhookParams{Fields: Ptr(webhookAnswerFields)},
+	w, resp, err := s.Update(ctx, id, &gen.UpdateWebhookParams{Fields: Ptr(webhookAnswerFields)},
 		gen.UpdateWebhookJSONRequestBody{Data: gen.WebhookUpdateInput{ExpiresAt: &exp}}, opts...)
+	if reg := webhookRegistry(opts); reg != nil && err == nil {
+		if token := webhook.TokenFromURL(w.Url); token != "" {
+			if !w.ExpiresAt.IsZero() {
+				exp = w.ExpiresAt
+			}
+			if rerr := reg.SetWebhook(ctx, token, id, exp.Add(webhookSkew)); rerr != nil {
+				return w, resp, fmt.Errorf("clio: webhook %d was renewed but recording it in the registry failed: %w", id, rerr)
+			}
+		}
+	}
+	return w, resp, err
 }
 
 // RenewExpiring lists the app's webhooks and renews each one that expires

@@ -271,14 +271,16 @@ func ExampleWebhooksService_Register() {
 		log.Fatal(err)
 	}
 
-	// The receiving side: package webhook answers the handshake and
-	// verifies every delivery.
+	// The receiving side: package webhook answers the handshake of the
+	// webhooks recorded in the registry, and verifies every delivery. In
+	// production the registry is a database table both sides reach.
 	type matter struct {
 		ID          int64  `json:"id"`
 		Description string `json:"description"`
 	}
+	registry := webhook.NewMemoryRegistry()
 	events := make(chan string, 1)
-	receiver := httptest.NewServer(webhook.NewHandler(webhook.NewMemorySecretStore(), func(ctx context.Context, ev webhook.Event) error {
+	receiver := httptest.NewServer(webhook.NewHandler(registry, func(ctx context.Context, ev webhook.Event) error {
 		m, err := webhook.DecodeData[matter](ev)
 		if err != nil {
 			return err
@@ -289,12 +291,12 @@ func ExampleWebhooksService_Register() {
 	defer receiver.Close()
 
 	w, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{
-		URL:       receiver.URL + "/clio/hooks?model=matter",
+		URL:       receiver.URL + "/clio/hooks",
 		Model:     "matter",
 		Events:    []string{"created", "updated"},
 		Fields:    clio.Fields("id", "etag", "description"),
 		ExpiresIn: 7 * 24 * time.Hour,
-	})
+	}, clio.UseWebhookRegistry(registry))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -313,7 +315,7 @@ func ExampleWebhooksService_Register() {
 	fmt.Println(<-events)
 
 	// Later, e.g. daily: keep webhooks from expiring.
-	if _, err := c.Webhooks.RenewExpiring(ctx, 2*24*time.Hour, 30*24*time.Hour); err != nil {
+	if _, err := c.Webhooks.RenewExpiring(ctx, 2*24*time.Hour, 30*24*time.Hour, clio.UseWebhookRegistry(registry)); err != nil {
 		log.Fatal(err)
 	}
 	// Output:

@@ -12,16 +12,30 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clio-go/clio-go/api"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
-// Versions: X-API-VERSION 4.0.4 to 4.0.10 are served (4.0.9 by default, as on Clio);
-// 4.0.0 to 4.0.3 are retired and answer 410 Gone; anything else is a 400.
+// Versions: X-API-VERSION 4.0.4 to LatestAPIVersion are served (DefaultAPIVersion to a
+// request without the header, as on Clio); 4.0.0 to 4.0.3 are retired and answer 410
+// Gone; anything else is a 400.
 const (
+	// DefaultAPIVersion is what Clio serves a request without X-API-VERSION.
 	DefaultAPIVersion = "4.0.9"
-	LatestAPIVersion  = "4.0.10"
+	// LatestAPIVersion is the newest version, the document's (api.Version): the one the
+	// client pins by default.
+	LatestAPIVersion = api.Version
 )
+
+// latestMinor is the x of LatestAPIVersion 4.0.x.
+var latestMinor = func() int {
+	n, err := strconv.Atoi(strings.TrimPrefix(LatestAPIVersion, "4.0."))
+	if err != nil {
+		panic("cliotest: api.Version " + LatestAPIVersion + " is not 4.0.x")
+	}
+	return n
+}()
 
 var versionRE = regexp.MustCompile(`^4\.0\.(\d{1,3})$`)
 
@@ -179,7 +193,7 @@ func checkVersion(v string) (string, *resp) {
 	switch {
 	case n < 4:
 		return "", errResp(http.StatusGone, "ApiVersionRetired", fmt.Sprintf("API version %s is no longer supported", v))
-	case n > 10:
+	case n > latestMinor:
 		return "", errResp(http.StatusBadRequest, "InvalidApiVersion", fmt.Sprintf("API version %s does not exist; the newest is %s", v, LatestAPIVersion))
 	}
 	return "4.0." + strconv.Itoa(n), nil

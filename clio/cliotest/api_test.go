@@ -71,7 +71,7 @@ func TestPagingOffsetAndCursor(t *testing.T) {
 	for i := range recs {
 		recs[i] = map[string]any{"name": "Area " + strconv.Itoa(i)}
 	}
-	f.s.Insert("practice_areas", recs...)
+	f.s.MustInsert(t, "practice_areas", recs...)
 	// Offset mode (the default): next is a full URL on the server's own host.
 	next := "/api/v4/practice_areas.json?fields=id,name&limit=200"
 	var seen []int64
@@ -130,7 +130,7 @@ func TestPagingOffsetAndCursor(t *testing.T) {
 	}
 	// A foreign paging host when asked for.
 	g := mini(t, WithNextURLBase("https://evil.example"))
-	g.s.Insert("practice_areas", recs[:3]...)
+	g.s.MustInsert(t, "practice_areas", recs[:3]...)
 	a = g.must(200, "GET", "/api/v4/practice_areas.json?limit=1", nil)
 	if n, _ := a.body["meta"].(map[string]any)["paging"].(map[string]any)["next"].(string); !strings.HasPrefix(n, "https://evil.example/api/v4/practice_areas.json?") {
 		t.Fatalf("next with WithNextURLBase: %s", n)
@@ -143,7 +143,7 @@ func TestPagingOffsetStopsAt10000(t *testing.T) {
 	for i := range recs {
 		recs[i] = map[string]any{"name": "A"}
 	}
-	f.s.Insert("practice_areas", recs...)
+	f.s.MustInsert(t, "practice_areas", recs...)
 	f.must(200, "GET", "/api/v4/practice_areas.json?offset=9800&limit=200", nil)
 	a := f.must(422, "GET", "/api/v4/practice_areas.json?offset=9900&limit=200", nil)
 	if a.errType() == "" {

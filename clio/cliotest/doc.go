@@ -34,8 +34,21 @@
 // signed deliveries, expiry) and document uploads to a separate storage host that refuses
 // requests carrying an Authorization header.
 //
-// Faults (5xx bursts, dropped connections, slow answers, truncated bodies, 429 storms)
-// are injected with Server.InjectFault or WithFaults.
+// Records are seeded with Server.Insert (or MustInsert in a test, LoadSeed from JSON),
+// which checks them against the document: the collection, each field and its type, and
+// each reference ({"client": {"id": 5}} must name a contact the fake holds). A refused
+// record is a *SeedError naming the collection, the record's index and the field.
+//
+// Faults are injected with Server.InjectFault or WithFaults: 5xx answers, connections
+// reset before or after the work, slow answers, bodies cut short, complete answers with
+// truncated JSON, 429 storms, canned bodies ({"data":null}), endless empty pages and
+// redirects to another host (see FaultKind). Fault.Burst makes one firing hit several
+// requests in a row; Fault.Probability fires by chance from a seeded generator
+// (WithFaultSeed), so a long read gets faults sprinkled through it repeatably; Chaos
+// returns the usual mix. Counters tells how many of each kind fired.
+//
+// Webhook URLs follow Clio's rule, https only; WithInsecureWebhooks also accepts http on
+// loopback hosts (cmd/cliofake: -insecure-webhooks).
 //
 // In a test:
 //

@@ -167,7 +167,7 @@ func TestMultipartUpload(t *testing.T) {
 
 func TestGenericDownloads(t *testing.T) {
 	f := newFixture(t)
-	id := f.s.Insert("reports", map[string]any{"name": "Quarterly"})[0]
+	id := f.s.MustInsert(t, "reports", map[string]any{"name": "Quarterly"})[0]
 	f.s.SetContent("reports", id, []byte("a,b\n1,2\n"))
 	a := f.must(303, "GET", "/api/v4/reports/"+itoa(id)+"/download.json", nil)
 	res, err := f.c.Get(a.header.Get("Location"))
@@ -180,6 +180,6 @@ func TestGenericDownloads(t *testing.T) {
 		t.Fatalf("report download %q", b)
 	}
 	f.must(404, "GET", "/api/v4/document_templates/5/download.json", nil)
-	tpl := f.s.Insert("document_templates", map[string]any{"filename": "t.docx"})[0]
+	tpl := f.s.MustInsert(t, "document_templates", map[string]any{"filename": "t.docx"})[0]
 	f.must(303, "GET", "/api/v4/document_templates/"+itoa(tpl)+"/download.json", nil)
 }

@@ -25,6 +25,7 @@ type config struct {
 	nextURLBase      string
 	rotateRefresh    bool
 	faults           []Fault
+	faultSeed        uint64
 	seed             []func(*Server)
 	logf             func(format string, args ...any)
 }
@@ -39,6 +40,7 @@ func defaultConfig() *config {
 		clientSecret:   DefaultClientSecret,
 		webhookTimeout: 5 * time.Second,
 		minPartSize:    5 << 20,
+		faultSeed:      defaultFaultSeed,
 	}
 }
 
@@ -83,8 +85,9 @@ func WithOAuthClient(id, secret string) Option {
 // default it omits refresh_token, as Clio does when it does not change.
 func WithRotatingRefreshTokens() Option { return func(c *config) { c.rotateRefresh = true } }
 
-// WithInsecureWebhooks lets webhooks use http:// URLs on loopback hosts (for httptest
-// receivers). Clio itself accepts only https.
+// WithInsecureWebhooks lets webhooks use http:// URLs on loopback hosts (127.0.0.1, ::1,
+// localhost), for httptest receivers. Without it the fake follows Clio, which accepts
+// only https; cmd/cliofake follows the same rule, with -insecure-webhooks for this option.
 func WithInsecureWebhooks() Option { return func(c *config) { c.insecureWebhooks = true } }
 
 // WithWebhookTimeout bounds each handshake and delivery request (default 5 s).
@@ -105,6 +108,10 @@ func WithNextURLBase(base string) Option { return func(c *config) { c.nextURLBas
 
 // WithFaults arms faults from the start, as Server.InjectFault would.
 func WithFaults(f ...Fault) Option { return func(c *config) { c.faults = append(c.faults, f...) } }
+
+// WithFaultSeed seeds the generator that decides whether a fault with a Probability
+// fires, so a run with chaos is repeatable (the default seed is fixed too).
+func WithFaultSeed(seed uint64) Option { return func(c *config) { c.faultSeed = seed } }
 
 // WithSeed runs fn on the new server before it serves, e.g. to Insert records.
 func WithSeed(fn func(*Server)) Option { return func(c *config) { c.seed = append(c.seed, fn) } }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log"
 	"maps"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -48,6 +49,8 @@ type Server struct {
 	declineNext int
 	windows     map[string]*rateWindow
 	faults      []*armedFault
+	faultRand   *mrand.Rand // draws Fault.Probability; seeded by WithFaultSeed
+	emptyPages  int         // FaultEmptyPage answers so far, numbering their page tokens
 	counters    Counters
 	perRoute    map[string]int
 	versions    map[string]*docVersion
@@ -73,9 +76,15 @@ type Counters struct {
 	ResponseViolations  int // answers of the fake that broke the document
 	FaultsFired         int // injected faults that fired, all kinds
 	StatusFaults        int // injected 5xx (or other status) answers
-	DroppedConnections  int // connections closed by an injected fault
+	DroppedConnections  int // connections closed by an injected fault, before or after the work
+	DroppedAfterWork    int // of DroppedConnections, those closed after the request was processed
 	SlowAnswers         int // answers delayed by an injected fault
-	TruncatedBodies     int // answers cut short by an injected fault
+	TruncatedBodies     int // answers cut short by an injected fault (FaultTruncate)
+	TruncatedJSON       int // complete HTTP answers with cut JSON (FaultTruncatedJSON)
+	RateLimitFaults     int // of RateLimited, the injected 429s (FaultRateLimit)
+	CannedBodies        int // answers of FaultBody
+	EmptyPages          int // empty pages of FaultEmptyPage
+	Redirects           int // redirects of FaultRedirect
 	WebhookHandshakes   int // handshake POSTs sent to webhook URLs
 	WebhookDeliveries   int // event POSTs sent to webhook URLs
 }
@@ -115,6 +124,7 @@ func New(opts ...Option) (*Server, error) {
 		versions:   map[string]*docVersion{},
 		blobs:      map[string][]byte{},
 		hooks:      map[int64]*hookState{},
+		faultRand:  newFaultRand(cfg.faultSeed),
 	}
 	for _, f := range cfg.faults {
 		s.InjectFault(f)
@@ -232,21 +242,6 @@ func (s *Server) logf(format string, args ...any) {
 	default:
 		log.Printf(format, args...)
 	}
-}
-
-// Insert stores records directly in a collection (the path under /api/v4 without ".json",
-// e.g. "matters" or "utbms/codes"), as if created through the API but without webhooks,
-// and returns their ids. Records get id, etag, created_at and updated_at.
-func (s *Server) Insert(collection string, records ...map[string]any) []int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ids := make([]int64, 0, len(records))
-	for _, r := range records {
-		rec := deepCopy(r)
-		s.applyCreateDefaults(collection, rec)
-		ids = append(ids, s.insertLocked(collection, rec))
-	}
-	return ids
 }
 
 // Record returns a copy of a stored record, with the fake's internal fields removed.

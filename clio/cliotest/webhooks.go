@@ -204,16 +204,16 @@ func (s *Server) createWebhook(c *call) *resp {
 }
 
 // handshake POSTs the secret to the webhook URL; an answer echoing it enables the webhook.
+// As real Clio's, it carries the X-Hook-Secret header alone: no body names the webhook, so
+// a receiver knows which one it is only from the URL it registered.
 func (s *Server) handshake(id int64, u, secret string) {
 	s.mu.Lock()
 	s.counters.WebhookHandshakes++
 	s.mu.Unlock()
-	body, _ := json.Marshal(map[string]any{"data": map[string]any{"id": id}, "meta": map[string]any{"webhook_id": id}})
-	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, u, http.NoBody)
 	if err != nil {
 		return
 	}
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Hook-Secret", secret)
 	res, err := s.hookClient.Do(req)
 	if err != nil {

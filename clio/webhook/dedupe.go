@@ -32,9 +32,23 @@ const (
 // key, while a re-delivery of the same one always does. A payload without an
 // etag (the webhook's fields leave it out) is keyed by a hash of its body.
 //
-// Implementations must be safe for concurrent use. A store shared by all
-// replicas (Redis SETNX with a TTL, a unique database index) is needed when
-// more than one process receives the same webhook.
+// Implementations must be safe for concurrent use. The default,
+// MemoryDeduper, forgets everything on restart, so a re-delivery that
+// arrives after one runs the event function again. A store that survives
+// restarts, and is shared by all replicas when more than one process
+// receives the same webhook, is a table such as
+//
+//	CREATE TABLE clio_webhook_deliveries (
+//	    key        text PRIMARY KEY,
+//	    done       boolean NOT NULL DEFAULT false,
+//	    claimed_at timestamptz NOT NULL DEFAULT now()
+//	);
+//
+// with Claim as INSERT ... ON CONFLICT DO NOTHING (a row inserted is
+// ClaimNew; otherwise done tells ClaimDone from ClaimInProgress), Finish as
+// UPDATE ... SET done = true, or DELETE when ok is false, and a periodic
+// DELETE of rows older than Clio's retry window (hours; a day is ample).
+// Redis SET NX with a TTL does the same.
 type Deduper interface {
 	// Claim reports whether key is new, already done or in progress, and
 	// marks it in progress when it is new.

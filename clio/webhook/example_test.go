@@ -21,12 +21,15 @@ func ExampleSign() {
 }
 
 func ExampleNewHandler() {
-	store := webhook.NewMemorySecretStore() // use a persistent store in production
+	// The registry is shared by the code that registers webhooks (clio's
+	// Register with clio.UseWebhookRegistry) and this receiver; use one
+	// backed by a database in production.
+	registry := webhook.NewMemoryRegistry()
 	type matter struct {
 		ID            int64  `json:"id"`
 		DisplayNumber string `json:"display_number"`
 	}
-	h := webhook.NewHandler(store, func(ctx context.Context, ev webhook.Event) error {
+	h := webhook.NewHandler(registry, func(ctx context.Context, ev webhook.Event) error {
 		m, err := webhook.DecodeData[matter](ev)
 		if err != nil {
 			return err
@@ -38,11 +41,20 @@ func ExampleNewHandler() {
 	mux.Handle("POST /clio/hooks", h)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	// The webhook was registered with url https://.../clio/hooks?model=matter.
-	url := srv.URL + "/clio/hooks?model=matter"
 
-	// 1. Clio's handshake: the secret is stored and echoed.
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"data":{"id":1234}}`))
+	// What Register does before creating the webhook: a registration with an
+	// unguessable token, which goes into the webhook's URL.
+	token, err := webhook.NewToken()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := registry.Add(context.Background(), webhook.Registration{Token: token, Model: "matter"}); err != nil {
+		log.Fatal(err)
+	}
+	url, _ := webhook.URLWithToken(srv.URL+"/clio/hooks", token)
+
+	// 1. Clio's handshake, only the X-Hook-Secret header: stored and echoed.
+	req, _ := http.NewRequest(http.MethodPost, url, nil)
 	req.Header.Set(webhook.HeaderSecret, "s3cret")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -50,6 +62,16 @@ func ExampleNewHandler() {
 	}
 	resp.Body.Close()
 	fmt.Println("handshake:", resp.StatusCode, resp.Header.Get(webhook.HeaderSecret))
+
+	// The same handshake at a URL without a registration's token is refused.
+	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/clio/hooks", nil)
+	req.Header.Set(webhook.HeaderSecret, "forged")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println("stranger's handshake:", resp.StatusCode)
 
 	// 2. A signed delivery, sent twice: the handler runs once.
 	body := `{"data":{"id":7,"etag":"\"a1\"","display_number":"00007-Smith"},"meta":{"event":"matter_opened","webhook_id":1234}}`
@@ -65,6 +87,7 @@ func ExampleNewHandler() {
 	}
 	// Output:
 	// handshake: 200 s3cret
+	// stranger's handshake: 403
 	// matter matter_opened 7 00007-Smith
 	// delivery: 200
 	// delivery: 200

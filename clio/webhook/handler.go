@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -28,9 +27,8 @@ var ErrGone = errors.New("webhook: unsubscribe")
 // Event is one verified webhook delivery.
 //
 // Clio's payload is {"data": {...record fields...}, "meta": {"event": ...,
-// "webhook_id": ...}}; it does not name the model, so Model is filled in by
-// the function given to WithModel, or from the "model" query parameter of the
-// URL the webhook was registered with (e.g. https://example.com/hooks?model=matter).
+// "webhook_id": ...}}; it does not name the model, so Model comes from the
+// Registration (or the function given to WithModel).
 type Event struct {
 	// WebhookID is the id of the webhook that fired.
 	WebhookID int64
@@ -64,16 +62,24 @@ func DecodeData[T any](ev Event) (T, error) {
 // Handler is an http.Handler that receives Clio webhooks. Build one with
 // NewHandler. It is safe for concurrent use.
 //
+// Every request must carry the token of a Registration the application made
+// (the TokenParam query parameter that clio's WebhooksService.Register puts
+// in the webhook URL). Clio's handshake carries only the X-Hook-Secret
+// header: the token says which registration the secret belongs to, and a
+// handshake without a known token is refused and stores nothing. A
+// delivery is verified with the secret of its token's registration.
+//
 // Answers:
 //   - 200 on a handshake (with X-Hook-Secret echoed unless
 //     WithDelayedActivation is used) and on a delivery handled successfully
 //     or recognised as a duplicate of one that was;
-//   - 400 on a body that is not a Clio payload or names no webhook id;
-//   - 401 on a delivery with a missing or wrong signature, or for a webhook
-//     whose secret is unknown;
-//   - 403 on a handshake refused by the WithHandshakeCheck function or, without
-//     one, on a handshake for a webhook whose secret is already stored (the same
-//     secret again is accepted);
+//   - 400 on a delivery body that is not a Clio payload;
+//   - 401 on a delivery with a missing or wrong signature, an unknown or
+//     expired token, for a registration without a secret yet, or naming
+//     another webhook than its registration's;
+//   - 403 on a handshake with an unknown or expired token, one refused by
+//     the WithHandshakeCheck function, or one bringing another secret than
+//     the one the registration holds (the same secret again is accepted);
 //   - 405 on anything but POST;
 //   - 409 on a re-delivery that arrives while the first copy is still being
 //     handled (Clio retries it later);
@@ -81,17 +87,17 @@ func DecodeData[T any](ev Event) (T, error) {
 //   - 413 on a body larger than the limit (WithMaxBodyBytes);
 //   - 500 when the event function or a store fails, so that Clio retries.
 //
-// Error details are logged, never written to the answer.
+// Error details are logged, never written to the answer; tokens, secrets
+// and signatures are never logged.
 type Handler struct {
-	store     SecretStore
-	fn        func(context.Context, Event) error
-	maxBody   int64
-	dedupe    Deduper
-	activate  func(ctx context.Context, webhookID int64, secret []byte) error
-	check     func(ctx context.Context, webhookID int64, r *http.Request) error
-	idFromReq func(r *http.Request) (int64, bool)
-	model     func(r *http.Request, webhookID int64) string
-	log       *slog.Logger
+	reg      Registry
+	fn       func(context.Context, Event) error
+	maxBody  int64
+	dedupe   Deduper
+	activate func(ctx context.Context, reg Registration) error
+	check    func(ctx context.Context, reg Registration, r *http.Request) error
+	model    func(r *http.Request, webhookID int64) string
+	log      *slog.Logger
 }
 
 // Option configures a Handler.
@@ -108,59 +114,43 @@ func WithMaxBodyBytes(n int64) Option {
 }
 
 // WithDeduper replaces the default in-memory deduper (NewMemoryDeduper with
-// DefaultDedupeSize). Pass nil to turn de-duplication off, for instance when
-// the event function is itself idempotent.
+// DefaultDedupeSize). Pass a Deduper backed by a database to drop
+// re-deliveries across restarts, or nil to turn de-duplication off, for
+// instance when the event function is itself idempotent.
 func WithDeduper(d Deduper) Option { return func(h *Handler) { h.dedupe = d } }
 
-// WithDelayedActivation makes the handshake store the secret and call
-// activate instead of echoing X-Hook-Secret. activate typically calls
-// PUT /api/v4/webhooks/{id}/activate.json with the secret, now or later (for
-// instance after an operator approved the subscription). If activate returns
-// an error the handshake gets 500.
-func WithDelayedActivation(activate func(ctx context.Context, webhookID int64, secret []byte) error) Option {
+// WithDelayedActivation makes the handshake store the secret in the
+// registration and call activate instead of echoing X-Hook-Secret.
+// activate typically arranges for PUT /api/v4/webhooks/{id}/activate.json
+// with reg.Secret (clio's WebhooksService.Activate), now or later, for
+// instance after an operator approved the subscription. Clio sends the
+// handshake while it creates the webhook, so reg.WebhookID is usually still
+// 0: the id is recorded in the Registry when Register gets Clio's answer,
+// and the activation must wait for it. If activate returns an error the
+// handshake gets 500 (the secret stays stored).
+func WithDelayedActivation(activate func(ctx context.Context, reg Registration) error) Option {
 	return func(h *Handler) { h.activate = activate }
 }
 
-// WithHandshakeCheck sets a function that must approve a handshake before its
-// secret is stored; an error refuses it with 403.
-//
-// The handshake is not signed (its whole point is to hand over the secret),
-// so anyone who can reach the URL can send one. Without a check, the handler
-// therefore accepts a handshake only for a webhook whose secret it does not
-// know yet: a forged handshake cannot replace a secret and sign events. Clio
-// sends a new handshake when a webhook's URL changes; to accept it, set a
-// check that confirms through the API that the webhook id exists, belongs to
-// this app and is pending (the check then decides alone).
-func WithHandshakeCheck(check func(ctx context.Context, webhookID int64, r *http.Request) error) Option {
+// WithHandshakeCheck sets a function that must also approve a handshake
+// before its secret is stored; an error refuses it with 403. It is called
+// only for a handshake whose token names a live registration: it can
+// narrow what is accepted (say, registrations of one model, or requests
+// from known addresses), never widen it.
+func WithHandshakeCheck(check func(ctx context.Context, reg Registration, r *http.Request) error) Option {
 	return func(h *Handler) { h.check = check }
 }
 
-// WithWebhookIDFromRequest sets where the webhook id comes from when it is
-// part of the URL the webhook was registered with, for example
-//
-//	webhook.WithWebhookIDFromRequest(func(r *http.Request) (int64, bool) {
-//		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-//		return id, err == nil
-//	})
-//
-// By default the id is the "webhook_id" query parameter when present, and
-// otherwise is read from the body: meta.webhook_id for deliveries, and for
-// handshakes the first of meta.webhook_id, webhook_id, id, data.webhook_id,
-// data.id. When the request names an id and the delivery body names another
-// one, the delivery is refused with 400.
-func WithWebhookIDFromRequest(f func(r *http.Request) (int64, bool)) Option {
-	return func(h *Handler) { h.idFromReq = f }
-}
-
-// WithModel sets the function that fills Event.Model, typically from a
-// lookup of the webhooks this app created. By default Model is the "model"
-// query parameter of the request URL.
+// WithModel sets the function that fills Event.Model. By default Model is
+// the Registration's model, or else the "model" query parameter of the
+// request URL.
 func WithModel(f func(r *http.Request, webhookID int64) string) Option {
 	return func(h *Handler) { h.model = f }
 }
 
 // WithLogger sets where refused requests and event function errors are
-// logged (slog.Default by default). Secrets and signatures are never logged.
+// logged (slog.Default by default). Tokens, secrets and signatures are never
+// logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(h *Handler) {
 		if l != nil {
@@ -171,17 +161,20 @@ func WithLogger(l *slog.Logger) Option {
 
 var errNoEventFunc = errors.New("webhook: the Handler has no event function (NewHandler with a nil fn)")
 
-// NewHandler returns a Handler that stores handshake secrets in store,
-// verifies deliveries against them and calls fn once per distinct event.
-// A nil store is an in-memory one (secrets are then lost on restart); a nil
-// fn answers every delivery with 500, so that Clio keeps it for later.
+// NewHandler returns a Handler that accepts the handshakes of the webhooks
+// registered in reg, verifies deliveries with their secrets and calls fn
+// once per distinct event. reg must be the Registry the application
+// registers webhooks with (clio.UseWebhookRegistry). A nil reg is an empty
+// in-memory one nobody can add to: every request is then refused, never
+// accepted. A nil fn answers every delivery with 500, so that Clio keeps it
+// for later.
 //
 // fn runs before the answer is sent, and Clio gives up waiting after a short
 // time (then retries): do lengthy work asynchronously. An error from fn gives
 // a 500 answer so that Clio retries the delivery later.
-func NewHandler(store SecretStore, fn func(ctx context.Context, ev Event) error, opts ...Option) *Handler {
-	if store == nil {
-		store = NewMemorySecretStore()
+func NewHandler(reg Registry, fn func(ctx context.Context, ev Event) error, opts ...Option) *Handler {
+	if reg == nil {
+		reg = NewMemoryRegistry()
 	}
 	if fn == nil {
 		// Acknowledging events nobody handles would lose them: fail every delivery, so
@@ -189,7 +182,7 @@ func NewHandler(store SecretStore, fn func(ctx context.Context, ev Event) error,
 		fn = func(context.Context, Event) error { return errNoEventFunc }
 	}
 	h := &Handler{
-		store:   store,
+		reg:     reg,
 		fn:      fn,
 		maxBody: DefaultMaxBodyBytes,
 		dedupe:  NewMemoryDeduper(0),
@@ -203,19 +196,16 @@ func NewHandler(store SecretStore, fn func(ctx context.Context, ev Event) error,
 
 // payload is the part of Clio's webhook body the Handler looks at.
 type payload struct {
-	ID        json.RawMessage `json:"id"`
-	WebhookID json.RawMessage `json:"webhook_id"`
-	Data      json.RawMessage `json:"data"`
-	Meta      struct {
+	Data json.RawMessage `json:"data"`
+	Meta struct {
 		Event     string          `json:"event"`
 		WebhookID json.RawMessage `json:"webhook_id"`
 	} `json:"meta"`
 }
 
 type recordHead struct {
-	ID        json.RawMessage `json:"id"`
-	WebhookID json.RawMessage `json:"webhook_id"`
-	ETag      string          `json:"etag"`
+	ID   json.RawMessage `json:"id"`
+	ETag string          `json:"etag"`
 }
 
 // parseID accepts an id as a JSON number or a JSON string holding one, since
@@ -254,7 +244,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if secret := r.Header.Get(HeaderSecret); secret != "" {
-		h.handshake(w, r, body, secret)
+		h.handshake(w, r, secret)
 		return
 	}
 	h.deliver(w, r, body)
@@ -264,68 +254,68 @@ func (h *Handler) answer(w http.ResponseWriter, code int) {
 	http.Error(w, http.StatusText(code), code)
 }
 
-// requestID returns the webhook id named by the request itself (URL), if any.
-func (h *Handler) requestID(r *http.Request) (int64, bool) {
-	if h.idFromReq != nil {
-		return h.idFromReq(r)
+// registration finds the registration named by the token in r's URL. It
+// answers the request itself and returns false when there is none.
+func (h *Handler) registration(w http.ResponseWriter, r *http.Request, refuse int, what string) (Registration, bool) {
+	ctx := r.Context()
+	token := r.URL.Query().Get(TokenParam)
+	if token == "" {
+		h.log.WarnContext(ctx, "webhook: "+what+" refused: the URL has no "+TokenParam+" registration token (register webhooks through clio's Register with UseWebhookRegistry)")
+		h.answer(w, refuse)
+		return Registration{}, false
 	}
-	if v := r.URL.Query().Get("webhook_id"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		return id, err == nil && id > 0
+	reg, err := h.reg.Lookup(ctx, token)
+	switch {
+	case errors.Is(err, ErrUnknownRegistration):
+		h.log.WarnContext(ctx, "webhook: "+what+" refused: unknown or expired registration token")
+		h.answer(w, refuse)
+		return Registration{}, false
+	case err != nil:
+		h.log.ErrorContext(ctx, "webhook: looking up a registration", "err", err)
+		h.answer(w, http.StatusInternalServerError)
+		return Registration{}, false
+	case reg.Token != token:
+		// A Registry that answers for another token would hand out another
+		// registration's secret: refuse rather than trust it.
+		h.log.ErrorContext(ctx, "webhook: the Registry answered a lookup with another registration")
+		h.answer(w, http.StatusInternalServerError)
+		return Registration{}, false
 	}
-	return 0, false
+	return reg, true
 }
 
-func (h *Handler) handshake(w http.ResponseWriter, r *http.Request, body []byte, secret string) {
+func (h *Handler) handshake(w http.ResponseWriter, r *http.Request, secret string) {
 	ctx := r.Context()
-	id, ok := h.requestID(r)
+	reg, ok := h.registration(w, r, http.StatusForbidden, "handshake")
 	if !ok {
-		var p payload
-		if len(bytes.TrimSpace(body)) > 0 && json.Unmarshal(body, &p) == nil {
-			var d recordHead
-			_ = json.Unmarshal(p.Data, &d)
-			for _, raw := range []json.RawMessage{p.Meta.WebhookID, p.WebhookID, p.ID, d.WebhookID, d.ID} {
-				if id, ok = parseID(raw); ok {
-					break
-				}
-			}
-		}
-	}
-	if !ok {
-		h.log.WarnContext(ctx, "webhook: handshake without a webhook id")
-		h.answer(w, http.StatusBadRequest)
 		return
 	}
 	if h.check != nil {
-		if err := h.check(ctx, id, r); err != nil {
-			h.log.WarnContext(ctx, "webhook: handshake refused", "webhook_id", id, "err", err)
+		if err := h.check(ctx, reg, r); err != nil {
+			h.log.WarnContext(ctx, "webhook: handshake refused by the check", "webhook_id", reg.WebhookID, "err", err)
 			h.answer(w, http.StatusForbidden)
 			return
 		}
-	} else if known, err := h.store.Secret(ctx, id); err == nil {
-		// Without a check, a handshake may only introduce a webhook, never replace the
-		// secret of one we know: that would let anyone who reaches the URL sign events.
-		// The same secret again is Clio repeating a handshake (its answer was lost, or the
-		// activation failed): whoever sends it knows it already.
-		if subtle.ConstantTimeCompare(known, []byte(secret)) != 1 {
-			h.log.WarnContext(ctx, "webhook: handshake refused: a secret is already stored for this webhook (use WithHandshakeCheck to allow re-handshakes)", "webhook_id", id)
-			h.answer(w, http.StatusForbidden)
-			return
-		}
-	} else if !errors.Is(err, ErrUnknownWebhook) {
-		// Unknown whether a secret is stored: refusing is safe, and Clio retries later.
-		h.log.ErrorContext(ctx, "webhook: loading secret", "webhook_id", id, "err", err)
-		h.answer(w, http.StatusInternalServerError)
-		return
 	}
-	if err := h.store.SetSecret(ctx, id, []byte(secret)); err != nil {
-		h.log.ErrorContext(ctx, "webhook: storing secret", "webhook_id", id, "err", err)
+	if err := h.reg.SetSecret(ctx, reg.Token, []byte(secret)); err != nil {
+		if errors.Is(err, ErrSecretSet) {
+			h.log.WarnContext(ctx, "webhook: handshake refused: the registration already holds another secret", "webhook_id", reg.WebhookID)
+			h.answer(w, http.StatusForbidden)
+			return
+		}
+		if errors.Is(err, ErrUnknownRegistration) {
+			h.log.WarnContext(ctx, "webhook: handshake refused: the registration expired")
+			h.answer(w, http.StatusForbidden)
+			return
+		}
+		h.log.ErrorContext(ctx, "webhook: storing secret", "webhook_id", reg.WebhookID, "err", err)
 		h.answer(w, http.StatusInternalServerError)
 		return
 	}
 	if h.activate != nil {
-		if err := h.activate(ctx, id, []byte(secret)); err != nil {
-			h.log.ErrorContext(ctx, "webhook: delayed activation", "webhook_id", id, "err", err)
+		reg.Secret = []byte(secret)
+		if err := h.activate(ctx, reg); err != nil {
+			h.log.ErrorContext(ctx, "webhook: delayed activation", "webhook_id", reg.WebhookID, "err", err)
 			h.answer(w, http.StatusInternalServerError)
 			return
 		}
@@ -338,40 +328,37 @@ func (h *Handler) handshake(w http.ResponseWriter, r *http.Request, body []byte,
 
 func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, body []byte) {
 	ctx := r.Context()
-	var p payload
-	if err := json.Unmarshal(body, &p); err != nil {
-		h.answer(w, http.StatusBadRequest)
+	reg, ok := h.registration(w, r, http.StatusUnauthorized, "delivery")
+	if !ok {
 		return
 	}
-	bodyID, bodyOK := parseID(p.Meta.WebhookID)
-	id, ok := h.requestID(r)
-	switch {
-	case ok && bodyOK && id != bodyID:
-		h.log.WarnContext(ctx, "webhook: webhook id in URL and body differ", "url", id, "body", bodyID)
-		h.answer(w, http.StatusBadRequest)
-		return
-	case !ok && !bodyOK:
-		h.answer(w, http.StatusBadRequest)
-		return
-	case !ok:
-		id = bodyID
-	}
-
-	secret, err := h.store.Secret(ctx, id)
-	if err != nil {
-		if errors.Is(err, ErrUnknownWebhook) {
-			h.log.WarnContext(ctx, "webhook: delivery for unknown webhook", "webhook_id", id)
-			h.answer(w, http.StatusUnauthorized)
-			return
-		}
-		h.log.ErrorContext(ctx, "webhook: loading secret", "webhook_id", id, "err", err)
-		h.answer(w, http.StatusInternalServerError)
-		return
-	}
-	if err := Verify(secret, body, r.Header.Get(HeaderSignature)); err != nil {
-		h.log.WarnContext(ctx, "webhook: refused delivery", "webhook_id", id, "err", err)
+	if len(reg.Secret) == 0 {
+		h.log.WarnContext(ctx, "webhook: delivery refused: the registration has no secret (no handshake yet)", "webhook_id", reg.WebhookID)
 		h.answer(w, http.StatusUnauthorized)
 		return
+	}
+	// The signature comes first: nothing of an unverified body is looked at.
+	if err := Verify(reg.Secret, body, r.Header.Get(HeaderSignature)); err != nil {
+		h.log.WarnContext(ctx, "webhook: refused delivery", "webhook_id", reg.WebhookID, "err", err)
+		h.answer(w, http.StatusUnauthorized)
+		return
+	}
+	var p payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		h.log.WarnContext(ctx, "webhook: signed delivery is not a Clio payload", "webhook_id", reg.WebhookID)
+		h.answer(w, http.StatusBadRequest)
+		return
+	}
+	id, bodyOK := parseID(p.Meta.WebhookID)
+	switch {
+	case reg.WebhookID != 0 && bodyOK && id != reg.WebhookID:
+		// Signed with this registration's secret yet naming another webhook: not
+		// something Clio sends; refuse rather than attribute it to either.
+		h.log.WarnContext(ctx, "webhook: delivery names another webhook than its registration's", "registered", reg.WebhookID, "body", id)
+		h.answer(w, http.StatusUnauthorized)
+		return
+	case !bodyOK:
+		id = reg.WebhookID
 	}
 
 	// From here on the body is known to come from Clio.
@@ -379,9 +366,12 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, body []byte) {
 	_ = json.Unmarshal(p.Data, &head) // data may legitimately lack id/etag
 	ev := Event{WebhookID: id, Name: p.Meta.Event, ETag: head.ETag, Data: p.Data}
 	ev.ID, _ = parseID(head.ID)
-	if h.model != nil {
+	switch {
+	case h.model != nil:
 		ev.Model = h.model(r, id)
-	} else {
+	case reg.Model != "":
+		ev.Model = reg.Model
+	default:
 		ev.Model = r.URL.Query().Get("model")
 	}
 

@@ -4,19 +4,31 @@
 //
 // It does not depend on the clio client: a receiver usually runs in a
 // different process from the code that registers webhooks, and tests of a
-// receiver should not need an API client at all.
+// receiver should not need an API client at all. What the two sides share
+// is a Registry (a database table in production).
 //
 // Clio's protocol, in short:
 //
 //   - Right after a webhook is created (or its URL changes) Clio POSTs to the
-//     URL with an X-Hook-Secret header. The receiver either echoes that header
-//     in a 200 answer, or stores it and later calls
-//     PUT /api/v4/webhooks/{id}/activate.json with it (see WithDelayedActivation).
+//     URL with an X-Hook-Secret header, and nothing else that names the
+//     webhook. The receiver either echoes that header in a 200 answer, or
+//     stores it and later calls PUT /api/v4/webhooks/{id}/activate.json with
+//     it (see WithDelayedActivation).
 //   - Every delivery carries X-Hook-Signature: lowercase hex HMAC-SHA256 of the
 //     raw body keyed with that secret.
 //   - Any 2xx or 3xx answer is success; 410 disables the webhook; anything else
 //     (including a timeout) is retried with back-off, so the same event can
 //     arrive more than once.
+//
+// The handshake is not signed (its point is to hand over the secret), so
+// anyone who can reach the URL can send one. Accepting any of them would let
+// a stranger hand the receiver a secret of their own for a webhook id the
+// application is about to create, then sign events. So the Handler accepts a
+// handshake only at a URL carrying the token of a Registration the
+// application made: clio's WebhooksService.Register mints a 256-bit token
+// (NewToken), records a Registration in the Registry and registers the URL
+// with the token as the TokenParam query parameter. Deliveries are verified
+// with the secret of their URL's registration.
 package webhook
 
 import (

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -86,84 +87,94 @@ func (r *recorder) count() int {
 	return len(r.events)
 }
 
-func newTestHandler(t *testing.T, opts ...Option) (*Handler, *MemorySecretStore, *recorder) {
+// registered adds a registration of webhook id whose handshake brought secret
+// ("" for none yet) and returns the URL path Clio posts to for it.
+func registered(t testing.TB, reg Registry, id int64, secret string) string {
 	t.Helper()
-	store := NewMemorySecretStore()
+	token, err := NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Registration{Token: token, WebhookID: id, Model: "matter", ExpiresAt: time.Now().Add(time.Hour)}
+	if secret != "" {
+		r.Secret = []byte(secret)
+	}
+	if err := reg.Add(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return "/hooks?" + TokenParam + "=" + token
+}
+
+func newTestHandler(t *testing.T, opts ...Option) (*Handler, *MemoryRegistry, *recorder) {
+	t.Helper()
+	store := NewMemoryRegistry()
 	rec := &recorder{}
 	h := NewHandler(store, rec.fn, append([]Option{WithLogger(quiet)}, opts...)...)
 	return h, store, rec
 }
 
+// Clio's handshake carries only X-Hook-Secret (no webhook id anywhere): the token in the
+// URL names the registration, and the secret is stored there and echoed.
 func TestHandshakeEcho(t *testing.T) {
 	h, store, rec := newTestHandler(t)
-	resp := post(t, h, "/hooks", []byte(`{"data":{"id":77}}`), map[string]string{HeaderSecret: "abc"})
+	u := registered(t, store, 0, "")
+	resp := post(t, h, u, nil, map[string]string{HeaderSecret: "abc"})
 	if resp.Code != http.StatusOK || resp.Header().Get(HeaderSecret) != "abc" {
 		t.Fatalf("handshake: %d, echoed %q", resp.Code, resp.Header().Get(HeaderSecret))
 	}
-	if s, err := store.Secret(context.Background(), 77); err != nil || string(s) != "abc" {
-		t.Fatalf("stored secret = %q, %v", s, err)
+	got, err := store.Lookup(context.Background(), TokenFromURL(u))
+	if err != nil || string(got.Secret) != "abc" {
+		t.Fatalf("stored secret = %q, %v", got.Secret, err)
 	}
 	if rec.count() != 0 {
 		t.Fatal("handshake reached the event function")
 	}
-	// Other places Clio (or the user's URL) may carry the id.
-	for target, body := range map[string]string{
-		"/hooks":               `{"meta":{"webhook_id":78}}`,
-		"/hooks?webhook_id=79": ``,
-		"/hooks?x=1":           `{"webhook_id":"80"}`,
-	} {
-		resp := post(t, h, target, []byte(body), map[string]string{HeaderSecret: "k"})
-		if resp.Code != http.StatusOK {
-			t.Errorf("handshake %s %s: %d", target, body, resp.Code)
-		}
-	}
-	for _, id := range []int64{78, 79, 80} {
-		if _, err := store.Secret(context.Background(), id); err != nil {
-			t.Errorf("secret for %d not stored: %v", id, err)
-		}
-	}
-	if resp := post(t, h, "/hooks", []byte(`{}`), map[string]string{HeaderSecret: "k"}); resp.Code != http.StatusBadRequest {
-		t.Errorf("handshake without id: %d, want 400", resp.Code)
+	// A body naming a webhook id changes nothing: the token decides.
+	u2 := registered(t, store, 0, "")
+	if resp := post(t, h, u2, []byte(`{"meta":{"webhook_id":78}}`), map[string]string{HeaderSecret: "k"}); resp.Code != http.StatusOK {
+		t.Errorf("handshake with a body: %d", resp.Code)
 	}
 }
 
 func TestHandshakeDelayedAndChecked(t *testing.T) {
 	var activated atomic.Int64
 	h, store, _ := newTestHandler(t,
-		WithDelayedActivation(func(_ context.Context, id int64, secret []byte) error {
-			if string(secret) != "later" {
-				return fmt.Errorf("secret %q", secret)
+		WithDelayedActivation(func(_ context.Context, reg Registration) error {
+			if string(reg.Secret) != "later" {
+				return fmt.Errorf("secret %q", reg.Secret)
 			}
-			activated.Store(id)
+			activated.Store(reg.WebhookID)
 			return nil
 		}),
-		WithHandshakeCheck(func(_ context.Context, id int64, _ *http.Request) error {
-			if id != 5 {
-				return errors.New("not one of ours")
+		WithHandshakeCheck(func(_ context.Context, reg Registration, _ *http.Request) error {
+			if reg.WebhookID != 5 {
+				return errors.New("not approved")
 			}
 			return nil
 		}))
-	resp := post(t, h, "/", []byte(`{"id":5}`), map[string]string{HeaderSecret: "later"})
+	u := registered(t, store, 5, "")
+	resp := post(t, h, u, nil, map[string]string{HeaderSecret: "later"})
 	if resp.Code != http.StatusOK || resp.Header().Get(HeaderSecret) != "" {
 		t.Fatalf("delayed handshake: %d, echoed %q", resp.Code, resp.Header().Get(HeaderSecret))
 	}
 	if activated.Load() != 5 {
 		t.Fatal("activation hook not called")
 	}
-	resp = post(t, h, "/", []byte(`{"id":6}`), map[string]string{HeaderSecret: "evil"})
+	u6 := registered(t, store, 6, "")
+	resp = post(t, h, u6, nil, map[string]string{HeaderSecret: "evil"})
 	if resp.Code != http.StatusForbidden {
-		t.Fatalf("unchecked handshake: %d, want 403", resp.Code)
+		t.Fatalf("handshake the check refuses: %d, want 403", resp.Code)
 	}
-	if _, err := store.Secret(context.Background(), 6); !errors.Is(err, ErrUnknownWebhook) {
-		t.Fatalf("refused handshake stored a secret: %v", err)
+	if got, _ := store.Lookup(context.Background(), TokenFromURL(u6)); got.Secret != nil {
+		t.Fatalf("refused handshake stored a secret: %q", got.Secret)
 	}
 }
 
 func TestDeliveryVerified(t *testing.T) {
 	h, store, rec := newTestHandler(t)
-	store.SetSecret(context.Background(), 1234, []byte("sec"))
+	u := registered(t, store, 1234, "sec")
 	body := delivery(1234, "created", 152, `"9a10"`)
-	resp := post(t, h, "/hooks?model=activity", body, map[string]string{HeaderSignature: Sign([]byte("sec"), body)})
+	resp := post(t, h, u, body, map[string]string{HeaderSignature: Sign([]byte("sec"), body)})
 	if resp.Code != http.StatusOK {
 		t.Fatalf("delivery: %d", resp.Code)
 	}
@@ -171,7 +182,7 @@ func TestDeliveryVerified(t *testing.T) {
 		t.Fatalf("handler called %d times", rec.count())
 	}
 	ev := rec.events[0]
-	if ev.WebhookID != 1234 || ev.Name != "created" || ev.ID != 152 || ev.ETag != `"9a10"` || ev.Model != "activity" {
+	if ev.WebhookID != 1234 || ev.Name != "created" || ev.ID != 152 || ev.ETag != `"9a10"` || ev.Model != "matter" {
 		t.Fatalf("event = %+v", ev)
 	}
 	type activity struct {
@@ -186,7 +197,7 @@ func TestDeliveryVerified(t *testing.T) {
 
 func TestDeliveryRefused(t *testing.T) {
 	h, store, rec := newTestHandler(t, WithMaxBodyBytes(512))
-	store.SetSecret(context.Background(), 1, []byte("right"))
+	u := registered(t, store, 1, "right")
 	body := delivery(1, "updated", 9, `"e"`)
 	big := delivery(1, "updated", 9, strings.Repeat("x", 600))
 	cases := map[string]struct {
@@ -199,14 +210,14 @@ func TestDeliveryRefused(t *testing.T) {
 		"wrong secret":      {body, map[string]string{HeaderSignature: Sign([]byte("wrong"), body)}, http.StatusUnauthorized},
 		"tampered body": {delivery(1, "updated", 10, `"e"`),
 			map[string]string{HeaderSignature: Sign([]byte("right"), body)}, http.StatusUnauthorized},
-		"unknown webhook": {delivery(2, "updated", 9, `"e"`),
+		"another webhook's id": {delivery(2, "updated", 9, `"e"`),
 			map[string]string{HeaderSignature: Sign([]byte("right"), delivery(2, "updated", 9, `"e"`))}, http.StatusUnauthorized},
-		"oversized":  {big, map[string]string{HeaderSignature: Sign([]byte("right"), big)}, http.StatusRequestEntityTooLarge},
-		"not json":   {[]byte("hello"), map[string]string{HeaderSignature: Sign([]byte("right"), []byte("hello"))}, http.StatusBadRequest},
-		"no webhook": {[]byte(`{"data":{}}`), nil, http.StatusBadRequest},
+		"oversized":            {big, map[string]string{HeaderSignature: Sign([]byte("right"), big)}, http.StatusRequestEntityTooLarge},
+		"not json":             {[]byte("hello"), map[string]string{HeaderSignature: Sign([]byte("right"), []byte("hello"))}, http.StatusBadRequest},
+		"unsigned, no webhook": {[]byte(`{"data":{}}`), nil, http.StatusUnauthorized},
 	}
 	for name, c := range cases {
-		if resp := post(t, h, "/", c.body, c.hdr); resp.Code != c.want {
+		if resp := post(t, h, u, c.body, c.hdr); resp.Code != c.want {
 			t.Errorf("%s: %d, want %d", name, resp.Code, c.want)
 		}
 	}
@@ -221,24 +232,46 @@ func TestDeliveryRefused(t *testing.T) {
 	}
 }
 
-func TestURLAndBodyIDMustAgree(t *testing.T) {
+// A delivery is verified with the secret of its URL's registration only: signing with
+// webhook 1's secret and naming webhook 2, or sending webhook 1's token with webhook 2's
+// signature, is refused; so is a URL without a token or with an unknown one.
+func TestDeliveryBoundToItsRegistration(t *testing.T) {
 	h, store, rec := newTestHandler(t)
-	store.SetSecret(context.Background(), 1, []byte("one"))
-	body := delivery(2, "updated", 9, `"e"`)
-	// Signed with webhook 1's secret but claiming to be webhook 2.
-	resp := post(t, h, "/?webhook_id=1", body, map[string]string{HeaderSignature: Sign([]byte("one"), body)})
-	if resp.Code != http.StatusBadRequest || rec.count() != 0 {
-		t.Fatalf("mismatched ids: %d, %d calls", resp.Code, rec.count())
+	u1 := registered(t, store, 1, "one")
+	u2 := registered(t, store, 2, "two")
+	pending := registered(t, store, 3, "")
+	body2 := delivery(2, "updated", 9, `"e"`)
+	cases := map[string]struct {
+		target string
+		body   []byte
+		secret string
+	}{
+		"id of another webhook": {u1, body2, "one"},
+		"secret of another":     {u1, body2, "two"},
+		"no token":              {"/hooks", body2, "two"},
+		"unknown token":         {"/hooks?" + TokenParam + "=" + strings.Repeat("A", 43), body2, "two"},
+		"no handshake yet":      {pending, delivery(3, "updated", 9, `"e"`), ""},
+	}
+	for name, c := range cases {
+		if resp := post(t, h, c.target, c.body, map[string]string{HeaderSignature: Sign([]byte(c.secret), c.body)}); resp.Code != http.StatusUnauthorized {
+			t.Errorf("%s: %d, want 401", name, resp.Code)
+		}
+	}
+	if rec.count() != 0 {
+		t.Fatalf("refused deliveries ran the event function %d times", rec.count())
+	}
+	if resp := post(t, h, u2, body2, map[string]string{HeaderSignature: Sign([]byte("two"), body2)}); resp.Code != http.StatusOK || rec.count() != 1 {
+		t.Fatalf("genuine delivery: %d, %d calls", resp.Code, rec.count())
 	}
 }
 
 func TestReplayDeduped(t *testing.T) {
 	h, store, rec := newTestHandler(t)
-	store.SetSecret(context.Background(), 1, []byte("k"))
+	u := registered(t, store, 1, "k")
 	body := delivery(1, "updated", 9, `"v1"`)
 	sig := map[string]string{HeaderSignature: Sign([]byte("k"), body)}
 	for i := range 3 {
-		if resp := post(t, h, "/", body, sig); resp.Code != http.StatusOK {
+		if resp := post(t, h, u, body, sig); resp.Code != http.StatusOK {
 			t.Fatalf("delivery %d: %d", i, resp.Code)
 		}
 	}
@@ -247,7 +280,7 @@ func TestReplayDeduped(t *testing.T) {
 	}
 	// A new etag is a new change: processed.
 	body2 := delivery(1, "updated", 9, `"v2"`)
-	post(t, h, "/", body2, map[string]string{HeaderSignature: Sign([]byte("k"), body2)})
+	post(t, h, u, body2, map[string]string{HeaderSignature: Sign([]byte("k"), body2)})
 	if rec.count() != 2 {
 		t.Fatalf("new etag not processed: %d calls", rec.count())
 	}
@@ -255,15 +288,15 @@ func TestReplayDeduped(t *testing.T) {
 
 func TestFailureRetriedNotDeduped(t *testing.T) {
 	h, store, rec := newTestHandler(t)
-	store.SetSecret(context.Background(), 1, []byte("k"))
+	u := registered(t, store, 1, "k")
 	body := delivery(1, "deleted", 9, `"v"`)
 	sig := map[string]string{HeaderSignature: Sign([]byte("k"), body)}
 	rec.err = errors.New("database down")
-	if resp := post(t, h, "/", body, sig); resp.Code != http.StatusInternalServerError {
+	if resp := post(t, h, u, body, sig); resp.Code != http.StatusInternalServerError {
 		t.Fatalf("failing handler: %d, want 500", resp.Code)
 	}
 	rec.err = nil
-	if resp := post(t, h, "/", body, sig); resp.Code != http.StatusOK {
+	if resp := post(t, h, u, body, sig); resp.Code != http.StatusOK {
 		t.Fatalf("retry: %d", resp.Code)
 	}
 	if rec.count() != 2 {
@@ -271,14 +304,14 @@ func TestFailureRetriedNotDeduped(t *testing.T) {
 	}
 	rec.err = fmt.Errorf("stop: %w", ErrGone)
 	body = delivery(1, "deleted", 10, `"v"`)
-	if resp := post(t, h, "/", body, map[string]string{HeaderSignature: Sign([]byte("k"), body)}); resp.Code != http.StatusGone {
+	if resp := post(t, h, u, body, map[string]string{HeaderSignature: Sign([]byte("k"), body)}); resp.Code != http.StatusGone {
 		t.Fatalf("ErrGone: %d", resp.Code)
 	}
 }
 
 func TestPanicReleasesClaim(t *testing.T) {
-	store := NewMemorySecretStore()
-	store.SetSecret(context.Background(), 1, []byte("k"))
+	store := NewMemoryRegistry()
+	u := registered(t, store, 1, "k")
 	var calls atomic.Int32
 	h := NewHandler(store, func(context.Context, Event) error {
 		if calls.Add(1) == 1 {
@@ -290,17 +323,18 @@ func TestPanicReleasesClaim(t *testing.T) {
 	sig := map[string]string{HeaderSignature: Sign([]byte("k"), body)}
 	func() {
 		defer func() { recover() }()
-		post(t, h, "/", body, sig)
+		post(t, h, u, body, sig)
 	}()
-	if resp := post(t, h, "/", body, sig); resp.Code != http.StatusOK || calls.Load() != 2 {
+	if resp := post(t, h, u, body, sig); resp.Code != http.StatusOK || calls.Load() != 2 {
 		t.Fatalf("after panic: %d, %d calls", resp.Code, calls.Load())
 	}
 }
 
 func TestConcurrentDeliveries(t *testing.T) {
-	store := NewMemorySecretStore()
+	store := NewMemoryRegistry()
+	urls := map[int64]string{}
 	for id := int64(1); id <= 4; id++ {
-		store.SetSecret(context.Background(), id, fmt.Appendf(nil, "secret-%d", id))
+		urls[id] = registered(t, store, id, fmt.Sprintf("secret-%d", id))
 	}
 	var mu sync.Mutex
 	seen := map[string]int{}
@@ -321,7 +355,7 @@ func TestConcurrentDeliveries(t *testing.T) {
 	send := func(id, rec int64) {
 		defer wg.Done()
 		body := delivery(id, "updated", rec, fmt.Sprintf(`"%d"`, rec))
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(string(body)))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+urls[id], strings.NewReader(string(body)))
 		req.Header.Set(HeaderSignature, Sign(fmt.Appendf(nil, "secret-%d", id), body))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

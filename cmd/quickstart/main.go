@@ -215,8 +215,10 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 // webhook registers a matter webhook, creates a matter and waits for the signed delivery.
 func (t *target) webhook(ctx context.Context, c *clio.Client, contact gen.Contact, cleanup *[]func() error) (int64, error) {
 	events := make(chan webhook.Event, 4)
-	secrets := webhook.NewMemorySecretStore()
-	h := webhook.NewHandler(secrets, func(_ context.Context, ev webhook.Event) error {
+	// The receiver accepts the handshake of the webhooks registered in this registry
+	// only (a database table when registering and receiving run in separate processes).
+	registry := webhook.NewMemoryRegistry()
+	h := webhook.NewHandler(registry, func(_ context.Context, ev webhook.Event) error {
 		events <- ev
 		return nil
 	})
@@ -234,7 +236,7 @@ func (t *target) webhook(ctx context.Context, c *clio.Client, contact gen.Contac
 	hook, _, err := c.Webhooks.Register(ctx, clio.WebhookParams{
 		URL: url, Model: "matter", Events: []string{"created"},
 		Fields: clio.Fields("id", "etag", "display_number"), ExpiresIn: 24 * time.Hour,
-	})
+	}, clio.UseWebhookRegistry(registry))
 	if err != nil {
 		return 0, err
 	}
