@@ -8412,7 +8412,7 @@ type ListActivitiesParams struct {
 	ActivityDescriptionId *int64 `form:"activity_description_id,omitempty" json:"activity_description_id,omitempty"`
 
 	// CalendarEntryId The unique identifier for a single CalendarEntry. Use the keyword `null` to match those without a CalendarEntry.
-	CalendarEntryId *int64 `form:"calendar_entry_id,omitempty" json:"calendar_entry_id,omitempty"`
+	CalendarEntryId *string `form:"calendar_entry_id,omitempty" json:"calendar_entry_id,omitempty"`
 
 	// CommunicationId The unique identifier for a single Communication. Use the keyword `null` to match those without a Communication.
 	CommunicationId *int64 `form:"communication_id,omitempty" json:"communication_id,omitempty"`
@@ -24130,7 +24130,7 @@ func NewListActivitiesRequest(server string, params *ListActivitiesParams) (*htt
 
 		if params.CalendarEntryId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "calendar_entry_id", *params.CalendarEntryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "calendar_entry_id", *params.CalendarEntryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

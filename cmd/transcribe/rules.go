@@ -63,7 +63,7 @@ var docRules = []docRule{
 	{"money-decimals", "money and quantities are decimals in real answers although the sample shows 0: integers named for money or quantity become numbers", moneyDecimals},
 	{"record-enums", "a record field whose sample is one of its list filter's enum values takes that enum, in the record's case (Matter status Open, filter open); create and update inputs share it, and so does a filter whose values are the record's", recordEnums},
 	{"date-or-datetime", "a request field that is a date-time while the record holds a date accepts both (task due_at): a string with a pattern for either", dateOrDateTime},
-	{"record-id-types", "a record whose id is a string (calendar entries) must be addressable by that id: its path parameters take the record's id type", recordIDTypes},
+	{"record-id-types", "a record whose id is a string (calendar entries) must be addressable by that id: its path parameters, and the query filters by its id, take the record's id type", recordIDTypes},
 	{"cut-sentences", "descriptions the render cut at a dropped code span are completed where the platform guide gives the end, and listed where nothing does", cutSentences},
 	{"not-modified", "single-record GETs answer 304 Not Modified to a matching If-None-Match (platform guide)", notModified},
 }
@@ -579,6 +579,44 @@ func recordIDTypes(doc *openapi3.T, r *ruleResult) error {
 			return nil
 		}
 		idType[prefix] = s.Value.Properties["id"].Value
+		return nil
+	})
+	// Records whose id is a string, by the name a reference to them takes (calendar_entry).
+	stringIDs := map[string]bool{}
+	for prefix, id := range idType {
+		if id.Type.Is("string") {
+			stringIDs[singular(prefix[strings.LastIndex(prefix, "/")+1:])] = true
+		}
+	}
+	err := eachOp(doc, func(method, path string, op *openapi3.Operation) error {
+		for _, pr := range op.Parameters {
+			p := pr.Value
+			ref, ok := strings.CutSuffix(p.Name, "_id")
+			if !ok || p.In != "query" || !stringIDs[ref] || p.Schema.Value == nil || !p.Schema.Value.Type.Is("integer") {
+				continue
+			}
+			// A query string is text on the wire either way: the filter takes the id the
+			// record gives (e.Id), not a number to convert it to.
+			p.Schema = openapi3.NewSchemaRef("", openapi3.NewStringSchema())
+			r.mark(&p.Extensions)
+			r.change(&r.Params, "%s %s %s: integer -> string, the %s record's id type", method, path, p.Name, ref)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// In bodies the JSON type matters, and nothing says what Clio sends or takes there:
+	// references by id to a record with a string id are listed, not changed.
+	_ = eachProperty(doc, func(schema, name string, _ *openapi3.Schema, p *openapi3.SchemaRef) error {
+		for ref := range stringIDs {
+			switch {
+			case strings.HasSuffix(name, ref+"_id") && p.Value != nil && p.Value.Type.Is("integer"):
+				r.leave("%s.%s: integer, while the %s record's id is a string; nothing says which Clio sends", schema, name, ref)
+			case name == ref && p.Ref == "#/components/schemas/Id_input":
+				r.leave("%s.%s: a reference by integer id (Id_input), while the %s record's id is a string; nothing says which Clio takes", schema, name, ref)
+			}
+		}
 		return nil
 	})
 	return eachOp(doc, func(method, path string, op *openapi3.Operation) error {

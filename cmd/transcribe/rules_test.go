@@ -236,6 +236,13 @@ func TestRuleRecordIDTypes(t *testing.T) {
 			t.Errorf("%s calendar entry id is %v, want string", m, p.Schema.Value.Type)
 		}
 	}
+	if p := param(mustOp(t, doc, "GET", "/api/v4/activities.json"), "query", "calendar_entry_id"); !p.Schema.Value.Type.Is("string") {
+		t.Errorf("activities calendar_entry_id is %v, want string like the entry's id", p.Schema.Value.Type)
+	}
+	// In bodies nothing says which type Clio takes: left as the reference shows it.
+	if p := schemaOf(t, doc, "CalendarEntry").Properties["parent_calendar_entry_id"].Value; !p.Type.Is("integer") {
+		t.Errorf("CalendarEntry.parent_calendar_entry_id changed to %v", p.Type)
+	}
 	if p := param(mustOp(t, doc, "GET", "/api/v4/matters/{id}.json"), "path", "id"); !p.Schema.Value.Type.Is("integer") {
 		t.Errorf("matter id is %v, want integer like Matter.id", p.Schema.Value.Type)
 	}
