@@ -241,7 +241,8 @@ func commaLists(doc *openapi3.T, r *ruleResult) error {
 		p.Schema = openapi3.NewSchemaRef("", a)
 		explode := false
 		p.Style, p.Explode = openapi3.SerializationForm, &explode
-		p.Description = strings.TrimSpace(p.Description + " Several values are sent as one comma list, e.g. open,pending.")
+		p.Description = strings.TrimSpace(fmt.Sprintf("%s Several values are sent as one comma list, e.g. %v,%v.",
+			p.Description, s.Enum[0], s.Enum[len(s.Enum)-1]))
 		r.mark(&p.Extensions)
 		r.change(&r.Params, "%s: string enum -> array sent as a comma list", where)
 		return nil
