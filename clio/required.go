@@ -44,25 +44,32 @@ func checkRequired(req *http.Request) error {
 
 // matchTemplate says whether path fits a path template of the document, where each
 // {param} stands for one non-empty segment (with the template's suffix, e.g. ".json").
+// It runs on every request, so it walks both strings without allocating.
 func matchTemplate(tmpl, path string) bool {
-	ts, ps := strings.Split(tmpl, "/"), strings.Split(path, "/")
-	if len(ts) != len(ps) {
-		return false
-	}
-	for i, t := range ts {
-		open := strings.IndexByte(t, '{')
-		if open < 0 {
-			if t != ps[i] {
-				return false
-			}
-			continue
-		}
-		end := strings.IndexByte(t, '}')
-		prefix, suffix := t[:open], t[end+1:]
-		p := ps[i]
-		if len(p) <= len(prefix)+len(suffix) || !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, suffix) {
+	for {
+		var t, p string
+		var tmore, pmore bool
+		t, tmpl, tmore = strings.Cut(tmpl, "/")
+		p, path, pmore = strings.Cut(path, "/")
+		if !segmentMatches(t, p) || tmore != pmore {
 			return false
 		}
+		if !tmore {
+			return true
+		}
 	}
-	return true
+}
+
+// segmentMatches compares one segment: literally, or around a {param}.
+func segmentMatches(t, p string) bool {
+	open := strings.IndexByte(t, '{')
+	if open < 0 {
+		return t == p
+	}
+	end := strings.IndexByte(t, '}')
+	if end < open {
+		return false
+	}
+	prefix, suffix := t[:open], t[end+1:]
+	return len(p) > len(prefix)+len(suffix) && strings.HasPrefix(p, prefix) && strings.HasSuffix(p, suffix)
 }

@@ -72,3 +72,15 @@ func TestMatchTemplate(t *testing.T) {
 		}
 	}
 }
+
+// The check runs on every request: matching the table costs no allocation.
+func TestMatchTemplateDoesNotAllocate(t *testing.T) {
+	n := testing.AllocsPerRun(100, func() {
+		for i := range requiredParams {
+			matchTemplate(requiredParams[i].path, "/api/v4/matters/12.json")
+		}
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per check, want 0", n)
+	}
+}
