@@ -2,7 +2,7 @@
 GO ?= go
 PKGS = ./...
 
-.PHONY: all example generate check-generated fmt-check vet test test-race lint bench
+.PHONY: all example generate check-generated fmt-check vet test test-race lint bench relocate bump report goldens test-deps
 
 all: test
 
@@ -25,9 +25,36 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-## test: formatting, vet, and every test: spec validation, drift of api/ and gen/, client, fake server
-test: fmt-check vet
+## test: formatting, vet, and every test: spec validation, drift of api/ and gen/, client, fake server,
+## a synthetic version bump end to end
+test: fmt-check vet test-deps
 	$(GO) test -count=1 $(PKGS)
+
+## test-deps: fetch every module the tests build with (ours, oapi-codegen's, oasdiff's and
+## apidiff's) before the tests, so that the synthetic version bump runs offline
+test-deps:
+	$(GO) mod download
+	$(GO) mod download -modfile=tools/reports/go.mod
+
+## relocate: rewrite the reference_line column of api/source/clio-endpoints.tsv from the headings
+## of api/source/clio-api-v4-reference.txt; names every row it cannot place
+relocate:
+	$(GO) run ./cmd/transcribe relocate
+
+## bump: take a new reference in: make bump REF=reference.txt TSV=endpoints.tsv [VERSION=4.0.x]
+## copies both into api/source, relocates, regenerates, prints the API and Go API change reports
+## (also in .bump/report.md) and drafts a CHANGELOG.md entry
+bump:
+	$(GO) run ./cmd/bump -ref "$(REF)" -endpoints "$(TSV)" -version "$(VERSION)"
+
+## report: the change reports of this tree against BASE, a checkout of another revision
+## (git worktree add /tmp/main main; make report BASE=/tmp/main)
+report:
+	$(GO) run ./cmd/bump report -base "$(BASE)"
+
+## goldens: refresh the golden report of the synthetic version from the code, never by hand
+goldens: test-deps
+	$(GO) test -count=1 ./cmd/bump -run TestSyntheticVersion -update
 
 test-race:
 	$(GO) test -race -count=1 ./clio/...

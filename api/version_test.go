@@ -12,6 +12,6 @@ func TestVersionIsTheDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	if doc.Info == nil || doc.Info.Version != Version {
-		t.Fatalf("openapi.yaml info.version is %v, api.Version %q: change them together", doc.Info, Version)
+		t.Fatalf("openapi.yaml info.version is %v, api.Version %q: cmd/transcribe writes both: run go generate ./...", doc.Info, Version)
 	}
 }

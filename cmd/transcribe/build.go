@@ -11,9 +11,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// apiVersion is the newest minor version the reference documents (its changelog ends at 4.0.10).
-const apiVersion = "4.0.10"
-
 // errorResponses are the shared error answers, by status code.
 var errorResponses = map[int]string{
 	400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
@@ -63,7 +60,7 @@ func build(ops []operation) (*openapi3.T, *ruleResult, error) {
 		OpenAPI: "3.0.3",
 		Info: &openapi3.Info{
 			Title:   "Clio Manage API",
-			Version: apiVersion,
+			Version: "", // the reference's own: see referenceVersion
 			Description: "Clio Manage API v4, transcribed from the reference text by cmd/transcribe " +
 				"with the curated corrections in api/corrections.yaml.",
 		},

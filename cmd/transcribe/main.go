@@ -8,6 +8,9 @@
 //
 //	go run ./cmd/transcribe -ref api/source/clio-api-v4-reference.txt \
 //		-endpoints api/source/clio-endpoints.tsv -corrections api/corrections.yaml -out api/openapi.yaml
+//
+// Sections are found by their headings (locate.go); `transcribe relocate` rewrites the
+// endpoints table's reference_line column for a new reference text (relocate.go).
 package main
 
 import (
@@ -26,11 +29,19 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "relocate" {
+		if err := relocateMain(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "transcribe relocate:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ref := flag.String("ref", "api/source/clio-api-v4-reference.txt", "the reference text")
 	eps := flag.String("endpoints", "api/source/clio-endpoints.tsv", "method, path and reference lines of every operation")
 	corr := flag.String("corrections", "api/corrections.yaml", "curated corrections")
 	out := flag.String("out", "api/openapi.yaml", "where to write the document")
 	report := flag.String("report", "", "where to write what each rule over the render changed (api/rules-report.txt)")
+	versionOut := flag.String("version-out", "", "where to write the document's version as the Go constant api.Version (api/version.go)")
 	flag.Parse()
 	data, rep, err := transcribe(*ref, *eps, *corr)
 	if err != nil {
@@ -43,6 +54,12 @@ func main() {
 	}
 	if *report != "" {
 		if err := os.WriteFile(*report, rep, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "transcribe:", err)
+			os.Exit(1)
+		}
+	}
+	if *versionOut != "" {
+		if err := writeVersionGo(*versionOut, *ref, *eps); err != nil {
 			fmt.Fprintln(os.Stderr, "transcribe:", err)
 			os.Exit(1)
 		}
@@ -72,6 +89,10 @@ func transcribe(refPath, endpointsPath, correctionsPath string) ([]byte, []byte,
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", refPath, err)
 	}
+	version, err := referenceVersion(strings.Split(string(text), "\n"), eps)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", refPath, err)
+	}
 	doc, nested, err := build(ops)
 	if err != nil {
 		return nil, nil, err
@@ -80,6 +101,7 @@ func transcribe(refPath, endpointsPath, correctionsPath string) ([]byte, []byte,
 	if err != nil {
 		return nil, nil, err
 	}
+	doc.Info.Version = version
 	c, err := readCorrections(correctionsPath)
 	if err != nil {
 		return nil, nil, err
@@ -109,20 +131,15 @@ func transcribe(refPath, endpointsPath, correctionsPath string) ([]byte, []byte,
 	return append([]byte(header), y...), report, nil
 }
 
-// parseReference reads every operation's section. Where a section repeats, the reading that
-// shows the most is kept (a repeat may be only a heading).
+// parseReference reads every operation's section, found by locateSections. Where a section
+// repeats, the reading that shows the most is kept (a repeat may be only a heading).
 func parseReference(text string, eps []endpoint) ([]operation, error) {
 	lines := strings.Split(text, "\n")
-	var starts []int
-	for _, e := range eps {
-		for _, l := range e.Lines {
-			if l < 1 || l > len(lines) {
-				return nil, fmt.Errorf("%s: line %d is outside the text", e.Operation, l)
-			}
-			starts = append(starts, l-1)
-		}
+	eps, err := locateSections(lines, eps)
+	if err != nil {
+		return nil, err
 	}
-	sort.Ints(starts)
+	starts := sectionStarts(eps)
 	next := func(s int) int {
 		i := sort.SearchInts(starts, s+1)
 		if i == len(starts) {
@@ -134,9 +151,6 @@ func parseReference(text string, eps []endpoint) ([]operation, error) {
 	for _, e := range eps {
 		o := operation{ep: e}
 		for _, l := range e.Lines {
-			if got := strings.TrimSpace(lines[l-1]); got != e.Summary {
-				return nil, fmt.Errorf("line %d: %s should start with %q, found %q", l, e.Operation, e.Summary, got)
-			}
 			r, err := parseOperation(lines, l-1, next(l-1))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", e.Operation, err)

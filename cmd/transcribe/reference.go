@@ -12,11 +12,17 @@ import (
 // endpoint is one row of clio-endpoints.tsv.
 type endpoint struct {
 	Method, Path, Operation, Tag, Summary string
-	InReference                           bool
-	Lines                                 []int // 1-based start lines in the reference text; several when a section repeats
+	// InReference: the text has the operation's section (in_reference "yes", or empty for a
+	// new row); "no" marks the operations only api/corrections.yaml describes.
+	InReference bool
+	Lines       []int // 1-based start lines in the reference text; several when a section repeats
 }
 
-// readEndpoints parses the TSV that pairs each operation with its method, path and reference lines.
+// endpointColumns is the header of clio-endpoints.tsv.
+const endpointColumns = "method\tpath\toperation\ttag\tin_reference\tsummary\treference_line"
+
+// readEndpoints parses the TSV that pairs each operation with its method, path and reference
+// lines. in_reference and reference_line may be empty: the section is then found by its heading.
 func readEndpoints(r io.Reader) ([]endpoint, error) {
 	sc := bufio.NewScanner(r)
 	var eps []endpoint
@@ -28,20 +34,27 @@ func readEndpoints(r io.Reader) ([]endpoint, error) {
 		}
 		f := strings.Split(sc.Text(), "\t")
 		if len(f) != 7 {
-			return nil, fmt.Errorf("endpoints line %d: want 7 tab-separated columns, got %d", n, len(f))
+			return nil, fmt.Errorf("endpoints line %d: want 7 tab-separated columns (%s), got %d",
+				n, strings.ReplaceAll(endpointColumns, "\t", ", "), len(f))
 		}
-		ep := endpoint{Method: f[0], Path: f[1], Operation: f[2], Tag: f[3], InReference: f[4] == "yes", Summary: f[5]}
+		ep := endpoint{Method: f[0], Path: f[1], Operation: f[2], Tag: f[3], InReference: f[4] != "no", Summary: f[5]}
+		if f[4] != "yes" && f[4] != "no" && f[4] != "" {
+			return nil, fmt.Errorf("endpoints line %d: in_reference is %q: want yes, no, or empty (yes)", n, f[4])
+		}
+		if ep.Method == "" || ep.Path == "" || ep.Operation == "" || ep.Summary == "" {
+			return nil, fmt.Errorf("endpoints line %d: method, path, operation and summary are required", n)
+		}
 		if f[6] != "" {
+			if !ep.InReference {
+				return nil, fmt.Errorf("endpoints line %d: %s is marked in_reference no but has reference lines", n, ep.Operation)
+			}
 			for _, s := range strings.Split(f[6], ",") {
 				l, err := strconv.Atoi(s)
-				if err != nil {
-					return nil, fmt.Errorf("endpoints line %d: bad reference line %q", n, s)
+				if err != nil || l < 1 {
+					return nil, fmt.Errorf("endpoints line %d: bad reference line %q: want 1-based line numbers separated by commas (%s)", n, s, relocateHint)
 				}
 				ep.Lines = append(ep.Lines, l)
 			}
-		}
-		if ep.InReference && len(ep.Lines) == 0 {
-			return nil, fmt.Errorf("endpoints line %d: %s is in the reference but has no line", n, ep.Operation)
 		}
 		eps = append(eps, ep)
 	}
