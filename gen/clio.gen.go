@@ -5112,8 +5112,8 @@ type DocumentAutomation struct {
 	Documents        []DocumentBase        `json:"documents,omitempty"`
 	Etag             string                `json:"etag,omitempty"`
 
-	// ExportFormats Example: pdf
-	ExportFormats string      `json:"export_formats,omitempty"`
+	// ExportFormats An array although the reference's sample shows one value (the document's own create request sends formats as an array).
+	ExportFormats []string    `json:"export_formats,omitempty"`
 	Filename      string      `json:"filename,omitempty"`
 	Id            int64       `json:"id,omitempty"`
 	Matter        *MatterBase `json:"matter,omitempty"`

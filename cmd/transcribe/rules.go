@@ -59,7 +59,7 @@ var docRules = []docRule{
 	{"enum-punctuation", "the render left list punctuation in enum values (\"not_started,\"): the comma is not part of the value", enumPunctuation},
 	{"comma-lists", "a filter whose description says it accepts comma-separated values is an array sent as one comma list (form, explode=false), each item in the enum", commaLists},
 	{"custom-field-filters", "custom_field_values takes an operator and a value per custom field id (custom_field_values[12]=>=5), not an operator alone", customFieldFilters},
-	{"plural-scalars", "a plural field name with a scalar sample is suspect; it becomes an array where the platform guide says so", pluralScalars},
+	{"plural-scalars", "a plural field name with a scalar sample is suspect; it becomes an array where the platform guide says so or the record's own create request sends it as one", pluralScalars},
 	{"money-decimals", "money and quantities are decimals in real answers although the sample shows 0: integers named for money or quantity become numbers", moneyDecimals},
 	{"record-enums", "a record field whose sample is one of its list filter's enum values takes that enum, in the record's case (Matter status Open, filter open); create and update inputs share it, and so does a filter whose values are the record's", recordEnums},
 	{"date-or-datetime", "a request field that is a date-time while the record holds a date accepts both (task due_at): a string with a pattern for either", dateOrDateTime},
@@ -294,7 +294,11 @@ func pluralScalars(doc *openapi3.T, r *ruleResult) error {
 		if p.Ref != "" || v == nil || v.Type.Is("array") || v.Type.Is("object") || !strings.HasSuffix(name, "s") {
 			return nil
 		}
-		if why, ok := pluralArrays[name]; ok {
+		why, ok := pluralArrays[name]
+		if !ok && v.Type.Is("string") {
+			why, ok = requestedAsList(doc, schema, name)
+		}
+		if ok {
 			items := *v
 			items.Example = nil
 			a := openapi3.NewArraySchema()
@@ -311,6 +315,22 @@ func pluralScalars(doc *openapi3.T, r *ruleResult) error {
 		r.leave("%s.%s: %s sample; nothing says it is a list", schema, name, typeName(v))
 		return nil
 	})
+}
+
+// requestedAsList says whether the record's create request sends the field as a list: the
+// create input of the record has an array named as the field or as its last words
+// (DocumentAutomation's export_formats answers the create's "formats": ["pdf"]).
+func requestedAsList(doc *openapi3.T, schema, name string) (string, bool) {
+	in := doc.Components.Schemas[schema+"_create_input"]
+	if in == nil || in.Value == nil {
+		return "", false
+	}
+	for k, p := range in.Value.Properties {
+		if (k == name || strings.HasSuffix(name, "_"+k)) && p.Value != nil && p.Value.Type.Is("array") {
+			return fmt.Sprintf("the document's own create request sends %s as an array", k), true
+		}
+	}
+	return "", false
 }
 
 func typeName(s *openapi3.Schema) string {

@@ -143,6 +143,10 @@ func TestRulePluralScalars(t *testing.T) {
 			t.Errorf("%s.available_state_transitions is %v, want an array of strings (platform guide)", name, p.Type)
 		}
 	}
+	// The create request sends "formats": ["pdf"]; the record's export_formats is that list.
+	if p := schemaOf(t, doc, "DocumentAutomation").Properties["export_formats"].Value; !p.Type.Is("array") {
+		t.Errorf("DocumentAutomation.export_formats is %v, want an array like the create's formats", p.Type)
+	}
 	// Nothing says a webhook's fields are a list: it stays Clio's comma string.
 	if p := schemaOf(t, doc, "Webhook").Properties["fields"].Value; !p.Type.Is("string") {
 		t.Errorf("Webhook.fields is %v, want string", p.Type)
