@@ -350,11 +350,15 @@ var moneyWords = map[string]bool{"amount": true, "rate": true, "fee": true, "exc
 func moneyDecimals(doc *openapi3.T, r *ruleResult) error {
 	return eachProperty(doc, func(schema, name string, s *openapi3.Schema, p *openapi3.SchemaRef) error {
 		v := p.Value
-		if p.Ref != "" || v == nil || !v.Type.Is("integer") {
+		words := strings.Split(name, "_")
+		if p.Ref != "" || v == nil || !moneyWords[words[len(words)-1]] {
 			return nil
 		}
-		words := strings.Split(name, "_")
-		if !moneyWords[words[len(words)-1]] {
+		if v.Type.Is("string") && v.Format == "" {
+			r.leave("%s.%s: a string sample (\"string\"), not 0; nothing says Clio sends a number", schema, name)
+			return nil
+		}
+		if !v.Type.Is("integer") {
 			return nil
 		}
 		n := &openapi3.Schema{Type: &openapi3.Types{openapi3.TypeNumber}, Description: v.Description}
