@@ -493,6 +493,7 @@ func urlOf(r *http.Response) string {
 
 // sanitizeTransportErr strips secrets from the URL that *url.Error embeds.
 func sanitizeTransportErr(err error) error {
+	err = redactURLErrInner(err) // the cause may quote a signed URL too (see redact.go)
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.URL != "" {
 		if s := sanitizeString(ue.URL); s != ue.URL {

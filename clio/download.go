@@ -112,7 +112,7 @@ func (d *downloader) fromStorage(ctx context.Context, loc *url.URL) (*Download, 
 	}
 	resp, err := d.storage.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("clio: download from storage host %s: %w", loc.Host, stripURLErr(err))
+		return nil, fmt.Errorf("clio: download from storage host %s: %w", loc.Host, redactError(stripURLErr(err)))
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()

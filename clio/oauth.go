@@ -124,14 +124,20 @@ func (o *OAuth) Exchange(ctx context.Context, code string) (*oauth2.Token, error
 	}
 	tok, err := o.conf.Exchange(o.ctx(ctx), code)
 	if err != nil {
-		return nil, o.wrap("exchanging code", err)
+		return nil, o.wrap("exchanging code", err, code)
 	}
 	return tok, nil
 }
 
 // wrap explains invalid_client, whose raw text sends people looking at
-// their secret when the region is the usual culprit.
-func (o *OAuth) wrap(op string, err error) error {
+// their secret when the region is the usual culprit, and removes the
+// credentials sent (secrets: the code or refresh token; the client secret)
+// that the token endpoint may have echoed.
+func (o *OAuth) wrap(op string, err error, secrets ...string) error {
+	return redactValues(o.explain(op, err), append(secrets, o.conf.ClientSecret)...)
+}
+
+func (o *OAuth) explain(op string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.ErrorCode == "invalid_client" {
 		return fmt.Errorf("%w: %s at %s: Clio does not know this client id/secret in region %q; apps and tokens belong to the region they were created in, so check OAuthConfig.Region (and the client secret): %w",
@@ -159,7 +165,7 @@ func (o *OAuth) TokenSource(ctx context.Context, tok *oauth2.Token, onRefresh fu
 			// An access-token-less token makes x/oauth2 refresh at once.
 			t, err := o.conf.TokenSource(o.ctx(context.WithoutCancel(ctx)), &oauth2.Token{RefreshToken: rt}).Token()
 			if err != nil {
-				return nil, o.wrap("refreshing token", err)
+				return nil, o.wrap("refreshing token", err, rt)
 			}
 			return t, nil
 		},
@@ -184,7 +190,7 @@ func (o *OAuth) Deauthorize(ctx context.Context, tok *oauth2.Token) error {
 		return fmt.Errorf("clio: deauthorize: %w", sanitizeTransportErr(err))
 	}
 	if err := CheckResponse(resp); err != nil {
-		return err
+		return scrubValues(err, tok.AccessToken) // a refusal may quote the token
 	}
 	drainClose(resp.Body)
 	return nil

@@ -74,7 +74,7 @@ func sanitizeURL(u *url.URL) string {
 		return ""
 	}
 	if u.User == nil && u.RawQuery == "" {
-		return u.String()
+		return redactText(u.String())
 	}
 	c := *u
 	if _, has := c.User.Password(); has {
@@ -96,7 +96,10 @@ func sanitizeURL(u *url.URL) string {
 		}
 		c.RawQuery = q.Encode()
 	}
-	return c.String()
+	// A signed URL can also hide where no parameter of this URL names it:
+	// percent-encoded in another parameter's value, in the path or in the
+	// fragment. redactText finds it there.
+	return redactText(c.String())
 }
 
 func hasSensitiveParam(rawQuery string) bool {
@@ -152,16 +155,26 @@ var sensitiveKeys = func() string {
 	return strings.Join(keys, "|")
 }()
 
+// encodedKeys is sensitiveKeys with "-" and "_" also matched
+// percent-encoded, once or more ("X%2DAmz%2DSignature", "%252D").
+var encodedKeys = strings.NewReplacer("-", `(?:-|%(?:25)*2d)`, "_", `(?:_|%(?:25)*5f)`).Replace(sensitiveKeys)
+
 var (
-	// key=value as in a query string or a form, percent-encoded or not.
-	paramPattern = regexp.MustCompile(`(?i)((?:^|[^a-z0-9_-])(?:` + sensitiveKeys + `)(?:=|%3d))[^&\s"'<>,;\\]*`)
-	// "key": "value" as in a JSON error body.
-	jsonPattern = regexp.MustCompile(`(?i)("(?:` + sensitiveKeys + `)"\s*:\s*")(?:[^"\\]|\\.)*"`)
+	// key=value as in a query string or a form, percent-encoded or not,
+	// also nested (percent-encoded, once or more) in another URL's path or
+	// parameter: any percent-encoded byte ("%3F", "%26", "%253F") may
+	// precede the key, and "=" may be "%3D" or "%253D".
+	paramPattern = regexp.MustCompile(`(?i)((?:^|[^a-z0-9_-]|%(?:25)*[0-9a-f]{2})(?:` + encodedKeys + `)(?:=|%(?:25)*3d))[^&\s"'<>,;\\]*`)
+	// "key": "value" as in a JSON error body; a value the text ends in (an
+	// excerpt cut short) goes to the end.
+	jsonPattern = regexp.MustCompile(`(?i)("(?:` + sensitiveKeys + `)"\s*:\s*")(?:[^"\\]|\\.)*(?:"|\\?$)`)
 	// user:password@ in a URL.
 	userinfoPattern = regexp.MustCompile(`(://[^/\s:@]*:)[^/\s@]*@`)
 	// What S3 sends back in a SignatureDoesNotMatch error: the signature given,
-	// the access key, and the canonical request with the credential.
-	xmlPattern = regexp.MustCompile(`(?is)<(SignatureProvided|AWSAccessKeyId|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes|SecurityToken)>.*?</(?:SignatureProvided|AWSAccessKeyId|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes|SecurityToken)>`)
+	// the access key, and the canonical request with the credential. An
+	// element the text ends in (a body cut short before it is redacted) goes
+	// to the end.
+	xmlPattern = regexp.MustCompile(`(?is)<(SignatureProvided|AWSAccessKeyId|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes|SecurityToken)>.*?(?:</(?:SignatureProvided|AWSAccessKeyId|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes|SecurityToken)>|$)`)
 )
 
 // redactText removes credentials from free text, such as an error body, a
@@ -218,4 +231,70 @@ func (h headerValue) LogValue() slog.Value {
 		attrs = append(attrs, slog.String(k, v))
 	}
 	return slog.GroupValue(attrs...)
+}
+
+// minRedactedValue is the shortest known credential redactValues replaces:
+// a shorter one would match ordinary text by chance.
+const minRedactedValue = 6
+
+// redactValues is redactError that also removes the given credentials
+// wherever they appear, as they are or percent-encoded: an OAuth token
+// endpoint, or a proxy before it, may echo the code, refresh token or
+// client secret in free text that no key=value pattern recognises. Like
+// redactError, the result matches what err matched (errors.Is) but, when
+// something was removed, does not hand out the original.
+func redactValues(err error, values ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	out := msg
+	for _, v := range values {
+		if len(v) < minRedactedValue {
+			continue
+		}
+		out = strings.ReplaceAll(out, v, redacted)
+		if e := url.QueryEscape(v); e != v {
+			out = strings.ReplaceAll(out, e, redacted)
+		}
+	}
+	if out = redactText(out); out == msg {
+		return err
+	}
+	return &redactedError{msg: out, err: err}
+}
+
+// redactURLErrInner is err with the inner error of its *url.Error redacted
+// (redactError): besides the URL, which sanitizeTransportErr cleans, a
+// transport error can quote one in its cause, such as a malformed Location
+// header holding a signed URL. An err without a *url.Error goes through
+// redactError whole.
+func redactURLErrInner(err error) error {
+	ue, ok := errors.AsType[*url.Error](err)
+	if !ok {
+		return redactError(err)
+	}
+	if ue.Err != nil {
+		if msg := ue.Err.Error(); redactText(msg) != msg {
+			return &url.Error{Op: ue.Op, URL: ue.URL, Err: redactError(ue.Err)}
+		}
+	}
+	return err
+}
+
+// scrubValues removes the given credentials from err's message, as
+// redactValues does, but keeps a *Error a *Error (callers branch on its
+// status) by scrubbing its Message and Type in place. For the calls that
+// send a credential the API could echo in free text: Activate's webhook
+// secret, Deauthorize's access token.
+func scrubValues(err error, values ...string) error {
+	if e, ok := errors.AsType[*Error](err); ok {
+		for _, v := range values {
+			if len(v) >= minRedactedValue {
+				e.Message = strings.ReplaceAll(e.Message, v, redacted)
+				e.Type = strings.ReplaceAll(e.Type, v, redacted)
+			}
+		}
+	}
+	return redactValues(err, values...)
 }

@@ -45,6 +45,13 @@ var matterWebhookEvents = []string{"matter_opened", "matter_pended", "matter_clo
 // without expires_at.
 const webhookDefaultLifetime = 3 * 24 * time.Hour
 
+// webhookHandshakeWindow is how long after Register records a
+// registration its handshake is accepted (webhook.Registration.HandshakeBy).
+// Clio sends the handshake while it creates the webhook: this is room for a
+// slow creation and for clock skew between the registering process and the
+// receiver.
+const webhookHandshakeWindow = 15 * time.Minute
+
 // webhookAnswerFields is what Register, Renew and RenewExpiring ask Clio to
 // answer with unless the call passes its own Fields.
 const webhookAnswerFields = "id,etag,url,model,events,fields,status,expires_at,shared_secret,created_at,updated_at"
@@ -212,7 +219,10 @@ func webhookRegistry(opts []CallOption) webhook.Registry {
 // clio_hook query parameter): the Handler accepts the handshake of that
 // URL alone, so nobody else can slip their own secret in for the webhook.
 // Once Clio answers, the webhook's id and expiry are recorded in the
-// registration; if the creation fails, the registration is removed.
+// registration; if the creation fails, the registration is removed. The
+// registration takes a handshake for 15 minutes only (its HandshakeBy): if
+// the receiver missed Clio's, register the webhook again rather than let
+// its URL take anyone's secret later.
 //
 // A lifetime of exactly WebhookMaxLifetime is trimmed by a minute, so that
 // a Clio clock slightly behind this one does not reject it.
@@ -250,7 +260,8 @@ func (s *WebhooksService) Register(ctx context.Context, p WebhookParams, opts ..
 		}
 		// Recorded before the creation: Clio sends the handshake before it answers.
 		// The skew keeps a registration from ending before its webhook does.
-		r := webhook.Registration{Token: token, Model: p.Model, ExpiresAt: expires.Add(webhookSkew)}
+		r := webhook.Registration{Token: token, Model: p.Model, ExpiresAt: expires.Add(webhookSkew),
+			HandshakeBy: now.Add(webhookHandshakeWindow)}
 		if err := reg.Add(ctx, r); err != nil {
 			return gen.Webhook{}, nil, fmt.Errorf("clio: recording the webhook registration: %w", err)
 		}
@@ -383,5 +394,6 @@ func (s *WebhooksService) Activate(ctx context.Context, id int64, secret string,
 	if strings.TrimSpace(secret) == "" || strings.ContainsAny(secret, "\r\n") {
 		return nil, &InputError{Field: "secret", Reason: "must be the non-empty X-Hook-Secret of the handshake"}
 	}
-	return s.ActivateWebhook(ctx, id, &gen.ActivateWebhookParams{XHookSecret: secret}, opts...)
+	resp, err := s.ActivateWebhook(ctx, id, &gen.ActivateWebhookParams{XHookSecret: secret}, opts...)
+	return resp, scrubValues(err, secret) // a refusal may quote the secret
 }

@@ -26,8 +26,9 @@ const (
 
 // Deduper remembers which deliveries were handled, so that Clio's retries of
 // an event that was in fact processed (the answer was lost or came too late)
-// do not run the handler twice. Keys are built by the Handler from the
-// webhook id, the event name, the record id and its etag: the etag changes
+// do not run the handler twice. Keys are built by the Handler from a hash
+// of the registration's token, the webhook id, the event name, the record
+// id and its etag: the etag changes
 // with every modification of a record, so two different updates never share a
 // key, while a re-delivery of the same one always does. A payload without an
 // etag (the webhook's fields leave it out) is keyed by a hash of its body.

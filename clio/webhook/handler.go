@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // DefaultMaxBodyBytes bounds the size of a request body the Handler reads
@@ -64,7 +66,7 @@ func DecodeData[T any](ev Event) (T, error) {
 //
 // Every request must carry the token of a Registration the application made
 // (the TokenParam query parameter that clio's WebhooksService.Register puts
-// in the webhook URL). Clio's handshake carries only the X-Hook-Secret
+// in the webhook URL), exactly once: a URL with two is refused. Clio's handshake carries only the X-Hook-Secret
 // header: the token says which registration the secret belongs to, and a
 // handshake without a known token is refused and stores nothing. A
 // delivery is verified with the secret of its token's registration.
@@ -77,9 +79,10 @@ func DecodeData[T any](ev Event) (T, error) {
 //   - 401 on a delivery with a missing or wrong signature, an unknown or
 //     expired token, for a registration without a secret yet, or naming
 //     another webhook than its registration's;
-//   - 403 on a handshake with an unknown or expired token, one refused by
-//     the WithHandshakeCheck function, or one bringing another secret than
-//     the one the registration holds (the same secret again is accepted);
+//   - 403 on a handshake with an unknown or expired token, one past the
+//     registration's HandshakeBy, one refused by the WithHandshakeCheck
+//     function, or one bringing another secret than the one the
+//     registration holds (the same secret again is accepted);
 //   - 405 on anything but POST;
 //   - 409 on a re-delivery that arrives while the first copy is still being
 //     handled (Clio retries it later);
@@ -258,15 +261,24 @@ func (h *Handler) answer(w http.ResponseWriter, code int) {
 // answers the request itself and returns false when there is none.
 func (h *Handler) registration(w http.ResponseWriter, r *http.Request, refuse int, what string) (Registration, bool) {
 	ctx := r.Context()
-	token := r.URL.Query().Get(TokenParam)
-	if token == "" {
-		h.log.WarnContext(ctx, "webhook: "+what+" refused: the URL has no "+TokenParam+" registration token (register webhooks through clio's Register with UseWebhookRegistry)")
+	tokens := r.URL.Query()[TokenParam]
+	if len(tokens) != 1 || tokens[0] == "" {
+		if len(tokens) > 1 {
+			// Register puts exactly one in the URL. Two are a forgery, or a URL
+			// that a proxy in front may read otherwise than this Handler does.
+			h.log.WarnContext(ctx, "webhook: "+what+" refused: the URL has more than one "+TokenParam+" parameter")
+		} else {
+			h.log.WarnContext(ctx, "webhook: "+what+" refused: the URL has no "+TokenParam+" registration token (register webhooks through clio's Register with UseWebhookRegistry)")
+		}
 		h.answer(w, refuse)
 		return Registration{}, false
 	}
+	token := tokens[0]
 	reg, err := h.reg.Lookup(ctx, token)
 	switch {
-	case errors.Is(err, ErrUnknownRegistration):
+	case errors.Is(err, ErrUnknownRegistration) || err == nil && expired(&reg, time.Now()):
+		// The expiry is checked here too: a Registry that forgot to filter
+		// expired rows must not keep a registration alive.
 		h.log.WarnContext(ctx, "webhook: "+what+" refused: unknown or expired registration token")
 		h.answer(w, refuse)
 		return Registration{}, false
@@ -288,6 +300,20 @@ func (h *Handler) handshake(w http.ResponseWriter, r *http.Request, secret strin
 	ctx := r.Context()
 	reg, ok := h.registration(w, r, http.StatusForbidden, "handshake")
 	if !ok {
+		return
+	}
+	if reg.Secret == nil && !reg.HandshakeBy.IsZero() && !time.Now().Before(reg.HandshakeBy) {
+		// Clio's handshake failed (or never came) when the webhook was created;
+		// whoever sends one now learned the URL some other way.
+		h.log.WarnContext(ctx, "webhook: handshake refused: the registration's handshake deadline has passed (register the webhook again)", "webhook_id", reg.WebhookID)
+		h.answer(w, http.StatusForbidden)
+		return
+	}
+	if reg.Secret != nil && subtle.ConstantTimeCompare(reg.Secret, []byte(secret)) != 1 {
+		// Checked here as well as by the Registry's compare-and-set: one whose
+		// SetSecret overwrites must not let a second handshake replace the secret.
+		h.log.WarnContext(ctx, "webhook: handshake refused: the registration already holds another secret", "webhook_id", reg.WebhookID)
+		h.answer(w, http.StatusForbidden)
 		return
 	}
 	if h.check != nil {
@@ -379,7 +405,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, body []byte) {
 		h.run(w, r, ev)
 		return
 	}
-	key := dedupeKey(ev, body)
+	key := dedupeKey(reg.Token, ev, body)
 	state, err := h.dedupe.Claim(ctx, key)
 	if err != nil {
 		h.log.ErrorContext(ctx, "webhook: dedupe claim", "err", err)
@@ -428,10 +454,18 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, ev Event) bool {
 // no etag (a webhook registered with fields that leave it out), the body
 // hash stands in for it: Clio re-sends the same body, while the record id
 // alone would make every later change of that record look like a duplicate.
-func dedupeKey(ev Event, body []byte) string {
+//
+// The key starts with a hash of the registration's token (never the token
+// itself: keys may be stored and logged): webhooks in different Clio
+// regions, or of another registration, can share an id, and one's event
+// must not pass for the other's. The event name and etag are quoted, so
+// that no field can shift into the next one.
+func dedupeKey(token string, ev Event, body []byte) string {
+	reg := sha256.Sum256([]byte(token))
+	regID := hex.EncodeToString(reg[:16])
 	if ev.ETag == "" {
 		sum := sha256.Sum256(body)
-		return fmt.Sprintf("%d|%s|%d|body:%s", ev.WebhookID, ev.Name, ev.ID, hex.EncodeToString(sum[:]))
+		return fmt.Sprintf("%s|%d|%q|%d|body:%s", regID, ev.WebhookID, ev.Name, ev.ID, hex.EncodeToString(sum[:]))
 	}
-	return fmt.Sprintf("%d|%s|%d|%s", ev.WebhookID, ev.Name, ev.ID, ev.ETag)
+	return fmt.Sprintf("%s|%d|%q|%d|%q", regID, ev.WebhookID, ev.Name, ev.ID, ev.ETag)
 }

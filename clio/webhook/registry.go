@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -60,6 +61,13 @@ type Registration struct {
 	// expires_at (Clio webhooks live at most 31 days unless renewed). Zero
 	// means no expiry.
 	ExpiresAt time.Time
+	// HandshakeBy is when a registration still without a secret stops
+	// taking one. Clio sends the handshake while it creates the webhook; a
+	// registration whose handshake failed (the receiver was down) would
+	// otherwise take the secret of whoever reads its URL later, in a proxy's
+	// access log say, for as long as it lives. Register sets it a few
+	// minutes after the creation. Zero means no deadline.
+	HandshakeBy time.Time
 }
 
 // NewToken returns a fresh registration token: 256 random bits from
@@ -110,12 +118,15 @@ func TokenFromURL(rawURL string) string {
 //	    webhook_id bigint,
 //	    model      text NOT NULL,
 //	    secret     bytea,             -- NULL until the handshake
-//	    expires_at timestamptz
+//	    expires_at timestamptz,
+//	    handshake_by timestamptz
 //	);
 //
 // with SetSecret as UPDATE ... SET secret = $2 WHERE token = $1 AND
 // (secret IS NULL OR secret = $2), reporting ErrSecretSet when no row
 // changed but the token exists; and a periodic DELETE of expired rows.
+// A Registry that compares secrets in Go must do it in constant time
+// (crypto/subtle), as MemoryRegistry does.
 type Registry interface {
 	// Add records a new registration. It fails if the token is already used.
 	Add(ctx context.Context, reg Registration) error
@@ -222,7 +233,9 @@ func (m *MemoryRegistry) SetSecret(_ context.Context, token string, secret []byt
 	if err != nil {
 		return err
 	}
-	if r.Secret != nil && string(r.Secret) != string(secret) {
+	// Constant time: whoever knows the URL may send handshakes, and must not
+	// learn the stored secret byte by byte from how long a refusal takes.
+	if r.Secret != nil && subtle.ConstantTimeCompare(r.Secret, secret) != 1 {
 		return ErrSecretSet
 	}
 	r.Secret = clone(secret)
