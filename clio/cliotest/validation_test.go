@@ -88,3 +88,17 @@ func TestCalendarEntriesByStringID(t *testing.T) {
 	f.must(204, "DELETE", "/api/v4/calendar_entries/"+id+".json", nil)
 	f.must(404, "GET", "/api/v4/calendar_entries/"+id+".json", nil)
 }
+
+// Seeded records are stored in Clio's case too.
+func TestSeedStoresEnumValuesInClioCase(t *testing.T) {
+	f := newFixture(t)
+	c := f.s.MustInsert(t, "contacts", map[string]any{"type": "person", "first_name": "Ada", "last_name": "Lovelace", "name": "Ada Lovelace"})
+	ids := f.s.MustInsert(t, "matters", map[string]any{"description": "A", "status": "pending", "client": map[string]any{"id": c[0]}})
+	m := f.must(200, "GET", "/api/v4/matters/"+itoa(ids[0])+".json?fields=id,status", nil).data()
+	if m["status"] != "Pending" {
+		t.Errorf("seeded status answered %v, want Pending", m["status"])
+	}
+	if _, err := f.s.Insert("matters", map[string]any{"description": "B", "status": "archived", "client": map[string]any{"id": c[0]}}); err == nil {
+		t.Errorf("a status outside the enum was seeded")
+	}
+}
