@@ -329,6 +329,12 @@ func (c *Client) callConfig(ctx context.Context, opts []CallOption) (*callConfig
 // context, so they also reach requests sent through HTTPClient.
 func (c *Client) editor(cc *callConfig) RequestEditor {
 	return func(_ context.Context, req *http.Request) error {
+		if cc.pageURL == nil {
+			// A next page's URL is Clio's own and carries what the first page sent.
+			if err := checkRequired(req); err != nil {
+				return err
+			}
+		}
 		if cc.pageURL != nil {
 			// Follow next/previous exactly as given: no re-encoding, no
 			// re-sent parameters. The host was checked by callConfig.

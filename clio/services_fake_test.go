@@ -30,7 +30,7 @@ func TestServicesAgainstFakeClio(t *testing.T) {
 	srv, c := newFake(t)
 
 	contact, _, err := c.Contacts.Create(ctx, &gen.CreateContactParams{Fields: clio.Ptr("id,name,etag")},
-		gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{Type: clio.Ptr("Person"), FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace")}})
+		gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1075,7 +1075,7 @@ func (s *CalendarEntriesService) Create(ctx context.Context, params *gen.CreateC
 
 // Delete deletes a single CalendarEntry.
 // Clio operation CalendarEntry#destroy: DELETE /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Delete(ctx context.Context, id int64, params *gen.DeleteCalendarEntryParams, opts ...CallOption) (*Response, error) {
+func (s *CalendarEntriesService) Delete(ctx context.Context, id string, params *gen.DeleteCalendarEntryParams, opts ...CallOption) (*Response, error) {
 	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.DeleteCalendarEntry(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
 	}, opts...)
@@ -1083,7 +1083,7 @@ func (s *CalendarEntriesService) Delete(ctx context.Context, id int64, params *g
 
 // Get returns the data for a single CalendarEntry.
 // Clio operation CalendarEntry#show: GET /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Get(ctx context.Context, id int64, params *gen.GetCalendarEntryParams, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
+func (s *CalendarEntriesService) Get(ctx context.Context, id string, params *gen.GetCalendarEntryParams, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
 	return Do[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.GetCalendarEntry(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
 	}, opts...)
@@ -1100,7 +1100,7 @@ func (s *CalendarEntriesService) List(ctx context.Context, params *gen.ListCalen
 
 // Update updates a single CalendarEntry.
 // Clio operation CalendarEntry#update: PATCH /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Update(ctx context.Context, id int64, params *gen.UpdateCalendarEntryParams, body gen.UpdateCalendarEntryJSONRequestBody, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
+func (s *CalendarEntriesService) Update(ctx context.Context, id string, params *gen.UpdateCalendarEntryParams, body gen.UpdateCalendarEntryJSONRequestBody, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
 	return Do[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
 		return s.client.api.UpdateCalendarEntry(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
 	}, opts...)

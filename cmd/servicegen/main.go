@@ -26,7 +26,14 @@ func main() {
 	spec := flag.String("spec", "gen/openapi.json", "the generator's input written by cmd/specfix")
 	genFile := flag.String("gen", "gen/clio.gen.go", "the generated client")
 	out := flag.String("out", "clio/services_gen.go", "where to write the services")
+	req := flag.String("required", "", "where to write the required parameters of each operation (clio/required_gen.go)")
 	flag.Parse()
+	if *req != "" {
+		if err := requiredFile(*spec, *req); err != nil {
+			fmt.Fprintln(os.Stderr, "servicegen:", err)
+			os.Exit(1)
+		}
+	}
 	src, err := generate(*spec, *genFile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "servicegen:", err)
