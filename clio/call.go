@@ -101,6 +101,12 @@ type pageSpec struct {
 // prepareQuery completes the request's URL from the settings: the fields, and for a page
 // its position. It returns the limit in effect (offset mode steps by it).
 func (s *settings) prepareQuery(req *http.Request, p pageSpec) (int, error) {
+	if s.pageURL == nil || p.offset {
+		// A next page's URL is Clio's own and carries what the first page sent.
+		if err := checkRequired(req); err != nil {
+			return 0, err
+		}
+	}
 	if s.pageURL != nil && !p.offset {
 		// Follow next/previous exactly as given: no re-encoding, no re-sent parameters.
 		u := *s.pageURL

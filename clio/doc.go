@@ -46,6 +46,23 @@
 // generated parameters have no fields), and an invalid one fails with an
 // *InputError naming the field before any request is sent.
 //
+// # Filters and parameters
+//
+// Filters are typed as Clio takes them, not as the reference's render shows them: a
+// matter's open_date[], close_date[] and pending_date[] take operator-and-date conditions
+// (Gte.Date(t) is ">=2024-01-01"; several must all hold), status takes a list sent as one
+// comma list (open,pending), and custom_field_values maps a custom field's id to a
+// condition (CustomFieldValues: map[string]string{CustomFieldKey(12): Gte.Value("5")}).
+// Enum types are shared by a record and its create and update inputs
+// (gen.MatterStatusOpen in both; the list filter takes Clio's lowercase
+// gen.ListMattersParamsStatusOpen), and every enum constant carries its type's name. A
+// request date Clio takes as a date or a date-time (a task's due_at) is a string of
+// either form. A query or header parameter Clio requires (a document version list's id,
+// a note list's type) is checked before the request leaves: without it the call fails
+// with an *InputError naming it and nothing is sent.
+//
+// Calendar entries have string ids, as Clio sends them, and their calls take that id.
+//
 // # Pagination
 //
 // List operations have record iterators (All: iter.Seq2[T, error]) and

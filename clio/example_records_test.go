@@ -38,7 +38,7 @@ func ExampleContactsService_Create() {
 	ctx := context.Background()
 
 	ada, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{
-		Type: clio.Ptr("Person"), FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace"),
+		Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace"),
 		EmailAddresses: []gen.EmailAddressInput{
 			{Name: clio.Ptr("Work"), Address: clio.Ptr("ada@example.com"), DefaultEmail: clio.Ptr(true)},
 		},
@@ -74,7 +74,7 @@ func ExampleActivitiesService_Create() {
 		note  string
 	}{{1.5, "Drafting claims"}, {0.25, "Call with the client"}} {
 		_, _, err := c.Activities.Create(ctx, gen.ActivityCreateInput{
-			Type:     clio.Ptr("TimeEntry"),
+			Type:     gen.ActivityTypeTimeEntry,
 			Matter:   clio.Ref(matter.Id),
 			Date:     clio.Date(2026, time.March, 2),
 			Quantity: clio.Ptr(e.hours * 3600), // seconds
@@ -152,7 +152,7 @@ func Example() {
 	defer srv.Close()
 	ctx := context.Background()
 	ada := mustInsert(srv, "contacts", map[string]any{"type": "Person", "first_name": "Ada", "last_name": "Lovelace", "name": "Ada Lovelace"})[0]
-	mustInsert(srv, "matters", map[string]any{"description": "Estate", "status": "open", "client": map[string]any{"id": ada}})
+	mustInsert(srv, "matters", map[string]any{"description": "Estate", "status": "open", "open_date": "2024-03-01", "client": map[string]any{"id": ada}})
 	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: srv.IssueToken().AccessToken})
 	_ = c0
 	run := func() error {
@@ -162,7 +162,11 @@ func Example() {
 		}
 
 		fields := clio.Fields("id", "display_number").Nested("client", "id", "name")
-		for m, err := range c.Matters.All(ctx, &gen.ListMattersParams{Status: clio.Ptr(gen.ListMattersParamsStatusOpen)}, fields) {
+		params := &gen.ListMattersParams{
+			Status:   []gen.ListMattersParamsStatus{gen.ListMattersParamsStatusOpen, gen.ListMattersParamsStatusPending}, // status=open,pending
+			OpenDate: []string{clio.Gte.Date(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))},                               // open_date[]=>=2024-01-01
+		}
+		for m, err := range c.Matters.All(ctx, params, fields) {
 			if err != nil {
 				return err
 			}

@@ -31,7 +31,7 @@ func ExampleMattersService_All() {
 	defer srv.Close()
 	ctx := context.Background()
 	ada, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{
-		Type: clio.Ptr("Person"), FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace"),
+		Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace"),
 	})
 	if err != nil {
 		log.Fatal(err)

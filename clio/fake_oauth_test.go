@@ -168,7 +168,7 @@ func TestFakeOAuthFlowAndRefresh(t *testing.T) {
 			path := "/api/v4/contacts.json"
 			contacts := srv.Count("contacts")
 			ct, _, err := c.Contacts.Create(ctx, nil,
-				gen.ContactCreateInput{Type: clio.Ptr("Company"), Name: clio.Ptr("Refreshed Ltd")}, clio.Fields("id", "name"))
+				gen.ContactCreateInput{Type: gen.ContactTypeCompany, Name: clio.Ptr("Refreshed Ltd")}, clio.Fields("id", "name"))
 			if err != nil || ct.Name == "" || ct.Name != "Refreshed Ltd" {
 				t.Fatalf("create after expiry: %+v %v", ct, err)
 			}

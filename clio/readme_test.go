@@ -39,7 +39,7 @@ func TestREADMESnippetsAreExamples(t *testing.T) {
 func trimmedLines(s string) []string {
 	var out []string
 	for l := range strings.Lines(s) {
-		if l = strings.TrimSpace(l); l != "" {
+		if l = strings.Join(strings.Fields(l), " "); l != "" { // gofmt aligns comments by context
 			out = append(out, l)
 		}
 	}

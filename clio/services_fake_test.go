@@ -30,7 +30,7 @@ func TestServicesAgainstFakeClio(t *testing.T) {
 	srv, c := newFake(t)
 
 	contact, _, err := c.Contacts.Create(ctx, nil,
-		gen.ContactCreateInput{Type: clio.Ptr("Person"), FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace")}, clio.Fields("id", "name", "etag"))
+		gen.ContactCreateInput{Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace")}, clio.Fields("id", "name", "etag"))
 	if err != nil {
 		t.Fatal(err)
 	}

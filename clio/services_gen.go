@@ -1563,7 +1563,7 @@ func (s *CalendarEntriesService) Create(ctx context.Context, in gen.CalendarEntr
 
 // Delete deletes a single CalendarEntry.
 // Clio operation CalendarEntry#destroy: DELETE /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+func (s *CalendarEntriesService) Delete(ctx context.Context, id string, opts ...CallOption) (*Response, error) {
 	req, err := gen.NewDeleteCalendarEntryRequest(s.client.server, id)
 	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
@@ -1572,7 +1572,7 @@ func (s *CalendarEntriesService) Delete(ctx context.Context, id int64, opts ...C
 // Without Fields, Clio would answer only id and etag: the call asks for CalendarEntryFields
 // (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarEntry#show: GET /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
+func (s *CalendarEntriesService) Get(ctx context.Context, id string, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
 	req, err := gen.NewGetCalendarEntryRequest(s.client.server, id)
 	return Do[gen.CalendarEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, opts...)
 }
@@ -1599,7 +1599,7 @@ func (s *CalendarEntriesService) Pages(ctx context.Context, params *gen.ListCale
 // answers 304 to If-None-Match: cached.Etag, and the call returns cached with
 // Response.NotModified set; otherwise it returns the record as Get does.
 // Clio operation CalendarEntry#show: GET /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Refresh(ctx context.Context, id int64, cached gen.CalendarEntry, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
+func (s *CalendarEntriesService) Refresh(ctx context.Context, id string, cached gen.CalendarEntry, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
 	req, err := gen.NewGetCalendarEntryRequest(s.client.server, id)
 	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, cached, cached.Etag, opts...)
 }
@@ -1608,7 +1608,7 @@ func (s *CalendarEntriesService) Refresh(ctx context.Context, id int64, cached g
 // Without Fields, Clio would answer only id and etag: the call asks for CalendarEntryFields
 // (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarEntry#update: PATCH /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Update(ctx context.Context, id int64, in gen.CalendarEntryUpdateInput, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
+func (s *CalendarEntriesService) Update(ctx context.Context, id string, in gen.CalendarEntryUpdateInput, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
 	req, err := gen.NewUpdateCalendarEntryRequest(s.client.server, id, gen.UpdateCalendarEntryJSONRequestBody{Data: in})
 	return Do[gen.CalendarEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, opts...)
 }

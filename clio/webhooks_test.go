@@ -302,7 +302,7 @@ func ExampleWebhooksService_Register() {
 	}
 	fmt.Println("webhook", w.Model, w.Status)
 
-	client, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{Type: clio.Ptr("Person"), FirstName: clio.Ptr("Ann"), LastName: clio.Ptr("Smith")})
+	client, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ann"), LastName: clio.Ptr("Smith")})
 	if err != nil {
 		log.Fatal(err)
 	}

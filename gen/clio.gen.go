@@ -18,6 +18,627 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ActivityType.
+const (
+	ActivityTypeExpenseEntry  ActivityType = "ExpenseEntry"
+	ActivityTypeHardCostEntry ActivityType = "HardCostEntry"
+	ActivityTypeSoftCostEntry ActivityType = "SoftCostEntry"
+	ActivityTypeTimeEntry     ActivityType = "TimeEntry"
+)
+
+// Valid indicates whether the value is a known member of the ActivityType enum.
+func (e ActivityType) Valid() bool {
+	switch e {
+	case ActivityTypeExpenseEntry:
+		return true
+	case ActivityTypeHardCostEntry:
+		return true
+	case ActivityTypeSoftCostEntry:
+		return true
+	case ActivityTypeTimeEntry:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BillState.
+const (
+	BillStateAwaitingApproval BillState = "awaiting_approval"
+	BillStateAwaitingPayment  BillState = "awaiting_payment"
+	BillStateDeleted          BillState = "deleted"
+	BillStateDraft            BillState = "draft"
+	BillStatePaid             BillState = "paid"
+	BillStateVoid             BillState = "void"
+)
+
+// Valid indicates whether the value is a known member of the BillState enum.
+func (e BillState) Valid() bool {
+	switch e {
+	case BillStateAwaitingApproval:
+		return true
+	case BillStateAwaitingPayment:
+		return true
+	case BillStateDeleted:
+		return true
+	case BillStateDraft:
+		return true
+	case BillStatePaid:
+		return true
+	case BillStateVoid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CalendarSource.
+const (
+	CalendarSourceMobile CalendarSource = "mobile"
+	CalendarSourceWeb    CalendarSource = "web"
+)
+
+// Valid indicates whether the value is a known member of the CalendarSource enum.
+func (e CalendarSource) Valid() bool {
+	switch e {
+	case CalendarSourceMobile:
+		return true
+	case CalendarSourceWeb:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CalendarType.
+const (
+	CalendarTypeAccountCalendar CalendarType = "AccountCalendar"
+	CalendarTypeAdhocCalendar   CalendarType = "AdhocCalendar"
+	CalendarTypeUserCalendar    CalendarType = "UserCalendar"
+)
+
+// Valid indicates whether the value is a known member of the CalendarType enum.
+func (e CalendarType) Valid() bool {
+	switch e {
+	case CalendarTypeAccountCalendar:
+		return true
+	case CalendarTypeAdhocCalendar:
+		return true
+	case CalendarTypeUserCalendar:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClioPaymentsPaymentState.
+const (
+	ClioPaymentsPaymentStateAuthorized                   ClioPaymentsPaymentState = "authorized"
+	ClioPaymentsPaymentStateCanceled                     ClioPaymentsPaymentState = "canceled"
+	ClioPaymentsPaymentStateCompleted                    ClioPaymentsPaymentState = "completed"
+	ClioPaymentsPaymentStateCompletedRequiringAllocation ClioPaymentsPaymentState = "completed_requiring_allocation"
+	ClioPaymentsPaymentStateFailed                       ClioPaymentsPaymentState = "failed"
+	ClioPaymentsPaymentStatePending                      ClioPaymentsPaymentState = "pending"
+	ClioPaymentsPaymentStateRequiresConfirmation         ClioPaymentsPaymentState = "requires_confirmation"
+	ClioPaymentsPaymentStateVoided                       ClioPaymentsPaymentState = "voided"
+)
+
+// Valid indicates whether the value is a known member of the ClioPaymentsPaymentState enum.
+func (e ClioPaymentsPaymentState) Valid() bool {
+	switch e {
+	case ClioPaymentsPaymentStateAuthorized:
+		return true
+	case ClioPaymentsPaymentStateCanceled:
+		return true
+	case ClioPaymentsPaymentStateCompleted:
+		return true
+	case ClioPaymentsPaymentStateCompletedRequiringAllocation:
+		return true
+	case ClioPaymentsPaymentStateFailed:
+		return true
+	case ClioPaymentsPaymentStatePending:
+		return true
+	case ClioPaymentsPaymentStateRequiresConfirmation:
+		return true
+	case ClioPaymentsPaymentStateVoided:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CommunicationType.
+const (
+	CommunicationTypeEmailCommunication CommunicationType = "EmailCommunication"
+	CommunicationTypePhoneCommunication CommunicationType = "PhoneCommunication"
+)
+
+// Valid indicates whether the value is a known member of the CommunicationType enum.
+func (e CommunicationType) Valid() bool {
+	switch e {
+	case CommunicationTypeEmailCommunication:
+		return true
+	case CommunicationTypePhoneCommunication:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ContactType.
+const (
+	ContactTypeCompany ContactType = "Company"
+	ContactTypePerson  ContactType = "Person"
+)
+
+// Valid indicates whether the value is a known member of the ContactType enum.
+func (e ContactType) Valid() bool {
+	switch e {
+	case ContactTypeCompany:
+		return true
+	case ContactTypePerson:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomFieldSetParentType.
+const (
+	CustomFieldSetParentTypeContact CustomFieldSetParentType = "Contact"
+	CustomFieldSetParentTypeMatter  CustomFieldSetParentType = "Matter"
+)
+
+// Valid indicates whether the value is a known member of the CustomFieldSetParentType enum.
+func (e CustomFieldSetParentType) Valid() bool {
+	switch e {
+	case CustomFieldSetParentTypeContact:
+		return true
+	case CustomFieldSetParentTypeMatter:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomFieldFieldType.
+const (
+	CustomFieldFieldTypeCheckbox CustomFieldFieldType = "checkbox"
+	CustomFieldFieldTypeContact  CustomFieldFieldType = "contact"
+	CustomFieldFieldTypeCurrency CustomFieldFieldType = "currency"
+	CustomFieldFieldTypeDate     CustomFieldFieldType = "date"
+	CustomFieldFieldTypeEmail    CustomFieldFieldType = "email"
+	CustomFieldFieldTypeMatter   CustomFieldFieldType = "matter"
+	CustomFieldFieldTypeNumeric  CustomFieldFieldType = "numeric"
+	CustomFieldFieldTypePicklist CustomFieldFieldType = "picklist"
+	CustomFieldFieldTypeTextArea CustomFieldFieldType = "text_area"
+	CustomFieldFieldTypeTextLine CustomFieldFieldType = "text_line"
+	CustomFieldFieldTypeTime     CustomFieldFieldType = "time"
+	CustomFieldFieldTypeUrl      CustomFieldFieldType = "url"
+)
+
+// Valid indicates whether the value is a known member of the CustomFieldFieldType enum.
+func (e CustomFieldFieldType) Valid() bool {
+	switch e {
+	case CustomFieldFieldTypeCheckbox:
+		return true
+	case CustomFieldFieldTypeContact:
+		return true
+	case CustomFieldFieldTypeCurrency:
+		return true
+	case CustomFieldFieldTypeDate:
+		return true
+	case CustomFieldFieldTypeEmail:
+		return true
+	case CustomFieldFieldTypeMatter:
+		return true
+	case CustomFieldFieldTypeNumeric:
+		return true
+	case CustomFieldFieldTypePicklist:
+		return true
+	case CustomFieldFieldTypeTextArea:
+		return true
+	case CustomFieldFieldTypeTextLine:
+		return true
+	case CustomFieldFieldTypeTime:
+		return true
+	case CustomFieldFieldTypeUrl:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomFieldParentType.
+const (
+	CustomFieldParentTypeContact CustomFieldParentType = "Contact"
+	CustomFieldParentTypeMatter  CustomFieldParentType = "Matter"
+)
+
+// Valid indicates whether the value is a known member of the CustomFieldParentType enum.
+func (e CustomFieldParentType) Valid() bool {
+	switch e {
+	case CustomFieldParentTypeContact:
+		return true
+	case CustomFieldParentTypeMatter:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GroupType.
+const (
+	GroupTypeAccountGroup GroupType = "AccountGroup"
+	GroupTypeAdhocGroup   GroupType = "AdhocGroup"
+	GroupTypeUserGroup    GroupType = "UserGroup"
+)
+
+// Valid indicates whether the value is a known member of the GroupType enum.
+func (e GroupType) Valid() bool {
+	switch e {
+	case GroupTypeAccountGroup:
+		return true
+	case GroupTypeAdhocGroup:
+		return true
+	case GroupTypeUserGroup:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MatterStatus.
+const (
+	MatterStatusClosed  MatterStatus = "Closed"
+	MatterStatusOpen    MatterStatus = "Open"
+	MatterStatusPending MatterStatus = "Pending"
+)
+
+// Valid indicates whether the value is a known member of the MatterStatus enum.
+func (e MatterStatus) Valid() bool {
+	switch e {
+	case MatterStatusClosed:
+		return true
+	case MatterStatusOpen:
+		return true
+	case MatterStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NoteType.
+const (
+	NoteTypeContact NoteType = "Contact"
+	NoteTypeMatter  NoteType = "Matter"
+)
+
+// Valid indicates whether the value is a known member of the NoteType enum.
+func (e NoteType) Valid() bool {
+	switch e {
+	case NoteTypeContact:
+		return true
+	case NoteTypeMatter:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReminderState.
+const (
+	ReminderStateAttemptingDelivery ReminderState = "attempting_delivery"
+	ReminderStateDelivered          ReminderState = "delivered"
+	ReminderStateDeliveryFailed     ReminderState = "delivery_failed"
+	ReminderStateDeliverySkipped    ReminderState = "delivery_skipped"
+	ReminderStateInitializing       ReminderState = "initializing"
+	ReminderStateInvalidUser        ReminderState = "invalid_user"
+	ReminderStateRescheduling       ReminderState = "rescheduling"
+	ReminderStateScheduled          ReminderState = "scheduled"
+	ReminderStateScheduling         ReminderState = "scheduling"
+)
+
+// Valid indicates whether the value is a known member of the ReminderState enum.
+func (e ReminderState) Valid() bool {
+	switch e {
+	case ReminderStateAttemptingDelivery:
+		return true
+	case ReminderStateDelivered:
+		return true
+	case ReminderStateDeliveryFailed:
+		return true
+	case ReminderStateDeliverySkipped:
+		return true
+	case ReminderStateInitializing:
+		return true
+	case ReminderStateInvalidUser:
+		return true
+	case ReminderStateRescheduling:
+		return true
+	case ReminderStateScheduled:
+		return true
+	case ReminderStateScheduling:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReportPresetCategory.
+const (
+	ReportPresetCategoryBilling        ReportPresetCategory = "billing"
+	ReportPresetCategoryClient         ReportPresetCategory = "client"
+	ReportPresetCategoryCompliance     ReportPresetCategory = "compliance"
+	ReportPresetCategoryFinancial      ReportPresetCategory = "financial"
+	ReportPresetCategoryMatter         ReportPresetCategory = "matter"
+	ReportPresetCategoryOnlinePayments ReportPresetCategory = "online_payments"
+	ReportPresetCategoryProductivity   ReportPresetCategory = "productivity"
+	ReportPresetCategoryRevenue        ReportPresetCategory = "revenue"
+	ReportPresetCategoryTask           ReportPresetCategory = "task"
+)
+
+// Valid indicates whether the value is a known member of the ReportPresetCategory enum.
+func (e ReportPresetCategory) Valid() bool {
+	switch e {
+	case ReportPresetCategoryBilling:
+		return true
+	case ReportPresetCategoryClient:
+		return true
+	case ReportPresetCategoryCompliance:
+		return true
+	case ReportPresetCategoryFinancial:
+		return true
+	case ReportPresetCategoryMatter:
+		return true
+	case ReportPresetCategoryOnlinePayments:
+		return true
+	case ReportPresetCategoryProductivity:
+		return true
+	case ReportPresetCategoryRevenue:
+		return true
+	case ReportPresetCategoryTask:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReportKind.
+const (
+	ReportKindAccountsReceivable           ReportKind = "accounts_receivable"
+	ReportKindAccountsReceivableAging      ReportKind = "accounts_receivable_aging"
+	ReportKindBankAccountActivity          ReportKind = "bank_account_activity"
+	ReportKindBillingHistory               ReportKind = "billing_history"
+	ReportKindBillingRate                  ReportKind = "billing_rate"
+	ReportKindClientActivity               ReportKind = "client_activity"
+	ReportKindClientLedger                 ReportKind = "client_ledger"
+	ReportKindClioPaymentsDeposit          ReportKind = "clio_payments_deposit"
+	ReportKindClioPaymentsLedger           ReportKind = "clio_payments_ledger"
+	ReportKindClioPaymentsMonthlyStatement ReportKind = "clio_payments_monthly_statement"
+	ReportKindClioPaymentsSalesTax         ReportKind = "clio_payments_sales_tax"
+	ReportKindClioPaymentsTransaction      ReportKind = "clio_payments_transaction"
+	ReportKindContactInformation           ReportKind = "contact_information"
+	ReportKindDisbursementPayment          ReportKind = "disbursement_payment"
+	ReportKindFeeAllocation                ReportKind = "fee_allocation"
+	ReportKindGeneralLedger                ReportKind = "general_ledger"
+	ReportKindGrantMatters                 ReportKind = "grant_matters"
+	ReportKindInvoicePaymentsV2            ReportKind = "invoice_payments_v2"
+	ReportKindLawSocietyOfAlberta          ReportKind = "law_society_of_alberta"
+	ReportKindLawSocietyOfAlbertaAl        ReportKind = "law_society_of_alberta_al"
+	ReportKindLawSocietyOfAlbertaBar       ReportKind = "law_society_of_alberta_bar"
+	ReportKindLawSocietyOfAlbertaTl        ReportKind = "law_society_of_alberta_tl"
+	ReportKindLawSocietyOfAlbertaTt        ReportKind = "law_society_of_alberta_tt"
+	ReportKindMatter                       ReportKind = "matter"
+	ReportKindMatterBalanceSummary         ReportKind = "matter_balance_summary"
+	ReportKindMatterProductivityByUser     ReportKind = "matter_productivity_by_user"
+	ReportKindMattersByResponsibleAttorney ReportKind = "matters_by_responsible_attorney"
+	ReportKindOriginatingAttorneyRevenue   ReportKind = "originating_attorney_revenue"
+	ReportKindOtherRevenue                 ReportKind = "other_revenue"
+	ReportKindProductivityByClient         ReportKind = "productivity_by_client"
+	ReportKindProductivityByUser           ReportKind = "productivity_by_user"
+	ReportKindRevenue                      ReportKind = "revenue"
+	ReportKindTaskProductivityByUser       ReportKind = "task_productivity_by_user"
+	ReportKindTaskProgressByUser           ReportKind = "task_progress_by_user"
+	ReportKindTrustLedger                  ReportKind = "trust_ledger"
+	ReportKindTrustLedgerNsw               ReportKind = "trust_ledger_nsw"
+	ReportKindTrustListing                 ReportKind = "trust_listing"
+	ReportKindTrustManagement              ReportKind = "trust_management"
+	ReportKindWorkInProgress               ReportKind = "work_in_progress"
+)
+
+// Valid indicates whether the value is a known member of the ReportKind enum.
+func (e ReportKind) Valid() bool {
+	switch e {
+	case ReportKindAccountsReceivable:
+		return true
+	case ReportKindAccountsReceivableAging:
+		return true
+	case ReportKindBankAccountActivity:
+		return true
+	case ReportKindBillingHistory:
+		return true
+	case ReportKindBillingRate:
+		return true
+	case ReportKindClientActivity:
+		return true
+	case ReportKindClientLedger:
+		return true
+	case ReportKindClioPaymentsDeposit:
+		return true
+	case ReportKindClioPaymentsLedger:
+		return true
+	case ReportKindClioPaymentsMonthlyStatement:
+		return true
+	case ReportKindClioPaymentsSalesTax:
+		return true
+	case ReportKindClioPaymentsTransaction:
+		return true
+	case ReportKindContactInformation:
+		return true
+	case ReportKindDisbursementPayment:
+		return true
+	case ReportKindFeeAllocation:
+		return true
+	case ReportKindGeneralLedger:
+		return true
+	case ReportKindGrantMatters:
+		return true
+	case ReportKindInvoicePaymentsV2:
+		return true
+	case ReportKindLawSocietyOfAlberta:
+		return true
+	case ReportKindLawSocietyOfAlbertaAl:
+		return true
+	case ReportKindLawSocietyOfAlbertaBar:
+		return true
+	case ReportKindLawSocietyOfAlbertaTl:
+		return true
+	case ReportKindLawSocietyOfAlbertaTt:
+		return true
+	case ReportKindMatter:
+		return true
+	case ReportKindMatterBalanceSummary:
+		return true
+	case ReportKindMatterProductivityByUser:
+		return true
+	case ReportKindMattersByResponsibleAttorney:
+		return true
+	case ReportKindOriginatingAttorneyRevenue:
+		return true
+	case ReportKindOtherRevenue:
+		return true
+	case ReportKindProductivityByClient:
+		return true
+	case ReportKindProductivityByUser:
+		return true
+	case ReportKindRevenue:
+		return true
+	case ReportKindTaskProductivityByUser:
+		return true
+	case ReportKindTaskProgressByUser:
+		return true
+	case ReportKindTrustLedger:
+		return true
+	case ReportKindTrustLedgerNsw:
+		return true
+	case ReportKindTrustListing:
+		return true
+	case ReportKindTrustManagement:
+		return true
+	case ReportKindWorkInProgress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TaskTemplatePriority.
+const (
+	TaskTemplatePriorityHigh   TaskTemplatePriority = "High"
+	TaskTemplatePriorityLow    TaskTemplatePriority = "Low"
+	TaskTemplatePriorityNormal TaskTemplatePriority = "Normal"
+)
+
+// Valid indicates whether the value is a known member of the TaskTemplatePriority enum.
+func (e TaskTemplatePriority) Valid() bool {
+	switch e {
+	case TaskTemplatePriorityHigh:
+		return true
+	case TaskTemplatePriorityLow:
+		return true
+	case TaskTemplatePriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TaskPriority.
+const (
+	TaskPriorityHigh   TaskPriority = "High"
+	TaskPriorityLow    TaskPriority = "Low"
+	TaskPriorityNormal TaskPriority = "Normal"
+)
+
+// Valid indicates whether the value is a known member of the TaskPriority enum.
+func (e TaskPriority) Valid() bool {
+	switch e {
+	case TaskPriorityHigh:
+		return true
+	case TaskPriorityLow:
+		return true
+	case TaskPriorityNormal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TaskStatus.
+const (
+	TaskStatusComplete   TaskStatus = "complete"
+	TaskStatusInProgress TaskStatus = "in_progress"
+	TaskStatusInReview   TaskStatus = "in_review"
+	TaskStatusPending    TaskStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the TaskStatus enum.
+func (e TaskStatus) Valid() bool {
+	switch e {
+	case TaskStatusComplete:
+		return true
+	case TaskStatusInProgress:
+		return true
+	case TaskStatusInReview:
+		return true
+	case TaskStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserSubscriptionType.
+const (
+	UserSubscriptionTypeAttorney    UserSubscriptionType = "Attorney"
+	UserSubscriptionTypeNonattorney UserSubscriptionType = "Nonattorney"
+)
+
+// Valid indicates whether the value is a known member of the UserSubscriptionType enum.
+func (e UserSubscriptionType) Valid() bool {
+	switch e {
+	case UserSubscriptionTypeAttorney:
+		return true
+	case UserSubscriptionTypeNonattorney:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UtbmsCodeType.
+const (
+	UtbmsCodeTypeUtbmsActivity UtbmsCodeType = "UtbmsActivity"
+	UtbmsCodeTypeUtbmsExpense  UtbmsCodeType = "UtbmsExpense"
+	UtbmsCodeTypeUtbmsTask     UtbmsCodeType = "UtbmsTask"
+)
+
+// Valid indicates whether the value is a known member of the UtbmsCodeType enum.
+func (e UtbmsCodeType) Valid() bool {
+	switch e {
+	case UtbmsCodeTypeUtbmsActivity:
+		return true
+	case UtbmsCodeTypeUtbmsExpense:
+		return true
+	case UtbmsCodeTypeUtbmsTask:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListActivitiesParamsOrder.
 const (
 	ListActivitiesParamsOrderDateAsc                 ListActivitiesParamsOrder = "date(asc)"
@@ -138,42 +759,18 @@ func (e ListActivitiesParamsStatus) Valid() bool {
 	}
 }
 
-// Defines values for ListActivitiesParamsType.
-const (
-	ExpenseEntry  ListActivitiesParamsType = "ExpenseEntry"
-	HardCostEntry ListActivitiesParamsType = "HardCostEntry"
-	SoftCostEntry ListActivitiesParamsType = "SoftCostEntry"
-	TimeEntry     ListActivitiesParamsType = "TimeEntry"
-)
-
-// Valid indicates whether the value is a known member of the ListActivitiesParamsType enum.
-func (e ListActivitiesParamsType) Valid() bool {
-	switch e {
-	case ExpenseEntry:
-		return true
-	case HardCostEntry:
-		return true
-	case SoftCostEntry:
-		return true
-	case TimeEntry:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListActivityDescriptionsParamsType.
 const (
-	Clio  ListActivityDescriptionsParamsType = "clio"
-	Utbms ListActivityDescriptionsParamsType = "utbms"
+	ListActivityDescriptionsParamsTypeClio  ListActivityDescriptionsParamsType = "clio"
+	ListActivityDescriptionsParamsTypeUtbms ListActivityDescriptionsParamsType = "utbms"
 )
 
 // Valid indicates whether the value is a known member of the ListActivityDescriptionsParamsType enum.
 func (e ListActivityDescriptionsParamsType) Valid() bool {
 	switch e {
-	case Clio:
+	case ListActivityDescriptionsParamsTypeClio:
 		return true
-	case Utbms:
+	case ListActivityDescriptionsParamsTypeUtbms:
 		return true
 	default:
 		return false
@@ -206,16 +803,16 @@ func (e ListAllocationsParamsOrder) Valid() bool {
 
 // Defines values for ListAllocationsParamsStatus.
 const (
-	Invalid ListAllocationsParamsStatus = "invalid"
-	Valid   ListAllocationsParamsStatus = "valid"
+	ListAllocationsParamsStatusInvalid ListAllocationsParamsStatus = "invalid"
+	ListAllocationsParamsStatusValid   ListAllocationsParamsStatus = "valid"
 )
 
 // Valid indicates whether the value is a known member of the ListAllocationsParamsStatus enum.
 func (e ListAllocationsParamsStatus) Valid() bool {
 	switch e {
-	case Invalid:
+	case ListAllocationsParamsStatusInvalid:
 		return true
-	case Valid:
+	case ListAllocationsParamsStatusValid:
 		return true
 	default:
 		return false
@@ -284,16 +881,16 @@ func (e ListBankAccountsParamsOrder) Valid() bool {
 
 // Defines values for ListBankAccountsParamsType.
 const (
-	OperatingAccount ListBankAccountsParamsType = "OperatingAccount"
-	TrustAccount     ListBankAccountsParamsType = "TrustAccount"
+	ListBankAccountsParamsTypeOperatingAccount ListBankAccountsParamsType = "OperatingAccount"
+	ListBankAccountsParamsTypeTrustAccount     ListBankAccountsParamsType = "TrustAccount"
 )
 
 // Valid indicates whether the value is a known member of the ListBankAccountsParamsType enum.
 func (e ListBankAccountsParamsType) Valid() bool {
 	switch e {
-	case OperatingAccount:
+	case ListBankAccountsParamsTypeOperatingAccount:
 		return true
-	case TrustAccount:
+	case ListBankAccountsParamsTypeTrustAccount:
 		return true
 	default:
 		return false
@@ -302,124 +899,16 @@ func (e ListBankAccountsParamsType) Valid() bool {
 
 // Defines values for ListBankTransactionsParamsType.
 const (
-	Asset     ListBankTransactionsParamsType = "asset"
-	Liability ListBankTransactionsParamsType = "liability"
+	ListBankTransactionsParamsTypeAsset     ListBankTransactionsParamsType = "asset"
+	ListBankTransactionsParamsTypeLiability ListBankTransactionsParamsType = "liability"
 )
 
 // Valid indicates whether the value is a known member of the ListBankTransactionsParamsType enum.
 func (e ListBankTransactionsParamsType) Valid() bool {
 	switch e {
-	case Asset:
+	case ListBankTransactionsParamsTypeAsset:
 		return true
-	case Liability:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListBillableClientsParamsCustomFieldValues.
-const (
-	ListBillableClientsParamsCustomFieldValuesEq  ListBillableClientsParamsCustomFieldValues = "="
-	ListBillableClientsParamsCustomFieldValuesGt  ListBillableClientsParamsCustomFieldValues = ">"
-	ListBillableClientsParamsCustomFieldValuesGte ListBillableClientsParamsCustomFieldValues = ">="
-	ListBillableClientsParamsCustomFieldValuesLt  ListBillableClientsParamsCustomFieldValues = "<"
-	ListBillableClientsParamsCustomFieldValuesLte ListBillableClientsParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListBillableClientsParamsCustomFieldValues enum.
-func (e ListBillableClientsParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListBillableClientsParamsCustomFieldValuesEq:
-		return true
-	case ListBillableClientsParamsCustomFieldValuesGt:
-		return true
-	case ListBillableClientsParamsCustomFieldValuesGte:
-		return true
-	case ListBillableClientsParamsCustomFieldValuesLt:
-		return true
-	case ListBillableClientsParamsCustomFieldValuesLte:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListBillableMattersParamsCustomFieldValues.
-const (
-	ListBillableMattersParamsCustomFieldValuesEq  ListBillableMattersParamsCustomFieldValues = "="
-	ListBillableMattersParamsCustomFieldValuesGt  ListBillableMattersParamsCustomFieldValues = ">"
-	ListBillableMattersParamsCustomFieldValuesGte ListBillableMattersParamsCustomFieldValues = ">="
-	ListBillableMattersParamsCustomFieldValuesLt  ListBillableMattersParamsCustomFieldValues = "<"
-	ListBillableMattersParamsCustomFieldValuesLte ListBillableMattersParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListBillableMattersParamsCustomFieldValues enum.
-func (e ListBillableMattersParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListBillableMattersParamsCustomFieldValuesEq:
-		return true
-	case ListBillableMattersParamsCustomFieldValuesGt:
-		return true
-	case ListBillableMattersParamsCustomFieldValuesGte:
-		return true
-	case ListBillableMattersParamsCustomFieldValuesLt:
-		return true
-	case ListBillableMattersParamsCustomFieldValuesLte:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListBillableMatterIDsParamsCustomFieldValues.
-const (
-	ListBillableMatterIDsParamsCustomFieldValuesEq  ListBillableMatterIDsParamsCustomFieldValues = "="
-	ListBillableMatterIDsParamsCustomFieldValuesGt  ListBillableMatterIDsParamsCustomFieldValues = ">"
-	ListBillableMatterIDsParamsCustomFieldValuesGte ListBillableMatterIDsParamsCustomFieldValues = ">="
-	ListBillableMatterIDsParamsCustomFieldValuesLt  ListBillableMatterIDsParamsCustomFieldValues = "<"
-	ListBillableMatterIDsParamsCustomFieldValuesLte ListBillableMatterIDsParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListBillableMatterIDsParamsCustomFieldValues enum.
-func (e ListBillableMatterIDsParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListBillableMatterIDsParamsCustomFieldValuesEq:
-		return true
-	case ListBillableMatterIDsParamsCustomFieldValuesGt:
-		return true
-	case ListBillableMatterIDsParamsCustomFieldValuesGte:
-		return true
-	case ListBillableMatterIDsParamsCustomFieldValuesLt:
-		return true
-	case ListBillableMatterIDsParamsCustomFieldValuesLte:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListBillsParamsCustomFieldValues.
-const (
-	ListBillsParamsCustomFieldValuesEq  ListBillsParamsCustomFieldValues = "="
-	ListBillsParamsCustomFieldValuesGt  ListBillsParamsCustomFieldValues = ">"
-	ListBillsParamsCustomFieldValuesGte ListBillsParamsCustomFieldValues = ">="
-	ListBillsParamsCustomFieldValuesLt  ListBillsParamsCustomFieldValues = "<"
-	ListBillsParamsCustomFieldValuesLte ListBillsParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListBillsParamsCustomFieldValues enum.
-func (e ListBillsParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListBillsParamsCustomFieldValuesEq:
-		return true
-	case ListBillsParamsCustomFieldValuesGt:
-		return true
-	case ListBillsParamsCustomFieldValuesGte:
-		return true
-	case ListBillsParamsCustomFieldValuesLt:
-		return true
-	case ListBillsParamsCustomFieldValuesLte:
+	case ListBankTransactionsParamsTypeLiability:
 		return true
 	default:
 		return false
@@ -492,48 +981,18 @@ func (e ListBillsParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListBillsParamsState.
-const (
-	ListBillsParamsStateAwaitingApproval ListBillsParamsState = "awaiting_approval"
-	ListBillsParamsStateAwaitingPayment  ListBillsParamsState = "awaiting_payment"
-	ListBillsParamsStateDeleted          ListBillsParamsState = "deleted"
-	ListBillsParamsStateDraft            ListBillsParamsState = "draft"
-	ListBillsParamsStatePaid             ListBillsParamsState = "paid"
-	ListBillsParamsStateVoid             ListBillsParamsState = "void"
-)
-
-// Valid indicates whether the value is a known member of the ListBillsParamsState enum.
-func (e ListBillsParamsState) Valid() bool {
-	switch e {
-	case ListBillsParamsStateAwaitingApproval:
-		return true
-	case ListBillsParamsStateAwaitingPayment:
-		return true
-	case ListBillsParamsStateDeleted:
-		return true
-	case ListBillsParamsStateDraft:
-		return true
-	case ListBillsParamsStatePaid:
-		return true
-	case ListBillsParamsStateVoid:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListBillsParamsStatus.
 const (
-	All     ListBillsParamsStatus = "all"
-	Overdue ListBillsParamsStatus = "overdue"
+	ListBillsParamsStatusAll     ListBillsParamsStatus = "all"
+	ListBillsParamsStatusOverdue ListBillsParamsStatus = "overdue"
 )
 
 // Valid indicates whether the value is a known member of the ListBillsParamsStatus enum.
 func (e ListBillsParamsStatus) Valid() bool {
 	switch e {
-	case All:
+	case ListBillsParamsStatusAll:
 		return true
-	case Overdue:
+	case ListBillsParamsStatusOverdue:
 		return true
 	default:
 		return false
@@ -600,81 +1059,6 @@ func (e ListCalendarsParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListCalendarsParamsSource.
-const (
-	ListCalendarsParamsSourceMobile ListCalendarsParamsSource = "mobile"
-	ListCalendarsParamsSourceWeb    ListCalendarsParamsSource = "web"
-)
-
-// Valid indicates whether the value is a known member of the ListCalendarsParamsSource enum.
-func (e ListCalendarsParamsSource) Valid() bool {
-	switch e {
-	case ListCalendarsParamsSourceMobile:
-		return true
-	case ListCalendarsParamsSourceWeb:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListCalendarsParamsType.
-const (
-	AccountCalendar ListCalendarsParamsType = "AccountCalendar"
-	AdhocCalendar   ListCalendarsParamsType = "AdhocCalendar"
-	UserCalendar    ListCalendarsParamsType = "UserCalendar"
-)
-
-// Valid indicates whether the value is a known member of the ListCalendarsParamsType enum.
-func (e ListCalendarsParamsType) Valid() bool {
-	switch e {
-	case AccountCalendar:
-		return true
-	case AdhocCalendar:
-		return true
-	case UserCalendar:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListClioPaymentsPaymentsParamsState.
-const (
-	ListClioPaymentsPaymentsParamsStateAuthorized                   ListClioPaymentsPaymentsParamsState = "authorized"
-	ListClioPaymentsPaymentsParamsStateCanceled                     ListClioPaymentsPaymentsParamsState = "canceled"
-	ListClioPaymentsPaymentsParamsStateCompleted                    ListClioPaymentsPaymentsParamsState = "completed"
-	ListClioPaymentsPaymentsParamsStateCompletedRequiringAllocation ListClioPaymentsPaymentsParamsState = "completed_requiring_allocation"
-	ListClioPaymentsPaymentsParamsStateFailed                       ListClioPaymentsPaymentsParamsState = "failed"
-	ListClioPaymentsPaymentsParamsStatePending                      ListClioPaymentsPaymentsParamsState = "pending"
-	ListClioPaymentsPaymentsParamsStateRequiresConfirmation         ListClioPaymentsPaymentsParamsState = "requires_confirmation"
-	ListClioPaymentsPaymentsParamsStateVoided                       ListClioPaymentsPaymentsParamsState = "voided"
-)
-
-// Valid indicates whether the value is a known member of the ListClioPaymentsPaymentsParamsState enum.
-func (e ListClioPaymentsPaymentsParamsState) Valid() bool {
-	switch e {
-	case ListClioPaymentsPaymentsParamsStateAuthorized:
-		return true
-	case ListClioPaymentsPaymentsParamsStateCanceled:
-		return true
-	case ListClioPaymentsPaymentsParamsStateCompleted:
-		return true
-	case ListClioPaymentsPaymentsParamsStateCompletedRequiringAllocation:
-		return true
-	case ListClioPaymentsPaymentsParamsStateFailed:
-		return true
-	case ListClioPaymentsPaymentsParamsStatePending:
-		return true
-	case ListClioPaymentsPaymentsParamsStateRequiresConfirmation:
-		return true
-	case ListClioPaymentsPaymentsParamsStateVoided:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListCommunicationsParamsOrder.
 const (
 	ListCommunicationsParamsOrderDateAsc        ListCommunicationsParamsOrder = "date(asc)"
@@ -711,135 +1095,90 @@ func (e ListCommunicationsParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListCommunicationsParamsType.
-const (
-	EmailCommunication ListCommunicationsParamsType = "EmailCommunication"
-	PhoneCommunication ListCommunicationsParamsType = "PhoneCommunication"
-)
-
-// Valid indicates whether the value is a known member of the ListCommunicationsParamsType enum.
-func (e ListCommunicationsParamsType) Valid() bool {
-	switch e {
-	case EmailCommunication:
-		return true
-	case PhoneCommunication:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListContactsParamsCustomFieldValues.
-const (
-	ListContactsParamsCustomFieldValuesEq  ListContactsParamsCustomFieldValues = "="
-	ListContactsParamsCustomFieldValuesGt  ListContactsParamsCustomFieldValues = ">"
-	ListContactsParamsCustomFieldValuesGte ListContactsParamsCustomFieldValues = ">="
-	ListContactsParamsCustomFieldValuesLt  ListContactsParamsCustomFieldValues = "<"
-	ListContactsParamsCustomFieldValuesLte ListContactsParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListContactsParamsCustomFieldValues enum.
-func (e ListContactsParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListContactsParamsCustomFieldValuesEq:
-		return true
-	case ListContactsParamsCustomFieldValuesGt:
-		return true
-	case ListContactsParamsCustomFieldValuesGte:
-		return true
-	case ListContactsParamsCustomFieldValuesLt:
-		return true
-	case ListContactsParamsCustomFieldValuesLte:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListContactsParamsInitial.
 const (
-	A ListContactsParamsInitial = "A"
-	B ListContactsParamsInitial = "B"
-	C ListContactsParamsInitial = "C"
-	D ListContactsParamsInitial = "D"
-	E ListContactsParamsInitial = "E"
-	F ListContactsParamsInitial = "F"
-	G ListContactsParamsInitial = "G"
-	H ListContactsParamsInitial = "H"
-	I ListContactsParamsInitial = "I"
-	J ListContactsParamsInitial = "J"
-	K ListContactsParamsInitial = "K"
-	L ListContactsParamsInitial = "L"
-	M ListContactsParamsInitial = "M"
-	N ListContactsParamsInitial = "N"
-	O ListContactsParamsInitial = "O"
-	P ListContactsParamsInitial = "P"
-	Q ListContactsParamsInitial = "Q"
-	R ListContactsParamsInitial = "R"
-	S ListContactsParamsInitial = "S"
-	T ListContactsParamsInitial = "T"
-	U ListContactsParamsInitial = "U"
-	V ListContactsParamsInitial = "V"
-	W ListContactsParamsInitial = "W"
-	X ListContactsParamsInitial = "X"
-	Y ListContactsParamsInitial = "Y"
-	Z ListContactsParamsInitial = "Z"
+	ListContactsParamsInitialA ListContactsParamsInitial = "A"
+	ListContactsParamsInitialB ListContactsParamsInitial = "B"
+	ListContactsParamsInitialC ListContactsParamsInitial = "C"
+	ListContactsParamsInitialD ListContactsParamsInitial = "D"
+	ListContactsParamsInitialE ListContactsParamsInitial = "E"
+	ListContactsParamsInitialF ListContactsParamsInitial = "F"
+	ListContactsParamsInitialG ListContactsParamsInitial = "G"
+	ListContactsParamsInitialH ListContactsParamsInitial = "H"
+	ListContactsParamsInitialI ListContactsParamsInitial = "I"
+	ListContactsParamsInitialJ ListContactsParamsInitial = "J"
+	ListContactsParamsInitialK ListContactsParamsInitial = "K"
+	ListContactsParamsInitialL ListContactsParamsInitial = "L"
+	ListContactsParamsInitialM ListContactsParamsInitial = "M"
+	ListContactsParamsInitialN ListContactsParamsInitial = "N"
+	ListContactsParamsInitialO ListContactsParamsInitial = "O"
+	ListContactsParamsInitialP ListContactsParamsInitial = "P"
+	ListContactsParamsInitialQ ListContactsParamsInitial = "Q"
+	ListContactsParamsInitialR ListContactsParamsInitial = "R"
+	ListContactsParamsInitialS ListContactsParamsInitial = "S"
+	ListContactsParamsInitialT ListContactsParamsInitial = "T"
+	ListContactsParamsInitialU ListContactsParamsInitial = "U"
+	ListContactsParamsInitialV ListContactsParamsInitial = "V"
+	ListContactsParamsInitialW ListContactsParamsInitial = "W"
+	ListContactsParamsInitialX ListContactsParamsInitial = "X"
+	ListContactsParamsInitialY ListContactsParamsInitial = "Y"
+	ListContactsParamsInitialZ ListContactsParamsInitial = "Z"
 )
 
 // Valid indicates whether the value is a known member of the ListContactsParamsInitial enum.
 func (e ListContactsParamsInitial) Valid() bool {
 	switch e {
-	case A:
+	case ListContactsParamsInitialA:
 		return true
-	case B:
+	case ListContactsParamsInitialB:
 		return true
-	case C:
+	case ListContactsParamsInitialC:
 		return true
-	case D:
+	case ListContactsParamsInitialD:
 		return true
-	case E:
+	case ListContactsParamsInitialE:
 		return true
-	case F:
+	case ListContactsParamsInitialF:
 		return true
-	case G:
+	case ListContactsParamsInitialG:
 		return true
-	case H:
+	case ListContactsParamsInitialH:
 		return true
-	case I:
+	case ListContactsParamsInitialI:
 		return true
-	case J:
+	case ListContactsParamsInitialJ:
 		return true
-	case K:
+	case ListContactsParamsInitialK:
 		return true
-	case L:
+	case ListContactsParamsInitialL:
 		return true
-	case M:
+	case ListContactsParamsInitialM:
 		return true
-	case N:
+	case ListContactsParamsInitialN:
 		return true
-	case O:
+	case ListContactsParamsInitialO:
 		return true
-	case P:
+	case ListContactsParamsInitialP:
 		return true
-	case Q:
+	case ListContactsParamsInitialQ:
 		return true
-	case R:
+	case ListContactsParamsInitialR:
 		return true
-	case S:
+	case ListContactsParamsInitialS:
 		return true
-	case T:
+	case ListContactsParamsInitialT:
 		return true
-	case U:
+	case ListContactsParamsInitialU:
 		return true
-	case V:
+	case ListContactsParamsInitialV:
 		return true
-	case W:
+	case ListContactsParamsInitialW:
 		return true
-	case X:
+	case ListContactsParamsInitialX:
 		return true
-	case Y:
+	case ListContactsParamsInitialY:
 		return true
-	case Z:
+	case ListContactsParamsInitialZ:
 		return true
 	default:
 		return false
@@ -870,24 +1209,6 @@ func (e ListContactsParamsOrder) Valid() bool {
 	case ListContactsParamsOrderSharedAtAsc:
 		return true
 	case ListContactsParamsOrderSharedAtDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListContactsParamsType.
-const (
-	Company ListContactsParamsType = "Company"
-	Person  ListContactsParamsType = "Person"
-)
-
-// Valid indicates whether the value is a known member of the ListContactsParamsType enum.
-func (e ListContactsParamsType) Valid() bool {
-	switch e {
-	case Company:
-		return true
-	case Person:
 		return true
 	default:
 		return false
@@ -1038,9 +1359,9 @@ func (e ListMatterDocketsParamsOrder) Valid() bool {
 // Defines values for ListMatterDocketsParamsStatus.
 const (
 	ListMatterDocketsParamsStatusCompleted  ListMatterDocketsParamsStatus = "completed"
-	ListMatterDocketsParamsStatusFailed     ListMatterDocketsParamsStatus = "failed,"
-	ListMatterDocketsParamsStatusInProgress ListMatterDocketsParamsStatus = "in_progress,"
-	ListMatterDocketsParamsStatusNotStarted ListMatterDocketsParamsStatus = "not_started,"
+	ListMatterDocketsParamsStatusFailed     ListMatterDocketsParamsStatus = "failed"
+	ListMatterDocketsParamsStatusInProgress ListMatterDocketsParamsStatus = "in_progress"
+	ListMatterDocketsParamsStatusNotStarted ListMatterDocketsParamsStatus = "not_started"
 )
 
 // Valid indicates whether the value is a known member of the ListMatterDocketsParamsStatus enum.
@@ -1131,72 +1452,6 @@ func (e ListCustomFieldSetsParamsOrder) Valid() bool {
 	case ListCustomFieldSetsParamsOrderParentTypeAsc:
 		return true
 	case ListCustomFieldSetsParamsOrderParentTypeDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListCustomFieldSetsParamsParentType.
-const (
-	ListCustomFieldSetsParamsParentTypeContact ListCustomFieldSetsParamsParentType = "Contact"
-	ListCustomFieldSetsParamsParentTypeMatter  ListCustomFieldSetsParamsParentType = "Matter"
-)
-
-// Valid indicates whether the value is a known member of the ListCustomFieldSetsParamsParentType enum.
-func (e ListCustomFieldSetsParamsParentType) Valid() bool {
-	switch e {
-	case ListCustomFieldSetsParamsParentTypeContact:
-		return true
-	case ListCustomFieldSetsParamsParentTypeMatter:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListCustomFieldsParamsFieldType.
-const (
-	ListCustomFieldsParamsFieldTypeCheckbox ListCustomFieldsParamsFieldType = "checkbox"
-	ListCustomFieldsParamsFieldTypeContact  ListCustomFieldsParamsFieldType = "contact"
-	ListCustomFieldsParamsFieldTypeCurrency ListCustomFieldsParamsFieldType = "currency"
-	ListCustomFieldsParamsFieldTypeDate     ListCustomFieldsParamsFieldType = "date"
-	ListCustomFieldsParamsFieldTypeEmail    ListCustomFieldsParamsFieldType = "email"
-	ListCustomFieldsParamsFieldTypeMatter   ListCustomFieldsParamsFieldType = "matter"
-	ListCustomFieldsParamsFieldTypeNumeric  ListCustomFieldsParamsFieldType = "numeric"
-	ListCustomFieldsParamsFieldTypePicklist ListCustomFieldsParamsFieldType = "picklist"
-	ListCustomFieldsParamsFieldTypeTextArea ListCustomFieldsParamsFieldType = "text_area"
-	ListCustomFieldsParamsFieldTypeTextLine ListCustomFieldsParamsFieldType = "text_line"
-	ListCustomFieldsParamsFieldTypeTime     ListCustomFieldsParamsFieldType = "time"
-	ListCustomFieldsParamsFieldTypeUrl      ListCustomFieldsParamsFieldType = "url"
-)
-
-// Valid indicates whether the value is a known member of the ListCustomFieldsParamsFieldType enum.
-func (e ListCustomFieldsParamsFieldType) Valid() bool {
-	switch e {
-	case ListCustomFieldsParamsFieldTypeCheckbox:
-		return true
-	case ListCustomFieldsParamsFieldTypeContact:
-		return true
-	case ListCustomFieldsParamsFieldTypeCurrency:
-		return true
-	case ListCustomFieldsParamsFieldTypeDate:
-		return true
-	case ListCustomFieldsParamsFieldTypeEmail:
-		return true
-	case ListCustomFieldsParamsFieldTypeMatter:
-		return true
-	case ListCustomFieldsParamsFieldTypeNumeric:
-		return true
-	case ListCustomFieldsParamsFieldTypePicklist:
-		return true
-	case ListCustomFieldsParamsFieldTypeTextArea:
-		return true
-	case ListCustomFieldsParamsFieldTypeTextLine:
-		return true
-	case ListCustomFieldsParamsFieldTypeTime:
-		return true
-	case ListCustomFieldsParamsFieldTypeUrl:
 		return true
 	default:
 		return false
@@ -1295,13 +1550,13 @@ func (e ListDocumentCategoriesParamsOrder) Valid() bool {
 
 // Defines values for ListDocumentCategoriesParamsQuery.
 const (
-	Name ListDocumentCategoriesParamsQuery = "name"
+	ListDocumentCategoriesParamsQueryName ListDocumentCategoriesParamsQuery = "name"
 )
 
 // Valid indicates whether the value is a known member of the ListDocumentCategoriesParamsQuery enum.
 func (e ListDocumentCategoriesParamsQuery) Valid() bool {
 	switch e {
-	case Name:
+	case ListDocumentCategoriesParamsQueryName:
 		return true
 	default:
 		return false
@@ -1418,19 +1673,19 @@ func (e ListDocumentsParamsScope) Valid() bool {
 
 // Defines values for ListExpenseCategoriesParamsEntryType.
 const (
-	HardCost     ListExpenseCategoriesParamsEntryType = "hard_cost"
-	SoftCost     ListExpenseCategoriesParamsEntryType = "soft_cost"
-	Unassociated ListExpenseCategoriesParamsEntryType = "unassociated"
+	ListExpenseCategoriesParamsEntryTypeHardCost     ListExpenseCategoriesParamsEntryType = "hard_cost"
+	ListExpenseCategoriesParamsEntryTypeSoftCost     ListExpenseCategoriesParamsEntryType = "soft_cost"
+	ListExpenseCategoriesParamsEntryTypeUnassociated ListExpenseCategoriesParamsEntryType = "unassociated"
 )
 
 // Valid indicates whether the value is a known member of the ListExpenseCategoriesParamsEntryType enum.
 func (e ListExpenseCategoriesParamsEntryType) Valid() bool {
 	switch e {
-	case HardCost:
+	case ListExpenseCategoriesParamsEntryTypeHardCost:
 		return true
-	case SoftCost:
+	case ListExpenseCategoriesParamsEntryTypeSoftCost:
 		return true
-	case Unassociated:
+	case ListExpenseCategoriesParamsEntryTypeUnassociated:
 		return true
 	default:
 		return false
@@ -1605,27 +1860,6 @@ func (e ListGroupsParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListGroupsParamsType.
-const (
-	AccountGroup ListGroupsParamsType = "AccountGroup"
-	AdhocGroup   ListGroupsParamsType = "AdhocGroup"
-	UserGroup    ListGroupsParamsType = "UserGroup"
-)
-
-// Valid indicates whether the value is a known member of the ListGroupsParamsType enum.
-func (e ListGroupsParamsType) Valid() bool {
-	switch e {
-	case AccountGroup:
-		return true
-	case AdhocGroup:
-		return true
-	case UserGroup:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListLogEntriesParamsOrder.
 const (
 	ListLogEntriesParamsOrderAccessedAtAsc  ListLogEntriesParamsOrder = "accessed_at(asc)"
@@ -1644,87 +1878,6 @@ func (e ListLogEntriesParamsOrder) Valid() bool {
 	case ListLogEntriesParamsOrderIdAsc:
 		return true
 	case ListLogEntriesParamsOrderIdDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMattersParamsCloseDate.
-const (
-	ListMattersParamsCloseDateEqDATE  ListMattersParamsCloseDate = "=DATE"
-	ListMattersParamsCloseDateGtDATE  ListMattersParamsCloseDate = ">DATE"
-	ListMattersParamsCloseDateGteDATE ListMattersParamsCloseDate = ">=DATE"
-	ListMattersParamsCloseDateLtDATE  ListMattersParamsCloseDate = "<DATE"
-	ListMattersParamsCloseDateLteDATE ListMattersParamsCloseDate = "<=DATE"
-)
-
-// Valid indicates whether the value is a known member of the ListMattersParamsCloseDate enum.
-func (e ListMattersParamsCloseDate) Valid() bool {
-	switch e {
-	case ListMattersParamsCloseDateEqDATE:
-		return true
-	case ListMattersParamsCloseDateGtDATE:
-		return true
-	case ListMattersParamsCloseDateGteDATE:
-		return true
-	case ListMattersParamsCloseDateLtDATE:
-		return true
-	case ListMattersParamsCloseDateLteDATE:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMattersParamsCustomFieldValues.
-const (
-	ListMattersParamsCustomFieldValuesEq  ListMattersParamsCustomFieldValues = "="
-	ListMattersParamsCustomFieldValuesGt  ListMattersParamsCustomFieldValues = ">"
-	ListMattersParamsCustomFieldValuesGte ListMattersParamsCustomFieldValues = ">="
-	ListMattersParamsCustomFieldValuesLt  ListMattersParamsCustomFieldValues = "<"
-	ListMattersParamsCustomFieldValuesLte ListMattersParamsCustomFieldValues = "<="
-)
-
-// Valid indicates whether the value is a known member of the ListMattersParamsCustomFieldValues enum.
-func (e ListMattersParamsCustomFieldValues) Valid() bool {
-	switch e {
-	case ListMattersParamsCustomFieldValuesEq:
-		return true
-	case ListMattersParamsCustomFieldValuesGt:
-		return true
-	case ListMattersParamsCustomFieldValuesGte:
-		return true
-	case ListMattersParamsCustomFieldValuesLt:
-		return true
-	case ListMattersParamsCustomFieldValuesLte:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListMattersParamsOpenDate.
-const (
-	ListMattersParamsOpenDateEqDATE  ListMattersParamsOpenDate = "=DATE"
-	ListMattersParamsOpenDateGtDATE  ListMattersParamsOpenDate = ">DATE"
-	ListMattersParamsOpenDateGteDATE ListMattersParamsOpenDate = ">=DATE"
-	ListMattersParamsOpenDateLtDATE  ListMattersParamsOpenDate = "<DATE"
-	ListMattersParamsOpenDateLteDATE ListMattersParamsOpenDate = "<=DATE"
-)
-
-// Valid indicates whether the value is a known member of the ListMattersParamsOpenDate enum.
-func (e ListMattersParamsOpenDate) Valid() bool {
-	switch e {
-	case ListMattersParamsOpenDateEqDATE:
-		return true
-	case ListMattersParamsOpenDateGtDATE:
-		return true
-	case ListMattersParamsOpenDateGteDATE:
-		return true
-	case ListMattersParamsOpenDateLtDATE:
-		return true
-	case ListMattersParamsOpenDateLteDATE:
 		return true
 	default:
 		return false
@@ -1839,33 +1992,6 @@ func (e ListMattersParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListMattersParamsPendingDate.
-const (
-	ListMattersParamsPendingDateEqDATE  ListMattersParamsPendingDate = "=DATE"
-	ListMattersParamsPendingDateGtDATE  ListMattersParamsPendingDate = ">DATE"
-	ListMattersParamsPendingDateGteDATE ListMattersParamsPendingDate = ">=DATE"
-	ListMattersParamsPendingDateLtDATE  ListMattersParamsPendingDate = "<DATE"
-	ListMattersParamsPendingDateLteDATE ListMattersParamsPendingDate = "<=DATE"
-)
-
-// Valid indicates whether the value is a known member of the ListMattersParamsPendingDate enum.
-func (e ListMattersParamsPendingDate) Valid() bool {
-	switch e {
-	case ListMattersParamsPendingDateEqDATE:
-		return true
-	case ListMattersParamsPendingDateGtDATE:
-		return true
-	case ListMattersParamsPendingDateGteDATE:
-		return true
-	case ListMattersParamsPendingDateLtDATE:
-		return true
-	case ListMattersParamsPendingDateLteDATE:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListMattersParamsStatus.
 const (
 	ListMattersParamsStatusClosed  ListMattersParamsStatus = "closed"
@@ -1971,24 +2097,6 @@ func (e ListNotesParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListNotesParamsType.
-const (
-	ListNotesParamsTypeContact ListNotesParamsType = "Contact"
-	ListNotesParamsTypeMatter  ListNotesParamsType = "Matter"
-)
-
-// Valid indicates whether the value is a known member of the ListNotesParamsType enum.
-func (e ListNotesParamsType) Valid() bool {
-	switch e {
-	case ListNotesParamsTypeContact:
-		return true
-	case ListNotesParamsTypeMatter:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListPracticeAreasParamsOrder.
 const (
 	ListPracticeAreasParamsOrderCategoryAsc  ListPracticeAreasParamsOrder = "category(asc)"
@@ -2049,45 +2157,6 @@ func (e ListRemindersParamsOrder) Valid() bool {
 	}
 }
 
-// Defines values for ListRemindersParamsState.
-const (
-	AttemptingDelivery ListRemindersParamsState = "attempting_delivery"
-	Delivered          ListRemindersParamsState = "delivered"
-	DeliveryFailed     ListRemindersParamsState = "delivery_failed"
-	DeliverySkipped    ListRemindersParamsState = "delivery_skipped"
-	Initializing       ListRemindersParamsState = "initializing"
-	InvalidUser        ListRemindersParamsState = "invalid_user"
-	Rescheduling       ListRemindersParamsState = "rescheduling"
-	Scheduled          ListRemindersParamsState = "scheduled"
-	Scheduling         ListRemindersParamsState = "scheduling"
-)
-
-// Valid indicates whether the value is a known member of the ListRemindersParamsState enum.
-func (e ListRemindersParamsState) Valid() bool {
-	switch e {
-	case AttemptingDelivery:
-		return true
-	case Delivered:
-		return true
-	case DeliveryFailed:
-		return true
-	case DeliverySkipped:
-		return true
-	case Initializing:
-		return true
-	case InvalidUser:
-		return true
-	case Rescheduling:
-		return true
-	case Scheduled:
-		return true
-	case Scheduling:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ListRemindersParamsSubjectType.
 const (
 	ListRemindersParamsSubjectTypeCalendarEntry ListRemindersParamsSubjectType = "calendar_entry"
@@ -2100,45 +2169,6 @@ func (e ListRemindersParamsSubjectType) Valid() bool {
 	case ListRemindersParamsSubjectTypeCalendarEntry:
 		return true
 	case ListRemindersParamsSubjectTypeTask:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListReportPresetsParamsCategory.
-const (
-	ListReportPresetsParamsCategoryBilling        ListReportPresetsParamsCategory = "billing"
-	ListReportPresetsParamsCategoryClient         ListReportPresetsParamsCategory = "client"
-	ListReportPresetsParamsCategoryCompliance     ListReportPresetsParamsCategory = "compliance"
-	ListReportPresetsParamsCategoryFinancial      ListReportPresetsParamsCategory = "financial"
-	ListReportPresetsParamsCategoryMatter         ListReportPresetsParamsCategory = "matter"
-	ListReportPresetsParamsCategoryOnlinePayments ListReportPresetsParamsCategory = "online_payments"
-	ListReportPresetsParamsCategoryProductivity   ListReportPresetsParamsCategory = "productivity"
-	ListReportPresetsParamsCategoryRevenue        ListReportPresetsParamsCategory = "revenue"
-	ListReportPresetsParamsCategoryTask           ListReportPresetsParamsCategory = "task"
-)
-
-// Valid indicates whether the value is a known member of the ListReportPresetsParamsCategory enum.
-func (e ListReportPresetsParamsCategory) Valid() bool {
-	switch e {
-	case ListReportPresetsParamsCategoryBilling:
-		return true
-	case ListReportPresetsParamsCategoryClient:
-		return true
-	case ListReportPresetsParamsCategoryCompliance:
-		return true
-	case ListReportPresetsParamsCategoryFinancial:
-		return true
-	case ListReportPresetsParamsCategoryMatter:
-		return true
-	case ListReportPresetsParamsCategoryOnlinePayments:
-		return true
-	case ListReportPresetsParamsCategoryProductivity:
-		return true
-	case ListReportPresetsParamsCategoryRevenue:
-		return true
-	case ListReportPresetsParamsCategoryTask:
 		return true
 	default:
 		return false
@@ -2189,148 +2219,19 @@ func (e ListReportPresetsParamsOrder) Valid() bool {
 
 // Defines values for ListReportPresetsParamsScheduleFrequency.
 const (
-	Daily   ListReportPresetsParamsScheduleFrequency = "daily"
-	Monthly ListReportPresetsParamsScheduleFrequency = "monthly"
-	Weekly  ListReportPresetsParamsScheduleFrequency = "weekly"
+	ListReportPresetsParamsScheduleFrequencyDaily   ListReportPresetsParamsScheduleFrequency = "daily"
+	ListReportPresetsParamsScheduleFrequencyMonthly ListReportPresetsParamsScheduleFrequency = "monthly"
+	ListReportPresetsParamsScheduleFrequencyWeekly  ListReportPresetsParamsScheduleFrequency = "weekly"
 )
 
 // Valid indicates whether the value is a known member of the ListReportPresetsParamsScheduleFrequency enum.
 func (e ListReportPresetsParamsScheduleFrequency) Valid() bool {
 	switch e {
-	case Daily:
+	case ListReportPresetsParamsScheduleFrequencyDaily:
 		return true
-	case Monthly:
+	case ListReportPresetsParamsScheduleFrequencyMonthly:
 		return true
-	case Weekly:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListReportsParamsKind.
-const (
-	ListReportsParamsKindAccountsReceivable           ListReportsParamsKind = "accounts_receivable"
-	ListReportsParamsKindAccountsReceivableAging      ListReportsParamsKind = "accounts_receivable_aging"
-	ListReportsParamsKindBankAccountActivity          ListReportsParamsKind = "bank_account_activity"
-	ListReportsParamsKindBillingHistory               ListReportsParamsKind = "billing_history"
-	ListReportsParamsKindBillingRate                  ListReportsParamsKind = "billing_rate"
-	ListReportsParamsKindClientActivity               ListReportsParamsKind = "client_activity"
-	ListReportsParamsKindClientLedger                 ListReportsParamsKind = "client_ledger"
-	ListReportsParamsKindClioPaymentsDeposit          ListReportsParamsKind = "clio_payments_deposit"
-	ListReportsParamsKindClioPaymentsLedger           ListReportsParamsKind = "clio_payments_ledger"
-	ListReportsParamsKindClioPaymentsMonthlyStatement ListReportsParamsKind = "clio_payments_monthly_statement"
-	ListReportsParamsKindClioPaymentsSalesTax         ListReportsParamsKind = "clio_payments_sales_tax"
-	ListReportsParamsKindClioPaymentsTransaction      ListReportsParamsKind = "clio_payments_transaction"
-	ListReportsParamsKindContactInformation           ListReportsParamsKind = "contact_information"
-	ListReportsParamsKindDisbursementPayment          ListReportsParamsKind = "disbursement_payment"
-	ListReportsParamsKindFeeAllocation                ListReportsParamsKind = "fee_allocation"
-	ListReportsParamsKindGeneralLedger                ListReportsParamsKind = "general_ledger"
-	ListReportsParamsKindGrantMatters                 ListReportsParamsKind = "grant_matters"
-	ListReportsParamsKindInvoicePaymentsV2            ListReportsParamsKind = "invoice_payments_v2"
-	ListReportsParamsKindLawSocietyOfAlberta          ListReportsParamsKind = "law_society_of_alberta"
-	ListReportsParamsKindLawSocietyOfAlbertaAl        ListReportsParamsKind = "law_society_of_alberta_al"
-	ListReportsParamsKindLawSocietyOfAlbertaBar       ListReportsParamsKind = "law_society_of_alberta_bar"
-	ListReportsParamsKindLawSocietyOfAlbertaTl        ListReportsParamsKind = "law_society_of_alberta_tl"
-	ListReportsParamsKindLawSocietyOfAlbertaTt        ListReportsParamsKind = "law_society_of_alberta_tt"
-	ListReportsParamsKindMatter                       ListReportsParamsKind = "matter"
-	ListReportsParamsKindMatterBalanceSummary         ListReportsParamsKind = "matter_balance_summary"
-	ListReportsParamsKindMatterProductivityByUser     ListReportsParamsKind = "matter_productivity_by_user"
-	ListReportsParamsKindMattersByResponsibleAttorney ListReportsParamsKind = "matters_by_responsible_attorney"
-	ListReportsParamsKindOriginatingAttorneyRevenue   ListReportsParamsKind = "originating_attorney_revenue"
-	ListReportsParamsKindOtherRevenue                 ListReportsParamsKind = "other_revenue"
-	ListReportsParamsKindProductivityByClient         ListReportsParamsKind = "productivity_by_client"
-	ListReportsParamsKindProductivityByUser           ListReportsParamsKind = "productivity_by_user"
-	ListReportsParamsKindRevenue                      ListReportsParamsKind = "revenue"
-	ListReportsParamsKindTaskProductivityByUser       ListReportsParamsKind = "task_productivity_by_user"
-	ListReportsParamsKindTaskProgressByUser           ListReportsParamsKind = "task_progress_by_user"
-	ListReportsParamsKindTrustLedger                  ListReportsParamsKind = "trust_ledger"
-	ListReportsParamsKindTrustLedgerNsw               ListReportsParamsKind = "trust_ledger_nsw"
-	ListReportsParamsKindTrustListing                 ListReportsParamsKind = "trust_listing"
-	ListReportsParamsKindTrustManagement              ListReportsParamsKind = "trust_management"
-	ListReportsParamsKindWorkInProgress               ListReportsParamsKind = "work_in_progress"
-)
-
-// Valid indicates whether the value is a known member of the ListReportsParamsKind enum.
-func (e ListReportsParamsKind) Valid() bool {
-	switch e {
-	case ListReportsParamsKindAccountsReceivable:
-		return true
-	case ListReportsParamsKindAccountsReceivableAging:
-		return true
-	case ListReportsParamsKindBankAccountActivity:
-		return true
-	case ListReportsParamsKindBillingHistory:
-		return true
-	case ListReportsParamsKindBillingRate:
-		return true
-	case ListReportsParamsKindClientActivity:
-		return true
-	case ListReportsParamsKindClientLedger:
-		return true
-	case ListReportsParamsKindClioPaymentsDeposit:
-		return true
-	case ListReportsParamsKindClioPaymentsLedger:
-		return true
-	case ListReportsParamsKindClioPaymentsMonthlyStatement:
-		return true
-	case ListReportsParamsKindClioPaymentsSalesTax:
-		return true
-	case ListReportsParamsKindClioPaymentsTransaction:
-		return true
-	case ListReportsParamsKindContactInformation:
-		return true
-	case ListReportsParamsKindDisbursementPayment:
-		return true
-	case ListReportsParamsKindFeeAllocation:
-		return true
-	case ListReportsParamsKindGeneralLedger:
-		return true
-	case ListReportsParamsKindGrantMatters:
-		return true
-	case ListReportsParamsKindInvoicePaymentsV2:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlberta:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlbertaAl:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlbertaBar:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlbertaTl:
-		return true
-	case ListReportsParamsKindLawSocietyOfAlbertaTt:
-		return true
-	case ListReportsParamsKindMatter:
-		return true
-	case ListReportsParamsKindMatterBalanceSummary:
-		return true
-	case ListReportsParamsKindMatterProductivityByUser:
-		return true
-	case ListReportsParamsKindMattersByResponsibleAttorney:
-		return true
-	case ListReportsParamsKindOriginatingAttorneyRevenue:
-		return true
-	case ListReportsParamsKindOtherRevenue:
-		return true
-	case ListReportsParamsKindProductivityByClient:
-		return true
-	case ListReportsParamsKindProductivityByUser:
-		return true
-	case ListReportsParamsKindRevenue:
-		return true
-	case ListReportsParamsKindTaskProductivityByUser:
-		return true
-	case ListReportsParamsKindTaskProgressByUser:
-		return true
-	case ListReportsParamsKindTrustLedger:
-		return true
-	case ListReportsParamsKindTrustLedgerNsw:
-		return true
-	case ListReportsParamsKindTrustListing:
-		return true
-	case ListReportsParamsKindTrustManagement:
-		return true
-	case ListReportsParamsKindWorkInProgress:
+	case ListReportPresetsParamsScheduleFrequencyWeekly:
 		return true
 	default:
 		return false
@@ -2576,16 +2477,16 @@ func (e ListTasksParamsOrder) Valid() bool {
 
 // Defines values for ListTasksParamsPermission.
 const (
-	Private ListTasksParamsPermission = "private"
-	Public  ListTasksParamsPermission = "public"
+	ListTasksParamsPermissionPrivate ListTasksParamsPermission = "private"
+	ListTasksParamsPermissionPublic  ListTasksParamsPermission = "public"
 )
 
 // Valid indicates whether the value is a known member of the ListTasksParamsPermission enum.
 func (e ListTasksParamsPermission) Valid() bool {
 	switch e {
-	case Private:
+	case ListTasksParamsPermissionPrivate:
 		return true
-	case Public:
+	case ListTasksParamsPermissionPublic:
 		return true
 	default:
 		return false
@@ -2607,30 +2508,6 @@ func (e ListTasksParamsPriority) Valid() bool {
 	case ListTasksParamsPriorityLow:
 		return true
 	case ListTasksParamsPriorityNormal:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListTasksParamsStatus.
-const (
-	ListTasksParamsStatusComplete   ListTasksParamsStatus = "complete"
-	ListTasksParamsStatusInProgress ListTasksParamsStatus = "in_progress"
-	ListTasksParamsStatusInReview   ListTasksParamsStatus = "in_review"
-	ListTasksParamsStatusPending    ListTasksParamsStatus = "pending"
-)
-
-// Valid indicates whether the value is a known member of the ListTasksParamsStatus enum.
-func (e ListTasksParamsStatus) Valid() bool {
-	switch e {
-	case ListTasksParamsStatusComplete:
-		return true
-	case ListTasksParamsStatusInProgress:
-		return true
-	case ListTasksParamsStatusInReview:
-		return true
-	case ListTasksParamsStatusPending:
 		return true
 	default:
 		return false
@@ -2765,16 +2642,16 @@ func (e ListUsersParamsRole) Valid() bool {
 
 // Defines values for ListUsersParamsSubscriptionType.
 const (
-	Attorney    ListUsersParamsSubscriptionType = "attorney"
-	Nonattorney ListUsersParamsSubscriptionType = "nonattorney"
+	ListUsersParamsSubscriptionTypeAttorney    ListUsersParamsSubscriptionType = "attorney"
+	ListUsersParamsSubscriptionTypeNonattorney ListUsersParamsSubscriptionType = "nonattorney"
 )
 
 // Valid indicates whether the value is a known member of the ListUsersParamsSubscriptionType enum.
 func (e ListUsersParamsSubscriptionType) Valid() bool {
 	switch e {
-	case Attorney:
+	case ListUsersParamsSubscriptionTypeAttorney:
 		return true
-	case Nonattorney:
+	case ListUsersParamsSubscriptionTypeNonattorney:
 		return true
 	default:
 		return false
@@ -2805,27 +2682,6 @@ func (e ListUtbmsCodesParamsOrder) Valid() bool {
 	case ListUtbmsCodesParamsOrderSetAsc:
 		return true
 	case ListUtbmsCodesParamsOrderSetDesc:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ListUtbmsCodesParamsType.
-const (
-	UtbmsActivity ListUtbmsCodesParamsType = "UtbmsActivity"
-	UtbmsExpense  ListUtbmsCodesParamsType = "UtbmsExpense"
-	UtbmsTask     ListUtbmsCodesParamsType = "UtbmsTask"
-)
-
-// Valid indicates whether the value is a known member of the ListUtbmsCodesParamsType enum.
-func (e ListUtbmsCodesParamsType) Valid() bool {
-	switch e {
-	case UtbmsActivity:
-		return true
-	case UtbmsExpense:
-		return true
-	case UtbmsTask:
 		return true
 	default:
 		return false
@@ -2894,51 +2750,51 @@ type AccountBase struct {
 
 // Activity defines model for Activity.
 type Activity struct {
-	ActivityDescription    *ActivityActivityDescriptionBase `json:"activity_description,omitempty"`
-	Bill                   *BillBase                        `json:"bill,omitempty"`
-	Billed                 bool                             `json:"billed,omitempty"`
-	CalendarEntry          *CalendarEntryBase               `json:"calendar_entry,omitempty"`
-	ClientPortal           *ClientPortalBase                `json:"client_portal,omitempty"`
-	Communication          *CommunicationBase               `json:"communication,omitempty"`
-	ContactNote            *ContactNoteBase                 `json:"contact_note,omitempty"`
-	ContingencyFee         bool                             `json:"contingency_fee,omitempty"`
-	CreatedAt              time.Time                        `json:"created_at,omitempty"`
-	Date                   *openapi_types.Date              `json:"date,omitempty"`
-	DocumentVersion        *DocumentVersionBase             `json:"document_version,omitempty"`
-	Etag                   string                           `json:"etag,omitempty"`
-	ExpenseCategory        *ExpenseCategoryBase             `json:"expense_category,omitempty"`
-	FlatRate               bool                             `json:"flat_rate,omitempty"`
-	Id                     int64                            `json:"id,omitempty"`
-	LegalAidUkActivity     *LegalAidUkActivityBase          `json:"legal_aid_uk_activity,omitempty"`
-	Matter                 *MatterBase                      `json:"matter,omitempty"`
-	MatterNote             *ContactNoteBase                 `json:"matter_note,omitempty"`
-	NoCharge               bool                             `json:"no_charge,omitempty"`
-	NonBillable            bool                             `json:"non_billable,omitempty"`
-	NonBillableTotal       float64                          `json:"non_billable_total,omitempty"`
-	Note                   string                           `json:"note,omitempty"`
-	OnBill                 bool                             `json:"on_bill,omitempty"`
-	Price                  float64                          `json:"price,omitempty"`
-	Quantity               float64                          `json:"quantity,omitempty"`
-	QuantityInHours        float64                          `json:"quantity_in_hours,omitempty"`
-	QuantityRedacted       bool                             `json:"quantity_redacted,omitempty"`
-	Reference              string                           `json:"reference,omitempty"`
-	RoundedQuantity        float64                          `json:"rounded_quantity,omitempty"`
-	RoundedQuantityInHours float64                          `json:"rounded_quantity_in_hours,omitempty"`
-	Subject                *SubjectBase                     `json:"subject,omitempty"`
-	Task                   *TaskBase                        `json:"task,omitempty"`
+	ActivityDescription    *ActivityDescriptionBase `json:"activity_description,omitempty"`
+	Bill                   *BillBase                `json:"bill,omitempty"`
+	Billed                 bool                     `json:"billed,omitempty"`
+	CalendarEntry          *CalendarEntryBase       `json:"calendar_entry,omitempty"`
+	ClientPortal           *ClientPortalBase        `json:"client_portal,omitempty"`
+	Communication          *CommunicationBase       `json:"communication,omitempty"`
+	ContactNote            *ContactNoteBase         `json:"contact_note,omitempty"`
+	ContingencyFee         bool                     `json:"contingency_fee,omitempty"`
+	CreatedAt              time.Time                `json:"created_at,omitempty"`
+	Date                   *openapi_types.Date      `json:"date,omitempty"`
+	DocumentVersion        *DocumentVersionBase     `json:"document_version,omitempty"`
+	Etag                   string                   `json:"etag,omitempty"`
+	ExpenseCategory        *ExpenseCategoryBase     `json:"expense_category,omitempty"`
+	FlatRate               bool                     `json:"flat_rate,omitempty"`
+	Id                     int64                    `json:"id,omitempty"`
+	LegalAidUkActivity     *LegalAidUkActivityBase  `json:"legal_aid_uk_activity,omitempty"`
+	Matter                 *MatterBase              `json:"matter,omitempty"`
+	MatterNote             *ContactNoteBase         `json:"matter_note,omitempty"`
+	NoCharge               bool                     `json:"no_charge,omitempty"`
+	NonBillable            bool                     `json:"non_billable,omitempty"`
+	NonBillableTotal       float64                  `json:"non_billable_total,omitempty"`
+	Note                   string                   `json:"note,omitempty"`
+	OnBill                 bool                     `json:"on_bill,omitempty"`
+	Price                  float64                  `json:"price,omitempty"`
+	Quantity               float64                  `json:"quantity,omitempty"`
+	QuantityInHours        float64                  `json:"quantity_in_hours,omitempty"`
+	QuantityRedacted       bool                     `json:"quantity_redacted,omitempty"`
+	Reference              string                   `json:"reference,omitempty"`
+	RoundedQuantity        float64                  `json:"rounded_quantity,omitempty"`
+	RoundedQuantityInHours float64                  `json:"rounded_quantity_in_hours,omitempty"`
+	Subject                *SubjectBase             `json:"subject,omitempty"`
+	Task                   *TaskBase                `json:"task,omitempty"`
 
 	// TaxSetting Example: no_tax
-	TaxSetting              string     `json:"tax_setting,omitempty"`
-	TextMessageConversation *TaskBase  `json:"text_message_conversation,omitempty"`
-	Timer                   *TimerBase `json:"timer,omitempty"`
-	Total                   float64    `json:"total,omitempty"`
+	TaxSetting              string                       `json:"tax_setting,omitempty"`
+	TextMessageConversation *TextMessageConversationBase `json:"text_message_conversation,omitempty"`
+	Timer                   *TimerBase                   `json:"timer,omitempty"`
+	Total                   float64                      `json:"total,omitempty"`
 
-	// Type Example: TimeEntry
-	Type         string       `json:"type,omitempty"`
+	// Type The type of a Activity, in the case Clio answers (the record's sample "TimeEntry"); the list filter type takes the values [TimeEntry ExpenseEntry HardCostEntry SoftCostEntry].
+	Type         ActivityType `json:"type,omitempty"`
 	UpdatedAt    time.Time    `json:"updated_at,omitempty"`
 	User         *UserBase    `json:"user,omitempty"`
 	UtbmsExpense *UtbmsCode   `json:"utbms_expense,omitempty"`
-	Vendor       *ContactBase `json:"vendor,omitempty"`
+	Vendor       *CompanyBase `json:"vendor,omitempty"`
 }
 
 // ActivityDescription defines model for ActivityDescription.
@@ -2966,9 +2822,21 @@ type ActivityDescription struct {
 
 // ActivityDescriptionBase defines model for ActivityDescription_base.
 type ActivityDescriptionBase struct {
-	Etag string `json:"etag,omitempty"`
-	Id   int64  `json:"id,omitempty"`
-	Name string `json:"name,omitempty"`
+	AccessibleToUser   bool                   `json:"accessible_to_user,omitempty"`
+	CategoryType       string                 `json:"category_type,omitempty"`
+	CreatedAt          time.Time              `json:"created_at,omitempty"`
+	Currency           map[string]interface{} `json:"currency,omitempty"`
+	Default            bool                   `json:"default,omitempty"`
+	Etag               string                 `json:"etag,omitempty"`
+	Id                 int64                  `json:"id,omitempty"`
+	Name               string                 `json:"name,omitempty"`
+	Type               string                 `json:"type,omitempty"`
+	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
+	UtbmsActivityId    int64                  `json:"utbms_activity_id,omitempty"`
+	UtbmsTaskId        int64                  `json:"utbms_task_id,omitempty"`
+	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
+	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
+	XeroServiceCode    string                 `json:"xero_service_code,omitempty"`
 }
 
 // ActivityDescriptionCreateInput defines model for ActivityDescription_create_input.
@@ -3062,23 +2930,35 @@ type ActivityRateUpdateInput struct {
 	Rate               *float64 `json:"rate,omitempty"`
 }
 
-// ActivityActivityDescriptionBase defines model for Activity_activity_description_base.
-type ActivityActivityDescriptionBase struct {
-	AccessibleToUser   bool                   `json:"accessible_to_user,omitempty"`
-	CategoryType       string                 `json:"category_type,omitempty"`
-	CreatedAt          time.Time              `json:"created_at,omitempty"`
-	Currency           map[string]interface{} `json:"currency,omitempty"`
-	Default            bool                   `json:"default,omitempty"`
-	Etag               string                 `json:"etag,omitempty"`
-	Id                 int64                  `json:"id,omitempty"`
-	Name               string                 `json:"name,omitempty"`
-	Type               string                 `json:"type,omitempty"`
-	UpdatedAt          time.Time              `json:"updated_at,omitempty"`
-	UtbmsActivityId    int64                  `json:"utbms_activity_id,omitempty"`
-	UtbmsTaskId        int64                  `json:"utbms_task_id,omitempty"`
-	UtbmsTaskName      string                 `json:"utbms_task_name,omitempty"`
-	VisibleToCoCounsel bool                   `json:"visible_to_co_counsel,omitempty"`
-	XeroServiceCode    string                 `json:"xero_service_code,omitempty"`
+// ActivityBase defines model for Activity_base.
+type ActivityBase struct {
+	Billed                 bool                `json:"billed,omitempty"`
+	ContingencyFee         bool                `json:"contingency_fee,omitempty"`
+	CreatedAt              time.Time           `json:"created_at,omitempty"`
+	Date                   *openapi_types.Date `json:"date,omitempty"`
+	Etag                   string              `json:"etag,omitempty"`
+	FlatRate               bool                `json:"flat_rate,omitempty"`
+	Id                     int64               `json:"id,omitempty"`
+	NoCharge               bool                `json:"no_charge,omitempty"`
+	NonBillable            bool                `json:"non_billable,omitempty"`
+	NonBillableTotal       float64             `json:"non_billable_total,omitempty"`
+	Note                   string              `json:"note,omitempty"`
+	OnBill                 bool                `json:"on_bill,omitempty"`
+	Price                  float64             `json:"price,omitempty"`
+	Quantity               float64             `json:"quantity,omitempty"`
+	QuantityInHours        float64             `json:"quantity_in_hours,omitempty"`
+	QuantityRedacted       bool                `json:"quantity_redacted,omitempty"`
+	Reference              string              `json:"reference,omitempty"`
+	RoundedQuantity        float64             `json:"rounded_quantity,omitempty"`
+	RoundedQuantityInHours float64             `json:"rounded_quantity_in_hours,omitempty"`
+
+	// TaxSetting Example: no_tax
+	TaxSetting string  `json:"tax_setting,omitempty"`
+	Total      float64 `json:"total,omitempty"`
+
+	// Type Example: TimeEntry
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ActivityCreateInput defines model for Activity_create_input.
@@ -3105,11 +2985,11 @@ type ActivityCreateInput struct {
 	TaxSetting              *string  `json:"tax_setting,omitempty"`
 	TextMessageConversation *IdInput `json:"text_message_conversation,omitempty"`
 
-	// Type Example: TimeEntry
-	Type         *string  `json:"type,omitempty"`
-	User         *IdInput `json:"user,omitempty"`
-	UtbmsExpense *IdInput `json:"utbms_expense,omitempty"`
-	Vendor       *IdInput `json:"vendor,omitempty"`
+	// Type The type of a Activity, in the case Clio answers (the record's sample "TimeEntry"); the list filter type takes the values [TimeEntry ExpenseEntry HardCostEntry SoftCostEntry].
+	Type         ActivityType `json:"type,omitempty"`
+	User         *IdInput     `json:"user,omitempty"`
+	UtbmsExpense *IdInput     `json:"utbms_expense,omitempty"`
+	Vendor       *IdInput     `json:"vendor,omitempty"`
 }
 
 // ActivityList defines model for Activity_list.
@@ -3122,6 +3002,9 @@ type ActivityList struct {
 type ActivityShow struct {
 	Data *Activity `json:"data,omitempty"`
 }
+
+// ActivityType The type of a Activity, in the case Clio answers (the record's sample "TimeEntry"); the list filter type takes the values [TimeEntry ExpenseEntry HardCostEntry SoftCostEntry].
+type ActivityType string
 
 // ActivityUpdateInput defines model for Activity_update_input.
 type ActivityUpdateInput struct {
@@ -3147,11 +3030,11 @@ type ActivityUpdateInput struct {
 	TaxSetting              *string  `json:"tax_setting,omitempty"`
 	TextMessageConversation *IdInput `json:"text_message_conversation,omitempty"`
 
-	// Type Example: TimeEntry
-	Type         *string  `json:"type,omitempty"`
-	User         *IdInput `json:"user,omitempty"`
-	UtbmsExpense *IdInput `json:"utbms_expense,omitempty"`
-	Vendor       *IdInput `json:"vendor,omitempty"`
+	// Type The type of a Activity, in the case Clio answers (the record's sample "TimeEntry"); the list filter type takes the values [TimeEntry ExpenseEntry HardCostEntry SoftCostEntry].
+	Type         ActivityType `json:"type,omitempty"`
+	User         *IdInput     `json:"user,omitempty"`
+	UtbmsExpense *IdInput     `json:"utbms_expense,omitempty"`
+	Vendor       *IdInput     `json:"vendor,omitempty"`
 }
 
 // AddressBase defines model for Address_base.
@@ -3185,24 +3068,24 @@ type AddressInput struct {
 
 // Allocation defines model for Allocation.
 type Allocation struct {
-	Amount                 float64                 `json:"amount,omitempty"`
-	Bill                   *BillBase               `json:"bill,omitempty"`
-	Contact                *ContactBase            `json:"contact,omitempty"`
-	CreatedAt              time.Time               `json:"created_at,omitempty"`
-	Date                   *openapi_types.Date     `json:"date,omitempty"`
-	Description            string                  `json:"description,omitempty"`
-	DestinationBankAccount *DestinationAccountBase `json:"destination_bank_account,omitempty"`
-	Destroyable            bool                    `json:"destroyable,omitempty"`
-	Etag                   string                  `json:"etag,omitempty"`
-	HasOnlinePayment       bool                    `json:"has_online_payment,omitempty"`
-	Id                     int64                   `json:"id,omitempty"`
-	Interest               bool                    `json:"interest,omitempty"`
-	Matter                 *MatterBase             `json:"matter,omitempty"`
-	Parent                 *SubjectBase            `json:"parent,omitempty"`
-	PaymentType            string                  `json:"payment_type,omitempty"`
-	SourceBankAccount      *DestinationAccountBase `json:"source_bank_account,omitempty"`
-	UpdatedAt              time.Time               `json:"updated_at,omitempty"`
-	VoidedAt               time.Time               `json:"voided_at,omitempty"`
+	Amount                 float64             `json:"amount,omitempty"`
+	Bill                   *BillBase           `json:"bill,omitempty"`
+	Contact                *ContactBase        `json:"contact,omitempty"`
+	CreatedAt              time.Time           `json:"created_at,omitempty"`
+	Date                   *openapi_types.Date `json:"date,omitempty"`
+	Description            string              `json:"description,omitempty"`
+	DestinationBankAccount *BankAccountBase    `json:"destination_bank_account,omitempty"`
+	Destroyable            bool                `json:"destroyable,omitempty"`
+	Etag                   string              `json:"etag,omitempty"`
+	HasOnlinePayment       bool                `json:"has_online_payment,omitempty"`
+	Id                     int64               `json:"id,omitempty"`
+	Interest               bool                `json:"interest,omitempty"`
+	Matter                 *MatterBase         `json:"matter,omitempty"`
+	Parent                 *SubjectBase        `json:"parent,omitempty"`
+	PaymentType            string              `json:"payment_type,omitempty"`
+	SourceBankAccount      *BankAccountBase    `json:"source_bank_account,omitempty"`
+	UpdatedAt              time.Time           `json:"updated_at,omitempty"`
+	VoidedAt               time.Time           `json:"voided_at,omitempty"`
 }
 
 // AllocationBase defines model for Allocation_base.
@@ -3332,6 +3215,33 @@ type BankAccount struct {
 	User      *UserBase `json:"user,omitempty"`
 }
 
+// BankAccountBase defines model for BankAccount_base.
+type BankAccountBase struct {
+	AccountNumber         string    `json:"account_number,omitempty"`
+	Balance               float64   `json:"balance,omitempty"`
+	BankTransactionsCount int64     `json:"bank_transactions_count,omitempty"`
+	ClioPaymentPageLink   string    `json:"clio_payment_page_link,omitempty"`
+	ClioPaymentPageQrCode string    `json:"clio_payment_page_qr_code,omitempty"`
+	ClioPaymentsEnabled   bool      `json:"clio_payments_enabled,omitempty"`
+	ControlledAccount     bool      `json:"controlled_account,omitempty"`
+	CreatedAt             time.Time `json:"created_at,omitempty"`
+	Currency              string    `json:"currency,omitempty"`
+	DefaultAccount        bool      `json:"default_account,omitempty"`
+	DomicileBranch        string    `json:"domicile_branch,omitempty"`
+	Etag                  string    `json:"etag,omitempty"`
+	GeneralLedgerNumber   string    `json:"general_ledger_number,omitempty"`
+	Holder                string    `json:"holder,omitempty"`
+	Id                    int64     `json:"id,omitempty"`
+	Institution           string    `json:"institution,omitempty"`
+	Name                  string    `json:"name,omitempty"`
+	Swift                 string    `json:"swift,omitempty"`
+	TransitNumber         string    `json:"transit_number,omitempty"`
+
+	// Type Example: Operating
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
 // BankAccountCreateInput defines model for BankAccount_create_input.
 type BankAccountCreateInput struct {
 	AccountNumber       *string  `json:"account_number,omitempty"`
@@ -3379,30 +3289,30 @@ type BankAccountUpdateInput struct {
 
 // BankTransaction defines model for BankTransaction.
 type BankTransaction struct {
-	Allocation              *AllocationBase         `json:"allocation,omitempty"`
-	Amount                  float64                 `json:"amount,omitempty"`
-	BankAccount             *DestinationAccountBase `json:"bank_account,omitempty"`
-	BankAccountId           int64                   `json:"bank_account_id,omitempty"`
-	Bill                    *BillBase               `json:"bill,omitempty"`
-	Client                  *ContactBase            `json:"client,omitempty"`
-	ClioPaymentsTransaction bool                    `json:"clio_payments_transaction,omitempty"`
-	Confirmation            string                  `json:"confirmation,omitempty"`
-	CreatedAt               time.Time               `json:"created_at,omitempty"`
-	Currency                string                  `json:"currency,omitempty"`
-	CurrentAccountBalance   float64                 `json:"current_account_balance,omitempty"`
-	Date                    *openapi_types.Date     `json:"date,omitempty"`
-	Description             string                  `json:"description,omitempty"`
-	Etag                    string                  `json:"etag,omitempty"`
-	ExchangeRate            float64                 `json:"exchange_rate,omitempty"`
-	FundsIn                 float64                 `json:"funds_in,omitempty"`
-	FundsOut                float64                 `json:"funds_out,omitempty"`
-	Id                      int64                   `json:"id,omitempty"`
-	Matter                  *MatterBase             `json:"matter,omitempty"`
-	ReadOnlyConfirmation    bool                    `json:"read_only_confirmation,omitempty"`
-	Source                  string                  `json:"source,omitempty"`
-	TransactionType         string                  `json:"transaction_type,omitempty"`
-	Type                    string                  `json:"type,omitempty"`
-	UpdatedAt               time.Time               `json:"updated_at,omitempty"`
+	Allocation              *AllocationBase     `json:"allocation,omitempty"`
+	Amount                  float64             `json:"amount,omitempty"`
+	BankAccount             *BankAccountBase    `json:"bank_account,omitempty"`
+	BankAccountId           int64               `json:"bank_account_id,omitempty"`
+	Bill                    *BillBase           `json:"bill,omitempty"`
+	Client                  *ClientBase         `json:"client,omitempty"`
+	ClioPaymentsTransaction bool                `json:"clio_payments_transaction,omitempty"`
+	Confirmation            string              `json:"confirmation,omitempty"`
+	CreatedAt               time.Time           `json:"created_at,omitempty"`
+	Currency                string              `json:"currency,omitempty"`
+	CurrentAccountBalance   float64             `json:"current_account_balance,omitempty"`
+	Date                    *openapi_types.Date `json:"date,omitempty"`
+	Description             string              `json:"description,omitempty"`
+	Etag                    string              `json:"etag,omitempty"`
+	ExchangeRate            float64             `json:"exchange_rate,omitempty"`
+	FundsIn                 float64             `json:"funds_in,omitempty"`
+	FundsOut                float64             `json:"funds_out,omitempty"`
+	Id                      int64               `json:"id,omitempty"`
+	Matter                  *MatterBase         `json:"matter,omitempty"`
+	ReadOnlyConfirmation    bool                `json:"read_only_confirmation,omitempty"`
+	Source                  string              `json:"source,omitempty"`
+	TransactionType         string              `json:"transaction_type,omitempty"`
+	Type                    string              `json:"type,omitempty"`
+	UpdatedAt               time.Time           `json:"updated_at,omitempty"`
 }
 
 // BankTransactionBase defines model for BankTransaction_base.
@@ -3442,7 +3352,7 @@ type BankTransactionShow struct {
 // BankTransfer defines model for BankTransfer.
 type BankTransfer struct {
 	Amount              float64                 `json:"amount,omitempty"`
-	Client              *ContactBase            `json:"client,omitempty"`
+	Client              *ClientBase             `json:"client,omitempty"`
 	CreatedAt           time.Time               `json:"created_at,omitempty"`
 	Date                time.Time               `json:"date,omitempty"`
 	Description         string                  `json:"description,omitempty"`
@@ -3463,14 +3373,14 @@ type BankTransferShow struct {
 
 // Bill defines model for Bill.
 type Bill struct {
-	// AvailableStateTransitions Example: awaiting_approval
-	AvailableStateTransitions string                  `json:"available_state_transitions,omitempty"`
+	// AvailableStateTransitions An array although the reference's sample shows one value (platform guide: "available_state_transitions (bills) is an array of strings").
+	AvailableStateTransitions []string                `json:"available_state_transitions,omitempty"`
 	Balance                   float64                 `json:"balance,omitempty"`
 	Balances                  []BalanceBase           `json:"balances,omitempty"`
 	BillTheme                 *BillTheme              `json:"bill_theme,omitempty"`
 	BillingSetting            *BillingSetting         `json:"billing_setting,omitempty"`
 	CanUpdate                 bool                    `json:"can_update,omitempty"`
-	Client                    *ContactBase            `json:"client,omitempty"`
+	Client                    *ClientBase             `json:"client,omitempty"`
 	ClientAddresses           []AddressBase           `json:"client_addresses,omitempty"`
 	CreatedAt                 time.Time               `json:"created_at,omitempty"`
 	CreditsIssued             float64                 `json:"credits_issued,omitempty"`
@@ -3502,24 +3412,24 @@ type Bill struct {
 	PurchaseOrder                    string              `json:"purchase_order,omitempty"`
 	SecondaryTaxRate                 float64             `json:"secondary_tax_rate,omitempty"`
 	SecondaryTaxSum                  float64             `json:"secondary_tax_sum,omitempty"`
-	SecondaryTaxableSubTotal         int64               `json:"secondary_taxable_sub_total,omitempty"`
+	SecondaryTaxableSubTotal         float64             `json:"secondary_taxable_sub_total,omitempty"`
 	ServicesSecondaryTax             float64             `json:"services_secondary_tax,omitempty"`
-	ServicesSecondaryTaxableSubTotal int64               `json:"services_secondary_taxable_sub_total,omitempty"`
+	ServicesSecondaryTaxableSubTotal float64             `json:"services_secondary_taxable_sub_total,omitempty"`
 	ServicesSubTotal                 float64             `json:"services_sub_total,omitempty"`
 	ServicesTax                      float64             `json:"services_tax,omitempty"`
-	ServicesTaxableSubTotal          int64               `json:"services_taxable_sub_total,omitempty"`
+	ServicesTaxableSubTotal          float64             `json:"services_taxable_sub_total,omitempty"`
 	Shared                           bool                `json:"shared,omitempty"`
 	StartAt                          *openapi_types.Date `json:"start_at,omitempty"`
 
-	// State Example: draft
-	State           string  `json:"state,omitempty"`
-	SubTotal        float64 `json:"sub_total,omitempty"`
-	Subject         string  `json:"subject,omitempty"`
-	TaxRate         float64 `json:"tax_rate,omitempty"`
-	TaxSum          float64 `json:"tax_sum,omitempty"`
-	TaxableSubTotal int64   `json:"taxable_sub_total,omitempty"`
-	Total           float64 `json:"total,omitempty"`
-	TotalTax        float64 `json:"total_tax,omitempty"`
+	// State The state of a Bill, in the case Clio answers (the record's sample "draft"); the list filter state takes the values [draft awaiting_approval awaiting_payment paid void deleted].
+	State           BillState `json:"state,omitempty"`
+	SubTotal        float64   `json:"sub_total,omitempty"`
+	Subject         string    `json:"subject,omitempty"`
+	TaxRate         float64   `json:"tax_rate,omitempty"`
+	TaxSum          float64   `json:"tax_sum,omitempty"`
+	TaxableSubTotal float64   `json:"taxable_sub_total,omitempty"`
+	Total           float64   `json:"total,omitempty"`
+	TotalTax        float64   `json:"total_tax,omitempty"`
 
 	// Type Example: MatterBill
 	Type      string    `json:"type,omitempty"`
@@ -3558,8 +3468,8 @@ type BillThemeUpdateInput struct {
 
 // BillBase defines model for Bill_base.
 type BillBase struct {
-	// AvailableStateTransitions Example: awaiting_approval
-	AvailableStateTransitions string              `json:"available_state_transitions,omitempty"`
+	// AvailableStateTransitions An array although the reference's sample shows one value (platform guide: "available_state_transitions (bills) is an array of strings").
+	AvailableStateTransitions []string            `json:"available_state_transitions,omitempty"`
 	Balance                   float64             `json:"balance,omitempty"`
 	CanUpdate                 bool                `json:"can_update,omitempty"`
 	CreatedAt                 time.Time           `json:"created_at,omitempty"`
@@ -3583,12 +3493,12 @@ type BillBase struct {
 	PurchaseOrder                    string              `json:"purchase_order,omitempty"`
 	SecondaryTaxRate                 float64             `json:"secondary_tax_rate,omitempty"`
 	SecondaryTaxSum                  float64             `json:"secondary_tax_sum,omitempty"`
-	SecondaryTaxableSubTotal         int64               `json:"secondary_taxable_sub_total,omitempty"`
+	SecondaryTaxableSubTotal         float64             `json:"secondary_taxable_sub_total,omitempty"`
 	ServicesSecondaryTax             float64             `json:"services_secondary_tax,omitempty"`
-	ServicesSecondaryTaxableSubTotal int64               `json:"services_secondary_taxable_sub_total,omitempty"`
+	ServicesSecondaryTaxableSubTotal float64             `json:"services_secondary_taxable_sub_total,omitempty"`
 	ServicesSubTotal                 float64             `json:"services_sub_total,omitempty"`
 	ServicesTax                      float64             `json:"services_tax,omitempty"`
-	ServicesTaxableSubTotal          int64               `json:"services_taxable_sub_total,omitempty"`
+	ServicesTaxableSubTotal          float64             `json:"services_taxable_sub_total,omitempty"`
 	Shared                           bool                `json:"shared,omitempty"`
 	StartAt                          *openapi_types.Date `json:"start_at,omitempty"`
 
@@ -3598,7 +3508,7 @@ type BillBase struct {
 	Subject         string  `json:"subject,omitempty"`
 	TaxRate         float64 `json:"tax_rate,omitempty"`
 	TaxSum          float64 `json:"tax_sum,omitempty"`
-	TaxableSubTotal int64   `json:"taxable_sub_total,omitempty"`
+	TaxableSubTotal float64 `json:"taxable_sub_total,omitempty"`
 	Total           float64 `json:"total,omitempty"`
 	TotalTax        float64 `json:"total_tax,omitempty"`
 
@@ -3618,6 +3528,9 @@ type BillShow struct {
 	Data *Bill `json:"data,omitempty"`
 }
 
+// BillState The state of a Bill, in the case Clio answers (the record's sample "draft"); the list filter state takes the values [draft awaiting_approval awaiting_payment paid void deleted].
+type BillState string
+
 // BillUpdateInput defines model for Bill_update_input.
 type BillUpdateInput struct {
 	BillTheme        *IdInput            `json:"bill_theme,omitempty"`
@@ -3631,11 +3544,11 @@ type BillUpdateInput struct {
 	PurchaseOrder    *string             `json:"purchase_order,omitempty"`
 	SecondaryTaxRate *float64            `json:"secondary_tax_rate,omitempty"`
 
-	// State Example: draft
-	State          *string  `json:"state,omitempty"`
-	Subject        *string  `json:"subject,omitempty"`
-	TaxRate        *float64 `json:"tax_rate,omitempty"`
-	UseGracePeriod *bool    `json:"use_grace_period,omitempty"`
+	// State The state of a Bill, in the case Clio answers (the record's sample "draft"); the list filter state takes the values [draft awaiting_approval awaiting_payment paid void deleted].
+	State          BillState `json:"state,omitempty"`
+	Subject        *string   `json:"subject,omitempty"`
+	TaxRate        *float64  `json:"tax_rate,omitempty"`
+	UseGracePeriod *bool     `json:"use_grace_period,omitempty"`
 }
 
 // BillableClient defines model for BillableClient.
@@ -3657,14 +3570,14 @@ type BillableClientList struct {
 
 // BillableMatter defines model for BillableMatter.
 type BillableMatter struct {
-	AmountInTrust  float64      `json:"amount_in_trust,omitempty"`
-	Client         *ContactBase `json:"client,omitempty"`
-	CurrencyCode   string       `json:"currency_code,omitempty"`
-	CurrencyId     int64        `json:"currency_id,omitempty"`
-	DisplayNumber  string       `json:"display_number,omitempty"`
-	Id             int64        `json:"id,omitempty"`
-	UnbilledAmount float64      `json:"unbilled_amount,omitempty"`
-	UnbilledHours  float64      `json:"unbilled_hours,omitempty"`
+	AmountInTrust  float64     `json:"amount_in_trust,omitempty"`
+	Client         *ClientBase `json:"client,omitempty"`
+	CurrencyCode   string      `json:"currency_code,omitempty"`
+	CurrencyId     int64       `json:"currency_id,omitempty"`
+	DisplayNumber  string      `json:"display_number,omitempty"`
+	Id             int64       `json:"id,omitempty"`
+	UnbilledAmount float64     `json:"unbilled_amount,omitempty"`
+	UnbilledHours  float64     `json:"unbilled_hours,omitempty"`
 }
 
 // BillableMatterBase defines model for BillableMatter_base.
@@ -3722,12 +3635,12 @@ type BillingSettingShow struct {
 // Calendar defines model for Calendar.
 type Calendar struct {
 	// Color Example: #367B9C
-	Color                     string    `json:"color,omitempty"`
-	CourtRulesDefaultCalendar bool      `json:"court_rules_default_calendar,omitempty"`
-	CreatedAt                 time.Time `json:"created_at,omitempty"`
-	Creator                   *UserBase `json:"creator,omitempty"`
-	Etag                      string    `json:"etag,omitempty"`
-	Id                        int64     `json:"id,omitempty"`
+	Color                     string       `json:"color,omitempty"`
+	CourtRulesDefaultCalendar bool         `json:"court_rules_default_calendar,omitempty"`
+	CreatedAt                 time.Time    `json:"created_at,omitempty"`
+	Creator                   *CreatorBase `json:"creator,omitempty"`
+	Etag                      string       `json:"etag,omitempty"`
+	Id                        int64        `json:"id,omitempty"`
 
 	// LightColor Example: #5DA5C7
 	LightColor string `json:"light_color,omitempty"`
@@ -3736,13 +3649,13 @@ type Calendar struct {
 	// Permission Example: owner
 	Permission string `json:"permission,omitempty"`
 
-	// Source Example: web
-	Source string `json:"source,omitempty"`
+	// Source The source of a Calendar, in the case Clio answers (the record's sample "web"); the list filter source takes the values [web mobile].
+	Source CalendarSource `json:"source,omitempty"`
 
-	// Type Example: AccountCalendar
-	Type      string    `json:"type,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	Visible   bool      `json:"visible,omitempty"`
+	// Type The type of a Calendar, in the case Clio answers (the record's sample "AccountCalendar"); the list filter type takes the values [AccountCalendar AdhocCalendar UserCalendar].
+	Type      CalendarType `json:"type,omitempty"`
+	UpdatedAt time.Time    `json:"updated_at,omitempty"`
+	Visible   bool         `json:"visible,omitempty"`
 }
 
 // CalendarEntry defines model for CalendarEntry.
@@ -3930,9 +3843,9 @@ type CalendarCreateInput struct {
 	Color *string `json:"color,omitempty"`
 	Name  *string `json:"name,omitempty"`
 
-	// Source Example: web
-	Source  *string `json:"source,omitempty"`
-	Visible *bool   `json:"visible,omitempty"`
+	// Source The source of a Calendar, in the case Clio answers (the record's sample "web"); the list filter source takes the values [web mobile].
+	Source  CalendarSource `json:"source,omitempty"`
+	Visible *bool          `json:"visible,omitempty"`
 }
 
 // CalendarList defines model for Calendar_list.
@@ -3946,15 +3859,21 @@ type CalendarShow struct {
 	Data *Calendar `json:"data,omitempty"`
 }
 
+// CalendarSource The source of a Calendar, in the case Clio answers (the record's sample "web"); the list filter source takes the values [web mobile].
+type CalendarSource string
+
+// CalendarType The type of a Calendar, in the case Clio answers (the record's sample "AccountCalendar"); the list filter type takes the values [AccountCalendar AdhocCalendar UserCalendar].
+type CalendarType string
+
 // CalendarUpdateInput defines model for Calendar_update_input.
 type CalendarUpdateInput struct {
 	// Color Example: #367B9C
 	Color *string `json:"color,omitempty"`
 	Name  *string `json:"name,omitempty"`
 
-	// Source Example: web
-	Source  *string `json:"source,omitempty"`
-	Visible *bool   `json:"visible,omitempty"`
+	// Source The source of a Calendar, in the case Clio answers (the record's sample "web"); the list filter source takes the values [web mobile].
+	Source  CalendarSource `json:"source,omitempty"`
+	Visible *bool          `json:"visible,omitempty"`
 }
 
 // CascadingSourceBase defines model for CascadingSource_base.
@@ -3973,12 +3892,46 @@ type ClientPortalBase struct {
 	UpdatedAt             time.Time `json:"updated_at,omitempty"`
 }
 
+// ClientBase defines model for Client_base.
+type ClientBase struct {
+	ClientConnectUserId         int64               `json:"client_connect_user_id,omitempty"`
+	ClioConnectEmail            string              `json:"clio_connect_email,omitempty"`
+	CreatedAt                   time.Time           `json:"created_at,omitempty"`
+	CurrencyId                  int64               `json:"currency_id,omitempty"`
+	DateOfBirth                 *openapi_types.Date `json:"date_of_birth,omitempty"`
+	Etag                        string              `json:"etag,omitempty"`
+	FirstName                   string              `json:"first_name,omitempty"`
+	HasClioForClientsPermission bool                `json:"has_clio_for_clients_permission,omitempty"`
+	Id                          int64               `json:"id,omitempty"`
+	Initials                    string              `json:"initials,omitempty"`
+	IsBillRecipient             bool                `json:"is_bill_recipient,omitempty"`
+	IsClient                    bool                `json:"is_client,omitempty"`
+	IsClioForClientUser         bool                `json:"is_clio_for_client_user,omitempty"`
+	IsCoCounsel                 bool                `json:"is_co_counsel,omitempty"`
+	LastName                    string              `json:"last_name,omitempty"`
+	LedesClientId               string              `json:"ledes_client_id,omitempty"`
+	LockedClioConnectEmail      bool                `json:"locked_clio_connect_email,omitempty"`
+	MiddleName                  string              `json:"middle_name,omitempty"`
+	Name                        string              `json:"name,omitempty"`
+	Prefix                      string              `json:"prefix,omitempty"`
+	PrimaryEmailAddress         string              `json:"primary_email_address,omitempty"`
+	PrimaryPhoneNumber          string              `json:"primary_phone_number,omitempty"`
+	SalesTaxNumber              string              `json:"sales_tax_number,omitempty"`
+	SecondaryEmailAddress       string              `json:"secondary_email_address,omitempty"`
+	SecondaryPhoneNumber        string              `json:"secondary_phone_number,omitempty"`
+	Title                       string              `json:"title,omitempty"`
+
+	// Type Example: Company
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
 // ClientRecord defines model for Client_record.
 type ClientRecord struct {
 	Addresses           []AddressBase       `json:"addresses,omitempty"`
 	Avatar              *AvatarBase         `json:"avatar,omitempty"`
 	ClientConnectUserId int64               `json:"client_connect_user_id,omitempty"`
-	Company             *ContactBase        `json:"company,omitempty"`
+	Company             *CompanyBase        `json:"company,omitempty"`
 	CreatedAt           time.Time           `json:"created_at,omitempty"`
 	DateOfBirth         *openapi_types.Date `json:"date_of_birth,omitempty"`
 	EmailAddresses      []EmailAddressBase  `json:"email_addresses,omitempty"`
@@ -4010,7 +3963,7 @@ type ClientShow struct {
 type ClioPaymentsLink struct {
 	Active               bool                     `json:"active,omitempty"`
 	Amount               float64                  `json:"amount,omitempty"`
-	BankAccount          *DestinationAccountBase  `json:"bank_account,omitempty"`
+	BankAccount          *BankAccountBase         `json:"bank_account,omitempty"`
 	Bill                 *BillBase                `json:"bill,omitempty"`
 	ClioPaymentsPayment  *ClioPaymentsPaymentBase `json:"clio_payments_payment,omitempty"`
 	Contact              *ContactBase             `json:"contact,omitempty"`
@@ -4091,10 +4044,10 @@ type ClioPaymentsPayment struct {
 	Id                 int64                   `json:"id,omitempty"`
 	Matters            []MatterBase            `json:"matters,omitempty"`
 
-	// State Example: pending
-	State     string    `json:"state,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	User      *UserBase `json:"user,omitempty"`
+	// State The state of a ClioPaymentsPayment, in the case Clio answers (the record's sample "pending"); the list filter state takes the values [pending authorized completed voided failed canceled requires_confirmation completed_requiring_allocation].
+	State     ClioPaymentsPaymentState `json:"state,omitempty"`
+	UpdatedAt time.Time                `json:"updated_at,omitempty"`
+	User      *UserBase                `json:"user,omitempty"`
 }
 
 // ClioPaymentsPaymentBase defines model for ClioPaymentsPayment_base.
@@ -4124,6 +4077,21 @@ type ClioPaymentsPaymentShow struct {
 	Data *ClioPaymentsPayment `json:"data,omitempty"`
 }
 
+// ClioPaymentsPaymentState The state of a ClioPaymentsPayment, in the case Clio answers (the record's sample "pending"); the list filter state takes the values [pending authorized completed voided failed canceled requires_confirmation completed_requiring_allocation].
+type ClioPaymentsPaymentState string
+
+// CoCounselRateBase defines model for CoCounselRate_base.
+type CoCounselRateBase struct {
+	CoCounselContactId int64     `json:"co_counsel_contact_id,omitempty"`
+	ContactId          int64     `json:"contact_id,omitempty"`
+	CreatedAt          time.Time `json:"created_at,omitempty"`
+	Etag               string    `json:"etag,omitempty"`
+	FlatRate           bool      `json:"flat_rate,omitempty"`
+	Id                 int64     `json:"id,omitempty"`
+	Rate               float64   `json:"rate,omitempty"`
+	UpdatedAt          time.Time `json:"updated_at,omitempty"`
+}
+
 // CoCounselRateInput defines model for CoCounselRate_input.
 type CoCounselRateInput struct {
 	Rate *float64 `json:"rate,omitempty"`
@@ -4132,7 +4100,7 @@ type CoCounselRateInput struct {
 // Comment defines model for Comment.
 type Comment struct {
 	CreatedAt       time.Time            `json:"created_at,omitempty"`
-	Creator         *UserBase            `json:"creator,omitempty"`
+	Creator         *CreatorBase         `json:"creator,omitempty"`
 	DocumentVersion *DocumentVersionBase `json:"document_version,omitempty"`
 	Etag            string               `json:"etag,omitempty"`
 	Id              int64                `json:"id,omitempty"`
@@ -4182,10 +4150,10 @@ type Communication struct {
 	TimeEntries                  []TimeEntryBase                   `json:"time_entries,omitempty"`
 	TimeEntriesCount             int64                             `json:"time_entries_count,omitempty"`
 
-	// Type Example: EmailCommunication
-	Type      string    `json:"type,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	User      *UserBase `json:"user,omitempty"`
+	// Type The type of a Communication, in the case Clio answers (the record's sample "EmailCommunication"); the list filter type takes the values [EmailCommunication PhoneCommunication].
+	Type      CommunicationType `json:"type,omitempty"`
+	UpdatedAt time.Time         `json:"updated_at,omitempty"`
+	User      *UserBase         `json:"user,omitempty"`
 }
 
 // CommunicationBase defines model for Communication_base.
@@ -4216,8 +4184,8 @@ type CommunicationCreateInput struct {
 	Senders                      []ReceiverInput                            `json:"senders,omitempty"`
 	Subject                      *string                                    `json:"subject,omitempty"`
 
-	// Type Example: PhoneCommunication
-	Type *string `json:"type,omitempty"`
+	// Type The type of a Communication, in the case Clio answers (the record's sample "EmailCommunication"); the list filter type takes the values [EmailCommunication PhoneCommunication].
+	Type CommunicationType `json:"type,omitempty"`
 }
 
 // CommunicationList defines model for Communication_list.
@@ -4231,6 +4199,9 @@ type CommunicationShow struct {
 	Data *Communication `json:"data,omitempty"`
 }
 
+// CommunicationType The type of a Communication, in the case Clio answers (the record's sample "EmailCommunication"); the list filter type takes the values [EmailCommunication PhoneCommunication].
+type CommunicationType string
+
 // CommunicationUpdateInput defines model for Communication_update_input.
 type CommunicationUpdateInput struct {
 	Body                         *string                                               `json:"body,omitempty"`
@@ -4243,8 +4214,8 @@ type CommunicationUpdateInput struct {
 	Senders                      []ReceiverInput                                       `json:"senders,omitempty"`
 	Subject                      *string                                               `json:"subject,omitempty"`
 
-	// Type Example: PhoneCommunication
-	Type *string `json:"type,omitempty"`
+	// Type The type of a Communication, in the case Clio answers (the record's sample "EmailCommunication"); the list filter type takes the values [EmailCommunication PhoneCommunication].
+	Type CommunicationType `json:"type,omitempty"`
 }
 
 // CommunicationUpdateNotificationEventSubscriberInput defines model for Communication_update_notification_event_subscriber_input.
@@ -4252,6 +4223,40 @@ type CommunicationUpdateNotificationEventSubscriberInput struct {
 	UnderscoreDestroy *bool   `json:"_destroy,omitempty"`
 	Id                *int64  `json:"id,omitempty"`
 	UserId            *string `json:"user_id,omitempty"`
+}
+
+// CompanyBase defines model for Company_base.
+type CompanyBase struct {
+	ClientConnectUserId         int64               `json:"client_connect_user_id,omitempty"`
+	ClioConnectEmail            string              `json:"clio_connect_email,omitempty"`
+	CreatedAt                   time.Time           `json:"created_at,omitempty"`
+	CurrencyId                  int64               `json:"currency_id,omitempty"`
+	DateOfBirth                 *openapi_types.Date `json:"date_of_birth,omitempty"`
+	Etag                        string              `json:"etag,omitempty"`
+	FirstName                   string              `json:"first_name,omitempty"`
+	HasClioForClientsPermission bool                `json:"has_clio_for_clients_permission,omitempty"`
+	Id                          int64               `json:"id,omitempty"`
+	Initials                    string              `json:"initials,omitempty"`
+	IsBillRecipient             bool                `json:"is_bill_recipient,omitempty"`
+	IsClient                    bool                `json:"is_client,omitempty"`
+	IsClioForClientUser         bool                `json:"is_clio_for_client_user,omitempty"`
+	IsCoCounsel                 bool                `json:"is_co_counsel,omitempty"`
+	LastName                    string              `json:"last_name,omitempty"`
+	LedesClientId               string              `json:"ledes_client_id,omitempty"`
+	LockedClioConnectEmail      bool                `json:"locked_clio_connect_email,omitempty"`
+	MiddleName                  string              `json:"middle_name,omitempty"`
+	Name                        string              `json:"name,omitempty"`
+	Prefix                      string              `json:"prefix,omitempty"`
+	PrimaryEmailAddress         string              `json:"primary_email_address,omitempty"`
+	PrimaryPhoneNumber          string              `json:"primary_phone_number,omitempty"`
+	SalesTaxNumber              string              `json:"sales_tax_number,omitempty"`
+	SecondaryEmailAddress       string              `json:"secondary_email_address,omitempty"`
+	SecondaryPhoneNumber        string              `json:"secondary_phone_number,omitempty"`
+	Title                       string              `json:"title,omitempty"`
+
+	// Type Example: Company
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // ConferenceMeetingBase defines model for ConferenceMeeting_base.
@@ -4281,8 +4286,8 @@ type Contact struct {
 	Avatar                      *AvatarBase                     `json:"avatar,omitempty"`
 	ClientConnectUserId         int64                           `json:"client_connect_user_id,omitempty"`
 	ClioConnectEmail            string                          `json:"clio_connect_email,omitempty"`
-	CoCounselRate               *ActivityRateBase               `json:"co_counsel_rate,omitempty"`
-	Company                     *ContactBase                    `json:"company,omitempty"`
+	CoCounselRate               *CoCounselRateBase              `json:"co_counsel_rate,omitempty"`
+	Company                     *CompanyBase                    `json:"company,omitempty"`
 	CreatedAt                   time.Time                       `json:"created_at,omitempty"`
 	CurrencyId                  int64                           `json:"currency_id,omitempty"`
 	CustomFieldSetAssociations  []CustomFieldSetAssociationBase `json:"custom_field_set_associations,omitempty"`
@@ -4291,7 +4296,7 @@ type Contact struct {
 	EmailAddresses              []EmailAddressBase              `json:"email_addresses,omitempty"`
 	Etag                        string                          `json:"etag,omitempty"`
 	FirstName                   string                          `json:"first_name,omitempty"`
-	Folder                      *ParentBase                     `json:"folder,omitempty"`
+	Folder                      *FolderBase                     `json:"folder,omitempty"`
 	HasClioForClientsPermission bool                            `json:"has_clio_for_clients_permission,omitempty"`
 	Id                          int64                           `json:"id,omitempty"`
 	Initials                    string                          `json:"initials,omitempty"`
@@ -4322,8 +4327,8 @@ type Contact struct {
 	SecondaryPhoneNumber        string                          `json:"secondary_phone_number,omitempty"`
 	Title                       string                          `json:"title,omitempty"`
 
-	// Type Example: Company
-	Type      string        `json:"type,omitempty"`
+	// Type The type of a Contact, in the case Clio answers (the record's sample "Company"); the list filter type takes the values [Company Person].
+	Type      ContactType   `json:"type,omitempty"`
 	UpdatedAt time.Time     `json:"updated_at,omitempty"`
 	WebSites  []WebSiteBase `json:"web_sites,omitempty"`
 }
@@ -4400,8 +4405,8 @@ type ContactCreateInput struct {
 	SalesTaxNumber             *string                          `json:"sales_tax_number,omitempty"`
 	Title                      *string                          `json:"title,omitempty"`
 
-	// Type Example: Person
-	Type     *string        `json:"type,omitempty"`
+	// Type The type of a Contact, in the case Clio answers (the record's sample "Company"); the list filter type takes the values [Company Person].
+	Type     ContactType    `json:"type,omitempty"`
 	WebSites []WebSiteInput `json:"web_sites,omitempty"`
 }
 
@@ -4415,6 +4420,9 @@ type ContactList struct {
 type ContactShow struct {
 	Data *Contact `json:"data,omitempty"`
 }
+
+// ContactType The type of a Contact, in the case Clio answers (the record's sample "Company"); the list filter type takes the values [Company Person].
+type ContactType string
 
 // ContactUpdateAddressInput defines model for Contact_update_address_input.
 type ContactUpdateAddressInput struct {
@@ -4480,8 +4488,8 @@ type ContactUpdateInput struct {
 	SalesTaxNumber             *string                                       `json:"sales_tax_number,omitempty"`
 	Title                      *string                                       `json:"title,omitempty"`
 
-	// Type Example: Person
-	Type     *string                     `json:"type,omitempty"`
+	// Type The type of a Contact, in the case Clio answers (the record's sample "Company"); the list filter type takes the values [Company Person].
+	Type     ContactType                 `json:"type,omitempty"`
 	WebSites []ContactUpdateWebSiteInput `json:"web_sites,omitempty"`
 }
 
@@ -4635,12 +4643,9 @@ type CreatorBase struct {
 	Roles                     []string  `json:"roles,omitempty"`
 
 	// SubscriptionType Example: Attorney
-	SubscriptionType string `json:"subscription_type,omitempty"`
-	TimeZone         string `json:"time_zone,omitempty"`
-
-	// Type Example: ManageUser
-	Type      string    `json:"type,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	SubscriptionType string    `json:"subscription_type,omitempty"`
+	TimeZone         string    `json:"time_zone,omitempty"`
+	UpdatedAt        time.Time `json:"updated_at,omitempty"`
 }
 
 // CreditMemo defines model for CreditMemo.
@@ -4736,16 +4741,16 @@ type CustomField struct {
 	Displayed    bool      `json:"displayed,omitempty"`
 	Etag         string    `json:"etag,omitempty"`
 
-	// FieldType Example: checkbox
-	FieldType string `json:"field_type,omitempty"`
-	Id        int64  `json:"id,omitempty"`
-	Name      string `json:"name,omitempty"`
+	// FieldType The field_type of a CustomField, in the case Clio answers (the record's sample "checkbox"); the list filter field_type takes the values [checkbox contact currency date time email matter numeric picklist text_area text_line url].
+	FieldType CustomFieldFieldType `json:"field_type,omitempty"`
+	Id        int64                `json:"id,omitempty"`
+	Name      string               `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType      string               `json:"parent_type,omitempty"`
-	PicklistOptions []PicklistOptionBase `json:"picklist_options,omitempty"`
-	Required        bool                 `json:"required,omitempty"`
-	UpdatedAt       time.Time            `json:"updated_at,omitempty"`
+	// ParentType The parent_type of a CustomField, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [matter contact].
+	ParentType      CustomFieldParentType `json:"parent_type,omitempty"`
+	PicklistOptions []PicklistOptionBase  `json:"picklist_options,omitempty"`
+	Required        bool                  `json:"required,omitempty"`
+	UpdatedAt       time.Time             `json:"updated_at,omitempty"`
 }
 
 // CustomFieldSet defines model for CustomFieldSet.
@@ -4757,9 +4762,9 @@ type CustomFieldSet struct {
 	Id           int64             `json:"id,omitempty"`
 	Name         string            `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType string    `json:"parent_type,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at,omitempty"`
+	// ParentType The parent_type of a CustomFieldSet, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [Matter Contact].
+	ParentType CustomFieldSetParentType `json:"parent_type,omitempty"`
+	UpdatedAt  time.Time                `json:"updated_at,omitempty"`
 }
 
 // CustomFieldSetAssociationBase defines model for CustomFieldSetAssociation_base.
@@ -4782,8 +4787,8 @@ type CustomFieldSetCreateInput struct {
 	Displayed *bool   `json:"displayed,omitempty"`
 	Name      *string `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType *string `json:"parent_type,omitempty"`
+	// ParentType The parent_type of a CustomFieldSet, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [Matter Contact].
+	ParentType CustomFieldSetParentType `json:"parent_type,omitempty"`
 }
 
 // CustomFieldSetList defines model for CustomFieldSet_list.
@@ -4791,6 +4796,9 @@ type CustomFieldSetList struct {
 	Data []CustomFieldSet `json:"data,omitempty"`
 	Meta *ListMeta        `json:"meta,omitempty"`
 }
+
+// CustomFieldSetParentType The parent_type of a CustomFieldSet, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [Matter Contact].
+type CustomFieldSetParentType string
 
 // CustomFieldSetShow defines model for CustomFieldSet_show.
 type CustomFieldSetShow struct {
@@ -4802,8 +4810,8 @@ type CustomFieldSetUpdateInput struct {
 	Displayed *bool   `json:"displayed,omitempty"`
 	Name      *string `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType *string `json:"parent_type,omitempty"`
+	// ParentType The parent_type of a CustomFieldSet, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [Matter Contact].
+	ParentType CustomFieldSetParentType `json:"parent_type,omitempty"`
 }
 
 // CustomFieldValueBase defines model for CustomFieldValue_base.
@@ -4863,21 +4871,27 @@ type CustomFieldCreateInput struct {
 	DisplayOrder *int64 `json:"display_order,omitempty"`
 	Displayed    *bool  `json:"displayed,omitempty"`
 
-	// FieldType Example: checkbox
-	FieldType *string `json:"field_type,omitempty"`
-	Name      *string `json:"name,omitempty"`
+	// FieldType The field_type of a CustomField, in the case Clio answers (the record's sample "checkbox"); the list filter field_type takes the values [checkbox contact currency date time email matter numeric picklist text_area text_line url].
+	FieldType CustomFieldFieldType `json:"field_type,omitempty"`
+	Name      *string              `json:"name,omitempty"`
 
-	// ParentType Example: Contact
-	ParentType      *string               `json:"parent_type,omitempty"`
+	// ParentType The parent_type of a CustomField, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [matter contact].
+	ParentType      CustomFieldParentType `json:"parent_type,omitempty"`
 	PicklistOptions []PicklistOptionInput `json:"picklist_options,omitempty"`
 	Required        *bool                 `json:"required,omitempty"`
 }
+
+// CustomFieldFieldType The field_type of a CustomField, in the case Clio answers (the record's sample "checkbox"); the list filter field_type takes the values [checkbox contact currency date time email matter numeric picklist text_area text_line url].
+type CustomFieldFieldType string
 
 // CustomFieldList defines model for CustomField_list.
 type CustomFieldList struct {
 	Data []CustomField `json:"data,omitempty"`
 	Meta *ListMeta     `json:"meta,omitempty"`
 }
+
+// CustomFieldParentType The parent_type of a CustomField, in the case Clio answers (the record's sample "Contact"); the list filter parent_type takes the values [matter contact].
+type CustomFieldParentType string
 
 // CustomFieldShow defines model for CustomField_show.
 type CustomFieldShow struct {
@@ -4925,17 +4939,17 @@ type CustomRateRate2Input struct {
 
 // CustomRateRateBase defines model for CustomRate_rate_base.
 type CustomRateRateBase struct {
-	ActivityDescription *ActivityDescriptionBase `json:"activity_description,omitempty"`
-	Award               float64                  `json:"award,omitempty"`
-	CreatedAt           time.Time                `json:"created_at,omitempty"`
-	Date                *openapi_types.Date      `json:"date,omitempty"`
-	Etag                string                   `json:"etag,omitempty"`
-	Group               *ActivityDescriptionBase `json:"group,omitempty"`
-	Id                  int64                    `json:"id,omitempty"`
-	Note                string                   `json:"note,omitempty"`
-	Rate                float64                  `json:"rate,omitempty"`
-	UpdatedAt           time.Time                `json:"updated_at,omitempty"`
-	User                *RateUserBase            `json:"user,omitempty"`
+	ActivityDescription *RateActivityDescriptionBase `json:"activity_description,omitempty"`
+	Award               float64                      `json:"award,omitempty"`
+	CreatedAt           time.Time                    `json:"created_at,omitempty"`
+	Date                *openapi_types.Date          `json:"date,omitempty"`
+	Etag                string                       `json:"etag,omitempty"`
+	Group               *RateGroupBase               `json:"group,omitempty"`
+	Id                  int64                        `json:"id,omitempty"`
+	Note                string                       `json:"note,omitempty"`
+	Rate                float64                      `json:"rate,omitempty"`
+	UpdatedAt           time.Time                    `json:"updated_at,omitempty"`
+	User                *RateUserBase                `json:"user,omitempty"`
 }
 
 // CustomRateRateInput defines model for CustomRate_rate_input.
@@ -5023,7 +5037,7 @@ type DestinationAccountBase struct {
 // DiscountBase defines model for Discount_base.
 type DiscountBase struct {
 	EarlyPaymentPeriod int64   `json:"early_payment_period,omitempty"`
-	EarlyPaymentRate   int64   `json:"early_payment_rate,omitempty"`
+	EarlyPaymentRate   float64 `json:"early_payment_rate,omitempty"`
 	Note               string  `json:"note,omitempty"`
 	Rate               float64 `json:"rate,omitempty"`
 
@@ -5042,25 +5056,25 @@ type DiscountInput struct {
 
 // Document defines model for Document.
 type Document struct {
-	Contact               *ContactBase           `json:"contact,omitempty"`
-	ContentType           string                 `json:"content_type,omitempty"`
-	CreatedAt             time.Time              `json:"created_at,omitempty"`
-	Creator               *CreatorBase           `json:"creator,omitempty"`
-	DeletedAt             time.Time              `json:"deleted_at,omitempty"`
-	DocumentCategory      *DocumentCategory      `json:"document_category,omitempty"`
-	DocumentVersions      []DocumentVersionBase  `json:"document_versions,omitempty"`
-	Etag                  string                 `json:"etag,omitempty"`
-	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
-	Filename              string                 `json:"filename,omitempty"`
-	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    int64                  `json:"id,omitempty"`
-	LatestDocumentVersion *DocumentVersion       `json:"latest_document_version,omitempty"`
-	Locked                bool                   `json:"locked,omitempty"`
-	Matter                *MatterBase            `json:"matter,omitempty"`
-	Name                  string                 `json:"name,omitempty"`
-	Parent                *ParentBase            `json:"parent,omitempty"`
-	ReceivedAt            time.Time              `json:"received_at,omitempty"`
-	Size                  int64                  `json:"size,omitempty"`
+	Contact               *ContactBase                `json:"contact,omitempty"`
+	ContentType           string                      `json:"content_type,omitempty"`
+	CreatedAt             time.Time                   `json:"created_at,omitempty"`
+	Creator               *DocumentVersionCreatorBase `json:"creator,omitempty"`
+	DeletedAt             time.Time                   `json:"deleted_at,omitempty"`
+	DocumentCategory      *DocumentCategory           `json:"document_category,omitempty"`
+	DocumentVersions      []DocumentVersionBase       `json:"document_versions,omitempty"`
+	Etag                  string                      `json:"etag,omitempty"`
+	ExternalProperties    []ExternalPropertyBase      `json:"external_properties,omitempty"`
+	Filename              string                      `json:"filename,omitempty"`
+	Group                 *GroupBase                  `json:"group,omitempty"`
+	Id                    int64                       `json:"id,omitempty"`
+	LatestDocumentVersion *DocumentVersion            `json:"latest_document_version,omitempty"`
+	Locked                bool                        `json:"locked,omitempty"`
+	Matter                *MatterBase                 `json:"matter,omitempty"`
+	Name                  string                      `json:"name,omitempty"`
+	Parent                *ParentBase                 `json:"parent,omitempty"`
+	ReceivedAt            time.Time                   `json:"received_at,omitempty"`
+	Size                  int64                       `json:"size,omitempty"`
 
 	// Type Example: Document
 	Type      string    `json:"type,omitempty"`
@@ -5098,8 +5112,8 @@ type DocumentAutomation struct {
 	Documents        []DocumentBase        `json:"documents,omitempty"`
 	Etag             string                `json:"etag,omitempty"`
 
-	// ExportFormats Example: pdf
-	ExportFormats string      `json:"export_formats,omitempty"`
+	// ExportFormats An array although the reference's sample shows one value (the document's own create request sends formats as an array).
+	ExportFormats []string    `json:"export_formats,omitempty"`
 	Filename      string      `json:"filename,omitempty"`
 	Id            int64       `json:"id,omitempty"`
 	Matter        *MatterBase `json:"matter,omitempty"`
@@ -5166,7 +5180,7 @@ type DocumentTemplate struct {
 	Etag             string            `json:"etag,omitempty"`
 	Filename         string            `json:"filename,omitempty"`
 	Id               int64             `json:"id,omitempty"`
-	LastModifiedBy   *UserBase         `json:"last_modified_by,omitempty"`
+	LastModifiedBy   *CreatorBase      `json:"last_modified_by,omitempty"`
 	Size             int64             `json:"size,omitempty"`
 	UpdatedAt        time.Time         `json:"updated_at,omitempty"`
 }
@@ -5209,22 +5223,22 @@ type DocumentTemplateUpdateInput struct {
 
 // DocumentVersion defines model for DocumentVersion.
 type DocumentVersion struct {
-	ContentType   string          `json:"content_type,omitempty"`
-	CreatedAt     time.Time       `json:"created_at,omitempty"`
-	Creator       *CreatorBase    `json:"creator,omitempty"`
-	DocumentId    int64           `json:"document_id,omitempty"`
-	Etag          string          `json:"etag,omitempty"`
-	Filename      string          `json:"filename,omitempty"`
-	FullyUploaded bool            `json:"fully_uploaded,omitempty"`
-	Id            int64           `json:"id,omitempty"`
-	Multiparts    []MultipartBase `json:"multiparts,omitempty"`
-	PutHeaders    []PutHeaderBase `json:"put_headers,omitempty"`
-	PutUrl        string          `json:"put_url,omitempty"`
-	ReceivedAt    time.Time       `json:"received_at,omitempty"`
-	Size          int64           `json:"size,omitempty"`
-	UpdatedAt     time.Time       `json:"updated_at,omitempty"`
-	Uuid          string          `json:"uuid,omitempty"`
-	VersionNumber int64           `json:"version_number,omitempty"`
+	ContentType   string                      `json:"content_type,omitempty"`
+	CreatedAt     time.Time                   `json:"created_at,omitempty"`
+	Creator       *DocumentVersionCreatorBase `json:"creator,omitempty"`
+	DocumentId    int64                       `json:"document_id,omitempty"`
+	Etag          string                      `json:"etag,omitempty"`
+	Filename      string                      `json:"filename,omitempty"`
+	FullyUploaded bool                        `json:"fully_uploaded,omitempty"`
+	Id            int64                       `json:"id,omitempty"`
+	Multiparts    []MultipartBase             `json:"multiparts,omitempty"`
+	PutHeaders    []PutHeaderBase             `json:"put_headers,omitempty"`
+	PutUrl        string                      `json:"put_url,omitempty"`
+	ReceivedAt    time.Time                   `json:"received_at,omitempty"`
+	Size          int64                       `json:"size,omitempty"`
+	UpdatedAt     time.Time                   `json:"updated_at,omitempty"`
+	Uuid          string                      `json:"uuid,omitempty"`
+	VersionNumber int64                       `json:"version_number,omitempty"`
 }
 
 // DocumentVersionBase defines model for DocumentVersion_base.
@@ -5242,6 +5256,34 @@ type DocumentVersionBase struct {
 	UpdatedAt     time.Time `json:"updated_at,omitempty"`
 	Uuid          string    `json:"uuid,omitempty"`
 	VersionNumber int64     `json:"version_number,omitempty"`
+}
+
+// DocumentVersionCreatorBase defines model for DocumentVersion_creator_base.
+type DocumentVersionCreatorBase struct {
+	AccountOwner              bool      `json:"account_owner,omitempty"`
+	ClioConnect               bool      `json:"clio_connect,omitempty"`
+	CourtRulesDefaultAttendee bool      `json:"court_rules_default_attendee,omitempty"`
+	CreatedAt                 time.Time `json:"created_at,omitempty"`
+	DefaultCalendarId         int64     `json:"default_calendar_id,omitempty"`
+	Email                     string    `json:"email,omitempty"`
+	Enabled                   bool      `json:"enabled,omitempty"`
+	Etag                      string    `json:"etag,omitempty"`
+	FirstName                 string    `json:"first_name,omitempty"`
+	Id                        int64     `json:"id,omitempty"`
+	Initials                  string    `json:"initials,omitempty"`
+	LastName                  string    `json:"last_name,omitempty"`
+	Name                      string    `json:"name,omitempty"`
+	PhoneNumber               string    `json:"phone_number,omitempty"`
+	Rate                      float64   `json:"rate,omitempty"`
+	Roles                     []string  `json:"roles,omitempty"`
+
+	// SubscriptionType Example: Attorney
+	SubscriptionType string `json:"subscription_type,omitempty"`
+	TimeZone         string `json:"time_zone,omitempty"`
+
+	// Type Example: ManageUser
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // DocumentVersionList defines model for DocumentVersion_list.
@@ -5412,7 +5454,7 @@ type ExpenseCategory struct {
 	Groups           []GroupBase            `json:"groups,omitempty"`
 	Id               int64                  `json:"id,omitempty"`
 	Name             string                 `json:"name,omitempty"`
-	Rate             int64                  `json:"rate,omitempty"`
+	Rate             float64                `json:"rate,omitempty"`
 	TaxSetting       string                 `json:"tax_setting,omitempty"`
 	UpdatedAt        time.Time              `json:"updated_at,omitempty"`
 	UtbmsCode        *UtbmsCode             `json:"utbms_code,omitempty"`
@@ -5428,7 +5470,7 @@ type ExpenseCategoryBase struct {
 	Etag             string                 `json:"etag,omitempty"`
 	Id               int64                  `json:"id,omitempty"`
 	Name             string                 `json:"name,omitempty"`
-	Rate             int64                  `json:"rate,omitempty"`
+	Rate             float64                `json:"rate,omitempty"`
 	TaxSetting       string                 `json:"tax_setting,omitempty"`
 	UpdatedAt        time.Time              `json:"updated_at,omitempty"`
 	XeroExpenseCode  string                 `json:"xero_expense_code,omitempty"`
@@ -5499,21 +5541,36 @@ type FirstMessageBase struct {
 
 // Folder defines model for Folder.
 type Folder struct {
-	Contact               *ContactBase           `json:"contact,omitempty"`
-	CreatedAt             time.Time              `json:"created_at,omitempty"`
-	Creator               *CreatorBase           `json:"creator,omitempty"`
-	DeletedAt             time.Time              `json:"deleted_at,omitempty"`
-	DocumentCategory      *DocumentCategory      `json:"document_category,omitempty"`
-	Etag                  string                 `json:"etag,omitempty"`
-	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
-	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    int64                  `json:"id,omitempty"`
-	LatestDocumentVersion *DocumentVersionBase   `json:"latest_document_version,omitempty"`
-	Locked                bool                   `json:"locked,omitempty"`
-	Matter                *MatterBase            `json:"matter,omitempty"`
-	Name                  string                 `json:"name,omitempty"`
-	Parent                *ParentBase            `json:"parent,omitempty"`
-	Root                  bool                   `json:"root,omitempty"`
+	Contact               *ContactBase                `json:"contact,omitempty"`
+	CreatedAt             time.Time                   `json:"created_at,omitempty"`
+	Creator               *DocumentVersionCreatorBase `json:"creator,omitempty"`
+	DeletedAt             time.Time                   `json:"deleted_at,omitempty"`
+	DocumentCategory      *DocumentCategory           `json:"document_category,omitempty"`
+	Etag                  string                      `json:"etag,omitempty"`
+	ExternalProperties    []ExternalPropertyBase      `json:"external_properties,omitempty"`
+	Group                 *GroupBase                  `json:"group,omitempty"`
+	Id                    int64                       `json:"id,omitempty"`
+	LatestDocumentVersion *DocumentVersionBase        `json:"latest_document_version,omitempty"`
+	Locked                bool                        `json:"locked,omitempty"`
+	Matter                *MatterBase                 `json:"matter,omitempty"`
+	Name                  string                      `json:"name,omitempty"`
+	Parent                *ParentBase                 `json:"parent,omitempty"`
+	Root                  bool                        `json:"root,omitempty"`
+
+	// Type Example: Folder
+	Type      string    `json:"type,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
+// FolderBase defines model for Folder_base.
+type FolderBase struct {
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	DeletedAt time.Time `json:"deleted_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int64     `json:"id,omitempty"`
+	Locked    bool      `json:"locked,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Root      bool      `json:"root,omitempty"`
 
 	// Type Example: Folder
 	Type      string    `json:"type,omitempty"`
@@ -5543,20 +5600,20 @@ type FolderListList struct {
 
 // FolderListRecord defines model for Folder_list_record.
 type FolderListRecord struct {
-	Contact               *ContactBase           `json:"contact,omitempty"`
-	CreatedAt             time.Time              `json:"created_at,omitempty"`
-	Creator               *CreatorBase           `json:"creator,omitempty"`
-	DeletedAt             time.Time              `json:"deleted_at,omitempty"`
-	DocumentCategory      *DocumentCategory      `json:"document_category,omitempty"`
-	Etag                  string                 `json:"etag,omitempty"`
-	ExternalProperties    []ExternalPropertyBase `json:"external_properties,omitempty"`
-	Group                 *GroupBase             `json:"group,omitempty"`
-	Id                    int64                  `json:"id,omitempty"`
-	LatestDocumentVersion *DocumentVersionBase   `json:"latest_document_version,omitempty"`
-	Locked                bool                   `json:"locked,omitempty"`
-	Matter                *MatterBase            `json:"matter,omitempty"`
-	Name                  string                 `json:"name,omitempty"`
-	Parent                *ParentBase            `json:"parent,omitempty"`
+	Contact               *ContactBase                `json:"contact,omitempty"`
+	CreatedAt             time.Time                   `json:"created_at,omitempty"`
+	Creator               *DocumentVersionCreatorBase `json:"creator,omitempty"`
+	DeletedAt             time.Time                   `json:"deleted_at,omitempty"`
+	DocumentCategory      *DocumentCategory           `json:"document_category,omitempty"`
+	Etag                  string                      `json:"etag,omitempty"`
+	ExternalProperties    []ExternalPropertyBase      `json:"external_properties,omitempty"`
+	Group                 *GroupBase                  `json:"group,omitempty"`
+	Id                    int64                       `json:"id,omitempty"`
+	LatestDocumentVersion *DocumentVersionBase        `json:"latest_document_version,omitempty"`
+	Locked                bool                        `json:"locked,omitempty"`
+	Matter                *MatterBase                 `json:"matter,omitempty"`
+	Name                  string                      `json:"name,omitempty"`
+	Parent                *ParentBase                 `json:"parent,omitempty"`
 
 	// Type Example: Document
 	Type      string    `json:"type,omitempty"`
@@ -5579,18 +5636,18 @@ type FolderUpdateInput struct {
 
 // Grant defines model for Grant.
 type Grant struct {
-	Balance            string              `json:"balance,omitempty"`
-	CreatedAt          time.Time           `json:"created_at,omitempty"`
-	EndDate            *openapi_types.Date `json:"end_date,omitempty"`
-	Etag               string              `json:"etag,omitempty"`
-	FundingCode        string              `json:"funding_code,omitempty"`
-	FundingCodeAndName string              `json:"funding_code_and_name,omitempty"`
-	FundingSourceName  string              `json:"funding_source_name,omitempty"`
-	GrantFundingSource *DocumentCategory   `json:"grant_funding_source,omitempty"`
-	Id                 int64               `json:"id,omitempty"`
-	Name               string              `json:"name,omitempty"`
-	StartDate          *openapi_types.Date `json:"start_date,omitempty"`
-	UpdatedAt          time.Time           `json:"updated_at,omitempty"`
+	Balance            string                  `json:"balance,omitempty"`
+	CreatedAt          time.Time               `json:"created_at,omitempty"`
+	EndDate            *openapi_types.Date     `json:"end_date,omitempty"`
+	Etag               string                  `json:"etag,omitempty"`
+	FundingCode        string                  `json:"funding_code,omitempty"`
+	FundingCodeAndName string                  `json:"funding_code_and_name,omitempty"`
+	FundingSourceName  string                  `json:"funding_source_name,omitempty"`
+	GrantFundingSource *GrantFundingSourceBase `json:"grant_funding_source,omitempty"`
+	Id                 int64                   `json:"id,omitempty"`
+	Name               string                  `json:"name,omitempty"`
+	StartDate          *openapi_types.Date     `json:"start_date,omitempty"`
+	UpdatedAt          time.Time               `json:"updated_at,omitempty"`
 }
 
 // GrantFundingSource defines model for GrantFundingSource.
@@ -5601,6 +5658,15 @@ type GrantFundingSource struct {
 	Id        int64       `json:"id,omitempty"`
 	Name      string      `json:"name,omitempty"`
 	UpdatedAt time.Time   `json:"updated_at,omitempty"`
+}
+
+// GrantFundingSourceBase defines model for GrantFundingSource_base.
+type GrantFundingSourceBase struct {
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int64     `json:"id,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // GrantFundingSourceCreateInput defines model for GrantFundingSource_create_input.
@@ -5672,8 +5738,8 @@ type Group struct {
 	Id                int64  `json:"id,omitempty"`
 	Name              string `json:"name,omitempty"`
 
-	// Type Example: UserGroup
-	Type      string     `json:"type,omitempty"`
+	// Type The type of a Group, in the case Clio answers (the record's sample "UserGroup"); the list filter type takes the values [AccountGroup AdhocGroup UserGroup].
+	Type      GroupType  `json:"type,omitempty"`
 	UpdatedAt time.Time  `json:"updated_at,omitempty"`
 	Users     []UserBase `json:"users,omitempty"`
 }
@@ -5711,6 +5777,9 @@ type GroupList struct {
 type GroupShow struct {
 	Data *Group `json:"data,omitempty"`
 }
+
+// GroupType The type of a Group, in the case Clio answers (the record's sample "UserGroup"); the list filter type takes the values [AccountGroup AdhocGroup UserGroup].
+type GroupType string
 
 // GroupUpdateInput defines model for Group_update_input.
 type GroupUpdateInput struct {
@@ -5886,9 +5955,9 @@ type LaukCivilCertificatedRate struct {
 	CreatedAt                                 time.Time `json:"created_at,omitempty"`
 	EligibleForSqm                            bool      `json:"eligible_for_sqm,omitempty"`
 	Etag                                      string    `json:"etag,omitempty"`
-	Exceptional                               int64     `json:"exceptional,omitempty"`
+	Exceptional                               float64   `json:"exceptional,omitempty"`
 	ExceptionalWarning                        string    `json:"exceptional_warning,omitempty"`
-	Fee                                       int64     `json:"fee,omitempty"`
+	Fee                                       float64   `json:"fee,omitempty"`
 	FeeScheme                                 string    `json:"fee_scheme,omitempty"`
 	FirstConductingSolicitor                  bool      `json:"first_conducting_solicitor,omitempty"`
 	Id                                        int64     `json:"id,omitempty"`
@@ -5916,8 +5985,8 @@ type LaukCivilControlledRate struct {
 	CategoryOfLaw string    `json:"category_of_law,omitempty"`
 	CreatedAt     time.Time `json:"created_at,omitempty"`
 	Etag          string    `json:"etag,omitempty"`
-	Exceptional   int64     `json:"exceptional,omitempty"`
-	Fee           int64     `json:"fee,omitempty"`
+	Exceptional   float64   `json:"exceptional,omitempty"`
+	Fee           float64   `json:"fee,omitempty"`
 	FeeScheme     string    `json:"fee_scheme,omitempty"`
 	Id            int64     `json:"id,omitempty"`
 	Key           string    `json:"key,omitempty"`
@@ -5941,13 +6010,13 @@ type LaukCriminalControlledRate struct {
 	Court                 string    `json:"court,omitempty"`
 	CreatedAt             time.Time `json:"created_at,omitempty"`
 	Etag                  string    `json:"etag,omitempty"`
-	Exceptional           int64     `json:"exceptional,omitempty"`
-	Fee                   int64     `json:"fee,omitempty"`
+	Exceptional           float64   `json:"exceptional,omitempty"`
+	Fee                   float64   `json:"fee,omitempty"`
 	FeeScheme             string    `json:"fee_scheme,omitempty"`
 	Id                    int64     `json:"id,omitempty"`
 	Key                   string    `json:"key,omitempty"`
-	PostSept22Exceptional int64     `json:"post_sept_22_exceptional,omitempty"`
-	PostSept22Fee         int64     `json:"post_sept_22_fee,omitempty"`
+	PostSept22Exceptional float64   `json:"post_sept_22_exceptional,omitempty"`
+	PostSept22Fee         float64   `json:"post_sept_22_fee,omitempty"`
 	RateType              string    `json:"rate_type,omitempty"`
 	Region                string    `json:"region,omitempty"`
 	SolicitorType         string    `json:"solicitor_type,omitempty"`
@@ -5970,7 +6039,7 @@ type LaukExpenseCategory struct {
 	Id           int64     `json:"id,omitempty"`
 	Key          string    `json:"key,omitempty"`
 	Name         string    `json:"name,omitempty"`
-	Rate         int64     `json:"rate,omitempty"`
+	Rate         float64   `json:"rate,omitempty"`
 	UpdatedAt    time.Time `json:"updated_at,omitempty"`
 }
 
@@ -6037,7 +6106,7 @@ type LegalAidUkBillBase struct {
 	NumberOfAttendances                  int64               `json:"number_of_attendances,omitempty"`
 	OutcomeForTheClient                  int64               `json:"outcome_for_the_client,omitempty"`
 	PriorAuthorityReference              string              `json:"prior_authority_reference,omitempty"`
-	ProfitCostsExVat                     int64               `json:"profit_costs_ex_vat,omitempty"`
+	ProfitCostsExVat                     float64             `json:"profit_costs_ex_vat,omitempty"`
 	RepresentationOrderDate              *openapi_types.Date `json:"representation_order_date,omitempty"`
 	StageReached                         int64               `json:"stage_reached,omitempty"`
 	SubstantiveHearing                   int64               `json:"substantive_hearing,omitempty"`
@@ -6165,7 +6234,7 @@ type LienBase struct {
 
 // LineItem defines model for LineItem.
 type LineItem struct {
-	Activity               *TimeEntryBase              `json:"activity,omitempty"`
+	Activity               *ActivityBase               `json:"activity,omitempty"`
 	Bill                   *BillBase                   `json:"bill,omitempty"`
 	CreatedAt              time.Time                   `json:"created_at,omitempty"`
 	Date                   *openapi_types.Date         `json:"date,omitempty"`
@@ -6265,7 +6334,7 @@ type Matter struct {
 
 	// BillingMethod Example: flat
 	BillingMethod              string                          `json:"billing_method,omitempty"`
-	Client                     *ContactBase                    `json:"client,omitempty"`
+	Client                     *ClientBase                     `json:"client,omitempty"`
 	ClientId                   int64                           `json:"client_id,omitempty"`
 	ClientReference            string                          `json:"client_reference,omitempty"`
 	CloseDate                  *openapi_types.Date             `json:"close_date,omitempty"`
@@ -6280,7 +6349,7 @@ type Matter struct {
 	DisplayNumber              string                          `json:"display_number,omitempty"`
 	Etag                       string                          `json:"etag,omitempty"`
 	EvergreenRetainer          *EvergreenRetainerBase          `json:"evergreen_retainer,omitempty"`
-	Folder                     *ParentBase                     `json:"folder,omitempty"`
+	Folder                     *FolderBase                     `json:"folder,omitempty"`
 	Group                      *GroupBase                      `json:"group,omitempty"`
 	HasTasks                   bool                            `json:"has_tasks,omitempty"`
 	Id                         int64                           `json:"id,omitempty"`
@@ -6299,14 +6368,17 @@ type Matter struct {
 	PracticeArea               *PracticeArea                   `json:"practice_area,omitempty"`
 	Relationships              []RelationshipBase              `json:"relationships,omitempty"`
 	ResponsibleAttorney        *UserBase                       `json:"responsible_attorney,omitempty"`
-	Shared                     bool                            `json:"shared,omitempty"`
 
-	// Status Example: Pending
-	Status                    string                    `json:"status,omitempty"`
-	StatuteOfLimitations      *StatuteOfLimitationsBase `json:"statute_of_limitations,omitempty"`
-	TaskTemplateListInstances []TrustRequest            `json:"task_template_list_instances,omitempty"`
-	UpdatedAt                 time.Time                 `json:"updated_at,omitempty"`
-	User                      *UserBase                 `json:"user,omitempty"`
+	// ResponsibleStaff The user responsible for a matter's staff work (platform guide); id, name and email.
+	ResponsibleStaff *ResponsibleStaffBase `json:"responsible_staff,omitempty"`
+	Shared           bool                  `json:"shared,omitempty"`
+
+	// Status The status of a Matter, in the case Clio answers (the record's sample "Pending"); the list filter status takes the values [open closed pending].
+	Status                    MatterStatus                   `json:"status,omitempty"`
+	StatuteOfLimitations      *StatuteOfLimitationsBase      `json:"statute_of_limitations,omitempty"`
+	TaskTemplateListInstances []TaskTemplateListInstanceBase `json:"task_template_list_instances,omitempty"`
+	UpdatedAt                 time.Time                      `json:"updated_at,omitempty"`
+	User                      *UserBase                      `json:"user,omitempty"`
 }
 
 // MatterBillRecipientBase defines model for MatterBillRecipient_base.
@@ -6314,7 +6386,7 @@ type MatterBillRecipientBase struct {
 	CreatedAt time.Time    `json:"created_at,omitempty"`
 	Etag      string       `json:"etag,omitempty"`
 	Id        int64        `json:"id,omitempty"`
-	Recipient *ContactBase `json:"recipient,omitempty"`
+	Recipient *CompanyBase `json:"recipient,omitempty"`
 	UpdatedAt time.Time    `json:"updated_at,omitempty"`
 }
 
@@ -6344,7 +6416,7 @@ type MatterContacts struct {
 	Addresses             []AddressBase                        `json:"addresses,omitempty"`
 	Avatar                *AvatarBase                          `json:"avatar,omitempty"`
 	ClientConnectUserId   int64                                `json:"client_connect_user_id,omitempty"`
-	Company               *ContactBase                         `json:"company,omitempty"`
+	Company               *CompanyBase                         `json:"company,omitempty"`
 	ContactCreatedAt      time.Time                            `json:"contact_created_at,omitempty"`
 	ContactUpdatedAt      time.Time                            `json:"contact_updated_at,omitempty"`
 	CreatedAt             time.Time                            `json:"created_at,omitempty"`
@@ -6418,7 +6490,7 @@ type MatterDocket struct {
 	StartDate       *openapi_types.Date       `json:"start_date,omitempty"`
 	StartTime       time.Time                 `json:"start_time,omitempty"`
 	Status          string                    `json:"status,omitempty"`
-	Trigger         *JurisdictionsToTrigger   `json:"trigger,omitempty"`
+	Trigger         *TriggerBase              `json:"trigger,omitempty"`
 	UpdatedAt       time.Time                 `json:"updated_at,omitempty"`
 }
 
@@ -6535,17 +6607,17 @@ type MatterCreateInput struct {
 	ResponsibleAttorney        *IdInput                         `json:"responsible_attorney,omitempty"`
 	SplitInvoicePayers         []SplitInvoicePayerInput         `json:"split_invoice_payers,omitempty"`
 
-	// Status Example: open
-	Status                    *string                         `json:"status,omitempty"`
+	// Status The status of a Matter, in the case Clio answers (the record's sample "Pending"); the list filter status takes the values [open closed pending].
+	Status                    MatterStatus                    `json:"status,omitempty"`
 	StatuteOfLimitations      *StatuteOfLimitationsInput      `json:"statute_of_limitations,omitempty"`
 	TaskTemplateListInstances []TaskTemplateListInstanceInput `json:"task_template_list_instances,omitempty"`
 }
 
 // MatterInput defines model for Matter_input.
 type MatterInput struct {
-	Id          *int64  `json:"id,omitempty"`
-	Note        *string `json:"note,omitempty"`
-	TrustAmount *int64  `json:"trust_amount,omitempty"`
+	Id          *int64   `json:"id,omitempty"`
+	Note        *string  `json:"note,omitempty"`
+	TrustAmount *float64 `json:"trust_amount,omitempty"`
 }
 
 // MatterList defines model for Matter_list.
@@ -6558,6 +6630,9 @@ type MatterList struct {
 type MatterShow struct {
 	Data *Matter `json:"data,omitempty"`
 }
+
+// MatterStatus The status of a Matter, in the case Clio answers (the record's sample "Pending"); the list filter status takes the values [open closed pending].
+type MatterStatus string
 
 // MatterUpdateCustomRateInput defines model for Matter_update_custom_rate_input.
 type MatterUpdateCustomRateInput struct {
@@ -6600,8 +6675,8 @@ type MatterUpdateInput struct {
 	ResponsibleAttorney        *IdInput                                      `json:"responsible_attorney,omitempty"`
 	SplitInvoicePayers         []MatterUpdateSplitInvoicePayerInput          `json:"split_invoice_payers,omitempty"`
 
-	// Status Example: open
-	Status                    *string                                `json:"status,omitempty"`
+	// Status The status of a Matter, in the case Clio answers (the record's sample "Pending"); the list filter status takes the values [open closed pending].
+	Status                    MatterStatus                           `json:"status,omitempty"`
 	StatuteOfLimitations      *MatterUpdateStatuteOfLimitationsInput `json:"statute_of_limitations,omitempty"`
 	TaskTemplateListInstances []TaskTemplateListInstanceInput        `json:"task_template_list_instances,omitempty"`
 }
@@ -6749,7 +6824,7 @@ type MedicalRecordsRequest struct {
 	InTreatment         bool                `json:"in_treatment,omitempty"`
 	Matter              *MatterBase         `json:"matter,omitempty"`
 	MedicalBills        []MedicalBillBase   `json:"medical_bills,omitempty"`
-	MedicalProvider     *ContactBase        `json:"medical_provider,omitempty"`
+	MedicalProvider     *CompanyBase        `json:"medical_provider,omitempty"`
 	MedicalRecords      []MedicalRecordBase `json:"medical_records,omitempty"`
 	RecordsFollowUpDate time.Time           `json:"records_follow_up_date,omitempty"`
 	RecordsRequestDate  time.Time           `json:"records_request_date,omitempty"`
@@ -6863,7 +6938,7 @@ type MyEventUpdateInput struct {
 
 // Note defines model for Note.
 type Note struct {
-	Author                       *UserBase                         `json:"author,omitempty"`
+	Author                       *CreatorBase                      `json:"author,omitempty"`
 	Contact                      *ContactBase                      `json:"contact,omitempty"`
 	CreatedAt                    time.Time                         `json:"created_at,omitempty"`
 	Date                         *openapi_types.Date               `json:"date,omitempty"`
@@ -6876,8 +6951,8 @@ type Note struct {
 	TimeEntries                  []TimeEntryBase                   `json:"time_entries,omitempty"`
 	TimeEntriesCount             int64                             `json:"time_entries_count,omitempty"`
 
-	// Type Example: Matter
-	Type      string    `json:"type,omitempty"`
+	// Type The type of a Note, in the case Clio answers (the record's sample "Matter"); the list filter type takes the values [Matter Contact].
+	Type      NoteType  `json:"type,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
@@ -6890,8 +6965,8 @@ type NoteCreateInput struct {
 	NotificationEventSubscribers []NotificationEventSubscriberInput `json:"notification_event_subscribers,omitempty"`
 	Subject                      *string                            `json:"subject,omitempty"`
 
-	// Type Example: Matter
-	Type *string `json:"type,omitempty"`
+	// Type The type of a Note, in the case Clio answers (the record's sample "Matter"); the list filter type takes the values [Matter Contact].
+	Type NoteType `json:"type,omitempty"`
 }
 
 // NoteList defines model for Note_list.
@@ -6904,6 +6979,9 @@ type NoteList struct {
 type NoteShow struct {
 	Data *Note `json:"data,omitempty"`
 }
+
+// NoteType The type of a Note, in the case Clio answers (the record's sample "Matter"); the list filter type takes the values [Matter Contact].
+type NoteType string
 
 // NoteUpdateInput defines model for Note_update_input.
 type NoteUpdateInput struct {
@@ -7122,6 +7200,13 @@ type PutHeaderBase struct {
 	Value string `json:"value,omitempty"`
 }
 
+// RateActivityDescriptionBase defines model for Rate_activity_description_base.
+type RateActivityDescriptionBase struct {
+	Etag string `json:"etag,omitempty"`
+	Id   int64  `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
 // RateBase defines model for Rate_base.
 type RateBase struct {
 	Amount float64 `json:"amount,omitempty"`
@@ -7134,10 +7219,17 @@ type RateBase struct {
 	Type string `json:"type,omitempty"`
 }
 
+// RateGroupBase defines model for Rate_group_base.
+type RateGroupBase struct {
+	Etag string `json:"etag,omitempty"`
+	Id   int64  `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
 // RateInput defines model for Rate_input.
 type RateInput struct {
-	Amount            *int64 `json:"amount,omitempty"`
-	NonBillableAmount *int64 `json:"non_billable_amount,omitempty"`
+	Amount            *float64 `json:"amount,omitempty"`
+	NonBillableAmount *float64 `json:"non_billable_amount,omitempty"`
 
 	// Type Example: User
 	Type *string `json:"type,omitempty"`
@@ -7171,7 +7263,7 @@ type RelatedContacts struct {
 	Addresses           []AddressBase                        `json:"addresses,omitempty"`
 	Avatar              *AvatarBase                          `json:"avatar,omitempty"`
 	ClientConnectUserId int64                                `json:"client_connect_user_id,omitempty"`
-	Company             *ContactBase                         `json:"company,omitempty"`
+	Company             *CompanyBase                         `json:"company,omitempty"`
 	ContactId           int64                                `json:"contact_id,omitempty"`
 	CreatedAt           time.Time                            `json:"created_at,omitempty"`
 	CustomFieldValues   []MatterContactsCustomFieldValueBase `json:"custom_field_values,omitempty"`
@@ -7266,10 +7358,10 @@ type Reminder struct {
 	NextDeliveryAt     time.Time               `json:"next_delivery_at,omitempty"`
 	NotificationMethod *NotificationMethodBase `json:"notification_method,omitempty"`
 
-	// State Example: initializing
-	State     string       `json:"state,omitempty"`
-	Subject   *SubjectBase `json:"subject,omitempty"`
-	UpdatedAt time.Time    `json:"updated_at,omitempty"`
+	// State The state of a Reminder, in the case Clio answers (the record's sample "initializing"); the list filter state takes the values [initializing scheduling rescheduling scheduled attempting_delivery delivery_failed delivered delivery_skipped invalid_user].
+	State     ReminderState `json:"state,omitempty"`
+	Subject   *SubjectBase  `json:"subject,omitempty"`
+	UpdatedAt time.Time     `json:"updated_at,omitempty"`
 }
 
 // ReminderTemplateBase defines model for ReminderTemplate_base.
@@ -7333,6 +7425,9 @@ type ReminderShow struct {
 	Data *Reminder `json:"data,omitempty"`
 }
 
+// ReminderState The state of a Reminder, in the case Clio answers (the record's sample "initializing"); the list filter state takes the values [initializing scheduling rescheduling scheduled attempting_delivery delivery_failed delivered delivery_skipped invalid_user].
+type ReminderState string
+
 // ReminderUpdateInput defines model for Reminder_update_input.
 type ReminderUpdateInput struct {
 	DurationUnit       *string  `json:"duration_unit,omitempty"`
@@ -7351,10 +7446,10 @@ type Report struct {
 	Format string `json:"format,omitempty"`
 	Id     int64  `json:"id,omitempty"`
 
-	// Kind Example: accounts_receivable
-	Kind     string `json:"kind,omitempty"`
-	Name     string `json:"name,omitempty"`
-	Progress int64  `json:"progress,omitempty"`
+	// Kind The kind of a Report, in the case Clio answers (the record's sample "accounts_receivable"); the list filter kind takes the values [accounts_receivable accounts_receivable_aging bank_account_activity billing_history billing_rate client_activity client_ledger clio_payments_deposit clio_payments_ledger clio_payments_monthly_statement clio_payments_sales_tax clio_payments_transaction contact_information disbursement_payment fee_allocation general_ledger grant_matters invoice_payments_v2 law_society_of_alberta law_society_of_alberta_al law_society_of_alberta_bar law_society_of_alberta_tl law_society_of_alberta_tt matter matter_balance_summary matter_productivity_by_user matters_by_responsible_attorney originating_attorney_revenue other_revenue productivity_by_client productivity_by_user revenue task_productivity_by_user task_progress_by_user trust_ledger trust_ledger_nsw trust_listing trust_management work_in_progress].
+	Kind     ReportKind `json:"kind,omitempty"`
+	Name     string     `json:"name,omitempty"`
+	Progress int64      `json:"progress,omitempty"`
 
 	// Source Example: reports
 	Source string `json:"source,omitempty"`
@@ -7366,10 +7461,10 @@ type Report struct {
 
 // ReportPreset defines model for ReportPreset.
 type ReportPreset struct {
-	// Category Example: billing
-	Category  string    `json:"category,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitempty"`
-	Etag      string    `json:"etag,omitempty"`
+	// Category The category of a ReportPreset, in the case Clio answers (the record's sample "billing"); the list filter category takes the values [billing client compliance financial matter online_payments productivity revenue task].
+	Category  ReportPresetCategory `json:"category,omitempty"`
+	CreatedAt time.Time            `json:"created_at,omitempty"`
+	Etag      string               `json:"etag,omitempty"`
 
 	// Format Example: csv
 	Format string `json:"format,omitempty"`
@@ -7383,6 +7478,9 @@ type ReportPreset struct {
 	ReportSchedule  *ReportSchedule `json:"report_schedule,omitempty"`
 	UpdatedAt       time.Time       `json:"updated_at,omitempty"`
 }
+
+// ReportPresetCategory The category of a ReportPreset, in the case Clio answers (the record's sample "billing"); the list filter category takes the values [billing client compliance financial matter online_payments productivity revenue task].
+type ReportPresetCategory string
 
 // ReportPresetCreateInput defines model for ReportPreset_create_input.
 type ReportPresetCreateInput struct {
@@ -7491,8 +7589,8 @@ type ReportCreateInput struct {
 	// Format Example: csv
 	Format *string `json:"format,omitempty"`
 
-	// Kind Example: accounts_receivable
-	Kind                *string             `json:"kind,omitempty"`
+	// Kind The kind of a Report, in the case Clio answers (the record's sample "accounts_receivable"); the list filter kind takes the values [accounts_receivable accounts_receivable_aging bank_account_activity billing_history billing_rate client_activity client_ledger clio_payments_deposit clio_payments_ledger clio_payments_monthly_statement clio_payments_sales_tax clio_payments_transaction contact_information disbursement_payment fee_allocation general_ledger grant_matters invoice_payments_v2 law_society_of_alberta law_society_of_alberta_al law_society_of_alberta_bar law_society_of_alberta_tl law_society_of_alberta_tt matter matter_balance_summary matter_productivity_by_user matters_by_responsible_attorney originating_attorney_revenue other_revenue productivity_by_client productivity_by_user revenue task_productivity_by_user task_progress_by_user trust_ledger trust_ledger_nsw trust_listing trust_management work_in_progress].
+	Kind                ReportKind          `json:"kind,omitempty"`
 	Matter              *IdInput            `json:"matter,omitempty"`
 	OriginatingAttorney *IdInput            `json:"originating_attorney,omitempty"`
 	PracticeArea        *IdInput            `json:"practice_area,omitempty"`
@@ -7501,6 +7599,9 @@ type ReportCreateInput struct {
 	User                *IdInput            `json:"user,omitempty"`
 	Year                *string             `json:"year,omitempty"`
 }
+
+// ReportKind The kind of a Report, in the case Clio answers (the record's sample "accounts_receivable"); the list filter kind takes the values [accounts_receivable accounts_receivable_aging bank_account_activity billing_history billing_rate client_activity client_ledger clio_payments_deposit clio_payments_ledger clio_payments_monthly_statement clio_payments_sales_tax clio_payments_transaction contact_information disbursement_payment fee_allocation general_ledger grant_matters invoice_payments_v2 law_society_of_alberta law_society_of_alberta_al law_society_of_alberta_bar law_society_of_alberta_tl law_society_of_alberta_tt matter matter_balance_summary matter_productivity_by_user matters_by_responsible_attorney originating_attorney_revenue other_revenue productivity_by_client productivity_by_user revenue task_productivity_by_user task_progress_by_user trust_ledger trust_ledger_nsw trust_listing trust_management work_in_progress].
+type ReportKind string
 
 // ReportList defines model for Report_list.
 type ReportList struct {
@@ -7511,6 +7612,13 @@ type ReportList struct {
 // ReportShow defines model for Report_show.
 type ReportShow struct {
 	Data *Report `json:"data,omitempty"`
+}
+
+// ResponsibleStaffBase The user responsible for a matter's staff work (platform guide); id, name and email.
+type ResponsibleStaffBase struct {
+	Email string `json:"email,omitempty"`
+	Id    int64  `json:"id,omitempty"`
+	Name  string `json:"name,omitempty"`
 }
 
 // ServiceType defines model for ServiceType.
@@ -7609,12 +7717,12 @@ type Task struct {
 	NotifyCompletion bool                `json:"notify_completion,omitempty"`
 	Permission       string              `json:"permission,omitempty"`
 
-	// Priority Example: High
-	Priority  string         `json:"priority,omitempty"`
+	// Priority The priority of a Task, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority  TaskPriority   `json:"priority,omitempty"`
 	Reminders []ReminderBase `json:"reminders,omitempty"`
 
-	// Status Example: pending
-	Status               string          `json:"status,omitempty"`
+	// Status The status of a Task, in the case Clio answers (the record's sample "pending"); the list filter status takes the values [pending in_progress in_review complete].
+	Status               TaskStatus      `json:"status,omitempty"`
 	StatuteOfLimitations bool            `json:"statute_of_limitations,omitempty"`
 	TaskType             *TaskType       `json:"task_type,omitempty"`
 	TimeEntries          []TimeEntryBase `json:"time_entries,omitempty"`
@@ -7633,20 +7741,20 @@ type TaskTemplate struct {
 	Id              int64                `json:"id,omitempty"`
 	Name            string               `json:"name,omitempty"`
 
-	// Priority Example: High
-	Priority          string                 `json:"priority,omitempty"`
+	// Priority The priority of a TaskTemplate, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority          TaskTemplatePriority   `json:"priority,omitempty"`
 	Private           bool                   `json:"private,omitempty"`
 	ReminderTemplates []ReminderTemplateBase `json:"reminder_templates,omitempty"`
 	TaskTemplateList  *TaskTemplateListBase  `json:"task_template_list,omitempty"`
 	TaskType          *TaskType              `json:"task_type,omitempty"`
-	TemplateCreator   *UserBase              `json:"template_creator,omitempty"`
+	TemplateCreator   *CreatorBase           `json:"template_creator,omitempty"`
 	UpdatedAt         time.Time              `json:"updated_at,omitempty"`
 }
 
 // TaskTemplateList defines model for TaskTemplateList.
 type TaskTemplateList struct {
 	CreatedAt      time.Time     `json:"created_at,omitempty"`
-	Creator        *UserBase     `json:"creator,omitempty"`
+	Creator        *CreatorBase  `json:"creator,omitempty"`
 	Description    string        `json:"description,omitempty"`
 	Etag           string        `json:"etag,omitempty"`
 	Id             int64         `json:"id,omitempty"`
@@ -7654,6 +7762,14 @@ type TaskTemplateList struct {
 	PracticeArea   *PracticeArea `json:"practice_area,omitempty"`
 	TemplatesCount int64         `json:"templates_count,omitempty"`
 	UpdatedAt      time.Time     `json:"updated_at,omitempty"`
+}
+
+// TaskTemplateListInstanceBase defines model for TaskTemplateListInstance_base.
+type TaskTemplateListInstanceBase struct {
+	CreatedAt time.Time `json:"created_at,omitempty"`
+	Etag      string    `json:"etag,omitempty"`
+	Id        int64     `json:"id,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
 }
 
 // TaskTemplateListInstanceInput defines model for TaskTemplateListInstance_input.
@@ -7721,8 +7837,8 @@ type TaskTemplateCreateInput struct {
 	Description         *string  `json:"description,omitempty"`
 	Name                *string  `json:"name,omitempty"`
 
-	// Priority Example: High
-	Priority          *string                 `json:"priority,omitempty"`
+	// Priority The priority of a TaskTemplate, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority          TaskTemplatePriority    `json:"priority,omitempty"`
 	Private           *bool                   `json:"private,omitempty"`
 	ReminderTemplates []ReminderTemplateInput `json:"reminder_templates,omitempty"`
 	TaskTemplateList  *IdInput                `json:"task_template_list,omitempty"`
@@ -7733,6 +7849,9 @@ type TaskTemplatePage struct {
 	Data []TaskTemplate `json:"data,omitempty"`
 	Meta *ListMeta      `json:"meta,omitempty"`
 }
+
+// TaskTemplatePriority The priority of a TaskTemplate, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+type TaskTemplatePriority string
 
 // TaskTemplateShow defines model for TaskTemplate_show.
 type TaskTemplateShow struct {
@@ -7753,8 +7872,8 @@ type TaskTemplateUpdateInput struct {
 	Description         *string  `json:"description,omitempty"`
 	Name                *string  `json:"name,omitempty"`
 
-	// Priority Example: High
-	Priority          *string                                   `json:"priority,omitempty"`
+	// Priority The priority of a TaskTemplate, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority          TaskTemplatePriority                      `json:"priority,omitempty"`
 	Private           *bool                                     `json:"private,omitempty"`
 	ReminderTemplates []TaskTemplateUpdateReminderTemplateInput `json:"reminder_templates,omitempty"`
 }
@@ -7819,26 +7938,28 @@ type TaskCreateInput struct {
 	CascadingOffsetPolarity *string `json:"cascading_offset_polarity,omitempty"`
 
 	// CascadingOffsetType Example: Before
-	CascadingOffsetType *string    `json:"cascading_offset_type,omitempty"`
-	CascadingSource     *int64     `json:"cascading_source,omitempty"`
-	Description         *string    `json:"description,omitempty"`
-	DueAt               *time.Time `json:"due_at,omitempty"`
-	Matter              *IdInput   `json:"matter,omitempty"`
-	Name                *string    `json:"name,omitempty"`
-	NotifyAssignee      *bool      `json:"notify_assignee,omitempty"`
-	NotifyCompletion    *bool      `json:"notify_completion,omitempty"`
+	CascadingOffsetType *string `json:"cascading_offset_type,omitempty"`
+	CascadingSource     *int64  `json:"cascading_source,omitempty"`
+	Description         *string `json:"description,omitempty"`
+
+	// DueAt A date (2024-01-31) or a date-time (2024-01-31T09:00:00Z): Clio takes both, and the record holds a date.
+	DueAt            *string  `json:"due_at,omitempty"`
+	Matter           *IdInput `json:"matter,omitempty"`
+	Name             *string  `json:"name,omitempty"`
+	NotifyAssignee   *bool    `json:"notify_assignee,omitempty"`
+	NotifyCompletion *bool    `json:"notify_completion,omitempty"`
 
 	// Permission Example: private
 	Permission *string `json:"permission,omitempty"`
 
-	// Priority Example: High
-	Priority *string `json:"priority,omitempty"`
+	// Priority The priority of a Task, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority TaskPriority `json:"priority,omitempty"`
 
-	// Status Example: pending
-	Status               *string  `json:"status,omitempty"`
-	StatuteOfLimitations *bool    `json:"statute_of_limitations,omitempty"`
-	TaskType             *IdInput `json:"task_type,omitempty"`
-	TimeEstimated        *int64   `json:"time_estimated,omitempty"`
+	// Status The status of a Task, in the case Clio answers (the record's sample "pending"); the list filter status takes the values [pending in_progress in_review complete].
+	Status               TaskStatus `json:"status,omitempty"`
+	StatuteOfLimitations *bool      `json:"statute_of_limitations,omitempty"`
+	TaskType             *IdInput   `json:"task_type,omitempty"`
+	TimeEstimated        *int64     `json:"time_estimated,omitempty"`
 }
 
 // TaskList defines model for Task_list.
@@ -7847,10 +7968,16 @@ type TaskList struct {
 	Meta *ListMeta `json:"meta,omitempty"`
 }
 
+// TaskPriority The priority of a Task, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+type TaskPriority string
+
 // TaskShow defines model for Task_show.
 type TaskShow struct {
 	Data *Task `json:"data,omitempty"`
 }
+
+// TaskStatus The status of a Task, in the case Clio answers (the record's sample "pending"); the list filter status takes the values [pending in_progress in_review complete].
+type TaskStatus string
 
 // TaskUpdateInput defines model for Task_update_input.
 type TaskUpdateInput struct {
@@ -7862,25 +7989,33 @@ type TaskUpdateInput struct {
 	CascadingOffsetPolarity *string `json:"cascading_offset_polarity,omitempty"`
 
 	// CascadingOffsetType Example: Before
-	CascadingOffsetType *string    `json:"cascading_offset_type,omitempty"`
-	CascadingSource     *int64     `json:"cascading_source,omitempty"`
-	Description         *string    `json:"description,omitempty"`
-	DueAt               *time.Time `json:"due_at,omitempty"`
-	Matter              *IdInput   `json:"matter,omitempty"`
-	Name                *string    `json:"name,omitempty"`
-	NotifyAssignee      *bool      `json:"notify_assignee,omitempty"`
-	NotifyCompletion    *bool      `json:"notify_completion,omitempty"`
+	CascadingOffsetType *string `json:"cascading_offset_type,omitempty"`
+	CascadingSource     *int64  `json:"cascading_source,omitempty"`
+	Description         *string `json:"description,omitempty"`
+
+	// DueAt A date (2024-01-31) or a date-time (2024-01-31T09:00:00Z): Clio takes both, and the record holds a date.
+	DueAt            *string  `json:"due_at,omitempty"`
+	Matter           *IdInput `json:"matter,omitempty"`
+	Name             *string  `json:"name,omitempty"`
+	NotifyAssignee   *bool    `json:"notify_assignee,omitempty"`
+	NotifyCompletion *bool    `json:"notify_completion,omitempty"`
 
 	// Permission Example: private
 	Permission *string `json:"permission,omitempty"`
 
-	// Priority Example: High
-	Priority *string `json:"priority,omitempty"`
+	// Priority The priority of a Task, in the case Clio answers (the record's sample "High"); the list filter priority takes the values [high normal low].
+	Priority TaskPriority `json:"priority,omitempty"`
 
-	// Status Example: pending
-	Status        *string  `json:"status,omitempty"`
-	TaskType      *IdInput `json:"task_type,omitempty"`
-	TimeEstimated *int64   `json:"time_estimated,omitempty"`
+	// Status The status of a Task, in the case Clio answers (the record's sample "pending"); the list filter status takes the values [pending in_progress in_review complete].
+	Status        TaskStatus `json:"status,omitempty"`
+	TaskType      *IdInput   `json:"task_type,omitempty"`
+	TimeEstimated *int64     `json:"time_estimated,omitempty"`
+}
+
+// TextMessageConversationBase defines model for TextMessageConversation_base.
+type TextMessageConversationBase struct {
+	Etag string `json:"etag,omitempty"`
+	Id   int64  `json:"id,omitempty"`
 }
 
 // TextSnippet defines model for TextSnippet.
@@ -7952,13 +8087,13 @@ type TimeEntryBase struct {
 
 // Timer defines model for Timer.
 type Timer struct {
-	Activity    *TimeEntryBase `json:"activity,omitempty"`
-	CreatedAt   time.Time      `json:"created_at,omitempty"`
-	ElapsedTime float64        `json:"elapsed_time,omitempty"`
-	Etag        string         `json:"etag,omitempty"`
-	Id          int64          `json:"id,omitempty"`
-	StartTime   time.Time      `json:"start_time,omitempty"`
-	UpdatedAt   time.Time      `json:"updated_at,omitempty"`
+	Activity    *ActivityBase `json:"activity,omitempty"`
+	CreatedAt   time.Time     `json:"created_at,omitempty"`
+	ElapsedTime float64       `json:"elapsed_time,omitempty"`
+	Etag        string        `json:"etag,omitempty"`
+	Id          int64         `json:"id,omitempty"`
+	StartTime   time.Time     `json:"start_time,omitempty"`
+	UpdatedAt   time.Time     `json:"updated_at,omitempty"`
 }
 
 // TimerBase defines model for Timer_base.
@@ -7981,10 +8116,23 @@ type TimerShow struct {
 	Data *Timer `json:"data,omitempty"`
 }
 
+// TriggerBase defines model for Trigger_base.
+type TriggerBase struct {
+	CreatedAt              time.Time `json:"created_at,omitempty"`
+	Description            string    `json:"description,omitempty"`
+	DoNotRecalculate       bool      `json:"do_not_recalculate,omitempty"`
+	Etag                   string    `json:"etag,omitempty"`
+	Id                     int64     `json:"id,omitempty"`
+	IsRequirementsRequired bool      `json:"is_requirements_required,omitempty"`
+	IsServed               bool      `json:"is_served,omitempty"`
+	SystemId               int64     `json:"system_id,omitempty"`
+	UpdatedAt              time.Time `json:"updated_at,omitempty"`
+}
+
 // TrustLineItem defines model for TrustLineItem.
 type TrustLineItem struct {
 	Bill      *BillBase           `json:"bill,omitempty"`
-	Client    *ContactBase        `json:"client,omitempty"`
+	Client    *ClientBase         `json:"client,omitempty"`
 	CreatedAt time.Time           `json:"created_at,omitempty"`
 	Date      *openapi_types.Date `json:"date,omitempty"`
 	Etag      string              `json:"etag,omitempty"`
@@ -8042,34 +8190,34 @@ type TrustRequestShow struct {
 
 // User defines model for User.
 type User struct {
-	Account                    *AccountBase                     `json:"account,omitempty"`
-	AccountOwner               bool                             `json:"account_owner,omitempty"`
-	Avatar                     *AvatarBase                      `json:"avatar,omitempty"`
-	ClioConnect                bool                             `json:"clio_connect,omitempty"`
-	Contact                    *ContactBase                     `json:"contact,omitempty"`
-	CourtRulesDefaultAttendee  bool                             `json:"court_rules_default_attendee,omitempty"`
-	CreatedAt                  time.Time                        `json:"created_at,omitempty"`
-	DefaultActivityDescription *ActivityActivityDescriptionBase `json:"default_activity_description,omitempty"`
-	DefaultCalendarId          int64                            `json:"default_calendar_id,omitempty"`
-	Email                      string                           `json:"email,omitempty"`
-	Enabled                    bool                             `json:"enabled,omitempty"`
-	Etag                       string                           `json:"etag,omitempty"`
-	FirstName                  string                           `json:"first_name,omitempty"`
-	Groups                     []GroupBase                      `json:"groups,omitempty"`
-	Id                         int64                            `json:"id,omitempty"`
-	Initials                   string                           `json:"initials,omitempty"`
-	JobTitle                   *JobTitleBase                    `json:"job_title,omitempty"`
-	LastName                   string                           `json:"last_name,omitempty"`
-	Name                       string                           `json:"name,omitempty"`
-	NotificationMethods        []NotificationMethodBase         `json:"notification_methods,omitempty"`
-	PhoneNumber                string                           `json:"phone_number,omitempty"`
-	Rate                       float64                          `json:"rate,omitempty"`
-	Roles                      []string                         `json:"roles,omitempty"`
+	Account                    *AccountBase             `json:"account,omitempty"`
+	AccountOwner               bool                     `json:"account_owner,omitempty"`
+	Avatar                     *AvatarBase              `json:"avatar,omitempty"`
+	ClioConnect                bool                     `json:"clio_connect,omitempty"`
+	Contact                    *ContactBase             `json:"contact,omitempty"`
+	CourtRulesDefaultAttendee  bool                     `json:"court_rules_default_attendee,omitempty"`
+	CreatedAt                  time.Time                `json:"created_at,omitempty"`
+	DefaultActivityDescription *ActivityDescriptionBase `json:"default_activity_description,omitempty"`
+	DefaultCalendarId          int64                    `json:"default_calendar_id,omitempty"`
+	Email                      string                   `json:"email,omitempty"`
+	Enabled                    bool                     `json:"enabled,omitempty"`
+	Etag                       string                   `json:"etag,omitempty"`
+	FirstName                  string                   `json:"first_name,omitempty"`
+	Groups                     []GroupBase              `json:"groups,omitempty"`
+	Id                         int64                    `json:"id,omitempty"`
+	Initials                   string                   `json:"initials,omitempty"`
+	JobTitle                   *JobTitleBase            `json:"job_title,omitempty"`
+	LastName                   string                   `json:"last_name,omitempty"`
+	Name                       string                   `json:"name,omitempty"`
+	NotificationMethods        []NotificationMethodBase `json:"notification_methods,omitempty"`
+	PhoneNumber                string                   `json:"phone_number,omitempty"`
+	Rate                       float64                  `json:"rate,omitempty"`
+	Roles                      []string                 `json:"roles,omitempty"`
 
-	// SubscriptionType Example: Attorney
-	SubscriptionType string    `json:"subscription_type,omitempty"`
-	TimeZone         string    `json:"time_zone,omitempty"`
-	UpdatedAt        time.Time `json:"updated_at,omitempty"`
+	// SubscriptionType The subscription_type of a User, in the case Clio answers (the record's sample "Attorney"); the list filter subscription_type takes the values [attorney nonattorney].
+	SubscriptionType UserSubscriptionType `json:"subscription_type,omitempty"`
+	TimeZone         string               `json:"time_zone,omitempty"`
+	UpdatedAt        time.Time            `json:"updated_at,omitempty"`
 }
 
 // UserBase defines model for User_base.
@@ -8108,6 +8256,9 @@ type UserShow struct {
 	Data *User `json:"data,omitempty"`
 }
 
+// UserSubscriptionType The subscription_type of a User, in the case Clio answers (the record's sample "Attorney"); the list filter subscription_type takes the values [attorney nonattorney].
+type UserSubscriptionType string
+
 // UtbmsCode defines model for UtbmsCode.
 type UtbmsCode struct {
 	Code        string    `json:"code,omitempty"`
@@ -8117,10 +8268,10 @@ type UtbmsCode struct {
 	Id          int64     `json:"id,omitempty"`
 	Name        string    `json:"name,omitempty"`
 
-	// Type Example: UtbmsTask
-	Type       string    `json:"type,omitempty"`
-	UpdatedAt  time.Time `json:"updated_at,omitempty"`
-	UtbmsSetId int64     `json:"utbms_set_id,omitempty"`
+	// Type The type of a UtbmsCode, in the case Clio answers (the record's sample "UtbmsTask"); the list filter type takes the values [UtbmsTask UtbmsActivity UtbmsExpense].
+	Type       UtbmsCodeType `json:"type,omitempty"`
+	UpdatedAt  time.Time     `json:"updated_at,omitempty"`
+	UtbmsSetId int64         `json:"utbms_set_id,omitempty"`
 }
 
 // UtbmsCodeList defines model for UtbmsCode_list.
@@ -8133,6 +8284,9 @@ type UtbmsCodeList struct {
 type UtbmsCodeShow struct {
 	Data *UtbmsCode `json:"data,omitempty"`
 }
+
+// UtbmsCodeType The type of a UtbmsCode, in the case Clio answers (the record's sample "UtbmsTask"); the list filter type takes the values [UtbmsTask UtbmsActivity UtbmsExpense].
+type UtbmsCodeType string
 
 // UtbmsSet defines model for UtbmsSet.
 type UtbmsSet struct {
@@ -8254,16 +8408,16 @@ type UnprocessableEntity = Error
 
 // ListActivitiesParams defines parameters for ListActivities.
 type ListActivitiesParams struct {
-	// ActivityDescriptionId The unique identifier for a single ActivityDescription. Use the keyword
+	// ActivityDescriptionId The unique identifier for a single ActivityDescription. Use the keyword `null` to match those without a ActivityDescription.
 	ActivityDescriptionId *int64 `form:"activity_description_id,omitempty" json:"activity_description_id,omitempty"`
 
-	// CalendarEntryId The unique identifier for a single CalendarEntry. Use the keyword
-	CalendarEntryId *int64 `form:"calendar_entry_id,omitempty" json:"calendar_entry_id,omitempty"`
+	// CalendarEntryId The unique identifier for a single CalendarEntry. Use the keyword `null` to match those without a CalendarEntry.
+	CalendarEntryId *string `form:"calendar_entry_id,omitempty" json:"calendar_entry_id,omitempty"`
 
-	// CommunicationId The unique identifier for a single Communication. Use the keyword
+	// CommunicationId The unique identifier for a single Communication. Use the keyword `null` to match those without a Communication.
 	CommunicationId *int64 `form:"communication_id,omitempty" json:"communication_id,omitempty"`
 
-	// ContactNoteId The unique identifier for a single Note. Use the keyword
+	// ContactNoteId The unique identifier for a single Note. Use the keyword `null` to match those without a Note.
 	ContactNoteId *int64 `form:"contact_note_id,omitempty" json:"contact_note_id,omitempty"`
 
 	// CreatedSince Filter Activity records to those having the
@@ -8272,13 +8426,13 @@ type ListActivitiesParams struct {
 	// EndDate Filter Activity records to those whose
 	EndDate *time.Time `form:"end_date,omitempty" json:"end_date,omitempty"`
 
-	// ExpenseCategoryId The unique identifier for a single ExpenseCategory. Use the keyword
+	// ExpenseCategoryId The unique identifier for a single ExpenseCategory. Use the keyword `null` to match those without a ExpenseCategory.
 	ExpenseCategoryId *int64 `form:"expense_category_id,omitempty" json:"expense_category_id,omitempty"`
 
 	// FlatRate Filter Activity TimeEntry records to those that have a flat rate, or not.
 	FlatRate *bool `form:"flat_rate,omitempty" json:"flat_rate,omitempty"`
 
-	// GrantId The unique identifier for a single Grant. Use the keyword
+	// GrantId The unique identifier for a single Grant. Use the keyword `null` to match those without a Grant.
 	GrantId *int64 `form:"grant_id,omitempty" json:"grant_id,omitempty"`
 
 	// Ids Filter Activity records to those having the specified unique identifiers.
@@ -8287,10 +8441,10 @@ type ListActivitiesParams struct {
 	// Limit A limit on the number of Activity records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
-	// MatterNoteId The unique identifier for a single Note. Use the keyword
+	// MatterNoteId The unique identifier for a single Note. Use the keyword `null` to match those without a Note.
 	MatterNoteId *int64 `form:"matter_note_id,omitempty" json:"matter_note_id,omitempty"`
 
 	// OnlyUnaccountedFor Only unaccounted for activities.
@@ -8311,16 +8465,16 @@ type ListActivitiesParams struct {
 	// Status Filter Activity records to those that are draft, billed, unbilled or non-billable.
 	Status *ListActivitiesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// TaskId The unique identifier for a single Task. Use the keyword
+	// TaskId The unique identifier for a single Task. Use the keyword `null` to match those without a Task.
 	TaskId *int64 `form:"task_id,omitempty" json:"task_id,omitempty"`
 
 	// Type Filter Activity records to those of a specific type.
-	Type *ListActivitiesParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *ActivityType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Activity records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
-	// UserId The unique identifier for a single User. Use the keyword
+	// UserId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	UserId *int64 `form:"user_id,omitempty" json:"user_id,omitempty"`
 }
 
@@ -8329,9 +8483,6 @@ type ListActivitiesParamsOrder string
 
 // ListActivitiesParamsStatus defines parameters for ListActivities.
 type ListActivitiesParamsStatus string
-
-// ListActivitiesParamsType defines parameters for ListActivities.
-type ListActivitiesParamsType string
 
 // CreateActivityJSONBody defines parameters for CreateActivity.
 type CreateActivityJSONBody struct {
@@ -8494,7 +8645,7 @@ type ListBankAccountsParams struct {
 	// UpdatedSince Filter BankAccount records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
-	// UserId The unique identifier for a single User. Use the keyword
+	// UserId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	UserId *int64 `form:"user_id,omitempty" json:"user_id,omitempty"`
 }
 
@@ -8578,8 +8729,8 @@ type ListBillableClientsParams struct {
 	// ClientId The unique identifier for a single Contact. The keyword
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListBillableClientsParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// EndDate Filter BillableClient records to those that have Matters with unbilled Activities on or before this date (Expects an ISO-8601 date).
 	EndDate *openapi_types.Date `form:"end_date,omitempty" json:"end_date,omitempty"`
@@ -8590,7 +8741,7 @@ type ListBillableClientsParams struct {
 	// MatterId The unique identifier for a single Matter. The keyword
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
@@ -8599,23 +8750,20 @@ type ListBillableClientsParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// StartDate Filter BillableClient records to those that have Matters with unbilled Activities on or after this date (Expects an ISO-8601 date).
 	StartDate *openapi_types.Date `form:"start_date,omitempty" json:"start_date,omitempty"`
 }
 
-// ListBillableClientsParamsCustomFieldValues defines parameters for ListBillableClients.
-type ListBillableClientsParamsCustomFieldValues string
-
 // ListBillableMattersParams defines parameters for ListBillableMatters.
 type ListBillableMattersParams struct {
 	// ClientId The unique identifier for a single Contact. The keyword
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListBillableMattersParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// EndDate Filter BillableMatter records to those that have matters with unbilled activities on or before this date (Expects an ISO-8601 date).
 	EndDate *openapi_types.Date `form:"end_date,omitempty" json:"end_date,omitempty"`
@@ -8626,7 +8774,7 @@ type ListBillableMattersParams struct {
 	// MatterId The unique identifier for a single Matter. The keyword
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
@@ -8635,23 +8783,20 @@ type ListBillableMattersParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// StartDate Filter BillableMatter records to those that have matters with unbilled activities on or after this date (Expects an ISO-8601 date).
 	StartDate *openapi_types.Date `form:"start_date,omitempty" json:"start_date,omitempty"`
 }
-
-// ListBillableMattersParamsCustomFieldValues defines parameters for ListBillableMatters.
-type ListBillableMattersParamsCustomFieldValues string
 
 // ListBillableMatterIDsParams defines parameters for ListBillableMatterIDs.
 type ListBillableMatterIDsParams struct {
 	// ClientId The unique identifier for a single Contact. The keyword
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListBillableMatterIDsParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// EndDate Filter BillableMatter records to those that have matters with unbilled activities on or before this date (Expects an ISO-8601 date).
 	EndDate *openapi_types.Date `form:"end_date,omitempty" json:"end_date,omitempty"`
@@ -8662,7 +8807,7 @@ type ListBillableMatterIDsParams struct {
 	// MatterId The unique identifier for a single Matter. The keyword
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
@@ -8671,15 +8816,12 @@ type ListBillableMatterIDsParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// StartDate Filter BillableMatter records to those that have matters with unbilled activities on or after this date (Expects an ISO-8601 date).
 	StartDate *openapi_types.Date `form:"start_date,omitempty" json:"start_date,omitempty"`
 }
-
-// ListBillableMatterIDsParamsCustomFieldValues defines parameters for ListBillableMatterIDs.
-type ListBillableMatterIDsParamsCustomFieldValues string
 
 // ListBillsParams defines parameters for ListBills.
 type ListBillsParams struct {
@@ -8689,8 +8831,8 @@ type ListBillsParams struct {
 	// CreatedSince Filter Bill records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListBillsParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// DueAfter Filter Bill records to those that have a
 	DueAfter *openapi_types.Date `form:"due_after,omitempty" json:"due_after,omitempty"`
@@ -8719,13 +8861,13 @@ type ListBillsParams struct {
 	// Limit A limit on the number of Bill records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Bill records by the given field. Default:
 	Order *ListBillsParamsOrder `form:"order,omitempty" json:"order,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// OverdueOnly Filter Bill records to those that are overdue.
@@ -8737,11 +8879,11 @@ type ListBillsParams struct {
 	// Query Allows matching search on invoice number.
 	Query *int32 `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// State Filter Bill records to those in a given state.
-	State *ListBillsParamsState `form:"state,omitempty" json:"state,omitempty"`
+	State *BillState `form:"state,omitempty" json:"state,omitempty"`
 
 	// Status Filter Bill records to those with particular payment status.
 	Status *ListBillsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -8753,14 +8895,8 @@ type ListBillsParams struct {
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 }
 
-// ListBillsParamsCustomFieldValues defines parameters for ListBills.
-type ListBillsParamsCustomFieldValues string
-
 // ListBillsParamsOrder defines parameters for ListBills.
 type ListBillsParamsOrder string
-
-// ListBillsParamsState defines parameters for ListBills.
-type ListBillsParamsState string
 
 // ListBillsParamsStatus defines parameters for ListBills.
 type ListBillsParamsStatus string
@@ -8814,7 +8950,7 @@ type ListCalendarEntriesParams struct {
 	// Limit A limit on the number of CalendarEntry records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// OwnerEntriesAcrossAllUsers Returns CalendarEntry records for all users related to a matter. Requires matter id.
@@ -8904,10 +9040,10 @@ type ListCalendarsParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// Source Filter Calendar records to those having a specific calendar visibility source (mobile, web).
-	Source *ListCalendarsParamsSource `form:"source,omitempty" json:"source,omitempty"`
+	Source *CalendarSource `form:"source,omitempty" json:"source,omitempty"`
 
 	// Type Filter Calendar records to those of the specified type.
-	Type *ListCalendarsParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *CalendarType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Calendar records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -8921,12 +9057,6 @@ type ListCalendarsParams struct {
 
 // ListCalendarsParamsOrder defines parameters for ListCalendars.
 type ListCalendarsParamsOrder string
-
-// ListCalendarsParamsSource defines parameters for ListCalendars.
-type ListCalendarsParamsSource string
-
-// ListCalendarsParamsType defines parameters for ListCalendars.
-type ListCalendarsParamsType string
 
 // CreateCalendarJSONBody defines parameters for CreateCalendar.
 type CreateCalendarJSONBody struct {
@@ -8987,11 +9117,8 @@ type ListClioPaymentsPaymentsParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// State Filter ClioPaymentsPayment records to those in a given state.
-	State *ListClioPaymentsPaymentsParamsState `form:"state,omitempty" json:"state,omitempty"`
+	State *ClioPaymentsPaymentState `form:"state,omitempty" json:"state,omitempty"`
 }
-
-// ListClioPaymentsPaymentsParamsState defines parameters for ListClioPaymentsPayments.
-type ListClioPaymentsPaymentsParamsState string
 
 // ListCommentsParams defines parameters for ListComments.
 type ListCommentsParams struct {
@@ -9047,7 +9174,7 @@ type ListCommunicationsParams struct {
 	// Limit A limit on the number of Communication records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Communication records by the given field. Default:
@@ -9069,7 +9196,7 @@ type ListCommunicationsParams struct {
 	ReceivedSince *time.Time `form:"received_since,omitempty" json:"received_since,omitempty"`
 
 	// Type Filter Communication records to those of the specified type.
-	Type *ListCommunicationsParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *CommunicationType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Communication records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -9080,9 +9207,6 @@ type ListCommunicationsParams struct {
 
 // ListCommunicationsParamsOrder defines parameters for ListCommunications.
 type ListCommunicationsParamsOrder string
-
-// ListCommunicationsParamsType defines parameters for ListCommunications.
-type ListCommunicationsParamsType string
 
 // CreateCommunicationJSONBody defines parameters for CreateCommunication.
 type CreateCommunicationJSONBody struct {
@@ -9108,8 +9232,8 @@ type ListContactsParams struct {
 	// CustomFieldIds Filter Contact's custom_field_values to only include values for the given custom field unique identifiers.
 	CustomFieldIds []int64 `form:"custom_field_ids[],omitempty" json:"custom_field_ids[],omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListContactsParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
 	// EmailOnly Filter Contact records to those that have email addresses.
 	EmailOnly *bool `form:"email_only,omitempty" json:"email_only,omitempty"`
@@ -9139,23 +9263,17 @@ type ListContactsParams struct {
 	SharedResourceId *int64 `form:"shared_resource_id,omitempty" json:"shared_resource_id,omitempty"`
 
 	// Type Filter Contact records to those that match the given type.
-	Type *ListContactsParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *ContactType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Contact records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 }
-
-// ListContactsParamsCustomFieldValues defines parameters for ListContacts.
-type ListContactsParamsCustomFieldValues string
 
 // ListContactsParamsInitial defines parameters for ListContacts.
 type ListContactsParamsInitial string
 
 // ListContactsParamsOrder defines parameters for ListContacts.
 type ListContactsParamsOrder string
-
-// ListContactsParamsType defines parameters for ListContacts.
-type ListContactsParamsType string
 
 // CreateContactJSONBody defines parameters for CreateContact.
 type CreateContactJSONBody struct {
@@ -9205,7 +9323,7 @@ type UpdateContactParams struct {
 
 // ListConversationMessagesParams defines parameters for ListConversationMessages.
 type ListConversationMessagesParams struct {
-	// ConversationId The unique identifier for a single Conversation. Use the keyword
+	// ConversationId The unique identifier for a single Conversation. Use the keyword `null` to match those without a Conversation.
 	ConversationId int64 `form:"conversation_id" json:"conversation_id"`
 
 	// CreatedSince Filter ConversationMessage records to those having the
@@ -9261,7 +9379,7 @@ type ListConversationsParams struct {
 	// Limit A limit on the number of Conversation records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Conversation records by the given field. Default:
@@ -9377,7 +9495,7 @@ type ListMatterDocketsParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ServiceTypeId The unique identifier for a single ServiceType. Use the keyword
+	// ServiceTypeId The unique identifier for a single ServiceType. Use the keyword `null` to match those without a ServiceType.
 	ServiceTypeId *int64 `form:"service_type_id,omitempty" json:"service_type_id,omitempty"`
 
 	// Status Filter MatterDocket records to those having a specific status.
@@ -9540,7 +9658,7 @@ type ListCustomFieldSetsParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// ParentType Filter CustomFieldSet records to those that have the specified
-	ParentType *ListCustomFieldSetsParamsParentType `form:"parent_type,omitempty" json:"parent_type,omitempty"`
+	ParentType *CustomFieldSetParentType `form:"parent_type,omitempty" json:"parent_type,omitempty"`
 
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
@@ -9551,9 +9669,6 @@ type ListCustomFieldSetsParams struct {
 
 // ListCustomFieldSetsParamsOrder defines parameters for ListCustomFieldSets.
 type ListCustomFieldSetsParamsOrder string
-
-// ListCustomFieldSetsParamsParentType defines parameters for ListCustomFieldSets.
-type ListCustomFieldSetsParamsParentType string
 
 // CreateCustomFieldSetJSONBody defines parameters for CreateCustomFieldSet.
 type CreateCustomFieldSetJSONBody struct {
@@ -9574,7 +9689,7 @@ type ListCustomFieldsParams struct {
 	Deleted *bool `form:"deleted,omitempty" json:"deleted,omitempty"`
 
 	// FieldType Field type of this custom field
-	FieldType *ListCustomFieldsParamsFieldType `form:"field_type,omitempty" json:"field_type,omitempty"`
+	FieldType *CustomFieldFieldType `form:"field_type,omitempty" json:"field_type,omitempty"`
 
 	// Ids Filter CustomField records to those having the specified unique identifiers.
 	Ids []int64 `form:"ids[],omitempty" json:"ids[],omitempty"`
@@ -9600,9 +9715,6 @@ type ListCustomFieldsParams struct {
 	// VisibleAndRequired Filter CustomField records to those that are visible and required.
 	VisibleAndRequired *bool `form:"visible_and_required,omitempty" json:"visible_and_required,omitempty"`
 }
-
-// ListCustomFieldsParamsFieldType defines parameters for ListCustomFields.
-type ListCustomFieldsParamsFieldType string
 
 // ListCustomFieldsParamsOrder defines parameters for ListCustomFields.
 type ListCustomFieldsParamsOrder string
@@ -9758,13 +9870,13 @@ type UpdateDocumentTemplateJSONBody struct {
 
 // ListDocumentsParams defines parameters for ListDocuments.
 type ListDocumentsParams struct {
-	// ContactId The unique identifier for a single Contact. Use the keyword
+	// ContactId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// CreatedSince Filter Document records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
 
-	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword
+	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword `null` to match those without a DocumentCategory.
 	DocumentCategoryId *int64 `form:"document_category_id,omitempty" json:"document_category_id,omitempty"`
 
 	// ExternalPropertyName Filter records to only those with the given external property(s) name set. e.g.
@@ -9782,7 +9894,7 @@ type ListDocumentsParams struct {
 	// Limit A limit on the number of Document records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Document records by the given field. Default:
@@ -9791,7 +9903,7 @@ type ListDocumentsParams struct {
 	// PageToken A token specifying which page to return.
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
-	// ParentId The unique identifier for a single Folder. Use the keyword
+	// ParentId The unique identifier for a single Folder. Use the keyword `null` to match those without a Folder.
 	ParentId *int64 `form:"parent_id,omitempty" json:"parent_id,omitempty"`
 
 	// Query Wildcard search for
@@ -9885,13 +9997,13 @@ type UpdateExpenseCategoryJSONBody struct {
 
 // ListFoldersParams defines parameters for ListFolders.
 type ListFoldersParams struct {
-	// ContactId The unique identifier for a single Contact. Use the keyword
+	// ContactId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// CreatedSince Filter Folder records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
 
-	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword
+	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword `null` to match those without a DocumentCategory.
 	DocumentCategoryId *int64 `form:"document_category_id,omitempty" json:"document_category_id,omitempty"`
 
 	// ExternalPropertyName Filter records to only those with the given external property(s) name set. e.g.
@@ -9909,7 +10021,7 @@ type ListFoldersParams struct {
 	// Limit A limit on the number of Folder records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Folder records by the given field. Default:
@@ -9944,13 +10056,13 @@ type CreateFolderJSONBody struct {
 
 // ListFolderContentsParams defines parameters for ListFolderContents.
 type ListFolderContentsParams struct {
-	// ContactId The unique identifier for a single Contact. Use the keyword
+	// ContactId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// CreatedSince Filter Folder records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
 
-	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword
+	// DocumentCategoryId The unique identifier for a single DocumentCategory. Use the keyword `null` to match those without a DocumentCategory.
 	DocumentCategoryId *int64 `form:"document_category_id,omitempty" json:"document_category_id,omitempty"`
 
 	// ExternalPropertyName Filter records to only those with the given external property(s) name set. e.g.
@@ -9968,7 +10080,7 @@ type ListFolderContentsParams struct {
 	// Limit A limit on the number of Folder records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Folder records by the given field. Default:
@@ -10098,7 +10210,7 @@ type ListGroupsParams struct {
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
 	// Type Filter Group records to those that match the given type.
-	Type *ListGroupsParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *GroupType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter Group records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -10109,9 +10221,6 @@ type ListGroupsParams struct {
 
 // ListGroupsParamsOrder defines parameters for ListGroups.
 type ListGroupsParamsOrder string
-
-// ListGroupsParamsType defines parameters for ListGroups.
-type ListGroupsParamsType string
 
 // CreateGroupJSONBody defines parameters for CreateGroup.
 type CreateGroupJSONBody struct {
@@ -10301,7 +10410,7 @@ type ListLaukExpenseCategoriesParams struct {
 
 // ListLineItemsParams defines parameters for ListLineItems.
 type ListLineItemsParams struct {
-	// ActivityId The unique identifier for a single Activity. Use the keyword
+	// ActivityId The unique identifier for a single Activity. Use the keyword `null` to match those without a Activity.
 	ActivityId *int64 `form:"activity_id,omitempty" json:"activity_id,omitempty"`
 
 	// BillId The unique identifier for a single Bill. The keyword
@@ -10328,7 +10437,7 @@ type ListLineItemsParams struct {
 	// Limit A limit on the number of LineItem records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
@@ -10399,8 +10508,8 @@ type ListMattersParams struct {
 	// ClientId The unique identifier for a single Contact. The keyword
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
-	// CloseDate Filter Matter records by the close date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned.
-	CloseDate []ListMattersParamsCloseDate `form:"close_date[],omitempty" json:"close_date[],omitempty"`
+	// CloseDate Filter Matter records by the close date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned. Each value is an operator (>=, <=, >, =, <) and a date, e.g. >=2024-01-01; the reference's enum shows the template >=DATE.
+	CloseDate []string `form:"close_date[],omitempty" json:"close_date[],omitempty"`
 
 	// CreatedSince Filter Matter records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
@@ -10408,10 +10517,10 @@ type ListMattersParams struct {
 	// CustomFieldIds Filter Matter's custom_field_values to only include values for the given custom field unique identifiers.
 	CustomFieldIds []int64 `form:"custom_field_ids[],omitempty" json:"custom_field_ids[],omitempty"`
 
-	// CustomFieldValues Filter records to only those with the given custom field(s) set. The value is compared using the operator provided, or, if the value type only supports one operator, the supported operator is used. In the latter case, no check for operator is performed on the input string. The key for the custom field value filter is the custom_field.id. e.g. Supported operators: e.g. e.g. e.g. Multiple conditions for the same custom field: If you want to use more than one operator to filter a custom field, you can do so by passing in an array of values. e.g.
-	CustomFieldValues *ListMattersParamsCustomFieldValues `form:"custom_field_values,omitempty" json:"custom_field_values,omitempty"`
+	// CustomFieldValues Filter records to those with the given custom field values: the key is the custom field's id and the value an optional operator (=, <, >, <=, >=) followed by the value, e.g. custom_field_values[12]=>=5. Without an operator, or when the field's type supports only one, the value is compared with that operator (the reference's text, whose examples the render dropped).
+	CustomFieldValues map[string]string `json:"custom_field_values,omitempty"`
 
-	// GrantId The unique identifier for a single Grant. Use the keyword
+	// GrantId The unique identifier for a single Grant. Use the keyword `null` to match those without a Grant.
 	GrantId *int64 `form:"grant_id,omitempty" json:"grant_id,omitempty"`
 
 	// GroupId The unique identifier for a single Group. The keyword
@@ -10423,23 +10532,23 @@ type ListMattersParams struct {
 	// Limit A limit on the number of Matter records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// NotificationEventSubscriberUserId The unique identifier for a single NotificationEventSubscriber. Use the keyword
+	// NotificationEventSubscriberUserId The unique identifier for a single NotificationEventSubscriber. Use the keyword `null` to match those without a NotificationEventSubscriber.
 	NotificationEventSubscriberUserId *int64 `form:"notification_event_subscriber_user_id,omitempty" json:"notification_event_subscriber_user_id,omitempty"`
 
-	// OpenDate Filter Matter records by the open date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned.
-	OpenDate []ListMattersParamsOpenDate `form:"open_date[],omitempty" json:"open_date[],omitempty"`
+	// OpenDate Filter Matter records by the open date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned. Each value is an operator (>=, <=, >, =, <) and a date, e.g. >=2024-01-01; the reference's enum shows the template >=DATE.
+	OpenDate []string `form:"open_date[],omitempty" json:"open_date[],omitempty"`
 
 	// Order Orders the Matter records by the given field. Default:
 	Order *ListMattersParamsOrder `form:"order,omitempty" json:"order,omitempty"`
 
-	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword
+	// OriginatingAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	OriginatingAttorneyId *int64 `form:"originating_attorney_id,omitempty" json:"originating_attorney_id,omitempty"`
 
 	// PageToken A token specifying which page to return.
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
-	// PendingDate Filter Matter records by the pending date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned.
-	PendingDate []ListMattersParamsPendingDate `form:"pending_date[],omitempty" json:"pending_date[],omitempty"`
+	// PendingDate Filter Matter records by the pending date. The date should be provided in the format YYYY-MM-DD. e.g. You can provide more than one value to narrow the results of this filter. You can do so by passing several individual values and appending e.g. Note that, when providing multiple values for this filter, only Matter records that meet all filter conditions will be returned. Each value is an operator (>=, <=, >, =, <) and a date, e.g. >=2024-01-01; the reference's enum shows the template >=DATE.
+	PendingDate []string `form:"pending_date[],omitempty" json:"pending_date[],omitempty"`
 
 	// PracticeAreaId The unique identifier for a single PracticeArea. The keyword
 	PracticeAreaId *int64 `form:"practice_area_id,omitempty" json:"practice_area_id,omitempty"`
@@ -10447,33 +10556,24 @@ type ListMattersParams struct {
 	// Query Wildcard search for
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
-	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword
+	// ResponsibleAttorneyId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
-	// Status Filter Matter records to those with a given status. It accepts comma-separated statuses, e.g.
-	Status *ListMattersParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	// Status Filter Matter records to those with a given status. It accepts comma-separated statuses, e.g. Several values are sent as one comma list, e.g. open,pending.
+	Status []ListMattersParamsStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// SubscriberUserId The unique identifier for a single NotificationEventSubscriber. Use the keyword
+	// SubscriberUserId The unique identifier for a single NotificationEventSubscriber. Use the keyword `null` to match those without a NotificationEventSubscriber.
 	SubscriberUserId *int64 `form:"subscriber_user_id,omitempty" json:"subscriber_user_id,omitempty"`
 
 	// UpdatedSince Filter Matter records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+
+	// ResponsibleStaffId The unique identifier for a single User, the matter's responsible staff (platform guide).
+	ResponsibleStaffId *int64 `form:"responsible_staff_id,omitempty" json:"responsible_staff_id,omitempty"`
 }
-
-// ListMattersParamsCloseDate defines parameters for ListMatters.
-type ListMattersParamsCloseDate string
-
-// ListMattersParamsCustomFieldValues defines parameters for ListMatters.
-type ListMattersParamsCustomFieldValues string
-
-// ListMattersParamsOpenDate defines parameters for ListMatters.
-type ListMattersParamsOpenDate string
 
 // ListMattersParamsOrder defines parameters for ListMatters.
 type ListMattersParamsOrder string
-
-// ListMattersParamsPendingDate defines parameters for ListMatters.
-type ListMattersParamsPendingDate string
 
 // ListMattersParamsStatus defines parameters for ListMatters.
 type ListMattersParamsStatus string
@@ -10613,7 +10713,7 @@ type ListNotesParams struct {
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
 
 	// Type Filter Note records to those of the specified type.
-	Type ListNotesParamsType `form:"type" json:"type"`
+	Type NoteType `form:"type" json:"type"`
 
 	// UpdatedSince Filter Note records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
@@ -10621,9 +10721,6 @@ type ListNotesParams struct {
 
 // ListNotesParamsOrder defines parameters for ListNotes.
 type ListNotesParamsOrder string
-
-// ListNotesParamsType defines parameters for ListNotes.
-type ListNotesParamsType string
 
 // CreateNoteJSONBody defines parameters for CreateNote.
 type CreateNoteJSONBody struct {
@@ -10637,7 +10734,7 @@ type UpdateNoteJSONBody struct {
 
 // ListOutstandingClientBalancesParams defines parameters for ListOutstandingClientBalances.
 type ListOutstandingClientBalancesParams struct {
-	// ContactId The unique identifier for a single Contact. Use the keyword
+	// ContactId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ContactId *int64 `form:"contact_id,omitempty" json:"contact_id,omitempty"`
 
 	// LastPaidEndDate Filter OutstandingClientBalance records for those whose bills have been paid before the specified date
@@ -10763,7 +10860,7 @@ type ListRemindersParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// State Filter Reminder records to those with a given state.
-	State *ListRemindersParamsState `form:"state,omitempty" json:"state,omitempty"`
+	State *ReminderState `form:"state,omitempty" json:"state,omitempty"`
 
 	// SubjectId The unique identifier for a single CalendarEntry or Task. The keyword
 	SubjectId *int64 `form:"subject_id,omitempty" json:"subject_id,omitempty"`
@@ -10781,9 +10878,6 @@ type ListRemindersParams struct {
 // ListRemindersParamsOrder defines parameters for ListReminders.
 type ListRemindersParamsOrder string
 
-// ListRemindersParamsState defines parameters for ListReminders.
-type ListRemindersParamsState string
-
 // ListRemindersParamsSubjectType defines parameters for ListReminders.
 type ListRemindersParamsSubjectType string
 
@@ -10800,7 +10894,7 @@ type UpdateReminderJSONBody struct {
 // ListReportPresetsParams defines parameters for ListReportPresets.
 type ListReportPresetsParams struct {
 	// Category Filters ReportPreset data by category.
-	Category *ListReportPresetsParamsCategory `form:"category,omitempty" json:"category,omitempty"`
+	Category *ReportPresetCategory `form:"category,omitempty" json:"category,omitempty"`
 
 	// CreatedSince Filter ReportPreset records to those having the
 	CreatedSince *time.Time `form:"created_since,omitempty" json:"created_since,omitempty"`
@@ -10832,9 +10926,6 @@ type ListReportPresetsParams struct {
 	// UpdatedSince Filter ReportPreset records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 }
-
-// ListReportPresetsParamsCategory defines parameters for ListReportPresets.
-type ListReportPresetsParamsCategory string
 
 // ListReportPresetsParamsOrder defines parameters for ListReportPresets.
 type ListReportPresetsParamsOrder string
@@ -10895,7 +10986,7 @@ type ListReportsParams struct {
 	Ids []int64 `form:"ids[],omitempty" json:"ids[],omitempty"`
 
 	// Kind Filters Report data by kind.
-	Kind *ListReportsParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+	Kind *ReportKind `form:"kind,omitempty" json:"kind,omitempty"`
 
 	// Limit A limit on the number of Report records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
@@ -10918,9 +11009,6 @@ type ListReportsParams struct {
 	// UpdatedSince Filter Report records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 }
-
-// ListReportsParamsKind defines parameters for ListReports.
-type ListReportsParamsKind string
 
 // CreateReportJSONBody defines parameters for CreateReport.
 type CreateReportJSONBody struct {
@@ -11013,7 +11101,7 @@ type ListTaskTemplateListsParams struct {
 	// PageToken A token specifying which page to return.
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
-	// PracticeAreaId The unique identifier for a single PracticeArea. Use the keyword
+	// PracticeAreaId The unique identifier for a single PracticeArea. Use the keyword `null` to match those without a PracticeArea.
 	PracticeAreaId *int64 `form:"practice_area_id,omitempty" json:"practice_area_id,omitempty"`
 
 	// Query Wildcard search for
@@ -11132,19 +11220,19 @@ type UpdateTaskTypeJSONBody struct {
 
 // ListTasksParams defines parameters for ListTasks.
 type ListTasksParams struct {
-	// AssigneeId The unique identifier for a single User or Contact. Use the keyword
+	// AssigneeId The unique identifier for a single User or Contact. Use the keyword `null` to match those without a User.
 	AssigneeId *int64 `form:"assignee_id,omitempty" json:"assignee_id,omitempty"`
 
 	// AssigneeType Filter Task records to those with a specific assignee. Must be passed if filtering by assignee.
 	AssigneeType *ListTasksParamsAssigneeType `form:"assignee_type,omitempty" json:"assignee_type,omitempty"`
 
-	// AssignerId The unique identifier for a single User. Use the keyword
+	// AssignerId The unique identifier for a single User. Use the keyword `null` to match those without a User.
 	AssignerId *int64 `form:"assigner_id,omitempty" json:"assigner_id,omitempty"`
 
 	// CascadingSourceId Filter Task records to those with a parent task that has the specified ID.
 	CascadingSourceId *int32 `form:"cascading_source_id,omitempty" json:"cascading_source_id,omitempty"`
 
-	// ClientId The unique identifier for a single Contact. Use the keyword
+	// ClientId The unique identifier for a single Contact. Use the keyword `null` to match those without a Contact.
 	ClientId *int64 `form:"client_id,omitempty" json:"client_id,omitempty"`
 
 	// Complete Filter Task records to those which are complete or not.
@@ -11168,7 +11256,7 @@ type ListTasksParams struct {
 	// Limit A limit on the number of Task records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the Task records by the given field. Default:
@@ -11190,7 +11278,7 @@ type ListTasksParams struct {
 	ResponsibleAttorneyId *int64 `form:"responsible_attorney_id,omitempty" json:"responsible_attorney_id,omitempty"`
 
 	// Status Filter Task records to those with the given status. Users without advanced tasks enabled may only specify 'complete' or 'pending'.
-	Status *ListTasksParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Status *TaskStatus `form:"status,omitempty" json:"status,omitempty"`
 
 	// Statuses Filter Task records to those with the given statuses. Users without advanced tasks enabled may only specify 'complete' or 'pending'.
 	Statuses []ListTasksParamsStatuses `form:"statuses[],omitempty" json:"statuses[],omitempty"`
@@ -11198,7 +11286,7 @@ type ListTasksParams struct {
 	// StatuteOfLimitations Filter Task records to those which are a statute of limitations or not.
 	StatuteOfLimitations *bool `form:"statute_of_limitations,omitempty" json:"statute_of_limitations,omitempty"`
 
-	// TaskTypeId The unique identifier for a single TaskType. Use the keyword
+	// TaskTypeId The unique identifier for a single TaskType. Use the keyword `null` to match those without a TaskType.
 	TaskTypeId *int64 `form:"task_type_id,omitempty" json:"task_type_id,omitempty"`
 
 	// TimeEntriesPresent Filter Task records to those that have associated time entries, or not.
@@ -11219,9 +11307,6 @@ type ListTasksParamsPermission string
 
 // ListTasksParamsPriority defines parameters for ListTasks.
 type ListTasksParamsPriority string
-
-// ListTasksParamsStatus defines parameters for ListTasks.
-type ListTasksParamsStatus string
 
 // ListTasksParamsStatuses defines parameters for ListTasks.
 type ListTasksParamsStatuses string
@@ -11255,7 +11340,7 @@ type ListTrustLineItemsParams struct {
 	// Limit A limit on the number of TrustLineItem records to be returned. Limit can range between 1 and 200. Default:
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// MatterId The unique identifier for a single Matter. Use the keyword
+	// MatterId The unique identifier for a single Matter. Use the keyword `null` to match those without a Matter.
 	MatterId *int64 `form:"matter_id,omitempty" json:"matter_id,omitempty"`
 
 	// Order Orders the TrustLineItem records by the given field. Default:
@@ -11347,20 +11432,17 @@ type ListUtbmsCodesParams struct {
 	PageToken *string `form:"page_token,omitempty" json:"page_token,omitempty"`
 
 	// Type Filter UtbmsCode records to those of a given type.
-	Type *ListUtbmsCodesParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *UtbmsCodeType `form:"type,omitempty" json:"type,omitempty"`
 
 	// UpdatedSince Filter UtbmsCode records to those having the
 	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
 
-	// UtbmsSetId The unique identifier for a single UtbmsSet. Use the keyword
+	// UtbmsSetId The unique identifier for a single UtbmsSet. Use the keyword `null` to match those without a UtbmsSet.
 	UtbmsSetId *int64 `form:"utbms_set_id,omitempty" json:"utbms_set_id,omitempty"`
 }
 
 // ListUtbmsCodesParamsOrder defines parameters for ListUtbmsCodes.
 type ListUtbmsCodesParamsOrder string
-
-// ListUtbmsCodesParamsType defines parameters for ListUtbmsCodes.
-type ListUtbmsCodesParamsType string
 
 // ListUtbmsSetsParams defines parameters for ListUtbmsSets.
 type ListUtbmsSetsParams struct {
@@ -12171,14 +12253,14 @@ type ClientInterface interface {
 	// Outlines the parameters, optional and required, used when deleting the record for a single CalendarEntry
 	//
 	// Corresponds with DELETE /api/v4/calendar_entries/{id}.json (the `DeleteCalendarEntry` operationId).
-	DeleteCalendarEntry(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteCalendarEntry(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCalendarEntry Return the data for a single CalendarEntry
 	//
 	// Outlines the parameters, optional and required, used when requesting the data for a single CalendarEntry
 	//
 	// Corresponds with GET /api/v4/calendar_entries/{id}.json (the `GetCalendarEntry` operationId).
-	GetCalendarEntry(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCalendarEntry(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCalendarEntryWithBody Update a single CalendarEntry
 	//
@@ -12187,7 +12269,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-	UpdateCalendarEntryWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCalendarEntryWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCalendarEntry Update a single CalendarEntry
 	//
@@ -12196,7 +12278,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-	UpdateCalendarEntry(ctx context.Context, id int64, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCalendarEntry(ctx context.Context, id string, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListCalendarEntryEventTypes Return the data for all calendar entry event types
 	//
@@ -15629,7 +15711,7 @@ func (c *Client) CreateCalendarEntry(ctx context.Context, body CreateCalendarEnt
 // # Outlines the parameters, optional and required, used when deleting the record for a single CalendarEntry
 //
 // Corresponds with DELETE /api/v4/calendar_entries/{id}.json (the `DeleteCalendarEntry` operationId).
-func (c *Client) DeleteCalendarEntry(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteCalendarEntry(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteCalendarEntryRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -15646,7 +15728,7 @@ func (c *Client) DeleteCalendarEntry(ctx context.Context, id int64, reqEditors .
 // # Outlines the parameters, optional and required, used when requesting the data for a single CalendarEntry
 //
 // Corresponds with GET /api/v4/calendar_entries/{id}.json (the `GetCalendarEntry` operationId).
-func (c *Client) GetCalendarEntry(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetCalendarEntry(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCalendarEntryRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -15665,7 +15747,7 @@ func (c *Client) GetCalendarEntry(ctx context.Context, id int64, reqEditors ...R
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-func (c *Client) UpdateCalendarEntryWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateCalendarEntryWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCalendarEntryRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -15684,7 +15766,7 @@ func (c *Client) UpdateCalendarEntryWithBody(ctx context.Context, id int64, cont
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-func (c *Client) UpdateCalendarEntry(ctx context.Context, id int64, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateCalendarEntry(ctx context.Context, id string, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCalendarEntryRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -21486,7 +21568,7 @@ func NewListActivitiesRequest(server string, params *ListActivitiesParams) (*htt
 
 		if params.CalendarEntryId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "calendar_entry_id", *params.CalendarEntryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "calendar_entry_id", *params.CalendarEntryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -23461,7 +23543,7 @@ func NewListBillableClientsRequest(server string, params *ListBillableClientsPar
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -23623,7 +23705,7 @@ func NewListBillableMattersRequest(server string, params *ListBillableMattersPar
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -23785,7 +23867,7 @@ func NewListBillableMatterIDsRequest(server string, params *ListBillableMatterID
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -23959,7 +24041,7 @@ func NewListBillsRequest(server string, params *ListBillsParams) (*http.Request,
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -24710,12 +24792,12 @@ func NewCreateCalendarEntryRequestWithBody(server string, contentType string, bo
 }
 
 // NewDeleteCalendarEntryRequest constructs an http.Request for the DeleteCalendarEntry method
-func NewDeleteCalendarEntryRequest(server string, id int64) (*http.Request, error) {
+func NewDeleteCalendarEntryRequest(server string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -24744,12 +24826,12 @@ func NewDeleteCalendarEntryRequest(server string, id int64) (*http.Request, erro
 }
 
 // NewGetCalendarEntryRequest constructs an http.Request for the GetCalendarEntry method
-func NewGetCalendarEntryRequest(server string, id int64) (*http.Request, error) {
+func NewGetCalendarEntryRequest(server string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -24778,7 +24860,7 @@ func NewGetCalendarEntryRequest(server string, id int64) (*http.Request, error) 
 }
 
 // NewUpdateCalendarEntryRequest calls the generic UpdateCalendarEntry builder with application/json body
-func NewUpdateCalendarEntryRequest(server string, id int64, body UpdateCalendarEntryJSONRequestBody) (*http.Request, error) {
+func NewUpdateCalendarEntryRequest(server string, id string, body UpdateCalendarEntryJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -24789,12 +24871,12 @@ func NewUpdateCalendarEntryRequest(server string, id int64, body UpdateCalendarE
 }
 
 // NewUpdateCalendarEntryRequestWithBody constructs an http.Request for the UpdateCalendarEntry method, with any body, and a specified content type
-func NewUpdateCalendarEntryRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateCalendarEntryRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -26553,7 +26635,7 @@ func NewListContactsRequest(server string, params *ListContactsParams) (*http.Re
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -34662,7 +34744,7 @@ func NewListMattersRequest(server string, params *ListMattersParams) (*http.Requ
 
 		if params.CustomFieldValues != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "custom_field_values", *params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "custom_field_values", params.CustomFieldValues, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -34830,7 +34912,7 @@ func NewListMattersRequest(server string, params *ListMattersParams) (*http.Requ
 
 		if params.Status != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -34855,6 +34937,18 @@ func NewListMattersRequest(server string, params *ListMattersParams) (*http.Requ
 		if params.UpdatedSince != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "updated_since", *params.UpdatedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ResponsibleStaffId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "responsible_staff_id", *params.ResponsibleStaffId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -41678,7 +41772,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/v4/calendar_entries/{id}.json (the `DeleteCalendarEntry` operationId).
-	DeleteCalendarEntryWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteCalendarEntryResponse, error)
+	DeleteCalendarEntryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteCalendarEntryResponse, error)
 
 	// GetCalendarEntryWithResponse Return the data for a single CalendarEntry
 	//
@@ -41687,7 +41781,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v4/calendar_entries/{id}.json (the `GetCalendarEntry` operationId).
-	GetCalendarEntryWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetCalendarEntryResponse, error)
+	GetCalendarEntryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCalendarEntryResponse, error)
 
 	// UpdateCalendarEntryWithBodyWithResponse Update a single CalendarEntry
 	//
@@ -41696,7 +41790,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-	UpdateCalendarEntryWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error)
+	UpdateCalendarEntryWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error)
 
 	// UpdateCalendarEntryWithResponse Update a single CalendarEntry
 	//
@@ -41705,7 +41799,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-	UpdateCalendarEntryWithResponse(ctx context.Context, id int64, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error)
+	UpdateCalendarEntryWithResponse(ctx context.Context, id string, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error)
 
 	// ListCalendarEntryEventTypesWithResponse Return the data for all calendar entry event types
 	//
@@ -65194,7 +65288,7 @@ func (c *ClientWithResponses) CreateCalendarEntryWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/v4/calendar_entries/{id}.json (the `DeleteCalendarEntry` operationId).
-func (c *ClientWithResponses) DeleteCalendarEntryWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteCalendarEntryResponse, error) {
+func (c *ClientWithResponses) DeleteCalendarEntryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteCalendarEntryResponse, error) {
 	rsp, err := c.DeleteCalendarEntry(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -65209,7 +65303,7 @@ func (c *ClientWithResponses) DeleteCalendarEntryWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v4/calendar_entries/{id}.json (the `GetCalendarEntry` operationId).
-func (c *ClientWithResponses) GetCalendarEntryWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetCalendarEntryResponse, error) {
+func (c *ClientWithResponses) GetCalendarEntryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCalendarEntryResponse, error) {
 	rsp, err := c.GetCalendarEntry(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -65224,7 +65318,7 @@ func (c *ClientWithResponses) GetCalendarEntryWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-func (c *ClientWithResponses) UpdateCalendarEntryWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error) {
+func (c *ClientWithResponses) UpdateCalendarEntryWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error) {
 	rsp, err := c.UpdateCalendarEntryWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -65239,7 +65333,7 @@ func (c *ClientWithResponses) UpdateCalendarEntryWithBodyWithResponse(ctx contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/v4/calendar_entries/{id}.json (the `UpdateCalendarEntry` operationId).
-func (c *ClientWithResponses) UpdateCalendarEntryWithResponse(ctx context.Context, id int64, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error) {
+func (c *ClientWithResponses) UpdateCalendarEntryWithResponse(ctx context.Context, id string, body UpdateCalendarEntryJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCalendarEntryResponse, error) {
 	rsp, err := c.UpdateCalendarEntry(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -70205,6 +70299,9 @@ func ParseGetActivityResponse(rsp *http.Response) (*GetActivityResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -70491,6 +70588,9 @@ func ParseGetActivityDescriptionResponse(rsp *http.Response) (*GetActivityDescri
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -70779,6 +70879,9 @@ func ParseGetActivityRateResponse(rsp *http.Response) (*GetActivityRateResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -70968,6 +71071,9 @@ func ParseGetAllocationResponse(rsp *http.Response) (*GetAllocationResponse, err
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -71181,6 +71287,9 @@ func ParseGetBankAccountResponse(rsp *http.Response) (*GetBankAccountResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -71371,6 +71480,9 @@ func ParseGetBankTransactionResponse(rsp *http.Response) (*GetBankTransactionRes
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -71431,6 +71543,9 @@ func ParseGetBankTransferResponse(rsp *http.Response) (*GetBankTransferResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -71730,6 +71845,9 @@ func ParseListBillableMatterIDsResponse(rsp *http.Response) (*ListBillableMatter
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -71866,6 +71984,9 @@ func ParseGetBillResponse(rsp *http.Response) (*GetBillResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -72207,6 +72328,9 @@ func ParseGetCalendarEntryResponse(rsp *http.Response) (*GetCalendarEntryRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -72782,6 +72906,9 @@ func ParseGetCalendarResponse(rsp *http.Response) (*GetCalendarResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -73040,6 +73167,9 @@ func ParseGetClioPaymentsLinkResponse(rsp *http.Response) (*GetClioPaymentsLinkR
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -73229,6 +73359,9 @@ func ParseGetClioPaymentsPaymentResponse(rsp *http.Response) (*GetClioPaymentsPa
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -73441,6 +73574,9 @@ func ParseGetCommentResponse(rsp *http.Response) (*GetCommentResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -73728,6 +73864,9 @@ func ParseGetCommunicationResponse(rsp *http.Response) (*GetCommunicationRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -74144,6 +74283,9 @@ func ParseGetContactResponse(rsp *http.Response) (*GetContactResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -74402,6 +74544,9 @@ func ParseGetConversationMessageResponse(rsp *http.Response) (*GetConversationMe
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -74516,6 +74661,9 @@ func ParseGetConversationResponse(rsp *http.Response) (*GetConversationResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -74707,6 +74855,9 @@ func ParseGetJurisdictionResponse(rsp *http.Response) (*GetJurisdictionResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -74821,6 +74972,9 @@ func ParseGetJurisdictionsToTriggerResponse(rsp *http.Response) (*GetJurisdictio
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -75084,6 +75238,9 @@ func ParseGetMatterDocketResponse(rsp *http.Response) (*GetMatterDocketResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -75199,6 +75356,9 @@ func ParseGetServiceTypeResponse(rsp *http.Response) (*GetServiceTypeResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -75313,6 +75473,9 @@ func ParseGetCreditMemoResponse(rsp *http.Response) (*GetCreditMemoResponse, err
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -75579,6 +75742,9 @@ func ParseGetCustomActionResponse(rsp *http.Response) (*GetCustomActionResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -75867,6 +76033,9 @@ func ParseGetCustomFieldSetResponse(rsp *http.Response) (*GetCustomFieldSetRespo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -76153,6 +76322,9 @@ func ParseGetCustomFieldResponse(rsp *http.Response) (*GetCustomFieldResponse, e
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -76441,6 +76613,9 @@ func ParseGetDamageResponse(rsp *http.Response) (*GetDamageResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -76644,6 +76819,9 @@ func ParseGetDocumentArchiveResponse(rsp *http.Response) (*GetDocumentArchiveRes
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -76857,6 +77035,9 @@ func ParseGetDocumentAutomationResponse(rsp *http.Response) (*GetDocumentAutomat
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -77068,6 +77249,9 @@ func ParseGetDocumentCategoryResponse(rsp *http.Response) (*GetDocumentCategoryR
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -77355,6 +77539,9 @@ func ParseGetDocumentTemplateResponse(rsp *http.Response) (*GetDocumentTemplateR
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -77671,6 +77858,9 @@ func ParseGetDocumentResponse(rsp *http.Response) (*GetDocumentResponse, error) 
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -78082,6 +78272,9 @@ func ParseGetExpenseCategoryResponse(rsp *http.Response) (*GetExpenseCategoryRes
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -78436,6 +78629,9 @@ func ParseGetFolderResponse(rsp *http.Response) (*GetFolderResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -78996,6 +79192,9 @@ func ParseGetGrantResponse(rsp *http.Response) (*GetGrantResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -79283,6 +79482,9 @@ func ParseGetGroupResponse(rsp *http.Response) (*GetGroupResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -79501,6 +79703,9 @@ func ParseListEventMetricsResponse(rsp *http.Response) (*ListEventMetricsRespons
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -80347,6 +80552,9 @@ func ParseGetMatterResponse(rsp *http.Response) (*GetMatterResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -80482,6 +80690,9 @@ func ParseGetClientResponse(rsp *http.Response) (*GetClientResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -81011,6 +81222,9 @@ func ParseGetMedicalRecordsRequestResponse(rsp *http.Response) (*GetMedicalRecor
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -81297,6 +81511,9 @@ func ParseGetNoteResponse(rsp *http.Response) (*GetNoteResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -81639,6 +81856,9 @@ func ParseGetPracticeAreaResponse(rsp *http.Response) (*GetPracticeAreaResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -81925,6 +82145,9 @@ func ParseGetRelationshipResponse(rsp *http.Response) (*GetRelationshipResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -82213,6 +82436,9 @@ func ParseGetReminderResponse(rsp *http.Response) (*GetReminderResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -82499,6 +82725,9 @@ func ParseGetReportPresetResponse(rsp *http.Response) (*GetReportPresetResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -82848,6 +83077,9 @@ func ParseGetReportScheduleResponse(rsp *http.Response) (*GetReportScheduleRespo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -83106,6 +83338,9 @@ func ParseGetReportResponse(rsp *http.Response) (*GetReportResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -83195,6 +83430,9 @@ func ParseGetBillingSettingResponse(rsp *http.Response) (*GetBillingSettingRespo
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -83408,6 +83646,9 @@ func ParseGetTextSnippetResponse(rsp *http.Response) (*GetTextSnippetResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -83597,6 +83838,9 @@ func ParseGetCalendarVisibilityResponse(rsp *http.Response) (*GetCalendarVisibil
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -83884,6 +84128,9 @@ func ParseGetTaskTemplateListResponse(rsp *http.Response) (*GetTaskTemplateListR
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -84212,6 +84459,9 @@ func ParseGetTaskTemplateResponse(rsp *http.Response) (*GetTaskTemplateResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -84469,6 +84719,9 @@ func ParseGetTaskTypeResponse(rsp *http.Response) (*GetTaskTypeResponse, error) 
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -84757,6 +85010,9 @@ func ParseGetTaskResponse(rsp *http.Response) (*GetTaskResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -84921,6 +85177,9 @@ func ParseGetTimerResponse(rsp *http.Response) (*GetTimerResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -85302,6 +85561,9 @@ func ParseWhoAmIResponse(rsp *http.Response) (*WhoAmIResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -85362,6 +85624,9 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -85477,6 +85742,9 @@ func ParseGetUtbmsCodeResponse(rsp *http.Response) (*GetUtbmsCodeResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -85743,6 +86011,9 @@ func ParseGetWebhookResponse(rsp *http.Response) (*GetWebhookResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest

@@ -139,6 +139,8 @@ func (s *Server) serveCall(c *call, extra func(*call) *resp) *resp {
 		}
 		c.raw = b
 	}
+	// Clio takes enum values in any case and answers its own.
+	c.raw = normaliseEnums(c.op, c.raw)
 	if c.op != nil {
 		if res := s.validateRequest(c); res != nil {
 			s.mu.Lock()

@@ -7,6 +7,13 @@
 // an answer that breaks the document fails the test. It does not import the clio client
 // package, so it checks the client rather than mirroring it.
 //
+// Like real Clio, it takes enum values of a body in any case and stores and answers them
+// in the document's (a matter created with status "open" answers "Open"), filters lists
+// by date conditions (open_date[]=>=2024-01-01, all of them must hold), comma lists
+// (status=open,pending) and custom-field conditions (custom_field_values[12]=>=5), answers
+// a date field sent as a date-time (a task's due_at) as its date, and gives calendar
+// entries string ids.
+//
 // Every path of the document works: collection paths (matters.json) list and create,
 // record paths (matters/{id}.json) show, update and delete, sub-resources
 // (contacts/{contact_id}/email_addresses.json, matters/{matter_id}/client.json) read from

@@ -160,6 +160,7 @@ func (s *Server) project(rec map[string]any, fs []field, sch *openapi3.Schema, n
 		} else {
 			v = copyValue(v)
 		}
+		v = conform(v, psch)
 		if psch != nil && psch.VisitJSON(v) != nil {
 			continue
 		}
@@ -171,7 +172,7 @@ func (s *Server) project(rec map[string]any, fs []field, sch *openapi3.Schema, n
 // refStores maps reference field names to the collection they point at.
 var refStores = map[string]string{
 	"client": "contacts", "contact": "contacts", "matter": "matters", "user": "users",
-	"responsible_attorney": "users", "originating_attorney": "users", "author": "users",
+	"responsible_attorney": "users", "originating_attorney": "users", "responsible_staff": "users", "author": "users",
 	"created_by": "users", "assigner": "users", "owner": "users", "creator": "users",
 	"practice_area": "practice_areas", "folder": "folders", "document": "documents",
 	"calendar_owner": "calendars", "activity_description": "activity_descriptions",

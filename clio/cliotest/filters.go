@@ -3,6 +3,7 @@ package cliotest
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +61,25 @@ next:
 		}
 		for k, vs := range q {
 			if reservedParams[k] || len(vs) == 0 || vs[0] == "" {
+				continue
+			}
+			if base, ok := strings.CutSuffix(k, "[]"); ok {
+				// open_date[]=>=2024-01-01: every condition must hold (Clio's text).
+				// A record without the field meets no comparison (an open matter has no
+				// close_date); a plain value for a field the record lacks is not a filter
+				// of this kind (statuses[] on tasks).
+				v := asString(rec[base])
+				for _, cond := range vs {
+					if (v != "" || operatorRE.FindStringSubmatch(cond)[1] != "") && !compareCondition(v, cond) {
+						continue next
+					}
+				}
+				continue
+			}
+			if id, ok := customFieldKey(k); ok {
+				if !customFieldMatches(rec, id, vs) {
+					continue next
+				}
 				continue
 			}
 			want := vs[0]
@@ -145,4 +165,72 @@ func asNumber(v any) (float64, bool) {
 		return float64(x), true
 	}
 	return 0, false
+}
+
+// operatorRE splits a filter condition into its operator and value (">=2024-01-01").
+var operatorRE = regexp.MustCompile(`^(<=|>=|<|>|=)?(.*)$`)
+
+// compareCondition says whether have meets a condition such as ">=2024-01-01" or "=5".
+// Numbers compare as numbers, anything else as text; a date-time compares with a date by
+// its day. A missing value (an open matter's close_date) meets no condition.
+func compareCondition(have, cond string) bool {
+	if have == "" {
+		return false
+	}
+	m := operatorRE.FindStringSubmatch(cond)
+	op, want := m[1], m[2]
+	var c int
+	hn, herr := strconv.ParseFloat(have, 64)
+	wn, werr := strconv.ParseFloat(want, 64)
+	switch {
+	case herr == nil && werr == nil:
+		c = compareValues(hn, wn)
+	default:
+		if len(want) == len("2006-01-02") && len(have) > len(want) && have[len(want)] == 'T' {
+			have = have[:len(want)]
+		}
+		c = strings.Compare(strings.ToLower(have), strings.ToLower(want))
+	}
+	switch op {
+	case "<":
+		return c < 0
+	case "<=":
+		return c <= 0
+	case ">":
+		return c > 0
+	case ">=":
+		return c >= 0
+	}
+	return c == 0
+}
+
+// customFieldKey reads custom_field_values[12] as the custom field id 12.
+func customFieldKey(k string) (string, bool) {
+	rest, ok := strings.CutPrefix(k, "custom_field_values[")
+	if !ok {
+		return "", false
+	}
+	id, ok := strings.CutSuffix(strings.TrimSuffix(rest, "[]"), "]")
+	return id, ok && id != ""
+}
+
+// customFieldMatches says whether a record has a value for the custom field that meets
+// every condition.
+func customFieldMatches(rec map[string]any, id string, conds []string) bool {
+	vals, _ := rec["custom_field_values"].([]any)
+	for _, v := range vals {
+		cv, _ := v.(map[string]any)
+		field, _ := cv["custom_field"].(map[string]any)
+		if field == nil || asString(field["id"]) != id {
+			continue
+		}
+		ok := true
+		for _, cond := range conds {
+			ok = ok && compareCondition(asString(cv["value"]), cond)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }

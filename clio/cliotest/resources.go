@@ -100,6 +100,8 @@ func (s *Server) applyCreateDefaults(coll string, rec map[string]any) (res *resp
 		setDefault("billable", true)
 		setDefault("open_date", s.today())
 		setDefault("responsible_attorney", map[string]any{"id": s.userID})
+		// Current Clio's matters carry responsible_staff (platform guide).
+		setDefault("responsible_staff", map[string]any{"id": s.userID})
 		suffix := "Matter"
 		if id, ok := refID(rec["client"]); ok {
 			if cl := s.getLocked("contacts", id); cl != nil {
@@ -218,11 +220,10 @@ func matterDates(s *Server, old, rec map[string]any) {
 	if old != nil && old["status"] == rec["status"] {
 		return
 	}
-	switch rec["status"] {
-	case "Closed":
-		rec["close_date"] = s.today()
-	case "Pending":
-		rec["pending_date"] = s.today()
+	// A date the request gives is kept; Clio fills in today's only when it is missing.
+	key := map[any]string{"Closed": "close_date", "Pending": "pending_date"}[rec["status"]]
+	if key != "" && (rec[key] == nil || (old != nil && old[key] == rec[key])) {
+		rec[key] = s.today()
 	}
 }
 

@@ -167,6 +167,9 @@ func (s *Server) insertCheckedLocked(collection string, records []map[string]any
 	schema := s.sp.recordSchema(collection)
 	ids := make([]int64, 0, len(records))
 	for i, r := range records {
+		// Enum values in another case ("open") are stored in Clio's ("Open"), as a request's are.
+		r = deepCopy(r)
+		normaliseValue(schema, r)
 		if err := s.checkSeedRecordLocked(collection, schema, r); err != nil {
 			var se *SeedError
 			if errors.As(err, &se) {

@@ -108,7 +108,7 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 
 	// 2. Create a contact and matters for it.
 	contact, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{
-		Type: clio.Ptr("Person"), FirstName: clio.Ptr("Ada"), LastName: clio.Ptr(t.label("Lovelace")),
+		Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr(t.label("Lovelace")),
 	})
 	if err != nil {
 		return step.fail("create contact", err)

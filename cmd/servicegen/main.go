@@ -29,7 +29,14 @@ func main() {
 	spec := flag.String("spec", "gen/openapi.json", "the generator's input written by cmd/specfix")
 	genFile := flag.String("gen", "gen/clio.gen.go", "the generated client")
 	out := flag.String("out", "clio/services_gen.go", "where to write the services")
+	req := flag.String("required", "", "where to write the required parameters of each operation (clio/required_gen.go)")
 	flag.Parse()
+	if *req != "" {
+		if err := requiredFile(*spec, *req); err != nil {
+			fmt.Fprintln(os.Stderr, "servicegen:", err)
+			os.Exit(1)
+		}
+	}
 	src, err := generate(*spec, *genFile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "servicegen:", err)
@@ -153,6 +160,9 @@ func scalarFields(doc map[string]any, schema string) []string {
 		pm, _ := p.(map[string]any)
 		if items, ok := pm["items"].(map[string]any); ok && pm["type"] == "array" {
 			pm = items
+		}
+		if _, ref := pm["$ref"]; ref {
+			pm = deref(doc, pm) // a shared enum (Matter_status) is a scalar too
 		}
 		switch pm["type"] {
 		case "string", "integer", "number", "boolean":

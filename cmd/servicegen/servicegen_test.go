@@ -47,3 +47,25 @@ func TestMethodNames(t *testing.T) {
 		t.Errorf("sentence without a verb: %q", got)
 	}
 }
+
+// clio/required_gen.go is what servicegen writes, and lists the parameters the document requires.
+func TestRequiredAreUpToDate(t *testing.T) {
+	out := t.TempDir() + "/required_gen.go"
+	if err := requiredFile("../../gen/openapi.json", out); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("../../clio/required_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("clio/required_gen.go is not what cmd/servicegen writes: run `go generate ./...`")
+	}
+	if !bytes.Contains(got, []byte(`{method: "GET", path: "/api/v4/documents/{id}/versions.json", query: []string{"id"}}`)) {
+		t.Errorf("the document versions' required id is missing:\n%s", got)
+	}
+}

@@ -25,6 +25,7 @@ var fixes = []fix{
 	{"enum-varnames", "enum values such as id(asc) or >= need readable, distinct Go constant names", enumVarNames},
 	{"record-values", "records Clio sends are read, not written: scalar fields as values, not pointers, halve the allocations of decoding", recordValues},
 	{"rfc2822-dates", "IF-MODIFIED-SINCE says date but expects an RFC 2822 timestamp: send it as a string", rfc2822Dates},
+	{"enum-values", "a shared enum (Matter_status) is a value in records and inputs alike: \"\" is never one of its values, so omitempty leaves it out of a PATCH as a nil pointer would", enumValues},
 	{"call-options", "fields, the conditional headers and X-API-VERSION are set one way, as clio call options: the generated parameters drop them and the operation lists them in x-clio-call-options", callOptions},
 }
 
@@ -342,6 +343,48 @@ func callOptions(doc map[string]any) (int, error) {
 		if dropped != nil {
 			op["parameters"] = kept
 			op["x-clio-call-options"] = dropped
+		}
+		return nil
+	})
+	return n, err
+}
+
+// enumValues marks the component schemas that are string enums (the record enums shared by
+// records and their create and update inputs) to be generated as values wherever they are
+// used: m.Status, not *m.Status, and Status: gen.MatterStatusOpen in a request.
+func enumValues(doc map[string]any) (int, error) {
+	comps, _ := doc["components"].(map[string]any)
+	schemas, _ := comps["schemas"].(map[string]any)
+	n := 0
+	for _, s := range schemas {
+		sm, _ := s.(map[string]any)
+		if sm["type"] != "string" || sm["enum"] == nil {
+			continue
+		}
+		sm["x-go-type-skip-optional-pointer"] = true
+		n++
+	}
+	// A query parameter cannot be a value: the generated client would send type= when it
+	// is unset. A parameter that refers to a shared enum takes a copy of it, named with
+	// the shared Go type (ActivityType), so it stays an optional pointer of that type.
+	err := operations(doc, func(_, _ string, op map[string]any) error {
+		params, _ := op["parameters"].([]any)
+		for _, p := range params {
+			pm, _ := p.(map[string]any)
+			holder, _ := pm["schema"].(map[string]any)
+			if items, ok := holder["items"].(map[string]any); ok {
+				holder = items
+			}
+			ref, _ := holder["$ref"].(string)
+			name := strings.TrimPrefix(ref, "#/components/schemas/")
+			enum, _ := schemas[name].(map[string]any)
+			if ref == "" || enum == nil || enum["enum"] == nil {
+				continue
+			}
+			delete(holder, "$ref")
+			holder["type"], holder["enum"] = "string", enum["enum"]
+			holder["x-go-type"] = codegen.SchemaNameToTypeName(name)
+			n++
 		}
 		return nil
 	})

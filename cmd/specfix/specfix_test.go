@@ -56,6 +56,18 @@ func TestFixDocumentOnTheRealDocument(t *testing.T) {
 	if prop("Matter", "id")["format"] != "int64" {
 		t.Errorf("Matter.id should be int64, like the id path parameters")
 	}
+	// Shared enums are values in records and inputs; a parameter that refers to one takes a
+	// copy named with the shared Go type, so it stays an optional pointer.
+	if schemas["Matter_status"].(map[string]any)["x-go-type-skip-optional-pointer"] != true {
+		t.Errorf("Matter_status should be a value")
+	}
+	for _, p := range doc["paths"].(map[string]any)["/api/v4/activities.json"].(map[string]any)["get"].(map[string]any)["parameters"].([]any) {
+		if pm := p.(map[string]any); pm["name"] == "type" {
+			if s := pm["schema"].(map[string]any); s["x-go-type"] != "ActivityType" || s["$ref"] != nil || s["enum"] == nil {
+				t.Errorf("activities type filter: %v", s)
+			}
+		}
+	}
 	if prop("Matter", "display_number")["x-go-type-skip-optional-pointer"] != true {
 		t.Errorf("Matter.display_number should be a value")
 	}

@@ -53,8 +53,9 @@ func listMeta() *node {
 	}}
 }
 
-// build turns the operations into the OpenAPI document.
-func build(ops []operation) (*openapi3.T, error) {
+// build turns the operations into the OpenAPI document, and reports the nested shapes the
+// identity rule kept apart (see shapes.ident).
+func build(ops []operation) (*openapi3.T, *ruleResult, error) {
 	doc := &openapi3.T{
 		OpenAPI: "3.0.3",
 		Info: &openapi3.Info{
@@ -91,6 +92,12 @@ func build(ops []operation) (*openapi3.T, error) {
 
 	records := newShapes("_base")
 	inputs := newShapes("_input")
+	for _, o := range ops {
+		records.resources[o.resource()] = true
+		inputs.resources[o.resource()] = true
+	}
+	records.held = heldResources(ops)
+	inputs.held = records.held
 	errSample := &node{Kind: kObject, Keys: []string{"error"}, Fields: []*node{{Kind: kObject,
 		Keys: []string{"type", "message"}, Fields: []*node{{Kind: kString, Str: "string"}, {Kind: kString, Str: "string"}}}}}
 	records.fix(errSample, "Error", "Error")
@@ -133,7 +140,13 @@ func build(ops []operation) (*openapi3.T, error) {
 				}
 				records.fix(s, o.resource()+kind, o.resource()+"_"+o.action()+kind)
 			}
-			records.visit(s, o.resource())
+		}
+	}
+	// Then what is nested in them, once every record has its name (shapes.ident tells a
+	// record's own shape from a borrowed one by those names).
+	for _, o := range byAction {
+		if r := o.raw; r != nil && r.ResponseSample != nil && len(r.ResponseCodes) > 0 && r.ResponseCodes[0] < 300 {
+			records.visit(r.ResponseSample, o.resource())
 		}
 	}
 	// A request's data is its operation's own schema (<Record>_<action>_input): create and
@@ -163,7 +176,7 @@ func build(ops []operation) (*openapi3.T, error) {
 	for _, o := range ops {
 		op, err := buildOperation(o, records, inputs)
 		if err != nil {
-			return nil, fmt.Errorf("%s (%s %s): %w", o.ep.Operation, o.ep.Method, o.ep.Path, err)
+			return nil, nil, fmt.Errorf("%s (%s %s): %w", o.ep.Operation, o.ep.Method, o.ep.Path, err)
 		}
 		item := doc.Paths.Value(o.ep.Path)
 		if item == nil {
@@ -171,7 +184,7 @@ func build(ops []operation) (*openapi3.T, error) {
 			doc.Paths.Set(o.ep.Path, item)
 		}
 		if item.GetOperation(o.ep.Method) != nil {
-			return nil, fmt.Errorf("%s %s: two operations", o.ep.Method, o.ep.Path)
+			return nil, nil, fmt.Errorf("%s %s: two operations", o.ep.Method, o.ep.Path)
 		}
 		item.SetOperation(o.ep.Method, op)
 		tags[o.ep.Tag] = true
@@ -185,8 +198,8 @@ func build(ops []operation) (*openapi3.T, error) {
 		doc.Tags = append(doc.Tags, &openapi3.Tag{Name: t})
 	}
 
-	records.schema(errSample) // builds Error and ErrorDetail
-	records.schema(meta)      // builds ListMeta and Paging
+	records.schema(errSample, "") // builds Error and ErrorDetail
+	records.schema(meta, "")      // builds ListMeta and Paging
 	doc.Components.Schemas = openapi3.Schemas{}
 	for _, sh := range []*shapes{records, inputs} {
 		for name, s := range sh.built {
@@ -201,7 +214,10 @@ func build(ops []operation) (*openapi3.T, error) {
 			Content:     openapi3.NewContentWithJSONSchemaRef(openapi3.NewSchemaRef("#/components/schemas/Error", nil)),
 		}}
 	}
-	return doc, nil
+	var nested ruleResult
+	records.splits(&nested)
+	inputs.splits(&nested)
+	return doc, &nested, nil
 }
 
 func buildOperation(o operation, records, inputs *shapes) (*openapi3.Operation, error) {
@@ -231,7 +247,7 @@ func buildOperation(o operation, records, inputs *shapes) (*openapi3.Operation, 
 				body.Properties[k] = openapi3.NewSchemaRef("#/components/schemas/"+name, nil)
 				continue
 			}
-			body.Properties[k] = inputs.schema(s.Fields[i])
+			body.Properties[k] = inputs.schema(s.Fields[i], k)
 		}
 		for _, f := range r.BodyTopFields {
 			if body.Properties[f] != nil {
@@ -253,7 +269,7 @@ func buildOperation(o operation, records, inputs *shapes) (*openapi3.Operation, 
 			success = true
 			resp := openapi3.NewResponse().WithDescription(httpStatusText(code))
 			if i == 0 && r.ResponseSample != nil {
-				resp.Content = openapi3.NewContentWithJSONSchemaRef(records.schema(r.ResponseSample))
+				resp.Content = openapi3.NewContentWithJSONSchemaRef(records.schema(r.ResponseSample, ""))
 			}
 			op.Responses.Set(strconv.Itoa(code), &openapi3.ResponseRef{Value: resp})
 			continue

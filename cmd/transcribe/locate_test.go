@@ -76,7 +76,7 @@ func TestShiftedReference(t *testing.T) {
 	lines := append([]string{"A paragraph Clio added.", "And another."}, referenceLines(t)...)
 	eps := endpoints(t)
 	ref, tsv := writeSources(t, lines, eps)
-	_, err := transcribe(ref, tsv, corrPath)
+	_, _, err := transcribe(ref, tsv, corrPath)
 	if err == nil {
 		t.Fatal("stale reference lines accepted")
 	}
@@ -102,7 +102,7 @@ func TestShiftedReference(t *testing.T) {
 	if err != nil || moved != inText || len(notes) > 0 {
 		t.Fatalf("relocate: %d rows moved, %v, notes %q", moved, err, notes)
 	}
-	got, err := transcribe(ref, tsv, corrPath)
+	got, _, err := transcribe(ref, tsv, corrPath)
 	if err != nil || string(got) != string(want) {
 		t.Fatalf("after relocate: %v (same document: %v)", err, string(got) == string(want))
 	}
@@ -111,7 +111,7 @@ func TestShiftedReference(t *testing.T) {
 		blank[i].Lines = nil
 	}
 	ref, tsv = writeSources(t, lines, blank)
-	got, err = transcribe(ref, tsv, corrPath)
+	got, _, err = transcribe(ref, tsv, corrPath)
 	if err != nil || string(got) != string(want) {
 		t.Fatalf("without reference lines: %v (same document: %v)", err, string(got) == string(want))
 	}

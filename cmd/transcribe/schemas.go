@@ -74,12 +74,123 @@ type shapes struct {
 	samples map[string][]*node
 	// fixedBy is the shape each fixed name was given to, so two shapes never share a name.
 	fixedBy map[string]string
+	// resources are the names of Clio's resources (Matter, Group, Task...): a field named
+	// for one holds that resource, whatever other field shares its shape.
+	resources map[string]bool
+	// held are fields whose list filter says which resource they hold
+	// (responsible_attorney_id: "The unique identifier for a single User").
+	held map[string]string
 }
 
 func newShapes(suffix string) *shapes {
 	return &shapes{suffix: suffix, fixed: map[string]string{}, keys: map[string]map[string]int{},
 		parent: map[string]string{}, names: map[string]string{}, built: map[string]*openapi3.Schema{},
-		samples: map[string][]*node{}, fixedBy: map[string]string{}}
+		samples: map[string][]*node{}, fixedBy: map[string]string{}, resources: map[string]bool{}, held: map[string]string{}}
+}
+
+// ident is the identity of a nested object shape met under key: its fingerprint, except that
+// a shape is never borrowed across resources because its fields happen to match. A field
+// named for a resource (group, task, activity) holds that resource's shape, apart from
+// every other field with the same fields; a field holding the shape of another resource's
+// record (Matter's task_template_list_instances, shaped like a TrustRequest) gets a shape
+// of its own. The envelope's data, and bare {"id": 0} references, keep the fingerprint.
+func (s *shapes) ident(v *node, key string) string {
+	fp := fingerprint(v)
+	if key == "" || key == "data" || fp == idOnly {
+		return fp
+	}
+	fixed, isFixed := s.fixed[fp]
+	r := s.resourceOf(key)
+	if h, ok := s.held[key]; ok && r == "" && s.resources[h] && v.field("type") == nil {
+		// What a filter says a field holds; not for a reference with a type of its own
+		// (a task's assignee is a User or a Contact).
+		r = h
+	}
+	if r != "" {
+		if isFixed && fixed == r {
+			return fp
+		}
+		return fp + "@" + r
+	}
+	if isFixed && s.resources[fixed] {
+		return fp + "@" + key
+	}
+	return fp
+}
+
+// resourceOf names the resource a field holds: the resource its name is
+// (activity_description), or ends with (latest_document_version, original_bill); the
+// longest such name wins. "" when the name is not a resource's (responsible_attorney).
+func (s *shapes) resourceOf(key string) string {
+	if r, ok := fieldResources[key]; ok && s.resources[r] {
+		return r
+	}
+	k := camel(singular(key))
+	best := ""
+	for r := range s.resources {
+		if strings.HasSuffix(k, r) && len(r) > len(best) {
+			best = r
+		}
+	}
+	return best
+}
+
+// nestedName is the name of the first identity (in order of sight) of a fingerprint.
+func (s *shapes) nestedName(fp string) (string, bool) {
+	for _, id := range s.order {
+		if id == fp || strings.HasPrefix(id, fp+"@") {
+			return s.names[id], true
+		}
+	}
+	return "", false
+}
+
+// fieldResources are fields whose name does not say which resource they hold, where the
+// platform guide or the document does.
+var fieldResources = map[string]string{
+	// Platform guide: "calendar_owner ids are Calendar ids, not User ids".
+	"calendar_owner": "Calendar",
+	// The UTBMS code list filters by type UtbmsTask, UtbmsActivity or UtbmsExpense: these
+	// fields hold UTBMS codes of that type.
+	"utbms_task": "UtbmsCode", "utbms_activity": "UtbmsCode", "utbms_expense": "UtbmsCode",
+}
+
+// idOnly is the fingerprint of {"id": 0}, a reference to a record by id, whatever the key.
+const idOnly = "{id:integer,}"
+
+// splits reports the shapes that the identity rule kept apart from another of the same
+// fields, with the names they got and the names they would have borrowed.
+func (s *shapes) splits(r *ruleResult) {
+	byFP := map[string][]string{}
+	for id := range s.names {
+		fp, _, _ := strings.Cut(id, "@")
+		byFP[fp] = append(byFP[fp], id)
+	}
+	for fp, ids := range byFP {
+		if len(ids) < 2 {
+			continue
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			if id == fp {
+				continue
+			}
+			var others []string
+			for _, o := range ids {
+				if o != id {
+					others = append(others, s.names[o])
+				}
+			}
+			sort.Strings(others)
+			var keys []string
+			for k := range s.keys[id] {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			r.change(&r.Schemas, "%s: the shape met as %s (first in %s), no longer shared with %s",
+				s.names[id], strings.Join(keys, ", "), strings.TrimSuffix(s.parent[id], s.suffix), strings.Join(others, ", "))
+		}
+	}
 }
 
 // fix names a shape explicitly (the record an operation is about). The first name a shape
@@ -119,13 +230,14 @@ func (s *shapes) visitValue(v *node, key, parent string) {
 		}
 		fp := fingerprint(v)
 		s.samples[fp] = append(s.samples[fp], v)
-		if s.keys[fp] == nil {
-			s.keys[fp] = map[string]int{}
-			s.parent[fp] = parent
-			s.order = append(s.order, fp)
+		id := s.ident(v, key)
+		if s.keys[id] == nil {
+			s.keys[id] = map[string]int{}
+			s.parent[id] = parent
+			s.order = append(s.order, id)
 		}
-		s.keys[fp][key]++
-		if name, ok := s.fixed[fp]; ok {
+		s.keys[id][key]++
+		if name, ok := s.fixed[id]; ok {
 			parent = name
 		} else {
 			parent = camel(key)
@@ -166,7 +278,7 @@ func (s *shapes) assign(taken map[string]bool) {
 	sort.SliceStable(wants, func(a, b int) bool { return wants[a].count > wants[b].count })
 	for _, w := range wants {
 		name := camel(w.name) + s.suffix
-		if w.fp == "{id:integer,}" {
+		if w.fp == idOnly {
 			name = "Id" + s.suffix // {"id": 0} names a record by id, whatever the key
 		}
 		parent := strings.TrimSuffix(s.parent[w.fp], s.suffix)
@@ -181,18 +293,22 @@ func (s *shapes) assign(taken map[string]bool) {
 	}
 }
 
-// schema builds the schema of a sample value; objects that are components become references,
+// schema builds the schema of a sample value met under key ("" at the top); objects that are components become references,
 // and their component schemas are built once into s.built.
-func (s *shapes) schema(v *node) *openapi3.SchemaRef {
+func (s *shapes) schema(v *node, key string) *openapi3.SchemaRef {
 	switch v.Kind {
 	case kObject:
 		if !isComponent(v) {
 			return openapi3.NewSchemaRef("", openapi3.NewObjectSchema())
 		}
-		fp := fingerprint(v)
-		name, ok := s.names[fp]
+		id := s.ident(v, key)
+		name, ok := s.names[id]
+		if !ok && key == "" {
+			// A whole answer without an envelope: the shape as it was met nested.
+			name, ok = s.nestedName(id)
+		}
 		if !ok {
-			panic("shape not visited: " + fp) // a bug in the transcriber, not bad input
+			panic("shape not visited: " + id) // a bug in the transcriber, not bad input
 		}
 		if _, done := s.built[name]; !done {
 			s.built[name] = nil // guards recursion
@@ -202,7 +318,7 @@ func (s *shapes) schema(v *node) *openapi3.SchemaRef {
 	case kArray:
 		items := openapi3.NewSchemaRef("", &openapi3.Schema{})
 		if len(v.Fields) > 0 {
-			items = s.schema(v.Fields[0])
+			items = s.schema(v.Fields[0], singular(key))
 		}
 		a := openapi3.NewArraySchema()
 		a.Items = items
@@ -221,7 +337,7 @@ func (s *shapes) object(v *node) *openapi3.Schema {
 		if o.Properties == nil {
 			o.Properties = openapi3.Schemas{}
 		}
-		p := s.schema(v.Fields[i])
+		p := s.schema(v.Fields[i], k)
 		if p.Value != nil && p.Value.Example != nil {
 			for _, other := range all {
 				if f := other.field(k); f == nil || f.Str != v.Fields[i].Str {
@@ -291,4 +407,37 @@ func singular(s string) string {
 		return s[:len(s)-1]
 	}
 	return s
+}
+
+// heldResources reads, from the list operations, which resource a record's field holds:
+// a filter x_id described as "The unique identifier for a single R", where the listed
+// record has a field x. A field whose filters disagree between lists is left out.
+func heldResources(ops []operation) map[string]string {
+	held, conflict := map[string]string{}, map[string]bool{}
+	for _, o := range ops {
+		r := o.raw
+		if r == nil || o.action() != "index" || r.ResponseSample == nil {
+			continue
+		}
+		d := r.ResponseSample.field("data")
+		if d == nil || d.Kind != kArray || len(d.Fields) == 0 {
+			continue
+		}
+		rec := d.Fields[0]
+		for _, p := range r.Params {
+			key, ok := strings.CutSuffix(p.Name, "_id")
+			m := singleRe.FindStringSubmatch(p.Description)
+			if !ok || m == nil || rec.field(key) == nil {
+				continue
+			}
+			if prev, seen := held[key]; seen && prev != m[1] {
+				conflict[key] = true
+			}
+			held[key] = m[1]
+		}
+	}
+	for k := range conflict {
+		delete(held, k)
+	}
+	return held
 }
