@@ -30,7 +30,7 @@ type coreRec struct {
 // and a sleep that records waits instead of sleeping.
 func newCoreClient(t testing.TB, srv *httptest.Server, opts ...Option) (*Client, *coreSleeps) {
 	t.Helper()
-	all := append([]Option{WithBaseURL(srv.URL), WithToken(coreToken), WithBackoff(time.Millisecond, 4*time.Millisecond),
+	all := append([]Option{WithBaseURL(srv.URL), WithToken(coreToken), testRetries(0), WithPrivateStorage(),
 		WithHTTPClient(srv.Client())}, opts...)
 	c, err := NewClient(context.Background(), all...)
 	if err != nil {
@@ -59,29 +59,17 @@ func (s *coreSleeps) all() []time.Duration {
 	return append([]time.Duration(nil), s.d...)
 }
 
-// coreReq returns a RequestFunc that behaves like a generated method: build
-// the request for c's base URL + path, run the editors, send it with the
-// configured HTTP client.
-func coreReq(c *Client, method, path string, body []byte) RequestFunc {
-	return func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		var r io.Reader
-		if body != nil {
-			r = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, c.BaseURL()+path, r)
-		if err != nil {
-			return nil, err
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		for _, e := range eds {
-			if err := e(ctx, req); err != nil {
-				return nil, err
-			}
-		}
-		return c.HTTPClient().Do(req)
+// coreReq builds a request as a generated method does, for c's base URL + path.
+func coreReq(c *Client, method, path string, body []byte) Request {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
 	}
+	req, err := http.NewRequest(method, c.BaseURL()+path, r)
+	if err == nil && body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return Request{HTTP: req, Err: err}
 }
 
 func coreJSON(w http.ResponseWriter, status int, v any) {
@@ -132,9 +120,8 @@ func TestNewClientOptionErrorsNameTheOption(t *testing.T) {
 		{"empty token", []Option{WithToken(" ")}, "WithToken"},
 		{"nil ts", []Option{WithTokenSource(nil)}, "WithTokenSource"},
 		{"version", []Option{WithToken("x"), WithAPIVersion("5")}, "WithAPIVersion"},
-		{"attempts", []Option{WithToken("x"), WithMaxAttempts(0)}, "WithMaxAttempts"},
-		{"backoff", []Option{WithToken("x"), WithBackoff(time.Second, time.Millisecond)}, "WithBackoff"},
-		{"retryer+tuning", []Option{WithToken("x"), WithRetryer(&StandardRetryer{}), WithMaxAttempts(2)}, "WithRetryer"},
+		{"timeouts", []Option{WithToken("x"), WithTimeouts(-1, 0)}, "WithTimeouts"},
+		{"answer size", []Option{WithToken("x"), WithMaxAnswerSize(10)}, "WithMaxAnswerSize"},
 		{"nil http", []Option{WithToken("x"), WithHTTPClient(nil)}, "WithHTTPClient"},
 		{"nil codec", []Option{WithToken("x"), WithCodec(nil)}, "WithCodec"},
 		{"ua", []Option{WithToken("x"), WithUserAgent("a\nb")}, "WithUserAgent"},
@@ -226,7 +213,7 @@ func TestErrorsMapToSentinels(t *testing.T) {
 			}
 			coreClioError(w, tc.status, tc.typ, "it went wrong")
 		}))
-		c, _ := newCoreClient(t, srv, WithMaxAttempts(1))
+		c, _ := newCoreClient(t, srv, testRetries(1))
 		_, _, err := Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/matters.json?access_token=leak&code=leak2", nil))
 		var e *Error
 		if !errors.As(err, &e) || !errors.Is(err, tc.want) {
@@ -275,7 +262,7 @@ func TestAtypicalRateLimitBodyIsRateLimited(t *testing.T) {
 	if err != nil || v.ID != 1 || hits.Load() != 2 || len(sleeps.all()) != 1 {
 		t.Fatalf("v=%v err=%v hits=%d", v, err, hits.Load())
 	}
-	c1, _ := newCoreClient(t, srv, WithMaxAttempts(1))
+	c1, _ := newCoreClient(t, srv, testRetries(1))
 	_, _, err = Do[coreRec](context.Background(), c1, coreReq(c1, "GET", "/api/v4/matters.json?always=1", nil))
 	var e *Error
 	if !errors.Is(err, ErrRateLimited) || !errors.As(err, &e) || e.Type != "RateLimited" {
@@ -334,12 +321,32 @@ func TestDoNoContent(t *testing.T) {
 	}
 }
 
-func TestEditorsAs(t *testing.T) {
-	type genEditor func(context.Context, *http.Request) error
-	called := 0
-	eds := EditorsAs[genEditor]([]RequestEditor{func(context.Context, *http.Request) error { called++; return nil }})
-	_ = eds[0](context.Background(), nil)
-	if called != 1 {
-		t.Fatal("editor not converted")
+// testRetries is a StandardRetryer with tiny back-off; n caps the attempts (0: default).
+func testRetries(n int) Option {
+	return WithRetryer(&StandardRetryer{MaxAttempts: n, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond})
+}
+
+func coreCollect(t testing.TB, seq func(func(coreRec, error) bool)) ([]int64, error) {
+	var ids []int64
+	var err error
+	for r, e := range seq {
+		if e != nil {
+			err = e
+			break
+		}
+		ids = append(ids, r.ID)
+	}
+	return ids, err
+}
+
+func coreCheckIDs(t testing.TB, ids []int64, n int) {
+	t.Helper()
+	if len(ids) != n {
+		t.Fatalf("got %d records, want %d", len(ids), n)
+	}
+	for i, id := range ids {
+		if id != int64(i+1) {
+			t.Fatalf("record %d has id %d: out of order", i, id)
+		}
 	}
 }

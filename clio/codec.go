@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -92,4 +93,14 @@ func decodeAnswer(codec Codec, body io.Reader, v any) error {
 		return fmt.Errorf("clio: data after the JSON answer: %w", err)
 	}
 	return nil
+}
+
+// isTruncated reports a decode error caused by input that ends too early: the JSON was
+// cut, though HTTP said the answer was complete. Both codecs say so in these words.
+func isTruncated(err error) bool {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "unexpected end of JSON input") || strings.Contains(msg, "unexpected EOF")
 }

@@ -245,17 +245,11 @@ func benchEndToEnd(b *testing.B, n int) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			api, err := gen.NewClient(cl.BaseURL(), gen.WithHTTPClient(cl.HTTPClient()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			fn := func(ctx context.Context, ed ...clio.RequestEditor) (*http.Response, error) {
-				return api.ListMatters(ctx, &gen.ListMattersParams{}, clio.EditorsAs[gen.RequestEditorFn](ed)...)
-			}
 			b.SetBytes(int64(len(page)))
 			b.ReportAllocs()
 			for b.Loop() {
-				recs, _, err := clio.ListPage[gen.Matter](ctx, cl, fn)
+				req := clio.NewRequest(gen.NewListMattersRequest(cl.BaseURL(), &gen.ListMattersParams{}))
+				recs, _, err := clio.ListPage[gen.Matter](ctx, cl, req)
 				if err != nil || len(recs) != n {
 					b.Fatal(err, len(recs))
 				}

@@ -1,34 +1,35 @@
 package clio
 
 import (
+	"context"
 	"strings"
 	"time"
 )
 
-// IfNoneMatch makes a GET conditional on the record having changed since
-// the caller fetched the version tagged etag (the record's etag field).
-// When it has not, Clio answers 304 without a body and the call returns
-// cached (a T or *T for Do[T]) with Response.NotModified set, not an
-// error, so callers can keep one code path:
+// Refresh sends a GET of one record conditional on its etag (If-None-Match): when the
+// record has not changed since cached was read, Clio answers 304 without a body and
+// Refresh returns cached with Response.NotModified set, not an error, so callers keep
+// one code path. The generated Refresh methods call it with the record's Etag, which
+// ties cached to the call's record type at compile time:
 //
-//	m, resp, err := c.Matters.Get(ctx, id, p, clio.IfNoneMatch(old.Etag, old))
-//
-// cached may be nil; the call then returns the zero value on 304.
-func IfNoneMatch(etag string, cached any) CallOption {
-	return callOptionFunc(func(c *callConfig) {
-		if err := checkETag("IfNoneMatch", etag); err != nil {
-			c.setErr(err)
-			return
-		}
-		c.ifNoneMatch, c.cached = etag, cached
-	})
+//	m, resp, err := c.Matters.Refresh(ctx, id, nil, old)
+func Refresh[T any](ctx context.Context, c *Client, r Request, cached T, etag string, opts ...CallOption) (T, *Response, error) {
+	if err := checkETag("If-None-Match", etag); err != nil {
+		return cached, nil, err
+	}
+	opts = append(opts[:len(opts):len(opts)], callOptionFunc(func(s *settings) { s.ifNoneMatch = etag }))
+	v, resp, err := Do[T](ctx, c, r, opts...)
+	if err == nil && resp.NotModified {
+		return cached, resp, nil
+	}
+	return v, resp, err
 }
 
 // IfMatch makes a PATCH or DELETE conditional on the record still having
 // etag. If someone changed it first, Clio answers 412 and the call fails
 // with an error matching ErrPreconditionFailed: re-read, merge, retry.
 func IfMatch(etag string) CallOption {
-	return callOptionFunc(func(c *callConfig) {
+	return callOptionFunc(func(c *settings) {
 		if err := checkETag("IfMatch", etag); err != nil {
 			c.setErr(err)
 			return
@@ -42,7 +43,7 @@ func IfMatch(etag string) CallOption {
 // With All, only the first page is conditional: once it has answered, every
 // page is fetched.
 func IfModifiedSince(t time.Time) CallOption {
-	return callOptionFunc(func(c *callConfig) {
+	return callOptionFunc(func(c *settings) {
 		if t.IsZero() {
 			c.setErr(&InputError{Field: "IfModifiedSince", Reason: "zero time"})
 			return

@@ -110,34 +110,38 @@ func subjectPath(base *url.URL, raw string) (string, url.Values, error) {
 	return u.Path, u.Query(), nil
 }
 
-// confirmCustomAction parses r, checks subject_url and GETs it with the
-// nonce through call (which sends the token of the user who supposedly
-// clicked). An error from the API, such as the one for a forged or reused
-// nonce, is returned as is (a *Error) and means the click is not confirmed.
-// fields, if not empty, is passed as the fields parameter to shape Subject.
-func confirmCustomAction(ctx context.Context, call engineCall, base *url.URL, r *http.Request, fields string) (*CustomAction, error) {
+// confirmCustomAction parses r, checks subject_url and GETs it with the nonce through the
+// pipeline, with the token of the Client (the user who supposedly clicked). An error from
+// the API, such as the one for a forged or reused nonce, is returned as is (a *Error) and
+// means the click is not confirmed. fields, if not empty, shapes Subject.
+func (c *Client) confirmCustomAction(ctx context.Context, r *http.Request, fields string) (*CustomAction, *Response, error) {
 	car, err := ParseCustomActionRequest(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p, q, err := subjectPath(base, car.SubjectURL)
+	p, q, err := subjectPath(c.base, car.SubjectURL)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	q.Set("custom_action_nonce", car.Nonce)
 	if fields != "" {
-		q.Set("fields", fields)
+		f, err := ParseFields(fields)
+		if err != nil {
+			return nil, nil, err
+		}
+		q.Set("fields", f.String())
 	}
-	var out struct {
-		Data json.RawMessage `json:"data"`
+	u := *c.base
+	u.Path, u.RawQuery = strings.TrimSuffix(c.base.Path, "/")+p, q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := call(ctx, http.MethodGet, p, q, nil, &out); err != nil {
-		return nil, err
+	subject, resp, err := Do[json.RawMessage](ctx, c, Request{HTTP: req})
+	if err != nil {
+		return nil, resp, err
 	}
-	if len(out.Data) == 0 {
-		return nil, errors.New("clio: custom action subject answer has no data")
-	}
-	return &CustomAction{CustomActionRequest: car, Subject: out.Data}, nil
+	return &CustomAction{CustomActionRequest: car, Subject: subject}, resp, nil
 }
 
 // hasEncodedSeparator reports a percent-encoded slash, dot or backslash, which some
@@ -151,6 +155,9 @@ func hasEncodedSeparator(p string) bool {
 // custom_action_nonce with a GET of its subject_url (on the API host only) and returns the
 // user and the subject record. A forged or replayed nonce is an error. Parse the request with
 // ParseCustomActionRequest first to choose the Client of the user who clicked.
-func (s *CustomActionsService) Confirm(ctx context.Context, r *http.Request, fields string) (*CustomAction, error) {
-	return confirmCustomAction(ctx, newEngineCall(s.client.hc, s.client.base, s.client.codec), s.client.base, r, fields)
+func (s *CustomActionsService) Confirm(ctx context.Context, r *http.Request, fields string) (*CustomAction, *Response, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, nil, err
+	}
+	return s.client.confirmCustomAction(ctx, r, fields)
 }

@@ -22,12 +22,11 @@ func customActionRequest(params map[string]string) *http.Request {
 func TestCustomActionConfirmed(t *testing.T) {
 	f := newFakeClio(t)
 	f.subjects["/api/v4/matters/7.json"] = "nonce-1"
-	base, _ := url.Parse(f.api.URL)
-	call := testCall(f.api.URL, f.api.Client())
+	c := f.client()
 	for _, subject := range []string{"/api/v4/matters/7.json", f.api.URL + "/api/v4/matters/7.json"} {
 		r := customActionRequest(map[string]string{"custom_action_id": "3", "user_id": "42",
 			"subject_url": subject, "custom_action_nonce": "nonce-1"})
-		ca, err := confirmCustomAction(context.Background(), call, base, r, "id,display_number")
+		ca, _, err := c.CustomActions.Confirm(context.Background(), r, "id,display_number")
 		if err != nil {
 			t.Fatalf("%s: %v", subject, err)
 		}
@@ -47,22 +46,26 @@ func TestCustomActionConfirmed(t *testing.T) {
 func TestCustomActionForgedNonce(t *testing.T) {
 	f := newFakeClio(t)
 	f.subjects["/api/v4/matters/7.json"] = "nonce-1"
-	base, _ := url.Parse(f.api.URL)
 	r := customActionRequest(map[string]string{"custom_action_id": "3", "user_id": "42",
 		"subject_url": "/api/v4/matters/7.json", "custom_action_nonce": "forged"})
-	_, err := confirmCustomAction(context.Background(), testCall(f.api.URL, f.api.Client()), base, r, "")
+	_, _, err := f.client().CustomActions.Confirm(context.Background(), r, "")
 	if !errors.Is(err, ErrForbidden) {
 		t.Fatalf("forged nonce: %v", err)
 	}
 }
 
 func TestCustomActionRejectedBeforeAnyRequest(t *testing.T) {
-	base, _ := url.Parse("https://app.clio.com")
 	called := false
-	call := engineCall(func(context.Context, string, string, url.Values, any, any) error {
-		called = true
-		return nil
-	})
+	c, err := NewClient(context.Background(), WithBaseURL("https://app.clio.com"), WithToken("t"),
+		WithTransportMiddleware(func(http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(*http.Request) (*http.Response, error) {
+				called = true
+				return nil, errors.New("no request expected")
+			})
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	good := map[string]string{"custom_action_id": "3", "user_id": "42",
 		"subject_url": "/api/v4/matters/7.json", "custom_action_nonce": "n"}
 	cases := map[string]map[string]string{
@@ -90,7 +93,7 @@ func TestCustomActionRejectedBeforeAnyRequest(t *testing.T) {
 				p[k] = v
 			}
 		}
-		_, err := confirmCustomAction(context.Background(), call, base, customActionRequest(p), "")
+		_, _, err := c.CustomActions.Confirm(context.Background(), customActionRequest(p), "")
 		if !errors.Is(err, ErrInvalidInput) {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -110,10 +113,10 @@ func TestCustomActionRejectedBeforeAnyRequest(t *testing.T) {
 // custom_action_nonce (a credential, redacted everywhere else) in the error.
 func TestConfirmTransportErrorRedactsNonce(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
-	c, _ := newCoreClient(t, srv, WithMaxAttempts(1))
+	c, _ := newCoreClient(t, srv, testRetries(1))
 	srv.Close()
 	r := httptest.NewRequest("GET", "/cb?custom_action_id=1&user_id=2&subject_url=/api/v4/matters/1.json&custom_action_nonce=NONCE-SECRET", nil)
-	_, err := c.CustomActions.Confirm(context.Background(), r, "")
+	_, _, err := c.CustomActions.Confirm(context.Background(), r, "")
 	if err == nil {
 		t.Fatal("no error from a closed server")
 	}

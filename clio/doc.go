@@ -1,12 +1,13 @@
 // Package clio is the client for the Clio Manage API v4. It is a thin,
-// safe layer over the generated client in package gen: it wraps, it does
+// safe layer over the generated code in package gen: it wraps, it does
 // not re-type the API. Every operation is reachable from a *Client with the
-// generated parameter and result types.
+// generated parameter, input and result types.
 //
 //	c, err := clio.NewClient(ctx, clio.WithRegion(clio.EU), clio.WithTokenSource(ts))
 //	for m, err := range c.Matters.All(ctx, &gen.ListMattersParams{}, clio.Fields("id", "display_number")) {
 //		...
 //	}
+//	m, _, err := c.Matters.Create(ctx, nil, gen.MatterCreateInput{Client: clio.Ref(id), OpenDate: clio.Date(2026, time.March, 2)})
 //
 // # Authentication
 //
@@ -20,9 +21,11 @@
 // ErrInvalidClient and name the region, the usual cause.
 //
 // The bearer token is only ever sent to the configured API origin (scheme
-// and host): not after a redirect elsewhere, not to a foreign next URL, not
-// to storage hosts. Use StorageHTTPClient for document put_urls and
-// download redirects; it never carries the token.
+// and host): not to a foreign next URL, not to storage hosts. API calls
+// never follow a redirect (a 3xx is an *Error naming where it led); only
+// downloads follow their 303 to storage, without the token, and storage
+// requests refuse loopback, link-local and private addresses unless
+// WithPrivateStorage allows them (tests against local fakes).
 //
 // # Regions
 //
@@ -31,11 +34,17 @@
 //
 // # Fields
 //
-// Clio returns only id and etag unless asked. Fields and Nested build a
-// validated fields value (one level of nesting inside a nested resource,
-// names in [a-z0-9_]); it is a CallOption, and an invalid one fails with an
-// *InputError naming the field before any request is sent. A fields value
-// put straight in generated parameters is validated the same way.
+// Clio returns only id and etag unless asked, and the models hold values,
+// so a record fetched without fields would look complete and be empty.
+// Every Get, List, All, Create and Update of the services therefore asks
+// for the record's default field set when the call names none: every
+// scalar field of its schema (MatterFields, ContactFields, ... generated
+// from the document). Nested records need Nested, e.g.
+// clio.MatterFields.Nested("client", "id", "name"). Fields and Nested build
+// a validated fields value (one level of nesting inside a nested resource,
+// names in [a-z0-9_]); it is a CallOption, the one way to set fields (the
+// generated parameters have no fields), and an invalid one fails with an
+// *InputError naming the field before any request is sent.
 //
 // # Filters and parameters
 //
@@ -56,7 +65,8 @@
 //
 // # Pagination
 //
-// List operations have iterators (iter.Seq2[T, error]). Cursor mode (the
+// List operations have record iterators (All: iter.Seq2[T, error]) and
+// page iterators (Pages: each *Page carries its *Response). Cursor mode (the
 // default) sets order=id(asc), refuses a conflicting order with an
 // *InputError rather than overriding it, and follows meta.paging.next
 // exactly as given, prefetching the next page while you consume the
@@ -64,29 +74,43 @@
 // yields them in order, up to Clio's 10,000-record offset cap
 // (ErrOffsetLimit past it). A next URL on another host is ErrUntrustedURL.
 // Breaking out of a loop or cancelling the context stops all fetching.
-// PageSize sets limit (at most 200; iterators default to 200).
+// PageSize sets limit (at most 200; iterators default to 200). An error
+// after the iteration started is a *PageError saying where it stopped;
+// Resume() continues from there, no record lost or repeated. A long run of
+// empty pages, or a next link seen before, ends with ErrPaging; an offset
+// read whose pages disagree with meta.records with ErrCountMismatch.
 //
 // # Rate limits and retries
 //
 // Requests are paced by a RateLimiter fed by Clio's X-RateLimit-* headers,
 // one per token: shared by all goroutines and by every Client built with the
 // same token or token source (WithRateLimiter to choose otherwise). Retries: 429 always (waiting
-// Retry-After or X-RateLimit-Reset, never a fixed 1-2-4 s), 5xx, timeouts
-// and dropped connections only for GET, HEAD, PUT, DELETE and OPTIONS, or
-// for a POST/PATCH marked RetryUnsafe. Back-off is exponential with full
-// jitter, capped by WithMaxAttempts and WithMaxElapsed, bodies are replayed
-// through Request.GetBody, and no wait outlives the context deadline.
-// Replace the policy with WithRetryer.
+// Retry-After or X-RateLimit-Reset, never a fixed 1-2-4 s; a waited-out 429
+// uses up no attempt, and the workers it held resume staggered), 5xx,
+// timeouts, dropped connections and answers cut short (JSON included) only
+// for GET, HEAD, PUT, DELETE and OPTIONS, or for a POST/PATCH marked
+// RetryUnsafe. Back-off is exponential with full jitter, bodies are
+// replayed through Request.GetBody, and no wait outlives the context
+// deadline. Tune or replace the policy with WithRetryer (a StandardRetryer
+// with MaxAttempts, MaxElapsed, BaseDelay...). A retried call's final
+// error says how many attempts it made.
 //
-// The transport stack, outermost first:
-//
-//	logging → retry → rate limiter → auth/host guard (401 refresh-once) → WithTransportMiddleware layers → base transport
+// Every request takes one pipeline (pipeline.go): a service method builds
+// it with gen's request builder (gen.NewGetMatterRequest...) and one loop
+// sends it: rate limiter → token and headers (API origin only) →
+// WithTransportMiddleware layers → base transport → 401 refresh once →
+// decode or error → retry decision → back-off. Default timeouts end an
+// attempt whose headers do not come (60 s) or whose body stalls (30 s);
+// WithTimeouts changes them. Answers are bounded (WithMaxAnswerSize, 64 MiB
+// by default) while they are read.
 //
 // # Conditional requests
 //
-// IfNoneMatch(etag, cached) returns cached with Response.NotModified on
-// 304. IfMatch(etag) turns a lost race into ErrPreconditionFailed.
-// IfModifiedSince conditions list calls.
+// Refresh (c.Matters.Refresh(ctx, id, nil, old)) asks again only if the
+// record changed since old was read and returns old with
+// Response.NotModified on 304; the cached record's type is the call's, at
+// compile time. IfMatch(etag) turns a lost race into
+// ErrPreconditionFailed. IfModifiedSince conditions list calls.
 //
 // # API versions
 //
@@ -97,12 +121,14 @@
 // # Errors
 //
 // Clio's error answers are *Error (status, type, message, request id,
-// retry-after) and match the sentinels with errors.Is: ErrBadRequest,
+// the wait Clio asked for on a 429 or 503, attempts) and match the
+// sentinels with errors.Is: ErrBadRequest,
 // ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict, ErrGone,
 // ErrPreconditionFailed, ErrValidation, ErrRateLimited, ErrServer. Bad
 // input from the caller is an *InputError naming the field or option
 // (errors.Is(err, ErrInvalidInput)). CheckResponse gives the same errors
-// to code using package gen directly.
+// to code using package gen directly. A success without its record
+// ({"data": null}) is ErrEmptyAnswer.
 //
 // # Webhooks
 //
@@ -140,24 +166,24 @@
 // and token, code, secret, nonce and storage-signature parameters are
 // redacted.
 //
-// # Using generated operations directly (and wiring the services)
+// # Using generated operations directly
 //
-// The generic entry points take a RequestFunc closure around a generated
-// method, so this package does not import gen. The generated services
+// The generic entry points take a Request: what a request builder of
+// package gen returns, paired by NewRequest. The generated services
 // (services_gen.go) are one-liners over them:
 //
-//	Do[T](ctx, c, fn, opts...) (T, *Response, error)          // one record: Get, Create, Update
-//	DoNoContent(ctx, c, fn, opts...) (*Response, error)       // Delete (204)
-//	ListPage[T](ctx, c, fn, opts...) ([]T, *Response, error)  // one page: List
-//	All[T](ctx, c, fn, opts...) iter.Seq2[T, error]           // every record: All
+//	Do[T](ctx, c, r, opts...) (T, *Response, error)            // one record: Get, Create, Update
+//	Refresh[T](ctx, c, r, cached, etag, opts...)               // Get unless unchanged
+//	DoNoContent(ctx, c, r, opts...) (*Response, error)         // Delete (204)
+//	ListPage[T](ctx, c, r, opts...) ([]T, *Response, error)    // one page: List
+//	All[T](ctx, c, r, opts...) iter.Seq2[T, error]             // every record: All
+//	Pages[T](ctx, c, r, opts...) iter.Seq2[*Page[T], error]    // every page: Pages
 //
-// where fn is
+// where r is, for example,
 //
-//	func(ctx context.Context, ed ...clio.RequestEditor) (*http.Response, error) {
-//		return api.ListMatters(ctx, p, clio.EditorsAs[gen.RequestEditorFn](ed)...)
-//	}
+//	clio.NewRequest(gen.NewListMattersRequest(c.BaseURL(), params))
 //
-// and api is a gen.Client built with gen.NewClient(c.BaseURL(),
-// gen.WithHTTPClient(c.HTTPClient())). The same functions work from user
-// code for any operation the services do not cover.
+// The same functions work from user code for any operation the services
+// do not cover; HTTPClient sends requests of gen's own client through the
+// same pipeline.
 package clio

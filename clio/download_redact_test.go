@@ -25,9 +25,11 @@ func TestDownloadStorageRedirectErrorRedacted(t *testing.T) {
 		http.Redirect(w, r, storage.URL+"/f?X-Amz-Signature=first"+sig, http.StatusSeeOther)
 	}))
 	defer api.Close()
-	base, _ := url.Parse(api.URL)
-	d := &downloader{api: api.Client(), storage: storage.Client(), base: base}
-	_, err := d.document(context.Background(), 1, 0)
+	c, err := NewClient(context.Background(), WithBaseURL(api.URL), WithToken("t"), WithPrivateStorage(), testRetries(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Documents.Download(context.Background(), 1)
 	if err == nil {
 		t.Fatal("no error")
 	}

@@ -2,11 +2,9 @@ package clio
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,7 +29,26 @@ var (
 	ErrInvalidInput       = errors.New("clio: invalid input")           // matched by every *InputError
 	ErrUntrustedURL       = errors.New("clio: URL not on the API host") // a next/page URL on another scheme or host
 	ErrOffsetLimit        = errors.New("clio: offset pagination stops at 10,000 records; use cursor pagination (the default) instead")
+	// ErrEmptyAnswer: a 2xx answer without the record ({"data": null}, or no data at all).
+	ErrEmptyAnswer = errors.New("clio: the answer holds no record")
+	// ErrAnswerTooLarge is matched by *AnswerTooLargeError.
+	ErrAnswerTooLarge = errors.New("clio: answer too large")
 )
+
+// AnswerTooLargeError reports an answer larger than WithMaxAnswerSize allows; reading
+// stopped at the limit, so memory stayed bounded.
+type AnswerTooLargeError struct {
+	Method, URL string
+	Limit       int64
+}
+
+// Error names the request and the limit.
+func (e *AnswerTooLargeError) Error() string {
+	return fmt.Sprintf("clio: answer of %s %s is larger than %d bytes (WithMaxAnswerSize)", e.Method, e.URL, e.Limit)
+}
+
+// Is makes the error match ErrAnswerTooLarge.
+func (e *AnswerTooLargeError) Is(target error) bool { return target == ErrAnswerTooLarge }
 
 // maxErrorBody caps how much of an error answer is read, so a misbehaving
 // proxy cannot make the client buffer an unbounded body.
@@ -39,15 +56,21 @@ const maxErrorBody = 1 << 20
 
 // Error is an answer from Clio outside the 2xx range. It carries what is
 // needed to act on it: the status, Clio's error type and message, the
-// request id to quote to Clio support, and how long to wait for a 429.
+// request id to quote to Clio support, how long to wait when Clio asked for a wait, and
+// how many attempts were made.
 type Error struct {
-	StatusCode int           // HTTP status, e.g. 404
-	Type       string        // Clio's error.type, e.g. "RecordInvalid"; "RateLimited" for the atypical body
-	Message    string        // Clio's error.message (or the start of a non-JSON body)
-	RequestID  string        // X-Request-Id of the answer, if any
-	RetryAfter time.Duration // from Retry-After or X-RateLimit-Reset; 0 when absent
-	Method     string        // request method
-	URL        string        // request URL with secrets redacted (see sanitizeURL)
+	StatusCode int    // HTTP status, e.g. 404
+	Type       string // Clio's error.type, e.g. "RecordInvalid"; "RateLimited" for the atypical body
+	Message    string // Clio's error.message (or the start of a non-JSON body)
+	RequestID  string // X-Request-Id of the answer, if any
+	// RetryAfter is the wait Clio asked for: set only on a 429 (Retry-After or
+	// X-RateLimit-Reset) and a 503 with Retry-After. Other errors will not succeed by
+	// waiting, and say 0.
+	RetryAfter time.Duration
+	// Attempts is how many attempts the call made before giving up; 0 or 1 for one.
+	Attempts int
+	Method   string // request method
+	URL      string // request URL with secrets redacted (see sanitizeURL)
 	// Response is the raw answer; its Body holds (up to 1 MiB of) the
 	// original error body, so it can be read again.
 	Response *http.Response
@@ -82,6 +105,9 @@ func (e *Error) Error() string {
 	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
 	if e.RequestID != "" {
 		b.WriteString(" [request id ")
@@ -158,8 +184,24 @@ func checkResponse(r *http.Response, codec Codec) error {
 			e.URL = sanitizeURL(r.Request.URL)
 		}
 	}
-	if d, ok := retryAfter(r.Header, time.Now()); ok {
-		e.RetryAfter = d
+	switch r.StatusCode {
+	case http.StatusTooManyRequests:
+		e.RetryAfter, _ = retryAfter(r.Header, time.Now())
+	case http.StatusServiceUnavailable:
+		if r.Header.Get("Retry-After") != "" {
+			e.RetryAfter, _ = retryAfter(r.Header, time.Now())
+		}
+	}
+	if c := r.StatusCode; c >= 300 && c < 400 {
+		// API calls never follow a redirect: a foreign body is not Clio data, and a POST
+		// turned into a GET would report a success that did not happen.
+		e.Message = "redirect not followed"
+		if loc := r.Header.Get("Location"); loc != "" {
+			e.Message += " (to " + sanitizeString(loc) + ")"
+		}
+		drainClose(r.Body)
+		r.Body = http.NoBody
+		return e
 	}
 	if r.Body == nil {
 		return e
@@ -199,56 +241,4 @@ func checkResponse(r *http.Response, codec Codec) error {
 	}
 	e.Message = redactText(e.Message) // an answer may echo a signed URL or a secret
 	return e
-}
-
-// isRateLimitBody recognises the atypical rate-limit answer Clio has been
-// seen to send: a base64-encoded text containing "RateLimited" (or the
-// plain text itself), instead of a JSON 429.
-func isRateLimitBody(data []byte) bool {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 || len(data) > 8<<10 {
-		return false
-	}
-	if bytes.Contains(data, []byte("RateLimited")) {
-		return true
-	}
-	if data[0] == '{' || data[0] == '[' || data[0] == '<' {
-		return false
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		dec, err := enc.DecodeString(string(data))
-		if err == nil && bytes.Contains(dec, []byte("RateLimited")) {
-			return true
-		}
-	}
-	return false
-}
-
-func requestID(h http.Header) string {
-	if id := h.Get("X-Request-Id"); id != "" {
-		return id
-	}
-	return h.Get("X-Amzn-Trace-Id")
-}
-
-// retryAfter reads how long the server asks us to wait: Retry-After in
-// seconds or as an HTTP date, else X-RateLimit-Reset (Unix seconds).
-func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-			if secs >= float64(math.MaxInt64/int64(time.Second)) { // also +Inf
-				return time.Duration(math.MaxInt64), true // converting would wrap negative
-			}
-			return time.Duration(secs * float64(time.Second)), true
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0), true
-		}
-	}
-	if v := strings.TrimSpace(h.Get("X-Ratelimit-Reset")); v != "" {
-		if unix, err := strconv.ParseInt(v, 10, 64); err == nil && unix > 0 {
-			return max(time.Unix(unix, 0).Sub(now), 0), true
-		}
-	}
-	return 0, false
 }

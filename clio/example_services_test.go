@@ -18,7 +18,8 @@ import (
 // your own integration would.
 func exampleClient() (*cliotest.Server, *clio.Client) {
 	srv := cliotest.NewServer()
-	c, err := clio.NewClient(context.Background(), clio.WithBaseURL(srv.URL), clio.WithToken(srv.IssueToken().AccessToken))
+	c, err := clio.NewClient(context.Background(), clio.WithBaseURL(srv.URL), clio.WithToken(srv.IssueToken().AccessToken),
+		clio.WithPrivateStorage()) // the fake's storage host is on loopback
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -29,16 +30,16 @@ func ExampleMattersService_All() {
 	srv, c := exampleClient()
 	defer srv.Close()
 	ctx := context.Background()
-	ada, _, err := c.Contacts.Create(ctx, nil, gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{
+	ada, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{
 		Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace"),
-	}})
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, d := range []string{"Estate planning", "Patent filing", "Lease review"} {
-		_, _, err := c.Matters.Create(ctx, nil, gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
-			Client: &gen.IdInput{Id: clio.Ptr(ada.Id)}, Description: clio.Ptr(d),
-		}})
+		_, _, err := c.Matters.Create(ctx, nil, gen.MatterCreateInput{
+			Client: clio.Ref(ada.Id), Description: clio.Ptr(d),
+		})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -69,7 +70,7 @@ func ExampleDocumentsService_Upload() {
 	folder := folders[0]
 
 	letter := []byte("Dear client, ...")
-	res, err := c.Documents.Upload(ctx, clio.UploadParams{
+	res, _, err := c.Documents.Upload(ctx, clio.UploadParams{
 		Parent: clio.DocumentParent{ID: folder, Type: clio.ParentFolder},
 		Name:   "letter.txt",
 		Body:   bytes.NewReader(letter),
@@ -78,7 +79,7 @@ func ExampleDocumentsService_Upload() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dl, err := c.Documents.Download(ctx, res.DocumentID)
+	dl, _, err := c.Documents.Download(ctx, res.DocumentID)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func ExampleDocumentsService_Upload() {
 	// Output: Dear client, ... (0 parts)
 }
 
-func ExampleIfNoneMatch() {
+func ExamplePracticeAreasService_Refresh() {
 	srv, c := exampleClient()
 	defer srv.Close()
 	ctx := context.Background()
@@ -101,13 +102,12 @@ func ExampleIfNoneMatch() {
 	}
 	id := areas[0]
 
-	fields := &gen.GetPracticeAreaParams{Fields: clio.Ptr("id,etag,name")}
-	pa, _, err := c.PracticeAreas.Get(ctx, id, fields)
+	pa, _, err := c.PracticeAreas.Get(ctx, id)
 	if err != nil {
 		log.Fatal(err)
 	}
 	// Later: ask again only if it changed; a 304 hands back what we had.
-	again, resp, err := c.PracticeAreas.Get(ctx, id, fields, clio.IfNoneMatch(pa.Etag, pa))
+	again, resp, err := c.PracticeAreas.Refresh(ctx, id, pa)
 	if err != nil {
 		log.Fatal(err)
 	}

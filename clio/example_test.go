@@ -67,16 +67,9 @@ func ExampleAll() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// With the generated client this closure is c.Matters.All's job.
-	listMatters := func(ctx context.Context, eds ...clio.RequestEditor) (*http.Response, error) {
-		req, _ := http.NewRequestWithContext(ctx, "GET", c.BaseURL()+"/api/v4/matters.json", nil)
-		for _, e := range eds {
-			if err := e(ctx, req); err != nil {
-				return nil, err
-			}
-		}
-		return c.HTTPClient().Do(req)
-	}
+	// Any request built for the Client's base URL goes through the same pipeline;
+	// the generated services build theirs with gen.NewListMattersRequest and the like.
+	listMatters := clio.NewRequest(http.NewRequest("GET", c.BaseURL()+"/api/v4/matters.json", nil))
 	for m, err := range clio.All[matter](ctx, c, listMatters, clio.Fields("id", "display_number")) {
 		if err != nil {
 			log.Fatal(err)

@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/clio-go/clio-go/clio/cliotest"
-	"github.com/clio-go/clio-go/gen"
 )
 
 const fakeMinPart = 1024
@@ -25,7 +24,7 @@ func newFakeDocClient(t *testing.T) (*cliotest.Server, *Client, int64) {
 	srv := cliotest.NewServer(cliotest.WithT(t), cliotest.WithRateLimit(0, 0), cliotest.WithMinPartSize(fakeMinPart))
 	t.Cleanup(srv.Close)
 	c, err := NewClient(context.Background(), WithBaseURL(srv.URL), WithToken(srv.IssueToken().AccessToken),
-		WithBackoff(1e6, 2e7)) // 1 ms .. 20 ms
+		WithRetryer(&StandardRetryer{BaseDelay: 1e6, MaxDelay: 2e7}), WithPrivateStorage()) // 1 ms .. 20 ms
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +49,7 @@ func (o onlyReader) Read(b []byte) (int, error) { return o.r.Read(b) }
 
 func downloadAll(t *testing.T, c *Client, id int64) []byte {
 	t.Helper()
-	dl, err := c.Documents.Download(context.Background(), id)
+	dl, _, err := c.Documents.Download(context.Background(), id)
 	if err != nil {
 		t.Fatalf("Download(%d): %v", id, err)
 	}
@@ -108,7 +107,7 @@ func TestFakeDocumentsUploadDownload(t *testing.T) {
 			}
 			var mu sync.Mutex
 			var last, calls int64
-			res, err := c.Documents.Upload(context.Background(), UploadParams{
+			res, _, err := c.Documents.Upload(context.Background(), UploadParams{
 				Parent: DocumentParent{ID: matter, Type: ParentMatter}, Name: "brief.pdf",
 				Body: body, Size: int64(len(data)), Multipart: tc.multipart, MD5: tc.md5,
 				PartSize: fakeMinPart, Concurrency: tc.conc,
@@ -158,12 +157,12 @@ func TestFakeDocumentsNewVersion(t *testing.T) {
 	srv, c, matter := newFakeDocClient(t)
 	ctx := context.Background()
 	v1, v2 := testBytes(2000), bytes.Repeat([]byte("version two "), 400)
-	res, err := c.Documents.Upload(ctx, UploadParams{Parent: DocumentParent{ID: matter, Type: ParentMatter}, Name: "memo.txt",
+	res, _, err := c.Documents.Upload(ctx, UploadParams{Parent: DocumentParent{ID: matter, Type: ParentMatter}, Name: "memo.txt",
 		Body: bytes.NewReader(v1), Size: int64(len(v1))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res2, err := c.Documents.NewVersion(ctx, res.DocumentID, UploadParams{Name: "memo.txt",
+	res2, _, err := c.Documents.NewVersion(ctx, res.DocumentID, UploadParams{Name: "memo.txt",
 		Body: bytes.NewReader(v2), Size: int64(len(v2)), Multipart: true, PartSize: fakeMinPart})
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +176,7 @@ func TestFakeDocumentsNewVersion(t *testing.T) {
 	if n := srv.Count("documents"); n != 1 {
 		t.Fatalf("%d documents, want 1", n)
 	}
-	doc, _, err := c.Documents.Get(ctx, res.DocumentID, &gen.GetDocumentParams{Fields: Ptr("id,name")})
+	doc, _, err := c.Documents.Get(ctx, res.DocumentID, Fields("id", "name"))
 	if err != nil || doc.Name != "memo.txt" {
 		t.Fatalf("document: %+v %v", doc, err)
 	}
@@ -191,7 +190,7 @@ func TestFakeDocumentsDownloadFaults(t *testing.T) {
 	srv, c, matter := newFakeDocClient(t)
 	ctx := context.Background()
 	data := testBytes(4096)
-	res, err := c.Documents.Upload(ctx, UploadParams{Parent: DocumentParent{ID: matter, Type: ParentMatter}, Name: "a.bin",
+	res, _, err := c.Documents.Upload(ctx, UploadParams{Parent: DocumentParent{ID: matter, Type: ParentMatter}, Name: "a.bin",
 		Body: bytes.NewReader(data), Size: int64(len(data))})
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +202,7 @@ func TestFakeDocumentsDownloadFaults(t *testing.T) {
 	}
 
 	srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultTruncate, Method: http.MethodGet, Storage: true})
-	dl, err := c.Documents.Download(ctx, res.DocumentID)
+	dl, _, err := c.Documents.Download(ctx, res.DocumentID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,10 +213,10 @@ func TestFakeDocumentsDownloadFaults(t *testing.T) {
 	}
 
 	pending := srv.MustInsert(t, "documents", map[string]any{"name": "never uploaded"})[0]
-	if _, err := c.Documents.Download(ctx, pending); !errors.Is(err, ErrNotFound) {
+	if _, _, err := c.Documents.Download(ctx, pending); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("download of a document without content: %v, want ErrNotFound", err)
 	}
-	if _, err := c.Documents.Download(ctx, 999999); !errors.Is(err, ErrNotFound) {
+	if _, _, err := c.Documents.Download(ctx, 999999); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("download of a missing document: %v", err)
 	}
 }

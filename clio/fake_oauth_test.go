@@ -138,7 +138,7 @@ func TestFakeOAuthFlowAndRefresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			me, _, err := c.Users.WhoAmI(ctx, &gen.WhoAmIParams{Fields: clio.Ptr("id,name")})
+			me, _, err := c.Users.WhoAmI(ctx, clio.Fields("id", "name"))
 			if err != nil || me.Id == 0 {
 				t.Fatalf("who_am_i: %+v %v", me, err)
 			}
@@ -167,8 +167,8 @@ func TestFakeOAuthFlowAndRefresh(t *testing.T) {
 			srv.ExpireToken(s[0].AccessToken)
 			path := "/api/v4/contacts.json"
 			contacts := srv.Count("contacts")
-			ct, _, err := c.Contacts.Create(ctx, &gen.CreateContactParams{Fields: clio.Ptr("id,name")},
-				gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{Type: gen.ContactTypeCompany, Name: clio.Ptr("Refreshed Ltd")}})
+			ct, _, err := c.Contacts.Create(ctx, nil,
+				gen.ContactCreateInput{Type: gen.ContactTypeCompany, Name: clio.Ptr("Refreshed Ltd")}, clio.Fields("id", "name"))
 			if err != nil || ct.Name == "" || ct.Name != "Refreshed Ltd" {
 				t.Fatalf("create after expiry: %+v %v", ct, err)
 			}

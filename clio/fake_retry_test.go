@@ -81,7 +81,8 @@ func fakeClient(t *testing.T, srvOpts []cliotest.Option, opts ...clio.Option) (*
 	wl := &wireLog{}
 	c, err := clio.NewClient(context.Background(), append([]clio.Option{
 		clio.WithBaseURL(srv.URL), clio.WithToken(srv.IssueToken().AccessToken),
-		clio.WithBackoff(time.Millisecond, 20*time.Millisecond),
+		testRetries(0),
+		clio.WithPrivateStorage(),
 		clio.WithTransportMiddleware(wl.middleware),
 	}, opts...)...)
 	if err != nil {
@@ -114,8 +115,8 @@ const (
 
 func matterPath(id int64) string { return "/api/v4/matters/" + strconv.FormatInt(id, 10) + ".json" }
 
-func newMatter(contactID int64, desc string) gen.CreateMatterJSONRequestBody {
-	return gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{Client: &gen.IdInput{Id: clio.Ptr(contactID)}, Description: clio.Ptr(desc)}}
+func newMatter(contactID int64, desc string) gen.MatterCreateInput {
+	return gen.MatterCreateInput{Client: clio.Ref(contactID), Description: clio.Ptr(desc)}
 }
 
 // Reads survive server errors, dropped connections, truncated bodies and
@@ -261,9 +262,9 @@ func TestFakeRetry429StormHonoursRetryAfter(t *testing.T) {
 	if el > 4*time.Second {
 		t.Fatalf("took %s for two 1 s waits", el)
 	}
-	// A storm longer than the attempt cap ends in ErrRateLimited with the
-	// server's Retry-After, after exactly MaxAttempts attempts.
-	srv2, c2, _ := fakeClient(t, nil, clio.WithMaxAttempts(2))
+	// A storm longer than the cap on waits ends in ErrRateLimited with the
+	// server's Retry-After, after exactly 1+MaxRateLimitWaits attempts.
+	srv2, c2, _ := fakeClient(t, nil, clio.WithRetryer(&clio.StandardRetryer{MaxRateLimitWaits: 1}))
 	_, ids2 := seedMatters(t, srv2, 1)
 	srv2.InjectFault(cliotest.Fault{Kind: cliotest.FaultRateLimit, Path: matterPath(ids2[0]), Count: -1, RetryAfter: time.Second})
 	_, _, err := c2.Matters.Get(context.Background(), ids2[0], nil)
@@ -282,7 +283,7 @@ func TestFakeRetryOddRateLimitBody(t *testing.T) {
 	t.Parallel()
 	odd := cliotest.Fault{Kind: cliotest.FaultRateLimit, OddBody: true, RetryAfter: time.Second, Method: http.MethodGet, Path: mattersPath}
 
-	srv, c, _ := fakeClient(t, nil, clio.WithMaxAttempts(1))
+	srv, c, _ := fakeClient(t, nil, testRetries(1))
 	seedMatters(t, srv, 3)
 	srv.InjectFault(odd)
 	_, _, err := c.Matters.List(context.Background(), nil)
@@ -308,7 +309,7 @@ func TestFakeRetryOddRateLimitBody(t *testing.T) {
 // arrived.
 func TestFakeRetryTruncatedBodyIsAnError(t *testing.T) {
 	t.Parallel()
-	srv, c, _ := fakeClient(t, nil, clio.WithMaxAttempts(3))
+	srv, c, _ := fakeClient(t, nil, testRetries(3))
 	_, ids := seedMatters(t, srv, 5)
 	srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultTruncate, Method: http.MethodGet, Count: -1})
 	ctx := context.Background()
@@ -386,4 +387,9 @@ func TestFakeRetryRateLimitBudget(t *testing.T) {
 	if len(att) != calls+n {
 		t.Fatalf("%d attempts on the wire, want %d", len(att), calls+n)
 	}
+}
+
+// testRetries is a StandardRetryer with fast back-off; n caps the attempts (0: default).
+func testRetries(n int) clio.Option {
+	return clio.WithRetryer(&clio.StandardRetryer{MaxAttempts: n, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond})
 }

@@ -136,13 +136,13 @@ func TestFakeWebhookDeliveries(t *testing.T) {
 				t.Fatal(err)
 			}
 			id := m.Id
-			if _, _, err := c.Matters.Update(ctx, id, nil, gen.UpdateMatterJSONRequestBody{Data: gen.MatterUpdateInput{Description: clio.Ptr("Estate of Y")}}); err != nil {
+			if _, _, err := c.Matters.Update(ctx, id, nil, gen.MatterUpdateInput{Description: clio.Ptr("Estate of Y")}); err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := c.Matters.Update(ctx, id, nil, gen.UpdateMatterJSONRequestBody{Data: gen.MatterUpdateInput{Status: gen.MatterStatusClosed}}); err != nil {
+			if _, _, err := c.Matters.Update(ctx, id, nil, gen.MatterUpdateInput{Status: gen.MatterStatusClosed}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.Matters.Delete(ctx, id, nil); err != nil { // not watched
+			if _, err := c.Matters.Delete(ctx, id); err != nil { // not watched
 				t.Fatal(err)
 			}
 
@@ -221,7 +221,7 @@ func TestFakeWebhookPendingUntilActivated(t *testing.T) {
 	}
 	mk := func(name string) {
 		t.Helper()
-		if _, _, err := c.Contacts.Create(ctx, nil, gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{Type: gen.ContactTypeCompany, Name: clio.Ptr(name)}}); err != nil {
+		if _, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{Type: gen.ContactTypeCompany, Name: clio.Ptr(name)}); err != nil {
 			t.Fatal(err)
 		}
 	}

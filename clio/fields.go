@@ -2,6 +2,7 @@ package clio
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -24,6 +25,7 @@ import (
 type FieldSet struct {
 	items []fieldItem
 	err   error
+	query string // the rendered set, query-escaped: computed once, sent by every call
 }
 
 type fieldItem struct {
@@ -46,6 +48,7 @@ func (f FieldSet) add(names ...string) FieldSet {
 		items = append(items, fieldItem{name: n})
 	}
 	f.items = items
+	f.query = url.QueryEscape(f.String())
 	return f
 }
 
@@ -71,6 +74,7 @@ func (f FieldSet) Nested(resource string, names ...string) FieldSet {
 		seen[n] = true
 	}
 	f.items = append(items, fieldItem{name: resource, sub: slices.Clone(names)})
+	f.query = url.QueryEscape(f.String())
 	return f
 }
 
@@ -125,21 +129,8 @@ func (f FieldSet) String() string {
 	return b.String()
 }
 
-func (f FieldSet) applyCall(c *callConfig) {
-	switch {
-	case f.err != nil:
-		c.setErr(f.err)
-	case len(f.items) == 0:
-		c.setErr(&InputError{Field: "fields", Reason: "empty field set"})
-	default:
-		c.fields, c.fieldsSet = f.String(), true
-	}
-}
-
 // ParseFields validates a fields string such as
-// "id,display_number,client{id,name}" and returns it as a FieldSet. It is
-// also applied to a fields value set directly in generated parameters, so
-// a bad one fails before the request.
+// "id,display_number,client{id,name}" and returns it as a FieldSet.
 func ParseFields(s string) (FieldSet, error) {
 	f := FieldSet{}
 	rest := s

@@ -42,18 +42,12 @@ func TestLoggingRedactsSecrets(t *testing.T) {
 	c, _ := newCoreClient(t, srv, WithLogger(logger))
 
 	path := "/api/v4/matters.json?access_token=at-secret&refresh_token=rt-secret&client_secret=cs-secret&code=code-secret&custom_action_nonce=nonce-secret&X-Amz-Signature=sig-secret&fields=id"
-	fn := func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		form := url.Values{"client_secret": {"form-secret"}, "refresh_token": {"form-rt"}, "grant_type": {"refresh_token"}}
-		req, _ := http.NewRequestWithContext(ctx, "PUT", c.BaseURL()+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Hook-Secret", "hook-secret")
-		req.Header.Set("Cookie", "c=cookie2-secret")
-		for _, e := range eds {
-			_ = e(ctx, req)
-		}
-		return c.HTTPClient().Do(req)
-	}
-	if _, _, err := Do[coreRec](context.Background(), c, fn); err != nil {
+	form := url.Values{"client_secret": {"form-secret"}, "refresh_token": {"form-rt"}, "grant_type": {"refresh_token"}}
+	req, _ := http.NewRequest("PUT", c.BaseURL()+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Hook-Secret", "hook-secret")
+	req.Header.Set("Cookie", "c=cookie2-secret")
+	if _, _, err := Do[coreRec](context.Background(), c, Request{HTTP: req}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

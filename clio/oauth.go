@@ -1,6 +1,7 @@
 package clio
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,7 +54,7 @@ func NewOAuth(cfg OAuthConfig) (*OAuth, error) {
 	if _, err := url.ParseRequestURI(cfg.RedirectURL); err != nil || cfg.RedirectURL == "" {
 		return nil, &InputError{Field: "RedirectURL", Reason: "must be an absolute URL registered with the app"}
 	}
-	region := cmpOr(cfg.Region, US)
+	region := cmp.Or(cfg.Region, US)
 	if err := region.validate("Region"); err != nil {
 		return nil, err
 	}

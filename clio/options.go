@@ -1,7 +1,6 @@
 package clio
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,27 +17,26 @@ import (
 type Option func(*config) error
 
 type config struct {
-	region      Region
-	regionSet   bool
-	baseURL     string
-	tokenSource oauth2.TokenSource
-	staticToken bool
-	token       string // the WithToken value, to share a rate limiter between Clients
-	httpClient  *http.Client
-	apiVersion  string
-	userAgent   string
-	logger      *slog.Logger
-	codec       Codec
-	retryer     Retryer
-	maxAttempts int
-	baseDelay   time.Duration
-	maxDelay    time.Duration
-	maxElapsed  time.Duration
-	retryTuned  bool
-	attemptTO   time.Duration
-	limiter     *RateLimiter
-	noLimiter   bool
-	middlewares []func(http.RoundTripper) http.RoundTripper
+	region         Region
+	regionSet      bool
+	baseURL        string
+	tokenSource    oauth2.TokenSource
+	staticToken    bool
+	token          string // the WithToken value, to share a rate limiter between Clients
+	httpClient     *http.Client
+	apiVersion     string
+	userAgent      string
+	logger         *slog.Logger
+	codec          Codec
+	retryer        Retryer
+	attemptTO      time.Duration
+	headerTO       time.Duration
+	stallTO        time.Duration
+	maxAnswer      int64
+	privateStorage bool
+	limiter        *RateLimiter
+	noLimiter      bool
+	middlewares    []func(http.RoundTripper) http.RoundTripper
 }
 
 // WithRegion selects the regional host (default US). A token works only in
@@ -100,9 +98,11 @@ func WithToken(accessToken string) Option {
 	}
 }
 
-// WithHTTPClient supplies the *http.Client whose Transport, Jar, Timeout and
-// CheckRedirect the Client builds on. The given client is not modified.
-// Its Timeout bounds a whole call, retries included.
+// WithHTTPClient supplies the *http.Client whose Transport and Timeout the
+// Client builds on; the given client is not modified. Its Timeout bounds a
+// whole call, retries included. Its Jar and CheckRedirect are not used: Clio
+// sets no cookies, and API calls never follow a redirect (downloads follow
+// their 303 to storage themselves).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -164,9 +164,10 @@ func WithCodec(codec Codec) Option {
 	}
 }
 
-// WithRetryer replaces the retry policy (default: a StandardRetryer).
-// Exclusive with WithMaxAttempts, WithBackoff and WithMaxElapsed, which tune
-// the standard one.
+// WithRetryer replaces the retry policy (default: a StandardRetryer with its defaults).
+// It is the one place retries are tuned:
+//
+//	clio.WithRetryer(&clio.StandardRetryer{MaxAttempts: 3, MaxElapsed: 30 * time.Second})
 func WithRetryer(r Retryer) Option {
 	return func(c *config) error {
 		if r == nil {
@@ -177,41 +178,57 @@ func WithRetryer(r Retryer) Option {
 	}
 }
 
-// WithMaxAttempts caps attempts per request, the first included (default 5).
-// 1 disables retries.
-func WithMaxAttempts(n int) Option {
+// Defaults of the limits a Client applies to every answer; see WithTimeouts and
+// WithMaxAnswerSize.
+const (
+	// DefaultHeaderTimeout is the wait for an answer's headers, counted from the end of
+	// the request: Clio answers within seconds, reports included.
+	DefaultHeaderTimeout = 60 * time.Second
+	// DefaultStallTimeout is the longest pause allowed while an answer's body arrives.
+	DefaultStallTimeout = 30 * time.Second
+	// DefaultMaxAnswerSize bounds an API answer: a page of 200 records with every field is
+	// a few MB; 64 MiB leaves room for long text fields.
+	DefaultMaxAnswerSize = 64 << 20
+)
+
+// WithTimeouts sets the header timeout (the wait for an answer's headers once the
+// request is sent) and the stall timeout (the longest pause while a body arrives),
+// DefaultHeaderTimeout and DefaultStallTimeout by default; 0 disables one. An attempt
+// that runs into either is retried like a dropped connection (idempotent requests only).
+// They bound a silent server, not a slow one: a download that keeps arriving is never cut.
+// When the base transport is an *http.Transport without ResponseHeaderTimeout, the Client
+// uses a clone of it with ResponseHeaderTimeout set (so the header timeout costs nothing
+// per request); the clone has its own connection pool.
+func WithTimeouts(header, stall time.Duration) Option {
 	return func(c *config) error {
-		if n < 1 || n > 100 {
-			return &InputError{Field: "WithMaxAttempts", Reason: fmt.Sprintf("%d is outside 1..100", n)}
+		if header < 0 || stall < 0 {
+			return &InputError{Field: "WithTimeouts", Reason: fmt.Sprintf("negative timeout (%s, %s)", header, stall)}
 		}
-		c.maxAttempts, c.retryTuned = n, true
+		c.headerTO, c.stallTO = header, stall
 		return nil
 	}
 }
 
-// WithBackoff sets the exponential back-off base and cap (defaults 500ms and
-// 30s). Delays are drawn with full jitter in [0, min(max, base*2^n)).
-// 429 waits come from Retry-After / X-RateLimit-Reset instead.
-func WithBackoff(base, maxDelay time.Duration) Option {
+// WithMaxAnswerSize bounds the size of an API answer the client reads and decodes
+// (DefaultMaxAnswerSize). Reading stops at the limit with an *AnswerTooLargeError, so a
+// broken or hostile server cannot exhaust memory. Downloads are streamed to the caller
+// and not bounded.
+func WithMaxAnswerSize(n int64) Option {
 	return func(c *config) error {
-		if base <= 0 || maxDelay < base {
-			return &InputError{Field: "WithBackoff", Reason: fmt.Sprintf("need 0 < base (%s) <= max (%s)", base, maxDelay)}
+		if n < 1<<10 {
+			return &InputError{Field: "WithMaxAnswerSize", Reason: fmt.Sprintf("%d bytes is below 1 KiB", n)}
 		}
-		c.baseDelay, c.maxDelay, c.retryTuned = base, maxDelay, true
+		c.maxAnswer = n
 		return nil
 	}
 }
 
-// WithMaxElapsed caps the total time spent on one request across retries
-// (default 2 minutes, enough to sit out one 60 s rate-limit window).
-func WithMaxElapsed(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return &InputError{Field: "WithMaxElapsed", Reason: fmt.Sprintf("%s must be positive", d)}
-		}
-		c.maxElapsed, c.retryTuned = d, true
-		return nil
-	}
+// WithPrivateStorage lets storage requests (upload put_urls, download locations) go to
+// loopback, link-local and private addresses, which are refused by default: a forged
+// redirect must not reach a cloud metadata service or an internal host. Tests against
+// local servers (cliotest) need it.
+func WithPrivateStorage() Option {
+	return func(c *config) error { c.privateStorage = true; return nil }
 }
 
 // WithAttemptTimeout bounds each attempt separately (default: none). An
@@ -261,122 +278,4 @@ func WithTransportMiddleware(mw func(http.RoundTripper) http.RoundTripper) Optio
 		c.middlewares = append(c.middlewares, mw)
 		return nil
 	}
-}
-
-// CallOption adjusts one call (or one iteration). It travels in the request
-// context, so the transport layers see it too.
-type CallOption interface {
-	applyCall(*callConfig)
-}
-
-type callOptionFunc func(*callConfig)
-
-func (f callOptionFunc) applyCall(c *callConfig) { f(c) }
-
-// callConfig is the per-call state: what the editors add to the URL and
-// what the transports add to the headers or decide on retries.
-type callConfig struct {
-	err             error
-	fields          string
-	fieldsSet       bool
-	ifNoneMatch     string
-	cached          any
-	ifMatch         string
-	ifModifiedSince string
-	apiVersion      string
-	retryUnsafe     bool
-	offsetMode      bool
-	workers         int
-	pageSize        int
-	pageURL         *url.URL
-
-	// followNext: the operation takes no order=id(asc) (its reference lists none), so
-	// the iterator follows Clio's next links without asking for cursor order.
-	followNext bool
-
-	// set by the iterators, per page
-	cursor    bool
-	offset    int
-	limit     int
-	limitSeen *int // where the first offset page reports the caller's limit
-}
-
-type callKey struct{}
-
-func callFrom(ctx context.Context) *callConfig {
-	c, _ := ctx.Value(callKey{}).(*callConfig)
-	return c
-}
-
-func (c *callConfig) setErr(err error) {
-	if c.err == nil {
-		c.err = err
-	}
-}
-
-// RetryUnsafe lets this call's POST or PATCH be retried after a 5xx, a
-// timeout or a dropped connection. Only use it when repeating is harmless
-// (a retried POST /matters.json can create a duplicate matter). 429s are
-// always retried: Clio did not process the request.
-func RetryUnsafe() CallOption {
-	return callOptionFunc(func(c *callConfig) { c.retryUnsafe = true })
-}
-
-// UseAPIVersion overrides X-API-VERSION for this call.
-func UseAPIVersion(v string) CallOption {
-	return callOptionFunc(func(c *callConfig) {
-		if !versionRE.MatchString(v) {
-			c.setErr(&InputError{Field: "UseAPIVersion", Reason: fmt.Sprintf("%q is not a Clio API v4 version like %q", v, APIVersion)})
-			return
-		}
-		c.apiVersion = v
-	})
-}
-
-// PageSize sets the limit query parameter used by iterators and list calls
-// (1..200; iterators default to 200, the maximum, to spend fewer requests).
-func PageSize(n int) CallOption {
-	return callOptionFunc(func(c *callConfig) {
-		if n < 1 || n > maxLimit {
-			c.setErr(&InputError{Field: "limit", Reason: fmt.Sprintf("page size %d is outside 1..%d", n, maxLimit)})
-			return
-		}
-		c.pageSize = n
-	})
-}
-
-// OffsetPagination switches All to offset mode: pages are fetched
-// concurrently by at most workers goroutines (0 means 4) and yielded in
-// order. Clio serves offset pages for the first 10,000 records only; past
-// that the iterator fails with ErrOffsetLimit without asking. Cursor mode
-// (the default) has no depth limit but is serial.
-func OffsetPagination(workers int) CallOption {
-	return callOptionFunc(func(c *callConfig) {
-		if workers < 0 || workers > 32 {
-			c.setErr(&InputError{Field: "OffsetPagination", Reason: fmt.Sprintf("%d workers is outside 0..32", workers)})
-			return
-		}
-		c.offsetMode, c.workers = true, workers
-	})
-}
-
-// withoutCursorOrder marks an iterator over an operation that takes no order=id(asc); the
-// generated services add it.
-func withoutCursorOrder(opts []CallOption) []CallOption {
-	return append(opts[:len(opts):len(opts)], callOptionFunc(func(c *callConfig) { c.followNext = true }))
-}
-
-// PageURL makes a list call fetch this page URL (a Response.NextURL or
-// PreviousURL) exactly as given instead of the operation's own URL. A URL
-// whose scheme or host differs from the Client's base URL fails with
-// ErrUntrustedURL before any request.
-func PageURL(u string) CallOption {
-	return callOptionFunc(func(c *callConfig) {
-		p, err := url.Parse(u)
-		if err != nil || !p.IsAbs() {
-			c.setErr(&InputError{Field: "PageURL", Reason: "not an absolute URL: " + sanitizeString(u)})
-			return
-		}
-		c.pageURL = p
-	})
 }

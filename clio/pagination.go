@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"iter"
+	"net/http"
 	"net/url"
 	"sync"
 )
@@ -14,77 +16,181 @@ import (
 // Clio answers 422.
 const offsetCap = 10000
 
-// All iterates over every record of a generated list operation. It is what
-// the generated All methods call:
+// maxEmptyPages is how many empty pages in a row, each with a next link, end an iteration
+// with ErrPaging: a real list does not have them, an endless chain of them would run forever.
+const maxEmptyPages = 16
+
+// maxVisited bounds the memory used to recognise a next link seen before (a loop): the
+// most recent links are remembered, as 8-byte hashes.
+const maxVisited = 1 << 14
+
+var (
+	// ErrPaging ends an iteration whose pages do not end: a next link seen before, or a
+	// run of empty pages that each point to another.
+	ErrPaging = errors.New("clio: paging does not end")
+	// ErrCountMismatch ends an offset iteration whose pages disagree with meta.records:
+	// stopping quietly would lose records or claim ones that are not there.
+	ErrCountMismatch = errors.New("clio: the pages disagree with meta.records")
+	// errLatePage304 reports a 304 to an unconditional request for a later page:
+	// the rest of the list is unknown, so the iteration must not end quietly.
+	errLatePage304 = errors.New("clio: 304 Not Modified for a later page of an unconditional list request; the iteration is incomplete")
+)
+
+// Page is one page of a list answer, with the Response it came in (meta.records in
+// Records, the next page's URL, the rate-limit budget).
+type Page[T any] struct {
+	Items    []T
+	Response *Response
+}
+
+// PageError ends an iteration that failed after it started. It says where to resume:
+// pass Resume() with the same parameters and options, and the iteration continues with
+// the first record not delivered, none lost and none repeated.
+type PageError struct {
+	// NextURL is the page that failed, in cursor mode ("" when it was the first one).
+	NextURL string
+	// Offset is the position of the first record not delivered, in offset mode.
+	Offset int
+	// Delivered counts the records yielded before the error.
+	Delivered int
+	Err       error
+	offset    bool
+}
+
+// Error says where the iteration stopped and why.
+func (e *PageError) Error() string {
+	if e.offset {
+		return fmt.Sprintf("clio: iteration stopped at offset %d after %d records: %v", e.Offset, e.Delivered, e.Err)
+	}
+	if e.NextURL == "" {
+		return fmt.Sprintf("clio: iteration stopped at the first page: %v", e.Err)
+	}
+	return fmt.Sprintf("clio: iteration stopped after %d records, at page %s: %v", e.Delivered, sanitizeString(e.NextURL), e.Err)
+}
+
+// Unwrap returns the cause (a *Error, a transport error, ErrPaging...).
+func (e *PageError) Unwrap() error { return e.Err }
+
+// Resume returns the option that restarts the iteration where it stopped.
+func (e *PageError) Resume() CallOption {
+	if e.offset {
+		off := e.Offset
+		return callOptionFunc(func(s *settings) { s.startOffset = off })
+	}
+	if e.NextURL == "" {
+		return callOptionFunc(func(*settings) {})
+	}
+	return PageURL(e.NextURL)
+}
+
+// ListPage sends a list operation and returns one page, with resp.NextURL / PreviousURL /
+// Records filled in. Pass PageURL(resp.NextURL) to get the next page. It is what the
+// generated List methods call.
+func ListPage[T any](ctx context.Context, c *Client, r Request, opts ...CallOption) ([]T, *Response, error) {
+	s, err := c.settingsFor(ctx, r, opts)
+	if err == nil {
+		_, err = s.prepareQuery(r.HTTP, pageSpec{})
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	p, resp, err := fetchPage[T](ctx, c, r.HTTP.WithContext(ctx), &s, nil)
+	if err != nil || p == nil {
+		return nil, resp, err
+	}
+	return p.Data, resp, nil
+}
+
+// All iterates over every record of a list operation. It is what the generated All
+// methods call.
 //
-//	for m, err := range clio.All[gen.Matter](ctx, c, listFunc, clio.Fields("id", "display_number")) {
-//		if err != nil { return err }
-//		...
-//	}
+// Cursor mode (the default) asks for order=id(asc) and follows meta.paging.next exactly as
+// given, fetching the next page while the current one is being consumed. A call that sets
+// another order fails with an *InputError instead of being silently overridden. Unlimited
+// depth. For the list operations whose reference lists no order=id(asc), the generated
+// All methods follow the next links without asking for an order.
 //
-// Cursor mode (the default) asks for order=id(asc) and follows
-// meta.paging.next exactly as given, fetching the next page while the
-// current one is being consumed. A call that sets another order fails with
-// an *InputError instead of being silently overridden. Unlimited depth.
-// For the list operations whose reference lists no order=id(asc), the
-// generated All methods follow the next links without asking for an order.
+// OffsetPagination(workers) fetches pages concurrently (limit/offset added by the
+// iterator) and yields them in order; it fails with ErrOffsetLimit, without asking, when
+// the list is deeper than Clio's 10,000-record cap.
 //
-// OffsetPagination(workers) fetches pages concurrently (limit/offset added
-// by the iterator) and yields them in order; it fails with ErrOffsetLimit,
-// without asking, when the list is deeper than Clio's 10,000-record cap.
-//
-// A next URL on another scheme or host ends the iteration with
-// ErrUntrustedURL (the token is never sent there). An error is yielded at
-// most once and ends the iteration. Breaking out of the loop or cancelling
-// ctx stops all fetching; no goroutine outlives the loop.
-func All[T any](ctx context.Context, c *Client, fn RequestFunc, opts ...CallOption) iter.Seq2[T, error] {
+// An error is yielded at most once and ends the iteration; once the iteration has started
+// it is a *PageError, whose Resume continues where it stopped. A next URL on another
+// scheme or host ends the iteration with ErrUntrustedURL (the token is never sent there),
+// one seen before or a long run of empty pages with ErrPaging. Breaking out of the loop or
+// cancelling ctx stops all fetching; no goroutine outlives the loop.
+func All[T any](ctx context.Context, c *Client, r Request, opts ...CallOption) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		cc, err := c.callConfig(ctx, opts)
-		if err != nil {
-			yield(zero, err)
-			return
+		for p, err := range pages[T](ctx, c, r, opts, true) {
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			for _, v := range p.Items {
+				if !yield(v, nil) {
+					return
+				}
+			}
 		}
-		if cc.offsetMode {
-			allOffset(ctx, c, cc, fn, yield)
-			return
-		}
-		allCursor(ctx, c, cc, fn, yield)
 	}
 }
 
-// laterPage returns the call config for a page after the first. Conditional
-// headers (IfNoneMatch, IfModifiedSince) decide the iteration on its first
-// page only: on a later page a 304 would end the iteration early.
-func laterPage(cc *callConfig) *callConfig {
-	nc := *cc
-	nc.cursor = false
-	nc.ifNoneMatch, nc.ifModifiedSince, nc.cached = "", "", nil
-	return &nc
+// Pages iterates over the pages of a list operation, as All does over its records; each
+// page carries its *Response. It is what the generated Pages methods call.
+func Pages[T any](ctx context.Context, c *Client, r Request, opts ...CallOption) iter.Seq2[*Page[T], error] {
+	return pages[T](ctx, c, r, opts, false)
 }
 
-// errLatePage304 reports a 304 to an unconditional request for a later page:
-// the rest of the list is unknown, so the iteration must not end quietly.
-var errLatePage304 = errors.New("clio: 304 Not Modified for a later page of an unconditional list request; the iteration is incomplete")
+// pages is the paging engine. With reuse, page buffers are recycled once the consumer
+// moves on (All copies the records out); without, every page is its own.
+func pages[T any](ctx context.Context, c *Client, r Request, opts []CallOption, reuse bool) iter.Seq2[*Page[T], error] {
+	return func(yield func(*Page[T], error) bool) {
+		s, err := c.settingsFor(ctx, r, opts)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		if s.offsetMode {
+			allOffset(ctx, c, r, &s, yield)
+			return
+		}
+		if s.startOffset != 0 {
+			yield(nil, &InputError{Field: "Resume", Reason: "an offset to resume at needs OffsetPagination"})
+			return
+		}
+		allCursor(ctx, c, r, &s, reuse, yield)
+	}
+}
+
+// laterPage returns the settings for a page after the first. Conditional headers
+// (IfModifiedSince) decide the iteration on its first page only: on a later page a 304
+// would end the iteration early.
+func laterPage(s *settings) *settings {
+	ns := *s
+	ns.ifNoneMatch, ns.ifModifiedSince = "", ""
+	return &ns
+}
 
 type pageResult[T any] struct {
-	p   *page[T]
-	err error
+	p    *page[T]
+	resp *Response
+	err  error
 }
 
-// fetchPage fetches and decodes one list page into buf (allocated when
-// nil), straight from the response stream. buf's elements are zeroed
-// first: encoding/json decodes into existing elements, so stale fields or
-// shared pointers from the previous page would otherwise leak through.
-func fetchPage[T any](ctx context.Context, c *Client, cc *callConfig, fn RequestFunc, buf *page[T]) (*page[T], *Response, error) {
+// fetchPage fetches and decodes one list page into buf (allocated when nil), straight
+// from the response stream. buf's elements are zeroed first: a codec decodes into
+// existing elements, so stale fields or shared pointers from the previous page would
+// otherwise leak through. A nil page and no error is a 304.
+func fetchPage[T any](ctx context.Context, c *Client, req *http.Request, s *settings, buf *page[T]) (*page[T], *Response, error) {
 	if buf == nil {
 		buf = &page[T]{}
 	}
-	return exec(ctx, c, cc, fn, func(body io.Reader, r *Response) (*page[T], error) {
+	return send(ctx, c.pipeline, exchange{req: req, s: s}, func(codec Codec, body io.Reader, r *Response) (*page[T], error) {
 		clear(buf.Data[:cap(buf.Data)])
 		buf.Data = buf.Data[:0]
 		buf.Meta = pageMeta{}
-		if err := decodeAnswer(c.codec, body, buf); err != nil {
+		if err := decodeAnswer(codec, body, buf); err != nil {
 			return nil, err
 		}
 		buf.fill(r)
@@ -92,231 +198,139 @@ func fetchPage[T any](ctx context.Context, c *Client, cc *callConfig, fn Request
 	})
 }
 
-func allCursor[T any](ctx context.Context, c *Client, cc *callConfig, fn RequestFunc, yield func(T, error) bool) {
-	var zero T
+// visited remembers the most recent page URLs of an iteration, as hashes, in bounded
+// memory.
+type visited struct {
+	seed maphash.Seed
+	set  map[uint64]struct{}
+	ring []uint64
+	next int
+}
+
+func newVisited() *visited {
+	return &visited{seed: maphash.MakeSeed(), set: map[uint64]struct{}{}}
+}
+
+// add records u and reports whether it was seen before.
+func (v *visited) add(u string) bool {
+	h := maphash.String(v.seed, u)
+	if _, ok := v.set[h]; ok {
+		return true
+	}
+	if len(v.ring) < maxVisited {
+		v.ring = append(v.ring, h)
+	} else {
+		delete(v.set, v.ring[v.next])
+		v.ring[v.next] = h
+		v.next = (v.next + 1) % maxVisited
+	}
+	v.set[h] = struct{}{}
+	return false
+}
+
+// checkNext vets a next link before it is fetched.
+func (c *Client) checkNext(next string, seen *visited, empties int) (*url.URL, error) {
+	u, err := url.Parse(next)
+	switch {
+	case err != nil || !u.IsAbs():
+		return nil, fmt.Errorf("clio: meta.paging.next is not an absolute URL: %s", sanitizeString(next))
+	case !c.origin.matches(u):
+		return nil, fmt.Errorf("%w: meta.paging.next points to %s, not %s", ErrUntrustedURL, sanitizeURL(u), c.base)
+	case seen.add(next):
+		return nil, fmt.Errorf("%w: meta.paging.next repeats the page URL %s already fetched", ErrPaging, sanitizeURL(u))
+	case empties >= maxEmptyPages:
+		return nil, fmt.Errorf("%w: %d empty pages in a row, each with a next link", ErrPaging, empties)
+	}
+	return u, nil
+}
+
+func allCursor[T any](ctx context.Context, c *Client, r Request, s *settings, reuse bool, yield func(*Page[T], error) bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait() // runs after cancel: in-flight fetches end promptly
 	defer cancel()
 
-	// Two buffers: one being yielded, one being filled by the prefetch.
-	bufs := [2]*page[T]{{}, {}}
-	fetch := func(cfg *callConfig, buf *page[T]) chan pageResult[T] {
+	var bufs [2]*page[T] // with reuse: one being yielded, one being filled by the prefetch
+	buffer := func(i int) *page[T] {
+		if !reuse {
+			return nil
+		}
+		if bufs[i%2] == nil {
+			bufs[i%2] = &page[T]{}
+		}
+		return bufs[i%2]
+	}
+	fetch := func(req *http.Request, ps *settings, buf *page[T]) chan pageResult[T] {
 		ch := make(chan pageResult[T], 1) // buffered: the fetcher never blocks
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p, _, err := fetchPage(ctx, c, cfg, fn, buf)
-			ch <- pageResult[T]{p, err}
-		}()
+		wg.Go(func() {
+			p, resp, err := fetchPage(ctx, c, req, ps, buf)
+			ch <- pageResult[T]{p, resp, err}
+		})
 		return ch
 	}
 
-	first := *cc
-	first.cursor = cc.pageURL == nil
-	cur := fetch(&first, bufs[0])
-	seen := map[string]bool{} // page URLs fetched: a next URL seen before is a loop
-	if cc.pageURL != nil {
-		seen[cc.pageURL.String()] = true
+	first := r.HTTP.Clone(ctx)
+	if _, err := s.prepareQuery(first, pageSpec{cursor: s.pageURL == nil}); err != nil {
+		yield(nil, err)
+		return
 	}
+	later := laterPage(s)
+	seen := newVisited()
+	current := ""
+	if s.pageURL != nil {
+		current = s.pageURL.String()
+		seen.add(current)
+	}
+	cur := fetch(first, s, buffer(0))
+	delivered, empties := 0, 0
 	for i := 0; ; i++ {
 		res := <-cur
 		if res.err != nil {
-			yield(zero, res.err)
+			yield(nil, &PageError{NextURL: current, Delivered: delivered, Err: res.err})
 			return
 		}
 		if res.p == nil { // 304 Not Modified
 			if i > 0 {
-				yield(zero, errLatePage304)
+				yield(nil, &PageError{NextURL: current, Delivered: delivered, Err: errLatePage304})
 			}
 			return
+		}
+		if len(res.p.Data) == 0 {
+			empties++
+		} else {
+			empties = 0
 		}
 		var next chan pageResult[T]
 		var nextErr error
 		nextURL := res.p.Meta.Paging.Next
 		if nextURL != "" {
-			u, err := url.Parse(nextURL)
-			switch {
-			case err != nil || !u.IsAbs():
-				nextErr = fmt.Errorf("clio: meta.paging.next is not an absolute URL: %s", sanitizeString(nextURL))
-			case !c.origin.matches(u):
-				nextErr = fmt.Errorf("%w: meta.paging.next points to %s, not %s", ErrUntrustedURL, sanitizeURL(u), c.base)
-			case seen[nextURL]:
-				nextErr = fmt.Errorf("clio: meta.paging.next repeats the page URL %s already fetched; stopping to avoid a loop", sanitizeURL(u))
-			default:
-				nc := laterPage(cc)
-				nc.pageURL = u
-				next = fetch(nc, bufs[(i+1)%2])
+			u, err := c.checkNext(nextURL, seen, empties)
+			if err != nil {
+				nextErr = err
+			} else {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+				if err != nil {
+					nextErr = err
+				} else {
+					next = fetch(req, later, buffer(i+1))
+				}
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			yield(zero, err)
+			yield(nil, err)
 			return
 		}
-		for _, v := range res.p.Data {
-			if !yield(v, nil) {
-				return
-			}
+		if !yield(&Page[T]{Items: res.p.Data, Response: res.resp}, nil) {
+			return
 		}
+		delivered += len(res.p.Data)
 		if nextErr != nil {
-			yield(zero, nextErr)
+			yield(nil, &PageError{NextURL: nextURL, Delivered: delivered, Err: nextErr})
 			return
 		}
 		if next == nil {
 			return
 		}
-		cur = next
-		seen[nextURL] = true
-	}
-}
-
-func allOffset[T any](ctx context.Context, c *Client, cc *callConfig, fn RequestFunc, yield func(T, error) bool) {
-	var zero T
-	if cc.pageURL != nil {
-		yield(zero, &InputError{Field: "PageURL", Reason: "cannot be combined with OffsetPagination"})
-		return
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-
-	limit := 0
-	first := *cc
-	first.offset, first.limit, first.limitSeen = 0, 0, &limit
-	p, _, err := fetchPage[T](ctx, c, &first, fn, nil)
-	if err != nil {
-		yield(zero, err)
-		return
-	}
-	if p == nil {
-		return
-	}
-	limit = cmpOr(limit, maxLimit)
-	total := -1
-	if p.Meta.Records != nil {
-		total = *p.Meta.Records
-	}
-	if n := len(p.Data); n > 0 && n < limit && n < total {
-		// Clio served a smaller page than asked for: step by what it
-		// serves, or the records between short pages would be skipped.
-		limit = n
-	}
-	if total > offsetCap {
-		yield(zero, fmt.Errorf("%w (this list has %d records)", ErrOffsetLimit, total))
-		return
-	}
-	if total < 0 {
-		offsetSerial(ctx, c, cc, fn, p, limit, yield)
-		return
-	}
-
-	type span struct{ offset, limit int }
-	var spans []span
-	for off := limit; off < total; off += limit {
-		spans = append(spans, span{off, min(limit, offsetCap-off)})
-	}
-	workers := cmpOr(cc.workers, 4)
-	results := make([]chan pageResult[T], len(spans))
-	for i := range results {
-		results[i] = make(chan pageResult[T], 1)
-	}
-	jobs := make(chan int)
-	slots := make(chan struct{}, 2*workers) // pages fetched but not yet consumed
-	wg.Add(1)
-	go func() { // dispatcher: in order, at most 2*workers pages ahead
-		defer wg.Done()
-		defer close(jobs)
-		for i := range spans {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for range min(workers, len(spans)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				pc := laterPage(cc)
-				pc.offset, pc.limit = spans[i].offset, spans[i].limit
-				p, _, err := fetchPage[T](ctx, c, pc, fn, nil)
-				results[i] <- pageResult[T]{p, err}
-			}
-		}()
-	}
-
-	// The first page is consumed while the next ones are in flight.
-	for _, v := range p.Data {
-		if !yield(v, nil) {
-			return
-		}
-	}
-	for i := range spans {
-		var res pageResult[T]
-		select {
-		case res = <-results[i]:
-		case <-ctx.Done():
-			yield(zero, ctx.Err())
-			return
-		}
-		<-slots
-		if res.err != nil {
-			yield(zero, res.err)
-			return
-		}
-		if res.p == nil {
-			yield(zero, errLatePage304)
-			return
-		}
-		for _, v := range res.p.Data {
-			if !yield(v, nil) {
-				return
-			}
-		}
-	}
-}
-
-// offsetSerial handles the rare answer without meta.records: pages are
-// fetched one after another until a short page, never past the cap.
-func offsetSerial[T any](ctx context.Context, c *Client, cc *callConfig, fn RequestFunc, p *page[T], limit int, yield func(T, error) bool) {
-	var zero T
-	off := 0
-	for {
-		for _, v := range p.Data {
-			if !yield(v, nil) {
-				return
-			}
-		}
-		got := len(p.Data)
-		if got == 0 {
-			// Only an empty page ends the walk: a short one may be the server's own cap on
-			// limit, and stopping there would drop records silently.
-			return
-		}
-		off += got
-		if off >= offsetCap {
-			yield(zero, ErrOffsetLimit)
-			return
-		}
-		pc := laterPage(cc)
-		pc.offset, pc.limit = off, min(limit, offsetCap-off)
-		var err error
-		p, _, err = fetchPage(ctx, c, pc, fn, p)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		if p == nil {
-			yield(zero, errLatePage304)
-			return
-		}
+		cur, current = next, nextURL
 	}
 }

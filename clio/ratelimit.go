@@ -1,13 +1,20 @@
 package clio
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"mime"
 	"net/http"
 	"reflect"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"weak"
@@ -35,7 +42,8 @@ type RateLimiter struct {
 	mu           sync.Mutex
 	lim          *rate.Limiter
 	blockedUntil time.Time
-	reserve      int // requests kept in hand for other in-flight calls
+	blockSpan    time.Duration // length of the current block, for the stagger
+	reserve      int           // requests kept in hand for other in-flight calls
 	last         RateLimit
 	now          func() time.Time
 }
@@ -61,16 +69,23 @@ func (l *RateLimiter) Last() RateLimit {
 
 // Wait blocks until a request may be sent. It fails at once, without
 // sleeping, when the wait would outlast ctx's deadline.
+//
+// Callers held by a 429 share one wait, until the window resets, and then
+// leave staggered over a tenth of that wait (at most a second), so that the
+// workers of a bulk job do not hit the next window together.
 func (l *RateLimiter) Wait(ctx context.Context) error {
 	// Loop: a 429 seen by another goroutine while this one slept may have pushed the
 	// block further out.
 	for {
 		l.mu.Lock()
-		until := l.blockedUntil
+		until, span := l.blockedUntil, l.blockSpan
 		l.mu.Unlock()
 		d := until.Sub(l.now())
 		if d <= 0 {
 			return l.lim.Wait(ctx)
+		}
+		if s := min(span/10, time.Second); s > 0 {
+			d += rand.N(s)
 		}
 		if dl, ok := ctx.Deadline(); ok && l.now().Add(d).After(dl) {
 			return fmt.Errorf("%w: rate-limit window resets in %s, after the context deadline", ErrRateLimited, d.Round(time.Millisecond))
@@ -138,6 +153,7 @@ func (l *RateLimiter) block(until time.Time) {
 	}
 	if until.After(l.blockedUntil) {
 		l.blockedUntil = until
+		l.blockSpan = until.Sub(l.now())
 	}
 }
 
@@ -154,26 +170,37 @@ func parseRateLimit(h http.Header) (RateLimit, bool) {
 	return rl, true
 }
 
-// rateLimitTransport puts a RateLimiter in front of every attempt sent to
-// the API host (storage hosts have their own limits).
-type rateLimitTransport struct {
-	next    http.RoundTripper
-	limiter *RateLimiter
-	origin  origin
-}
-
-func (t *rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.origin.matches(req.URL) {
-		return t.next.RoundTrip(req)
+// normalizeRateLimit turns Clio's atypical rate-limit answer (a base64
+// text containing "RateLimited", not a JSON 429) into a 429, so the retry
+// policy, the limiter and CheckResponse all treat it as one. Only error
+// statuses and small non-JSON answers are inspected; the body is put back.
+func normalizeRateLimit(resp *http.Response) {
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusNotModified || resp.StatusCode == http.StatusNoContent || resp.Body == nil {
+		return
 	}
-	if err := t.limiter.Wait(req.Context()); err != nil {
-		return nil, err
+	limit := int64(8<<10 + 1)
+	if resp.StatusCode < 400 {
+		// A success is only suspicious when it is small and not JSON;
+		// every regular Clio answer is application/json.
+		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		if strings.Contains(ct, "json") || resp.ContentLength <= 0 || resp.ContentLength > 1024 ||
+			resp.Request != nil && resp.Request.Method == http.MethodHead {
+			return
+		}
+		limit = resp.ContentLength
 	}
-	resp, err := t.next.RoundTrip(req)
-	if err == nil {
-		t.limiter.Observe(resp.StatusCode, resp.Header)
+	head := make([]byte, limit)
+	n, err := io.ReadFull(resp.Body, head)
+	head = head[:n]
+	rest := resp.Body
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), rest), rest}
+	if (err == nil || err == io.ErrUnexpectedEOF || err == io.EOF) && int64(n) < int64(8<<10+1) && isRateLimitBody(head) {
+		resp.StatusCode = http.StatusTooManyRequests
+		resp.Status = "429 Too Many Requests (atypical rate-limit body)"
 	}
-	return resp, err
 }
 
 // limiters holds the RateLimiter of each credential in use, so that Clients built with the
@@ -220,4 +247,48 @@ func sharedLimiter(base string, cfg config) *RateLimiter {
 func storeNew(key limiterKey, wp weak.Pointer[RateLimiter]) bool {
 	_, loaded := limiters.LoadOrStore(key, wp)
 	return !loaded
+}
+
+// isRateLimitBody recognises the atypical rate-limit answer Clio has been// seen to send: a base64-encoded text containing "RateLimited" (or the
+// plain text itself), instead of a JSON 429.
+func isRateLimitBody(data []byte) bool {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || len(data) > 8<<10 {
+		return false
+	}
+	if bytes.Contains(data, []byte("RateLimited")) {
+		return true
+	}
+	if data[0] == '{' || data[0] == '[' || data[0] == '<' {
+		return false
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		dec, err := enc.DecodeString(string(data))
+		if err == nil && bytes.Contains(dec, []byte("RateLimited")) {
+			return true
+		}
+	}
+	return false
+}
+
+// retryAfter reads how long the server asks us to wait: Retry-After in
+// seconds or as an HTTP date, else X-RateLimit-Reset (Unix seconds).
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+			if secs >= float64(math.MaxInt64/int64(time.Second)) { // also +Inf
+				return time.Duration(math.MaxInt64), true // converting would wrap negative
+			}
+			return time.Duration(secs * float64(time.Second)), true
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0), true
+		}
+	}
+	if v := strings.TrimSpace(h.Get("X-Ratelimit-Reset")); v != "" {
+		if unix, err := strconv.ParseInt(v, 10, 64); err == nil && unix > 0 {
+			return max(time.Unix(unix, 0).Sub(now), 0), true
+		}
+	}
+	return 0, false
 }

@@ -17,35 +17,35 @@ func TestRealShapesAgainstFakeClio(t *testing.T) {
 	_, c := newFake(t)
 	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	end := start.Add(time.Hour)
-	e, _, err := c.CalendarEntries.Create(ctx, nil, gen.CreateCalendarEntryJSONRequestBody{Data: gen.CalendarEntryCreateInput{
-		Summary: clio.Ptr("Hearing"), StartAt: &start, EndAt: &end, CalendarOwner: &gen.IdInput{Id: clio.Ptr(int64(1))},
-	}}, clio.Fields("id", "summary"))
+	e, _, err := c.CalendarEntries.Create(ctx, gen.CalendarEntryCreateInput{
+		Summary: clio.Ptr("Hearing"), StartAt: &start, EndAt: &end, CalendarOwner: clio.Ref(1),
+	}, clio.Fields("id", "summary"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e.Id == "" {
 		t.Fatal("the created calendar entry has no id")
 	}
-	got, _, err := c.CalendarEntries.Get(ctx, e.Id, nil, clio.Fields("id", "summary"))
+	got, _, err := c.CalendarEntries.Get(ctx, e.Id, clio.Fields("id", "summary"))
 	if err != nil || got.Id != e.Id || got.Summary != "Hearing" {
 		t.Fatalf("Get(%q) = %+v, %v", e.Id, got, err)
 	}
-	if _, _, err := c.CalendarEntries.Update(ctx, e.Id, nil, gen.UpdateCalendarEntryJSONRequestBody{Data: gen.CalendarEntryUpdateInput{Summary: clio.Ptr("Trial")}}); err != nil {
+	if _, _, err := c.CalendarEntries.Update(ctx, e.Id, gen.CalendarEntryUpdateInput{Summary: clio.Ptr("Trial")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CalendarEntries.Delete(ctx, e.Id, nil); err != nil {
+	if _, err := c.CalendarEntries.Delete(ctx, e.Id); err != nil {
 		t.Fatal(err)
 	}
 
-	contact, _, err := c.Contacts.Create(ctx, nil, gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{
-		Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace")}})
+	contact, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{
+		Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr("Lovelace")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range []gen.MatterStatus{gen.MatterStatusOpen, gen.MatterStatusPending, gen.MatterStatusClosed} {
-		m, _, err := c.Matters.Create(ctx, nil, gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
-			Client: &gen.IdInput{Id: clio.Ptr(contact.Id)}, Description: clio.Ptr("Matter " + string(st)), Status: st,
-		}}, clio.Fields("id", "status"))
+		m, _, err := c.Matters.Create(ctx, nil, gen.MatterCreateInput{
+			Client: clio.Ref(contact.Id), Description: clio.Ptr("Matter " + string(st)), Status: st,
+		}, clio.Fields("id", "status"))
 		if err != nil || m.Status != st {
 			t.Fatalf("created %+v, %v; want status %s", m, err, st)
 		}
@@ -60,9 +60,9 @@ func TestRealShapesAgainstFakeClio(t *testing.T) {
 	}
 
 	for _, due := range []string{"2026-12-24", "2026-12-24T17:00:00Z"} {
-		tk, _, err := c.Tasks.Create(ctx, nil, gen.CreateTaskJSONRequestBody{Data: gen.TaskCreateInput{
+		tk, _, err := c.Tasks.Create(ctx, gen.TaskCreateInput{
 			Name: clio.Ptr("File"), DueAt: clio.Ptr(due), Priority: gen.TaskPriorityHigh,
-		}}, clio.Fields("id", "due_at", "priority"))
+		}, clio.Fields("id", "due_at", "priority"))
 		if err != nil || tk.DueAt == nil || tk.DueAt.String() != "2026-12-24" || tk.Priority != gen.TaskPriorityHigh {
 			t.Fatalf("task with due_at %s: %+v, %v", due, tk, err)
 		}

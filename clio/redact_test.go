@@ -100,7 +100,7 @@ func TestFakeDocumentsLogNoSignedURL(t *testing.T) {
 	logger, buf := debugLogger()
 	var wire wireSecrets
 	c, err := NewClient(context.Background(), WithBaseURL(srv.URL), WithToken(srv.IssueToken().AccessToken),
-		WithLogger(logger), WithTransportMiddleware(wire.middleware))
+		WithLogger(logger), WithTransportMiddleware(wire.middleware), WithPrivateStorage())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestFakeDocumentsLogNoSignedURL(t *testing.T) {
 	ctx := context.Background()
 	for _, multipart := range []bool{false, true} {
 		data := testBytes(2*fakeMinPart + 10)
-		res, err := c.Documents.Upload(ctx, UploadParams{Parent: DocumentParent{ID: matter, Type: ParentMatter}, Name: "brief.pdf",
+		res, _, err := c.Documents.Upload(ctx, UploadParams{Parent: DocumentParent{ID: matter, Type: ParentMatter}, Name: "brief.pdf",
 			Body: bytes.NewReader(data), Size: int64(len(data)), Multipart: multipart, PartSize: fakeMinPart})
 		if err != nil {
 			t.Fatal(err)
@@ -141,7 +141,7 @@ func TestConfirmRefusedRedactsNonce(t *testing.T) {
 	logger, buf := debugLogger()
 	c, _ := newCoreClient(t, srv, WithLogger(logger))
 	r := httptest.NewRequest("GET", "/cb?custom_action_id=1&user_id=2&subject_url=/api/v4/matters/1.json&custom_action_nonce="+nonce, nil)
-	_, err := c.CustomActions.Confirm(context.Background(), r, "id")
+	_, _, err := c.CustomActions.Confirm(context.Background(), r, "id")
 	if !errors.Is(err, ErrForbidden) {
 		t.Fatalf("Confirm: %v, want a 403", err)
 	}
@@ -176,10 +176,10 @@ func TestStorageErrorsRedactSignatures(t *testing.T) {
 	}))
 	defer api.Close()
 	logger, buf := debugLogger()
-	c, _ := newCoreClient(t, api, WithLogger(logger), WithMaxAttempts(1))
+	c, _ := newCoreClient(t, api, WithLogger(logger), testRetries(1))
 	var errs []string
 	for _, id := range []int64{1, 2} {
-		_, err := c.Documents.Download(context.Background(), id)
+		_, _, err := c.Documents.Download(context.Background(), id)
 		if err == nil {
 			t.Fatalf("download %d: no error", id)
 		}

@@ -1,6 +1,7 @@
 package clio
 
 import (
+	"io"
 	"net/http"
 )
 
@@ -67,4 +68,31 @@ func (p *page[T]) fill(r *Response) {
 // envelope is the shape of a single-record answer.
 type envelope[T any] struct {
 	Data T `json:"data"`
+}
+
+// requestID is the id of an answer in Clio's logs (or the load balancer's).
+func requestID(h http.Header) string {
+	if id := h.Get("X-Request-Id"); id != "" {
+		return id
+	}
+	return h.Get("X-Amzn-Trace-Id")
+}
+
+// drainClose reads a little of what is left of a body so the connection
+// can be reused, then closes it.
+func drainClose(body io.ReadCloser) {
+	if body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, body, 4<<10)
+	body.Close()
+}
+
+func isRedirect(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
 }

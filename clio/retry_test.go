@@ -49,7 +49,8 @@ func TestRetry429HonoursRetryAfterAndReset(t *testing.T) {
 	}
 }
 
-func TestRetry429StormGivesUpAtMaxAttempts(t *testing.T) {
+// A 429 waited out does not use up attempts; MaxRateLimitWaits ends a storm.
+func TestRetry429StormGivesUpAtMaxRateLimitWaits(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +59,7 @@ func TestRetry429StormGivesUpAtMaxAttempts(t *testing.T) {
 		coreClioError(w, 429, "RateLimited", "storm")
 	}))
 	defer srv.Close()
-	c, sleeps := newCoreClient(t, srv, WithoutRateLimiter(), WithMaxAttempts(4))
+	c, sleeps := newCoreClient(t, srv, WithoutRateLimiter(), WithRetryer(&StandardRetryer{MaxAttempts: 2, MaxRateLimitWaits: 3}))
 	_, _, err := Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/matters.json", nil))
 	var e *Error
 	if !errors.As(err, &e) || !errors.Is(err, ErrRateLimited) || e.RetryAfter != time.Second {
@@ -106,7 +107,7 @@ func Test5xxBurstRetriedOnlyWhenIdempotent(t *testing.T) {
 		}
 	}
 	hits.Store(0)
-	c3, _ := newCoreClient(t, srv, WithMaxAttempts(3))
+	c3, _ := newCoreClient(t, srv, testRetries(3))
 	if _, _, err := Do[coreRec](ctx, c3, coreReq(c3, "GET", "/api/v4/matters.json?always=1", nil)); !errors.Is(err, ErrServer) || hits.Load() != 3 {
 		t.Errorf("max attempts: err=%v hits=%d", err, hits.Load())
 	}

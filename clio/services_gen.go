@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"iter"
-	"net/http"
 
 	"github.com/clio-go/clio-go/gen"
 )
@@ -181,13 +180,8 @@ type services struct {
 	Webhooks *WebhooksService
 }
 
-// initServices builds the generated client on the Client's HTTP stack and the services on it.
-func (c *Client) initServices() error {
-	api, err := gen.NewClient(c.BaseURL(), gen.WithHTTPClient(c.HTTPClient()))
-	if err != nil {
-		return err
-	}
-	c.api = api
+// initServices builds the services on the Client.
+func (c *Client) initServices() {
 	c.Activities = &ActivitiesService{client: c}
 	c.ActivityDescriptions = &ActivityDescriptionsService{client: c}
 	c.ActivityRates = &ActivityRatesService{client: c}
@@ -270,8 +264,176 @@ func (c *Client) initServices() error {
 	c.UtbmsCodes = &UtbmsCodesService{client: c}
 	c.UtbmsSets = &UtbmsSetsService{client: c}
 	c.Webhooks = &WebhooksService{client: c}
-	return nil
 }
+
+// The default field sets: every scalar field of a record, what a call without Fields asks
+// for. Extend one with With or Nested: clio.MatterFields.Nested("client", "id", "name").
+var (
+	// ActivityDescriptionFields is the default field set of gen.ActivityDescription.
+	ActivityDescriptionFields = Fields("accessible_to_user", "category_type", "created_at", "default", "etag", "id", "name", "type", "updated_at", "utbms_activity_id", "utbms_task_id", "utbms_task_name", "visible_to_co_counsel", "xero_service_code")
+	// ActivityFields is the default field set of gen.Activity.
+	ActivityFields = Fields("billed", "contingency_fee", "created_at", "date", "etag", "flat_rate", "id", "no_charge", "non_billable", "non_billable_total", "note", "on_bill", "price", "quantity", "quantity_in_hours", "quantity_redacted", "reference", "rounded_quantity", "rounded_quantity_in_hours", "tax_setting", "total", "type", "updated_at")
+	// ActivityRateFields is the default field set of gen.ActivityRate.
+	ActivityRateFields = Fields("co_counsel_contact_id", "contact_id", "created_at", "etag", "flat_rate", "id", "rate", "updated_at")
+	// AllocationFields is the default field set of gen.Allocation.
+	AllocationFields = Fields("amount", "created_at", "date", "description", "destroyable", "etag", "has_online_payment", "id", "interest", "payment_type", "updated_at", "voided_at")
+	// BankAccountFields is the default field set of gen.BankAccount.
+	BankAccountFields = Fields("account_number", "balance", "bank_transactions_count", "clio_payment_page_link", "clio_payment_page_qr_code", "clio_payments_enabled", "controlled_account", "created_at", "currency", "default_account", "domicile_branch", "etag", "general_ledger_number", "holder", "id", "institution", "name", "swift", "transit_number", "type", "updated_at")
+	// BankTransactionFields is the default field set of gen.BankTransaction.
+	BankTransactionFields = Fields("amount", "bank_account_id", "clio_payments_transaction", "confirmation", "created_at", "currency", "current_account_balance", "date", "description", "etag", "exchange_rate", "funds_in", "funds_out", "id", "read_only_confirmation", "source", "transaction_type", "type", "updated_at")
+	// BankTransferFields is the default field set of gen.BankTransfer.
+	BankTransferFields = Fields("amount", "created_at", "date", "description", "etag", "id", "primary_authorizer", "secondary_authorizer", "updated_at")
+	// BillFields is the default field set of gen.Bill.
+	BillFields = Fields("available_state_transitions", "balance", "can_update", "created_at", "credits_issued", "discount_services_only", "due", "due_at", "end_at", "etag", "id", "issued_at", "kind", "last_sent_at", "memo", "number", "paid", "paid_at", "pending", "purchase_order", "secondary_tax_rate", "secondary_tax_sum", "secondary_taxable_sub_total", "services_secondary_tax", "services_secondary_taxable_sub_total", "services_sub_total", "services_tax", "services_taxable_sub_total", "shared", "start_at", "state", "sub_total", "subject", "tax_rate", "tax_sum", "taxable_sub_total", "total", "total_tax", "type", "updated_at")
+	// BillThemeFields is the default field set of gen.BillTheme.
+	BillThemeFields = Fields("account_id", "config", "created_at", "default", "etag", "id", "name", "updated_at")
+	// BillableClientFields is the default field set of gen.BillableClient.
+	BillableClientFields = Fields("amount_in_trust", "billable_matters_count", "id", "name", "unbilled_amount", "unbilled_hours")
+	// BillableMatterFields is the default field set of gen.BillableMatter.
+	BillableMatterFields = Fields("amount_in_trust", "currency_code", "currency_id", "display_number", "id", "unbilled_amount", "unbilled_hours")
+	// BillingSettingFields is the default field set of gen.BillingSetting.
+	BillingSettingFields = Fields("apply_tax_by_default", "created_at", "currency", "currency_sign", "etag", "id", "notify_after_bill_created", "rounded_duration", "rounding", "secondary_tax_name", "secondary_tax_rate", "secondary_tax_rule", "tax_name", "tax_rate", "time_on_flat_rate_contingency_matters_is_non_billable", "updated_at", "use_decimal_rounding", "use_secondary_tax", "use_utbms_codes")
+	// CalendarEntryFields is the default field set of gen.CalendarEntry.
+	CalendarEntryFields = Fields("all_day", "calendar_owner_id", "court_rule", "created_at", "description", "end_at", "etag", "id", "location", "parent_calendar_entry_id", "permission", "recurrence_rule", "start_at", "start_at_time_zone", "summary", "time_entries_count", "updated_at")
+	// CalendarFields is the default field set of gen.Calendar.
+	CalendarFields = Fields("color", "court_rules_default_calendar", "created_at", "etag", "id", "light_color", "name", "permission", "source", "type", "updated_at", "visible")
+	// CalendarVisibilityFields is the default field set of gen.CalendarVisibility.
+	CalendarVisibilityFields = Fields("color", "created_at", "etag", "id", "light_color", "name", "updated_at", "visible")
+	// ClientRecordFields is the default field set of gen.ClientRecord.
+	ClientRecordFields = Fields("client_connect_user_id", "created_at", "date_of_birth", "first_name", "id", "initials", "is_matter_client", "last_name", "middle_name", "name", "prefix", "primary_email_address", "primary_phone_number", "title", "type", "updated_at")
+	// ClioPaymentsLinkFields is the default field set of gen.ClioPaymentsLink.
+	ClioPaymentsLinkFields = Fields("active", "amount", "created_at", "currency", "description", "email_address", "etag", "expires_at", "id", "is_allocated_as_revenue", "redirect_url", "url")
+	// ClioPaymentsPaymentFields is the default field set of gen.ClioPaymentsPayment.
+	ClioPaymentsPaymentFields = Fields("amount", "confirmation_number", "created_at", "currency", "deposit_as_revenue", "description", "email_address", "id", "state", "updated_at")
+	// CommentFields is the default field set of gen.Comment.
+	CommentFields = Fields("created_at", "etag", "id", "message", "updated_at")
+	// CommunicationFields is the default field set of gen.Communication.
+	CommunicationFields = Fields("body", "created_at", "date", "etag", "id", "received_at", "subject", "time_entries_count", "type", "updated_at")
+	// ContactFields is the default field set of gen.Contact.
+	ContactFields = Fields("client_connect_user_id", "clio_connect_email", "created_at", "currency_id", "date_of_birth", "etag", "first_name", "has_clio_for_clients_permission", "id", "initials", "is_bill_recipient", "is_client", "is_clio_for_client_user", "is_co_counsel", "last_name", "ledes_client_id", "locked_clio_connect_email", "middle_name", "name", "prefix", "primary_email_address", "primary_phone_number", "sales_tax_number", "secondary_email_address", "secondary_phone_number", "title", "type", "updated_at")
+	// ConversationFields is the default field set of gen.Conversation.
+	ConversationFields = Fields("archived", "created_at", "current_user_is_member", "etag", "id", "message_count", "read", "read_only", "subject", "time_entries_count", "updated_at")
+	// ConversationMessageFields is the default field set of gen.ConversationMessage.
+	ConversationMessageFields = Fields("body", "created_at", "date", "etag", "id", "updated_at")
+	// CreditMemoFields is the default field set of gen.CreditMemo.
+	CreditMemoFields = Fields("amount", "created_at", "date", "description", "discount", "etag", "id", "updated_at", "voided_at")
+	// CurrencyFields is the default field set of gen.Currency.
+	CurrencyFields = Fields("code", "created_at", "etag", "id", "sign", "updated_at")
+	// CustomActionFields is the default field set of gen.CustomAction.
+	CustomActionFields = Fields("created_at", "etag", "id", "label", "target_url", "ui_reference", "updated_at")
+	// CustomFieldFields is the default field set of gen.CustomField.
+	CustomFieldFields = Fields("created_at", "deleted", "display_order", "displayed", "etag", "field_type", "id", "name", "parent_type", "required", "updated_at")
+	// CustomFieldSetFields is the default field set of gen.CustomFieldSet.
+	CustomFieldSetFields = Fields("created_at", "displayed", "etag", "id", "name", "parent_type", "updated_at")
+	// DamageFields is the default field set of gen.Damage.
+	DamageFields = Fields("amount", "created_at", "damage_type", "description", "etag", "id", "updated_at")
+	// DocumentArchiveFields is the default field set of gen.DocumentArchive.
+	DocumentArchiveFields = Fields("created_at", "etag", "id", "message", "progress", "size", "state", "updated_at")
+	// DocumentAutomationFields is the default field set of gen.DocumentAutomation.
+	DocumentAutomationFields = Fields("created_at", "etag", "export_formats", "filename", "id", "state", "updated_at")
+	// DocumentCategoryFields is the default field set of gen.DocumentCategory.
+	DocumentCategoryFields = Fields("created_at", "etag", "id", "name", "updated_at")
+	// DocumentFields is the default field set of gen.Document.
+	DocumentFields = Fields("content_type", "created_at", "deleted_at", "etag", "filename", "id", "locked", "name", "received_at", "size", "type", "updated_at")
+	// DocumentTemplateFields is the default field set of gen.DocumentTemplate.
+	DocumentTemplateFields = Fields("content_type", "created_at", "etag", "filename", "id", "size", "updated_at")
+	// DocumentVersionFields is the default field set of gen.DocumentVersion.
+	DocumentVersionFields = Fields("content_type", "created_at", "document_id", "etag", "filename", "fully_uploaded", "id", "put_url", "received_at", "size", "updated_at", "uuid", "version_number")
+	// EmailAddressBaseFields is the default field set of gen.EmailAddressBase.
+	EmailAddressBaseFields = Fields("address", "created_at", "etag", "id", "name", "primary", "updated_at")
+	// EventMetricsFields is the default field set of gen.EventMetrics.
+	EventMetricsFields = Fields("unread_client_portal_messages", "unread_mobile_events", "unread_secure_messages", "unread_text_messages", "unread_web_events")
+	// ExpenseCategoryFields is the default field set of gen.ExpenseCategory.
+	ExpenseCategoryFields = Fields("accessible_to_user", "created_at", "entry_type", "etag", "id", "name", "rate", "tax_setting", "updated_at", "xero_expense_code")
+	// FolderFields is the default field set of gen.Folder.
+	FolderFields = Fields("created_at", "deleted_at", "etag", "id", "locked", "name", "root", "type", "updated_at")
+	// FolderListRecordFields is the default field set of gen.FolderListRecord.
+	FolderListRecordFields = Fields("created_at", "deleted_at", "etag", "id", "locked", "name", "type", "updated_at")
+	// GrantFields is the default field set of gen.Grant.
+	GrantFields = Fields("balance", "created_at", "end_date", "etag", "funding_code", "funding_code_and_name", "funding_source_name", "id", "name", "start_date", "updated_at")
+	// GrantFundingSourceFields is the default field set of gen.GrantFundingSource.
+	GrantFundingSourceFields = Fields("created_at", "etag", "id", "name", "updated_at")
+	// GroupFields is the default field set of gen.Group.
+	GroupFields = Fields("client_connect_user", "etag", "id", "name", "type", "updated_at")
+	// InterestChargeFields is the default field set of gen.InterestCharge.
+	InterestChargeFields = Fields("created_at", "date", "description", "etag", "id", "total", "updated_at")
+	// JurisdictionFields is the default field set of gen.Jurisdiction.
+	JurisdictionFields = Fields("created_at", "default", "description", "display_timezone", "etag", "id", "is_local_timezone", "system_id", "updated_at", "valid_subscription")
+	// JurisdictionsToTriggerFields is the default field set of gen.JurisdictionsToTrigger.
+	JurisdictionsToTriggerFields = Fields("created_at", "description", "do_not_recalculate", "etag", "id", "is_requirements_required", "is_served", "system_id", "updated_at")
+	// LaukCivilCertificatedRateFields is the default field set of gen.LaukCivilCertificatedRate.
+	LaukCivilCertificatedRateFields = Fields("activity", "activity_sub_category", "activity_type", "attended_several_hearings_for_multiple_clients", "category_of_law", "change_of_solicitor", "court", "created_at", "eligible_for_sqm", "etag", "exceptional", "exceptional_warning", "fee", "fee_scheme", "first_conducting_solicitor", "id", "key", "number_of_clients", "party", "post_transfer_clients_represented", "rate_type", "region", "session_type", "updated_at", "user_type")
+	// LaukCivilControlledRateFields is the default field set of gen.LaukCivilControlledRate.
+	LaukCivilControlledRateFields = Fields("activity", "activity_type", "category_of_law", "created_at", "etag", "exceptional", "fee", "fee_scheme", "id", "key", "rate_type", "region", "updated_at")
+	// LaukCriminalControlledRateFields is the default field set of gen.LaukCriminalControlledRate.
+	LaukCriminalControlledRateFields = Fields("activity", "activity_type", "category_of_law", "counsel", "court", "created_at", "etag", "exceptional", "fee", "fee_scheme", "id", "key", "post_sept_22_exceptional", "post_sept_22_fee", "rate_type", "region", "solicitor_type", "updated_at")
+	// LaukExpenseCategoryFields is the default field set of gen.LaukExpenseCategory.
+	LaukExpenseCategoryFields = Fields("certificated", "civil", "created_at", "criminal", "etag", "id", "key", "name", "rate", "updated_at")
+	// LineItemFields is the default field set of gen.LineItem.
+	LineItemFields = Fields("created_at", "date", "description", "etag", "group_ordering", "id", "kind", "note", "price", "quantity", "secondary_tax", "secondary_taxable", "sub_total", "tax", "taxable", "total", "type", "updated_at")
+	// LogEntryFields is the default field set of gen.LogEntry.
+	LogEntryFields = Fields("accessed_at", "created_at", "etag", "id", "type", "updated_at")
+	// MatterContactsFields is the default field set of gen.MatterContacts.
+	MatterContactsFields = Fields("client_connect_user_id", "contact_created_at", "contact_updated_at", "created_at", "description", "etag", "first_name", "id", "initials", "is_client", "last_name", "matter_id", "matter_number", "middle_name", "name", "prefix", "primary_email_address", "primary_phone_number", "relationship_name", "secondary_email_address", "secondary_phone_number", "title", "type", "updated_at")
+	// MatterDocketFields is the default field set of gen.MatterDocket.
+	MatterDocketFields = Fields("created_at", "deleted_at", "etag", "id", "name", "start_date", "start_time", "status", "updated_at")
+	// MatterFields is the default field set of gen.Matter.
+	MatterFields = Fields("billable", "billing_method", "client_id", "client_reference", "close_date", "created_at", "currency_id", "custom_number", "description", "display_number", "etag", "has_tasks", "id", "last_activity_date", "location", "maildrop_address", "matter_stage_updated_at", "number", "open_date", "pending_date", "shared", "status", "updated_at")
+	// MatterStageFields is the default field set of gen.MatterStage.
+	MatterStageFields = Fields("created_at", "etag", "id", "name", "order", "practice_area_id", "updated_at")
+	// MedicalBillFields is the default field set of gen.MedicalBill.
+	MedicalBillFields = Fields("adjustment", "amount", "bill_date", "bill_received_date", "created_at", "damage_type", "document_id", "etag", "id", "name", "updated_at")
+	// MedicalRecordFields is the default field set of gen.MedicalRecord.
+	MedicalRecordFields = Fields("created_at", "document_id", "end_date", "etag", "id", "start_date", "updated_at")
+	// MedicalRecordsRequestFields is the default field set of gen.MedicalRecordsRequest.
+	MedicalRecordsRequestFields = Fields("bills_follow_up_date", "bills_request_date", "bills_status", "created_at", "description", "etag", "id", "in_treatment", "records_follow_up_date", "records_request_date", "records_status", "treatment_end_date", "treatment_start_date", "updated_at")
+	// NoteFields is the default field set of gen.Note.
+	NoteFields = Fields("created_at", "date", "detail", "etag", "id", "subject", "time_entries_count", "type", "updated_at")
+	// OutstandingClientBalanceFields is the default field set of gen.OutstandingClientBalance.
+	OutstandingClientBalanceFields = Fields("associated_matter_ids", "created_at", "etag", "id", "last_payment_date", "last_shared_date", "newest_issued_bill_due_date", "pending_payments_total", "reminders_enabled", "total_outstanding_balance", "updated_at")
+	// PhoneNumberBaseFields is the default field set of gen.PhoneNumberBase.
+	PhoneNumberBaseFields = Fields("created_at", "etag", "id", "name", "number", "primary", "updated_at")
+	// PracticeAreaFields is the default field set of gen.PracticeArea.
+	PracticeAreaFields = Fields("category", "code", "created_at", "etag", "id", "name", "updated_at")
+	// RelatedContactsFields is the default field set of gen.RelatedContacts.
+	RelatedContactsFields = Fields("client_connect_user_id", "contact_id", "created_at", "first_name", "id", "initials", "is_matter_client", "last_name", "middle_name", "name", "prefix", "primary_email_address", "primary_phone_number", "title", "type", "updated_at")
+	// RelationshipFields is the default field set of gen.Relationship.
+	RelationshipFields = Fields("created_at", "description", "etag", "id", "updated_at")
+	// ReminderFields is the default field set of gen.Reminder.
+	ReminderFields = Fields("created_at", "duration", "etag", "id", "next_delivery_at", "state", "updated_at")
+	// ReportFields is the default field set of gen.Report.
+	ReportFields = Fields("category", "created_at", "etag", "format", "id", "kind", "name", "progress", "source", "state", "updated_at")
+	// ReportPresetFields is the default field set of gen.ReportPreset.
+	ReportPresetFields = Fields("category", "created_at", "etag", "format", "id", "kind", "last_generated_at", "name", "options", "updated_at")
+	// ReportScheduleFields is the default field set of gen.ReportSchedule.
+	ReportScheduleFields = Fields("created_at", "day_of_month", "days_of_week", "effective_from", "etag", "every_no_of_months", "frequency", "id", "next_scheduled_date", "report_preset_id", "status", "status_updated_at", "time_of_day", "time_zone", "updated_at")
+	// ServiceTypeFields is the default field set of gen.ServiceType.
+	ServiceTypeFields = Fields("created_at", "default", "description", "etag", "id", "system_id", "updated_at")
+	// TaskFields is the default field set of gen.Task.
+	TaskFields = Fields("completed_at", "created_at", "description", "due_at", "etag", "id", "name", "notify_completion", "permission", "priority", "status", "statute_of_limitations", "time_entries_count", "time_estimated", "updated_at")
+	// TaskTemplateFields is the default field set of gen.TaskTemplate.
+	TaskTemplateFields = Fields("created_at", "description", "etag", "id", "name", "priority", "private", "updated_at")
+	// TaskTemplateListFields is the default field set of gen.TaskTemplateList.
+	TaskTemplateListFields = Fields("created_at", "description", "etag", "id", "name", "templates_count", "updated_at")
+	// TaskTypeFields is the default field set of gen.TaskType.
+	TaskTypeFields = Fields("created_at", "deleted_at", "etag", "id", "name", "updated_at")
+	// TextSnippetFields is the default field set of gen.TextSnippet.
+	TextSnippetFields = Fields("created_at", "etag", "id", "phrase", "snippet", "updated_at", "whole_word")
+	// TimerFields is the default field set of gen.Timer.
+	TimerFields = Fields("created_at", "elapsed_time", "etag", "id", "start_time", "updated_at")
+	// TrustLineItemFields is the default field set of gen.TrustLineItem.
+	TrustLineItemFields = Fields("created_at", "date", "etag", "id", "note", "total", "updated_at")
+	// TrustRequestFields is the default field set of gen.TrustRequest.
+	TrustRequestFields = Fields("created_at", "etag", "id", "updated_at")
+	// UserFields is the default field set of gen.User.
+	UserFields = Fields("account_owner", "clio_connect", "court_rules_default_attendee", "created_at", "default_calendar_id", "email", "enabled", "etag", "first_name", "id", "initials", "last_name", "name", "phone_number", "rate", "roles", "subscription_type", "time_zone", "updated_at")
+	// UtbmsCodeFields is the default field set of gen.UtbmsCode.
+	UtbmsCodeFields = Fields("code", "created_at", "description", "etag", "id", "name", "type", "updated_at", "utbms_set_id")
+	// UtbmsSetFields is the default field set of gen.UtbmsSet.
+	UtbmsSetFields = Fields("created_at", "enabled", "etag", "id", "name", "updated_at")
+	// WebhookFields is the default field set of gen.Webhook.
+	WebhookFields = Fields("created_at", "etag", "events", "expires_at", "fields", "id", "model", "shared_secret", "status", "updated_at", "url")
+)
 
 // serviceOperations maps each Clio operation to the service method that calls it.
 var serviceOperations = [][3]string{
@@ -279,59 +441,82 @@ var serviceOperations = [][3]string{
 	{"Activity#destroy", "Activities", "Delete"},
 	{"Activity#index", "Activities", "All"},
 	{"Activity#index", "Activities", "List"},
+	{"Activity#index", "Activities", "Pages"},
 	{"Activity#show", "Activities", "Get"},
+	{"Activity#show", "Activities", "Refresh"},
 	{"Activity#update", "Activities", "Update"},
 	{"ActivityDescription#create", "ActivityDescriptions", "Create"},
 	{"ActivityDescription#destroy", "ActivityDescriptions", "Delete"},
 	{"ActivityDescription#index", "ActivityDescriptions", "All"},
 	{"ActivityDescription#index", "ActivityDescriptions", "List"},
+	{"ActivityDescription#index", "ActivityDescriptions", "Pages"},
 	{"ActivityDescription#show", "ActivityDescriptions", "Get"},
+	{"ActivityDescription#show", "ActivityDescriptions", "Refresh"},
 	{"ActivityDescription#update", "ActivityDescriptions", "Update"},
 	{"ActivityRate#create", "ActivityRates", "Create"},
 	{"ActivityRate#destroy", "ActivityRates", "Delete"},
 	{"ActivityRate#index", "ActivityRates", "All"},
 	{"ActivityRate#index", "ActivityRates", "List"},
+	{"ActivityRate#index", "ActivityRates", "Pages"},
 	{"ActivityRate#show", "ActivityRates", "Get"},
+	{"ActivityRate#show", "ActivityRates", "Refresh"},
 	{"ActivityRate#update", "ActivityRates", "Update"},
 	{"Allocation#index", "Allocations", "All"},
 	{"Allocation#index", "Allocations", "List"},
+	{"Allocation#index", "Allocations", "Pages"},
 	{"Allocation#show", "Allocations", "Get"},
+	{"Allocation#show", "Allocations", "Refresh"},
 	{"BankAccount#create", "BankAccounts", "Create"},
 	{"BankAccount#destroy", "BankAccounts", "Delete"},
 	{"BankAccount#index", "BankAccounts", "All"},
 	{"BankAccount#index", "BankAccounts", "List"},
+	{"BankAccount#index", "BankAccounts", "Pages"},
 	{"BankAccount#show", "BankAccounts", "Get"},
+	{"BankAccount#show", "BankAccounts", "Refresh"},
 	{"BankAccount#update", "BankAccounts", "Update"},
 	{"BankTransaction#index", "BankTransactions", "All"},
 	{"BankTransaction#index", "BankTransactions", "List"},
+	{"BankTransaction#index", "BankTransactions", "Pages"},
 	{"BankTransaction#show", "BankTransactions", "Get"},
+	{"BankTransaction#show", "BankTransactions", "Refresh"},
 	{"BankTransfer#show", "BankTransfers", "Get"},
+	{"BankTransfer#show", "BankTransfers", "Refresh"},
 	{"Bill#destroy", "Bills", "Delete"},
 	{"Bill#index", "Bills", "All"},
 	{"Bill#index", "Bills", "List"},
+	{"Bill#index", "Bills", "Pages"},
 	{"Bill#preview", "Bills", "PreviewBill"},
 	{"Bill#show", "Bills", "Get"},
+	{"Bill#show", "Bills", "Refresh"},
 	{"Bill#update", "Bills", "Update"},
 	{"BillTheme#index", "BillThemes", "All"},
 	{"BillTheme#index", "BillThemes", "List"},
+	{"BillTheme#index", "BillThemes", "Pages"},
 	{"BillTheme#update", "BillThemes", "Update"},
 	{"BillableClient#index", "BillableClients", "All"},
 	{"BillableClient#index", "BillableClients", "List"},
+	{"BillableClient#index", "BillableClients", "Pages"},
 	{"BillableMatter#ids", "BillableMatters", "ListBillableMatterIDs"},
 	{"BillableMatter#index", "BillableMatters", "All"},
 	{"BillableMatter#index", "BillableMatters", "List"},
+	{"BillableMatter#index", "BillableMatters", "Pages"},
 	{"BillingSetting#show", "BillingSettings", "Get"},
+	{"BillingSetting#show", "BillingSettings", "Refresh"},
 	{"Calendar#create", "Calendars", "Create"},
 	{"Calendar#destroy", "Calendars", "Delete"},
 	{"Calendar#index", "Calendars", "All"},
 	{"Calendar#index", "Calendars", "List"},
+	{"Calendar#index", "Calendars", "Pages"},
 	{"Calendar#show", "Calendars", "Get"},
+	{"Calendar#show", "Calendars", "Refresh"},
 	{"Calendar#update", "Calendars", "Update"},
 	{"CalendarEntry#create", "CalendarEntries", "Create"},
 	{"CalendarEntry#destroy", "CalendarEntries", "Delete"},
 	{"CalendarEntry#index", "CalendarEntries", "All"},
 	{"CalendarEntry#index", "CalendarEntries", "List"},
+	{"CalendarEntry#index", "CalendarEntries", "Pages"},
 	{"CalendarEntry#show", "CalendarEntries", "Get"},
+	{"CalendarEntry#show", "CalendarEntries", "Refresh"},
 	{"CalendarEntry#update", "CalendarEntries", "Update"},
 	{"CalendarEntryEventType#create", "CalendarEntryEventTypes", "Create"},
 	{"CalendarEntryEventType#destroy", "CalendarEntryEventTypes", "Delete"},
@@ -340,71 +525,97 @@ var serviceOperations = [][3]string{
 	{"CalendarEntryEventType#update", "CalendarEntryEventTypes", "Update"},
 	{"CalendarVisibility#index", "CalendarVisibilities", "All"},
 	{"CalendarVisibility#index", "CalendarVisibilities", "List"},
+	{"CalendarVisibility#index", "CalendarVisibilities", "Pages"},
 	{"CalendarVisibility#show", "CalendarVisibilities", "Get"},
+	{"CalendarVisibility#show", "CalendarVisibilities", "Refresh"},
 	{"CalendarVisibility#update", "CalendarVisibilities", "Update"},
 	{"Client#show", "Clients", "Get"},
 	{"ClioPaymentsLink#create", "ClioPaymentsLinks", "Create"},
 	{"ClioPaymentsLink#index", "ClioPaymentsLinks", "All"},
 	{"ClioPaymentsLink#index", "ClioPaymentsLinks", "List"},
+	{"ClioPaymentsLink#index", "ClioPaymentsLinks", "Pages"},
 	{"ClioPaymentsLink#show", "ClioPaymentsLinks", "Get"},
+	{"ClioPaymentsLink#show", "ClioPaymentsLinks", "Refresh"},
 	{"ClioPaymentsLink#update", "ClioPaymentsLinks", "Update"},
 	{"ClioPaymentsPayment#index", "ClioPaymentsPayments", "All"},
 	{"ClioPaymentsPayment#index", "ClioPaymentsPayments", "List"},
+	{"ClioPaymentsPayment#index", "ClioPaymentsPayments", "Pages"},
 	{"ClioPaymentsPayment#show", "ClioPaymentsPayments", "Get"},
 	{"Comment#create", "Comments", "Create"},
 	{"Comment#destroy", "Comments", "Delete"},
 	{"Comment#index", "Comments", "All"},
 	{"Comment#index", "Comments", "List"},
+	{"Comment#index", "Comments", "Pages"},
 	{"Comment#show", "Comments", "Get"},
+	{"Comment#show", "Comments", "Refresh"},
 	{"Comment#update", "Comments", "Update"},
 	{"Communication#create", "Communications", "Create"},
 	{"Communication#destroy", "Communications", "Delete"},
 	{"Communication#index", "Communications", "All"},
 	{"Communication#index", "Communications", "List"},
+	{"Communication#index", "Communications", "Pages"},
 	{"Communication#show", "Communications", "Get"},
+	{"Communication#show", "Communications", "Refresh"},
 	{"Communication#update", "Communications", "Update"},
 	{"Contact#create", "Contacts", "Create"},
 	{"Contact#destroy", "Contacts", "Delete"},
 	{"Contact#index", "Contacts", "All"},
 	{"Contact#index", "Contacts", "List"},
+	{"Contact#index", "Contacts", "Pages"},
 	{"Contact#show", "Contacts", "Get"},
+	{"Contact#show", "Contacts", "Refresh"},
 	{"Contact#update", "Contacts", "Update"},
 	{"Conversation#index", "Conversations", "All"},
 	{"Conversation#index", "Conversations", "List"},
+	{"Conversation#index", "Conversations", "Pages"},
 	{"Conversation#show", "Conversations", "Get"},
+	{"Conversation#show", "Conversations", "Refresh"},
 	{"Conversation#update", "Conversations", "Update"},
 	{"ConversationMessage#create", "ConversationMessages", "Create"},
 	{"ConversationMessage#index", "ConversationMessages", "All"},
 	{"ConversationMessage#index", "ConversationMessages", "List"},
+	{"ConversationMessage#index", "ConversationMessages", "Pages"},
 	{"ConversationMessage#show", "ConversationMessages", "Get"},
+	{"ConversationMessage#show", "ConversationMessages", "Refresh"},
 	{"CreditMemo#index", "CreditMemos", "All"},
 	{"CreditMemo#index", "CreditMemos", "List"},
+	{"CreditMemo#index", "CreditMemos", "Pages"},
 	{"CreditMemo#show", "CreditMemos", "Get"},
+	{"CreditMemo#show", "CreditMemos", "Refresh"},
 	{"Currency#index", "Currencies", "All"},
 	{"Currency#index", "Currencies", "List"},
+	{"Currency#index", "Currencies", "Pages"},
 	{"CustomAction#create", "CustomActions", "Create"},
 	{"CustomAction#destroy", "CustomActions", "Delete"},
 	{"CustomAction#index", "CustomActions", "All"},
 	{"CustomAction#index", "CustomActions", "List"},
+	{"CustomAction#index", "CustomActions", "Pages"},
 	{"CustomAction#show", "CustomActions", "Get"},
+	{"CustomAction#show", "CustomActions", "Refresh"},
 	{"CustomAction#update", "CustomActions", "Update"},
 	{"CustomField#create", "CustomFields", "Create"},
 	{"CustomField#destroy", "CustomFields", "Delete"},
 	{"CustomField#index", "CustomFields", "All"},
 	{"CustomField#index", "CustomFields", "List"},
+	{"CustomField#index", "CustomFields", "Pages"},
 	{"CustomField#show", "CustomFields", "Get"},
+	{"CustomField#show", "CustomFields", "Refresh"},
 	{"CustomField#update", "CustomFields", "Update"},
 	{"CustomFieldSet#create", "CustomFieldSets", "Create"},
 	{"CustomFieldSet#destroy", "CustomFieldSets", "Delete"},
 	{"CustomFieldSet#index", "CustomFieldSets", "All"},
 	{"CustomFieldSet#index", "CustomFieldSets", "List"},
+	{"CustomFieldSet#index", "CustomFieldSets", "Pages"},
 	{"CustomFieldSet#show", "CustomFieldSets", "Get"},
+	{"CustomFieldSet#show", "CustomFieldSets", "Refresh"},
 	{"CustomFieldSet#update", "CustomFieldSets", "Update"},
 	{"Damage#create", "Damages", "Create"},
 	{"Damage#destroy", "Damages", "Delete"},
 	{"Damage#index", "Damages", "All"},
 	{"Damage#index", "Damages", "List"},
+	{"Damage#index", "Damages", "Pages"},
 	{"Damage#show", "Damages", "Get"},
+	{"Damage#show", "Damages", "Refresh"},
 	{"Damage#update", "Damages", "Update"},
 	{"Document#copy", "Documents", "CopyDocument"},
 	{"Document#create", "Documents", "Create"},
@@ -412,103 +623,141 @@ var serviceOperations = [][3]string{
 	{"Document#download", "Documents", "Download"},
 	{"Document#index", "Documents", "All"},
 	{"Document#index", "Documents", "List"},
+	{"Document#index", "Documents", "Pages"},
 	{"Document#show", "Documents", "Get"},
+	{"Document#show", "Documents", "Refresh"},
 	{"Document#update", "Documents", "Update"},
 	{"DocumentArchive#create", "DocumentArchives", "Create"},
 	{"DocumentArchive#download", "DocumentArchives", "Download"},
 	{"DocumentArchive#show", "DocumentArchives", "Get"},
+	{"DocumentArchive#show", "DocumentArchives", "Refresh"},
 	{"DocumentAutomation#create", "DocumentAutomations", "Create"},
 	{"DocumentAutomation#index", "DocumentAutomations", "All"},
 	{"DocumentAutomation#index", "DocumentAutomations", "List"},
+	{"DocumentAutomation#index", "DocumentAutomations", "Pages"},
 	{"DocumentAutomation#show", "DocumentAutomations", "Get"},
+	{"DocumentAutomation#show", "DocumentAutomations", "Refresh"},
 	{"DocumentCategory#create", "DocumentCategories", "Create"},
 	{"DocumentCategory#destroy", "DocumentCategories", "Delete"},
 	{"DocumentCategory#index", "DocumentCategories", "All"},
 	{"DocumentCategory#index", "DocumentCategories", "List"},
+	{"DocumentCategory#index", "DocumentCategories", "Pages"},
 	{"DocumentCategory#show", "DocumentCategories", "Get"},
+	{"DocumentCategory#show", "DocumentCategories", "Refresh"},
 	{"DocumentCategory#update", "DocumentCategories", "Update"},
 	{"DocumentTemplate#create", "DocumentTemplates", "Create"},
 	{"DocumentTemplate#destroy", "DocumentTemplates", "Delete"},
 	{"DocumentTemplate#download", "DocumentTemplates", "Download"},
 	{"DocumentTemplate#index", "DocumentTemplates", "All"},
 	{"DocumentTemplate#index", "DocumentTemplates", "List"},
+	{"DocumentTemplate#index", "DocumentTemplates", "Pages"},
 	{"DocumentTemplate#show", "DocumentTemplates", "Get"},
+	{"DocumentTemplate#show", "DocumentTemplates", "Refresh"},
 	{"DocumentTemplate#update", "DocumentTemplates", "Update"},
 	{"DocumentVersion#index", "DocumentVersions", "All"},
 	{"DocumentVersion#index", "DocumentVersions", "List"},
+	{"DocumentVersion#index", "DocumentVersions", "Pages"},
 	{"EmailAddress#index", "EmailAddresses", "All"},
 	{"EmailAddress#index", "EmailAddresses", "List"},
+	{"EmailAddress#index", "EmailAddresses", "Pages"},
 	{"EventMetrics#index", "EventMetrics", "List"},
 	{"ExpenseCategory#create", "ExpenseCategories", "Create"},
 	{"ExpenseCategory#destroy", "ExpenseCategories", "Delete"},
 	{"ExpenseCategory#index", "ExpenseCategories", "All"},
 	{"ExpenseCategory#index", "ExpenseCategories", "List"},
+	{"ExpenseCategory#index", "ExpenseCategories", "Pages"},
 	{"ExpenseCategory#show", "ExpenseCategories", "Get"},
+	{"ExpenseCategory#show", "ExpenseCategories", "Refresh"},
 	{"ExpenseCategory#update", "ExpenseCategories", "Update"},
 	{"Folder#create", "Folders", "Create"},
 	{"Folder#destroy", "Folders", "Delete"},
 	{"Folder#index", "Folders", "All"},
 	{"Folder#index", "Folders", "List"},
+	{"Folder#index", "Folders", "Pages"},
 	{"Folder#list", "Folders", "AllFolderContents"},
 	{"Folder#list", "Folders", "ListFolderContents"},
+	{"Folder#list", "Folders", "PagesFolderContents"},
 	{"Folder#show", "Folders", "Get"},
+	{"Folder#show", "Folders", "Refresh"},
 	{"Folder#update", "Folders", "Update"},
 	{"Grant#create", "Grants", "Create"},
 	{"Grant#destroy", "Grants", "Delete"},
 	{"Grant#index", "Grants", "All"},
 	{"Grant#index", "Grants", "List"},
+	{"Grant#index", "Grants", "Pages"},
 	{"Grant#show", "Grants", "Get"},
+	{"Grant#show", "Grants", "Refresh"},
 	{"Grant#update", "Grants", "Update"},
 	{"GrantFundingSource#create", "GrantFundingSources", "Create"},
 	{"GrantFundingSource#destroy", "GrantFundingSources", "Delete"},
 	{"GrantFundingSource#index", "GrantFundingSources", "All"},
 	{"GrantFundingSource#index", "GrantFundingSources", "List"},
+	{"GrantFundingSource#index", "GrantFundingSources", "Pages"},
 	{"GrantFundingSource#update", "GrantFundingSources", "Update"},
 	{"Group#create", "Groups", "Create"},
 	{"Group#destroy", "Groups", "Delete"},
 	{"Group#index", "Groups", "All"},
 	{"Group#index", "Groups", "List"},
+	{"Group#index", "Groups", "Pages"},
 	{"Group#show", "Groups", "Get"},
+	{"Group#show", "Groups", "Refresh"},
 	{"Group#update", "Groups", "Update"},
 	{"InterestCharge#destroy", "InterestCharges", "Delete"},
 	{"InterestCharge#index", "InterestCharges", "All"},
 	{"InterestCharge#index", "InterestCharges", "List"},
+	{"InterestCharge#index", "InterestCharges", "Pages"},
 	{"Jurisdiction#index", "Jurisdictions", "All"},
 	{"Jurisdiction#index", "Jurisdictions", "List"},
+	{"Jurisdiction#index", "Jurisdictions", "Pages"},
 	{"Jurisdiction#show", "Jurisdictions", "Get"},
+	{"Jurisdiction#show", "Jurisdictions", "Refresh"},
 	{"JurisdictionsToTrigger#index", "JurisdictionsToTriggers", "All"},
 	{"JurisdictionsToTrigger#index", "JurisdictionsToTriggers", "List"},
+	{"JurisdictionsToTrigger#index", "JurisdictionsToTriggers", "Pages"},
 	{"JurisdictionsToTrigger#show", "JurisdictionsToTriggers", "Get"},
+	{"JurisdictionsToTrigger#show", "JurisdictionsToTriggers", "Refresh"},
 	{"LaukCivilCertificatedRate#index", "CivilCertificatedRates", "All"},
 	{"LaukCivilCertificatedRate#index", "CivilCertificatedRates", "List"},
+	{"LaukCivilCertificatedRate#index", "CivilCertificatedRates", "Pages"},
 	{"LaukCivilControlledRate#index", "CivilControlledRates", "All"},
 	{"LaukCivilControlledRate#index", "CivilControlledRates", "List"},
+	{"LaukCivilControlledRate#index", "CivilControlledRates", "Pages"},
 	{"LaukCriminalControlledRate#index", "CriminalControlledRates", "All"},
 	{"LaukCriminalControlledRate#index", "CriminalControlledRates", "List"},
+	{"LaukCriminalControlledRate#index", "CriminalControlledRates", "Pages"},
 	{"LaukExpenseCategory#index", "ExpenseCategories", "AllLaukExpenseCategories"},
 	{"LaukExpenseCategory#index", "ExpenseCategories", "ListLaukExpenseCategories"},
+	{"LaukExpenseCategory#index", "ExpenseCategories", "PagesLaukExpenseCategories"},
 	{"LineItem#destroy", "LineItems", "Delete"},
 	{"LineItem#index", "LineItems", "All"},
 	{"LineItem#index", "LineItems", "List"},
+	{"LineItem#index", "LineItems", "Pages"},
 	{"LineItem#update", "LineItems", "Update"},
 	{"LogEntry#index", "LogEntries", "All"},
 	{"LogEntry#index", "LogEntries", "List"},
+	{"LogEntry#index", "LogEntries", "Pages"},
 	{"Matter#create", "Matters", "Create"},
 	{"Matter#destroy", "Matters", "Delete"},
 	{"Matter#index", "Matters", "All"},
 	{"Matter#index", "Matters", "List"},
+	{"Matter#index", "Matters", "Pages"},
 	{"Matter#show", "Matters", "Get"},
+	{"Matter#show", "Matters", "Refresh"},
 	{"Matter#update", "Matters", "Update"},
 	{"MatterContacts#index", "MatterContacts", "All"},
 	{"MatterContacts#index", "MatterContacts", "List"},
+	{"MatterContacts#index", "MatterContacts", "Pages"},
 	{"MatterDocket#create", "MatterDockets", "Create"},
 	{"MatterDocket#destroy", "MatterDockets", "Delete"},
 	{"MatterDocket#index", "MatterDockets", "All"},
 	{"MatterDocket#index", "MatterDockets", "List"},
+	{"MatterDocket#index", "MatterDockets", "Pages"},
 	{"MatterDocket#preview", "MatterDockets", "PreviewMatterDocket"},
 	{"MatterDocket#show", "MatterDockets", "Get"},
+	{"MatterDocket#show", "MatterDockets", "Refresh"},
 	{"MatterStage#index", "MatterStages", "All"},
 	{"MatterStage#index", "MatterStages", "List"},
+	{"MatterStage#index", "MatterStages", "Pages"},
 	{"MedicalBill#destroy", "MedicalBills", "Delete"},
 	{"MedicalBill#update", "MedicalBills", "Update"},
 	{"MedicalRecord#destroy", "MedicalRecords", "Delete"},
@@ -517,115 +766,157 @@ var serviceOperations = [][3]string{
 	{"MedicalRecordsRequest#destroy", "MedicalRecordsDetails", "Delete"},
 	{"MedicalRecordsRequest#index", "MedicalRecordsDetails", "All"},
 	{"MedicalRecordsRequest#index", "MedicalRecordsDetails", "List"},
+	{"MedicalRecordsRequest#index", "MedicalRecordsDetails", "Pages"},
 	{"MedicalRecordsRequest#show", "MedicalRecordsDetails", "Get"},
+	{"MedicalRecordsRequest#show", "MedicalRecordsDetails", "Refresh"},
 	{"MedicalRecordsRequest#update", "MedicalRecordsDetails", "Update"},
 	{"MyEvent#destroy", "MyEvents", "Delete"},
 	{"MyEvent#index", "MyEvents", "All"},
 	{"MyEvent#index", "MyEvents", "List"},
+	{"MyEvent#index", "MyEvents", "Pages"},
 	{"MyEvent#update", "MyEvents", "Update"},
 	{"Note#create", "Notes", "Create"},
 	{"Note#destroy", "Notes", "Delete"},
 	{"Note#index", "Notes", "All"},
 	{"Note#index", "Notes", "List"},
+	{"Note#index", "Notes", "Pages"},
 	{"Note#show", "Notes", "Get"},
+	{"Note#show", "Notes", "Refresh"},
 	{"Note#update", "Notes", "Update"},
 	{"OutstandingClientBalance#index", "OutstandingClientBalances", "All"},
 	{"OutstandingClientBalance#index", "OutstandingClientBalances", "List"},
+	{"OutstandingClientBalance#index", "OutstandingClientBalances", "Pages"},
 	{"PhoneNumber#index", "PhoneNumbers", "All"},
 	{"PhoneNumber#index", "PhoneNumbers", "List"},
+	{"PhoneNumber#index", "PhoneNumbers", "Pages"},
 	{"PracticeArea#create", "PracticeAreas", "Create"},
 	{"PracticeArea#destroy", "PracticeAreas", "Delete"},
 	{"PracticeArea#index", "PracticeAreas", "All"},
 	{"PracticeArea#index", "PracticeAreas", "List"},
+	{"PracticeArea#index", "PracticeAreas", "Pages"},
 	{"PracticeArea#show", "PracticeAreas", "Get"},
+	{"PracticeArea#show", "PracticeAreas", "Refresh"},
 	{"PracticeArea#update", "PracticeAreas", "Update"},
 	{"RelatedContacts#index", "RelatedContacts", "All"},
 	{"RelatedContacts#index", "RelatedContacts", "List"},
+	{"RelatedContacts#index", "RelatedContacts", "Pages"},
 	{"Relationship#create", "Relationships", "Create"},
 	{"Relationship#destroy", "Relationships", "Delete"},
 	{"Relationship#index", "Relationships", "All"},
 	{"Relationship#index", "Relationships", "List"},
+	{"Relationship#index", "Relationships", "Pages"},
 	{"Relationship#show", "Relationships", "Get"},
+	{"Relationship#show", "Relationships", "Refresh"},
 	{"Relationship#update", "Relationships", "Update"},
 	{"Reminder#create", "Reminders", "Create"},
 	{"Reminder#destroy", "Reminders", "Delete"},
 	{"Reminder#index", "Reminders", "All"},
 	{"Reminder#index", "Reminders", "List"},
+	{"Reminder#index", "Reminders", "Pages"},
 	{"Reminder#show", "Reminders", "Get"},
+	{"Reminder#show", "Reminders", "Refresh"},
 	{"Reminder#update", "Reminders", "Update"},
 	{"Report#create", "Reports", "Create"},
 	{"Report#download", "Reports", "Download"},
 	{"Report#index", "Reports", "All"},
 	{"Report#index", "Reports", "List"},
+	{"Report#index", "Reports", "Pages"},
 	{"Report#show", "Reports", "Get"},
+	{"Report#show", "Reports", "Refresh"},
 	{"ReportPreset#create", "ReportPresets", "Create"},
 	{"ReportPreset#destroy", "ReportPresets", "Delete"},
 	{"ReportPreset#generate_report", "ReportPresets", "GenerateReportFromPreset"},
 	{"ReportPreset#index", "ReportPresets", "All"},
 	{"ReportPreset#index", "ReportPresets", "List"},
+	{"ReportPreset#index", "ReportPresets", "Pages"},
 	{"ReportPreset#show", "ReportPresets", "Get"},
+	{"ReportPreset#show", "ReportPresets", "Refresh"},
 	{"ReportPreset#update", "ReportPresets", "Update"},
 	{"ReportSchedule#create", "ReportSchedules", "Create"},
 	{"ReportSchedule#destroy", "ReportSchedules", "Delete"},
 	{"ReportSchedule#index", "ReportSchedules", "All"},
 	{"ReportSchedule#index", "ReportSchedules", "List"},
+	{"ReportSchedule#index", "ReportSchedules", "Pages"},
 	{"ReportSchedule#show", "ReportSchedules", "Get"},
+	{"ReportSchedule#show", "ReportSchedules", "Refresh"},
 	{"ReportSchedule#update", "ReportSchedules", "Update"},
 	{"ServiceType#index", "ServiceTypes", "All"},
 	{"ServiceType#index", "ServiceTypes", "List"},
+	{"ServiceType#index", "ServiceTypes", "Pages"},
 	{"ServiceType#show", "ServiceTypes", "Get"},
+	{"ServiceType#show", "ServiceTypes", "Refresh"},
 	{"Task#create", "Tasks", "Create"},
 	{"Task#destroy", "Tasks", "Delete"},
 	{"Task#index", "Tasks", "All"},
 	{"Task#index", "Tasks", "List"},
+	{"Task#index", "Tasks", "Pages"},
 	{"Task#show", "Tasks", "Get"},
+	{"Task#show", "Tasks", "Refresh"},
 	{"Task#update", "Tasks", "Update"},
 	{"TaskTemplate#create", "TaskTemplates", "Create"},
 	{"TaskTemplate#destroy", "TaskTemplates", "Delete"},
 	{"TaskTemplate#index", "TaskTemplates", "All"},
 	{"TaskTemplate#index", "TaskTemplates", "List"},
+	{"TaskTemplate#index", "TaskTemplates", "Pages"},
 	{"TaskTemplate#show", "TaskTemplates", "Get"},
+	{"TaskTemplate#show", "TaskTemplates", "Refresh"},
 	{"TaskTemplate#update", "TaskTemplates", "Update"},
 	{"TaskTemplateList#copy", "TaskTemplateLists", "CopyTaskTemplateList"},
 	{"TaskTemplateList#create", "TaskTemplateLists", "Create"},
 	{"TaskTemplateList#destroy", "TaskTemplateLists", "Delete"},
 	{"TaskTemplateList#index", "TaskTemplateLists", "All"},
 	{"TaskTemplateList#index", "TaskTemplateLists", "List"},
+	{"TaskTemplateList#index", "TaskTemplateLists", "Pages"},
 	{"TaskTemplateList#show", "TaskTemplateLists", "Get"},
+	{"TaskTemplateList#show", "TaskTemplateLists", "Refresh"},
 	{"TaskTemplateList#update", "TaskTemplateLists", "Update"},
 	{"TaskType#create", "TaskTypes", "Create"},
 	{"TaskType#index", "TaskTypes", "All"},
 	{"TaskType#index", "TaskTypes", "List"},
+	{"TaskType#index", "TaskTypes", "Pages"},
 	{"TaskType#show", "TaskTypes", "Get"},
+	{"TaskType#show", "TaskTypes", "Refresh"},
 	{"TaskType#update", "TaskTypes", "Update"},
 	{"TextSnippet#create", "TextSnippets", "Create"},
 	{"TextSnippet#destroy", "TextSnippets", "Delete"},
 	{"TextSnippet#index", "TextSnippets", "All"},
 	{"TextSnippet#index", "TextSnippets", "List"},
+	{"TextSnippet#index", "TextSnippets", "Pages"},
 	{"TextSnippet#show", "TextSnippets", "Get"},
+	{"TextSnippet#show", "TextSnippets", "Refresh"},
 	{"TextSnippet#update", "TextSnippets", "Update"},
 	{"Timer#create", "Timers", "Create"},
 	{"Timer#destroy", "Timers", "Delete"},
 	{"Timer#show", "Timers", "Get"},
+	{"Timer#show", "Timers", "Refresh"},
 	{"TrustLineItem#index", "TrustLineItems", "All"},
 	{"TrustLineItem#index", "TrustLineItems", "List"},
+	{"TrustLineItem#index", "TrustLineItems", "Pages"},
 	{"TrustLineItem#update", "TrustLineItems", "Update"},
 	{"TrustRequest#create", "TrustRequests", "Create"},
 	{"User#index", "Users", "All"},
 	{"User#index", "Users", "List"},
+	{"User#index", "Users", "Pages"},
 	{"User#show", "Users", "Get"},
+	{"User#show", "Users", "Refresh"},
 	{"User#who_am_i", "Users", "WhoAmI"},
+	{"User#who_am_i", "Users", "WhoAmIIfChanged"},
 	{"UtbmsCode#index", "UtbmsCodes", "All"},
 	{"UtbmsCode#index", "UtbmsCodes", "List"},
+	{"UtbmsCode#index", "UtbmsCodes", "Pages"},
 	{"UtbmsCode#show", "UtbmsCodes", "Get"},
+	{"UtbmsCode#show", "UtbmsCodes", "Refresh"},
 	{"UtbmsSet#index", "UtbmsSets", "All"},
 	{"UtbmsSet#index", "UtbmsSets", "List"},
+	{"UtbmsSet#index", "UtbmsSets", "Pages"},
 	{"Webhook#activate", "Webhooks", "ActivateWebhook"},
 	{"Webhook#create", "Webhooks", "Create"},
 	{"Webhook#destroy", "Webhooks", "Delete"},
 	{"Webhook#index", "Webhooks", "All"},
 	{"Webhook#index", "Webhooks", "List"},
+	{"Webhook#index", "Webhooks", "Pages"},
 	{"Webhook#show", "Webhooks", "Get"},
+	{"Webhook#show", "Webhooks", "Refresh"},
 	{"Webhook#update", "Webhooks", "Update"},
 }
 
@@ -634,52 +925,73 @@ type ActivitiesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Activity#index: GET /api/v4/activities.json.
 func (s *ActivitiesService) All(ctx context.Context, params *gen.ListActivitiesParams, opts ...CallOption) iter.Seq2[gen.Activity, error] {
-	return All[gen.Activity](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListActivities(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListActivitiesRequest(s.client.server, params)
+	return All[gen.Activity](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityFields}, opts...)
 }
 
 // Create creates a new Activity.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Activity#create: POST /api/v4/activities.json.
-func (s *ActivitiesService) Create(ctx context.Context, params *gen.CreateActivityParams, body gen.CreateActivityJSONRequestBody, opts ...CallOption) (gen.Activity, *Response, error) {
-	return Do[gen.Activity](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateActivity(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivitiesService) Create(ctx context.Context, in gen.ActivityCreateInput, opts ...CallOption) (gen.Activity, *Response, error) {
+	req, err := gen.NewCreateActivityRequest(s.client.server, gen.CreateActivityJSONRequestBody{Data: in})
+	return Do[gen.Activity](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityFields}, opts...)
 }
 
 // Delete deletes a single Activity.
 // Clio operation Activity#destroy: DELETE /api/v4/activities/{id}.json.
-func (s *ActivitiesService) Delete(ctx context.Context, id int64, params *gen.DeleteActivityParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteActivity(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivitiesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteActivityRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Activity.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Activity#show: GET /api/v4/activities/{id}.json.
-func (s *ActivitiesService) Get(ctx context.Context, id int64, params *gen.GetActivityParams, opts ...CallOption) (gen.Activity, *Response, error) {
-	return Do[gen.Activity](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetActivity(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivitiesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Activity, *Response, error) {
+	req, err := gen.NewGetActivityRequest(s.client.server, id)
+	return Do[gen.Activity](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityFields}, opts...)
 }
 
 // List returns the data for all Activities, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Activity#index: GET /api/v4/activities.json.
 func (s *ActivitiesService) List(ctx context.Context, params *gen.ListActivitiesParams, opts ...CallOption) ([]gen.Activity, *Response, error) {
-	return ListPage[gen.Activity](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListActivities(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListActivitiesRequest(s.client.server, params)
+	return ListPage[gen.Activity](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Activity#index: GET /api/v4/activities.json.
+func (s *ActivitiesService) Pages(ctx context.Context, params *gen.ListActivitiesParams, opts ...CallOption) iter.Seq2[*Page[gen.Activity], error] {
+	req, err := gen.NewListActivitiesRequest(s.client.server, params)
+	return Pages[gen.Activity](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Activity#show: GET /api/v4/activities/{id}.json.
+func (s *ActivitiesService) Refresh(ctx context.Context, id int64, cached gen.Activity, opts ...CallOption) (gen.Activity, *Response, error) {
+	req, err := gen.NewGetActivityRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Activity.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Activity#update: PATCH /api/v4/activities/{id}.json.
-func (s *ActivitiesService) Update(ctx context.Context, id int64, params *gen.UpdateActivityParams, body gen.UpdateActivityJSONRequestBody, opts ...CallOption) (gen.Activity, *Response, error) {
-	return Do[gen.Activity](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateActivity(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivitiesService) Update(ctx context.Context, id int64, in gen.ActivityUpdateInput, opts ...CallOption) (gen.Activity, *Response, error) {
+	req, err := gen.NewUpdateActivityRequest(s.client.server, id, gen.UpdateActivityJSONRequestBody{Data: in})
+	return Do[gen.Activity](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityFields}, opts...)
 }
 
 // ActivityDescriptionsService calls the operations of Clio's "Activity Descriptions" section.
@@ -687,52 +999,73 @@ type ActivityDescriptionsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityDescriptionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityDescription#index: GET /api/v4/activity_descriptions.json.
 func (s *ActivityDescriptionsService) All(ctx context.Context, params *gen.ListActivityDescriptionsParams, opts ...CallOption) iter.Seq2[gen.ActivityDescription, error] {
-	return All[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListActivityDescriptions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListActivityDescriptionsRequest(s.client.server, params)
+	return All[gen.ActivityDescription](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityDescriptionFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new ActivityDescription.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityDescriptionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityDescription#create: POST /api/v4/activity_descriptions.json.
-func (s *ActivityDescriptionsService) Create(ctx context.Context, params *gen.CreateActivityDescriptionParams, body gen.CreateActivityDescriptionJSONRequestBody, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
-	return Do[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateActivityDescription(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivityDescriptionsService) Create(ctx context.Context, in gen.ActivityDescriptionCreateInput, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
+	req, err := gen.NewCreateActivityDescriptionRequest(s.client.server, gen.CreateActivityDescriptionJSONRequestBody{Data: in})
+	return Do[gen.ActivityDescription](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityDescriptionFields}, opts...)
 }
 
 // Delete deletes a single ActivityDescription.
 // Clio operation ActivityDescription#destroy: DELETE /api/v4/activity_descriptions/{id}.json.
-func (s *ActivityDescriptionsService) Delete(ctx context.Context, id int64, params *gen.DeleteActivityDescriptionParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteActivityDescription(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivityDescriptionsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteActivityDescriptionRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single ActivityDescription.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityDescriptionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityDescription#show: GET /api/v4/activity_descriptions/{id}.json.
-func (s *ActivityDescriptionsService) Get(ctx context.Context, id int64, params *gen.GetActivityDescriptionParams, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
-	return Do[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetActivityDescription(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivityDescriptionsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
+	req, err := gen.NewGetActivityDescriptionRequest(s.client.server, id)
+	return Do[gen.ActivityDescription](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityDescriptionFields}, opts...)
 }
 
 // List returns the data for all ActivityDescriptions, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityDescriptionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityDescription#index: GET /api/v4/activity_descriptions.json.
 func (s *ActivityDescriptionsService) List(ctx context.Context, params *gen.ListActivityDescriptionsParams, opts ...CallOption) ([]gen.ActivityDescription, *Response, error) {
-	return ListPage[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListActivityDescriptions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListActivityDescriptionsRequest(s.client.server, params)
+	return ListPage[gen.ActivityDescription](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityDescriptionFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation ActivityDescription#index: GET /api/v4/activity_descriptions.json.
+func (s *ActivityDescriptionsService) Pages(ctx context.Context, params *gen.ListActivityDescriptionsParams, opts ...CallOption) iter.Seq2[*Page[gen.ActivityDescription], error] {
+	req, err := gen.NewListActivityDescriptionsRequest(s.client.server, params)
+	return Pages[gen.ActivityDescription](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityDescriptionFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation ActivityDescription#show: GET /api/v4/activity_descriptions/{id}.json.
+func (s *ActivityDescriptionsService) Refresh(ctx context.Context, id int64, cached gen.ActivityDescription, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
+	req, err := gen.NewGetActivityDescriptionRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityDescriptionFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single ActivityDescription.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityDescriptionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityDescription#update: PATCH /api/v4/activity_descriptions/{id}.json.
-func (s *ActivityDescriptionsService) Update(ctx context.Context, id int64, params *gen.UpdateActivityDescriptionParams, body gen.UpdateActivityDescriptionJSONRequestBody, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
-	return Do[gen.ActivityDescription](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateActivityDescription(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivityDescriptionsService) Update(ctx context.Context, id int64, in gen.ActivityDescriptionUpdateInput, opts ...CallOption) (gen.ActivityDescription, *Response, error) {
+	req, err := gen.NewUpdateActivityDescriptionRequest(s.client.server, id, gen.UpdateActivityDescriptionJSONRequestBody{Data: in})
+	return Do[gen.ActivityDescription](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityDescriptionFields}, opts...)
 }
 
 // ActivityRatesService calls the operations of Clio's "Activity Rates" section.
@@ -740,52 +1073,73 @@ type ActivityRatesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityRate#index: GET /api/v4/activity_rates.json.
 func (s *ActivityRatesService) All(ctx context.Context, params *gen.ListActivityRatesParams, opts ...CallOption) iter.Seq2[gen.ActivityRate, error] {
-	return All[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListActivityRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListActivityRatesRequest(s.client.server, params)
+	return All[gen.ActivityRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityRateFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new ActivityRate.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityRate#create: POST /api/v4/activity_rates.json.
-func (s *ActivityRatesService) Create(ctx context.Context, params *gen.CreateActivityRateParams, body gen.CreateActivityRateJSONRequestBody, opts ...CallOption) (gen.ActivityRate, *Response, error) {
-	return Do[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateActivityRate(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivityRatesService) Create(ctx context.Context, in gen.ActivityRateCreateInput, opts ...CallOption) (gen.ActivityRate, *Response, error) {
+	req, err := gen.NewCreateActivityRateRequest(s.client.server, gen.CreateActivityRateJSONRequestBody{Data: in})
+	return Do[gen.ActivityRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityRateFields}, opts...)
 }
 
 // Delete deletes a single ActivityRate.
 // Clio operation ActivityRate#destroy: DELETE /api/v4/activity_rates/{id}.json.
-func (s *ActivityRatesService) Delete(ctx context.Context, id int64, params *gen.DeleteActivityRateParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteActivityRate(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivityRatesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteActivityRateRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single ActivityRate.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityRate#show: GET /api/v4/activity_rates/{id}.json.
-func (s *ActivityRatesService) Get(ctx context.Context, id int64, params *gen.GetActivityRateParams, opts ...CallOption) (gen.ActivityRate, *Response, error) {
-	return Do[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetActivityRate(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivityRatesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.ActivityRate, *Response, error) {
+	req, err := gen.NewGetActivityRateRequest(s.client.server, id)
+	return Do[gen.ActivityRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityRateFields}, opts...)
 }
 
 // List returns the data for all ActivityRates, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityRate#index: GET /api/v4/activity_rates.json.
 func (s *ActivityRatesService) List(ctx context.Context, params *gen.ListActivityRatesParams, opts ...CallOption) ([]gen.ActivityRate, *Response, error) {
-	return ListPage[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListActivityRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListActivityRatesRequest(s.client.server, params)
+	return ListPage[gen.ActivityRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityRateFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation ActivityRate#index: GET /api/v4/activity_rates.json.
+func (s *ActivityRatesService) Pages(ctx context.Context, params *gen.ListActivityRatesParams, opts ...CallOption) iter.Seq2[*Page[gen.ActivityRate], error] {
+	req, err := gen.NewListActivityRatesRequest(s.client.server, params)
+	return Pages[gen.ActivityRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityRateFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation ActivityRate#show: GET /api/v4/activity_rates/{id}.json.
+func (s *ActivityRatesService) Refresh(ctx context.Context, id int64, cached gen.ActivityRate, opts ...CallOption) (gen.ActivityRate, *Response, error) {
+	req, err := gen.NewGetActivityRateRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityRateFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single ActivityRate.
+// Without Fields, Clio would answer only id and etag: the call asks for ActivityRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ActivityRate#update: PATCH /api/v4/activity_rates/{id}.json.
-func (s *ActivityRatesService) Update(ctx context.Context, id int64, params *gen.UpdateActivityRateParams, body gen.UpdateActivityRateJSONRequestBody, opts ...CallOption) (gen.ActivityRate, *Response, error) {
-	return Do[gen.ActivityRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateActivityRate(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ActivityRatesService) Update(ctx context.Context, id int64, in gen.ActivityRateUpdateInput, opts ...CallOption) (gen.ActivityRate, *Response, error) {
+	req, err := gen.NewUpdateActivityRateRequest(s.client.server, id, gen.UpdateActivityRateJSONRequestBody{Data: in})
+	return Do[gen.ActivityRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ActivityRateFields}, opts...)
 }
 
 // AllocationsService calls the operations of Clio's "Allocations" section.
@@ -793,28 +1147,48 @@ type AllocationsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for AllocationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Allocation#index: GET /api/v4/allocations.json.
 func (s *AllocationsService) All(ctx context.Context, params *gen.ListAllocationsParams, opts ...CallOption) iter.Seq2[gen.Allocation, error] {
-	return All[gen.Allocation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListAllocations(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListAllocationsRequest(s.client.server, params)
+	return All[gen.Allocation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: AllocationFields}, opts...)
 }
 
 // Get returns the data for a single Allocation.
+// Without Fields, Clio would answer only id and etag: the call asks for AllocationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Allocation#show: GET /api/v4/allocations/{id}.json.
-func (s *AllocationsService) Get(ctx context.Context, id int64, params *gen.GetAllocationParams, opts ...CallOption) (gen.Allocation, *Response, error) {
-	return Do[gen.Allocation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetAllocation(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *AllocationsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Allocation, *Response, error) {
+	req, err := gen.NewGetAllocationRequest(s.client.server, id)
+	return Do[gen.Allocation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: AllocationFields}, opts...)
 }
 
 // List returns the data for all Allocations, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for AllocationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Allocation#index: GET /api/v4/allocations.json.
 func (s *AllocationsService) List(ctx context.Context, params *gen.ListAllocationsParams, opts ...CallOption) ([]gen.Allocation, *Response, error) {
-	return ListPage[gen.Allocation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListAllocations(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListAllocationsRequest(s.client.server, params)
+	return ListPage[gen.Allocation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: AllocationFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Allocation#index: GET /api/v4/allocations.json.
+func (s *AllocationsService) Pages(ctx context.Context, params *gen.ListAllocationsParams, opts ...CallOption) iter.Seq2[*Page[gen.Allocation], error] {
+	req, err := gen.NewListAllocationsRequest(s.client.server, params)
+	return Pages[gen.Allocation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: AllocationFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Allocation#show: GET /api/v4/allocations/{id}.json.
+func (s *AllocationsService) Refresh(ctx context.Context, id int64, cached gen.Allocation, opts ...CallOption) (gen.Allocation, *Response, error) {
+	req, err := gen.NewGetAllocationRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: AllocationFields}, cached, cached.Etag, opts...)
 }
 
 // BankAccountsService calls the operations of Clio's "Bank Accounts" section.
@@ -822,52 +1196,73 @@ type BankAccountsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for BankAccountFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BankAccount#index: GET /api/v4/bank_accounts.json.
 func (s *BankAccountsService) All(ctx context.Context, params *gen.ListBankAccountsParams, opts ...CallOption) iter.Seq2[gen.BankAccount, error] {
-	return All[gen.BankAccount](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBankAccounts(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBankAccountsRequest(s.client.server, params)
+	return All[gen.BankAccount](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankAccountFields}, opts...)
 }
 
 // Create creates a new BankAccount.
+// Without Fields, Clio would answer only id and etag: the call asks for BankAccountFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BankAccount#create: POST /api/v4/bank_accounts.json.
-func (s *BankAccountsService) Create(ctx context.Context, params *gen.CreateBankAccountParams, body gen.CreateBankAccountJSONRequestBody, opts ...CallOption) (gen.BankAccount, *Response, error) {
-	return Do[gen.BankAccount](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateBankAccount(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *BankAccountsService) Create(ctx context.Context, in gen.BankAccountCreateInput, opts ...CallOption) (gen.BankAccount, *Response, error) {
+	req, err := gen.NewCreateBankAccountRequest(s.client.server, gen.CreateBankAccountJSONRequestBody{Data: in})
+	return Do[gen.BankAccount](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankAccountFields}, opts...)
 }
 
 // Delete deletes a single BankAccount.
 // Clio operation BankAccount#destroy: DELETE /api/v4/bank_accounts/{id}.json.
-func (s *BankAccountsService) Delete(ctx context.Context, id int64, params *gen.DeleteBankAccountParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteBankAccount(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *BankAccountsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteBankAccountRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single BankAccount.
+// Without Fields, Clio would answer only id and etag: the call asks for BankAccountFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BankAccount#show: GET /api/v4/bank_accounts/{id}.json.
-func (s *BankAccountsService) Get(ctx context.Context, id int64, params *gen.GetBankAccountParams, opts ...CallOption) (gen.BankAccount, *Response, error) {
-	return Do[gen.BankAccount](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetBankAccount(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *BankAccountsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.BankAccount, *Response, error) {
+	req, err := gen.NewGetBankAccountRequest(s.client.server, id)
+	return Do[gen.BankAccount](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankAccountFields}, opts...)
 }
 
 // List returns the data for all BankAccounts, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for BankAccountFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BankAccount#index: GET /api/v4/bank_accounts.json.
 func (s *BankAccountsService) List(ctx context.Context, params *gen.ListBankAccountsParams, opts ...CallOption) ([]gen.BankAccount, *Response, error) {
-	return ListPage[gen.BankAccount](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBankAccounts(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBankAccountsRequest(s.client.server, params)
+	return ListPage[gen.BankAccount](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankAccountFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation BankAccount#index: GET /api/v4/bank_accounts.json.
+func (s *BankAccountsService) Pages(ctx context.Context, params *gen.ListBankAccountsParams, opts ...CallOption) iter.Seq2[*Page[gen.BankAccount], error] {
+	req, err := gen.NewListBankAccountsRequest(s.client.server, params)
+	return Pages[gen.BankAccount](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankAccountFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation BankAccount#show: GET /api/v4/bank_accounts/{id}.json.
+func (s *BankAccountsService) Refresh(ctx context.Context, id int64, cached gen.BankAccount, opts ...CallOption) (gen.BankAccount, *Response, error) {
+	req, err := gen.NewGetBankAccountRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankAccountFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single BankAccount.
+// Without Fields, Clio would answer only id and etag: the call asks for BankAccountFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BankAccount#update: PATCH /api/v4/bank_accounts/{id}.json.
-func (s *BankAccountsService) Update(ctx context.Context, id int64, params *gen.UpdateBankAccountParams, body gen.UpdateBankAccountJSONRequestBody, opts ...CallOption) (gen.BankAccount, *Response, error) {
-	return Do[gen.BankAccount](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateBankAccount(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *BankAccountsService) Update(ctx context.Context, id int64, in gen.BankAccountUpdateInput, opts ...CallOption) (gen.BankAccount, *Response, error) {
+	req, err := gen.NewUpdateBankAccountRequest(s.client.server, id, gen.UpdateBankAccountJSONRequestBody{Data: in})
+	return Do[gen.BankAccount](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankAccountFields}, opts...)
 }
 
 // BankTransactionsService calls the operations of Clio's "Bank Transactions" section.
@@ -875,39 +1270,69 @@ type BankTransactionsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for BankTransactionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BankTransaction#index: GET /api/v4/bank_transactions.json.
 func (s *BankTransactionsService) All(ctx context.Context, params *gen.ListBankTransactionsParams, opts ...CallOption) iter.Seq2[gen.BankTransaction, error] {
-	return All[gen.BankTransaction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBankTransactions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBankTransactionsRequest(s.client.server, params)
+	return All[gen.BankTransaction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankTransactionFields}, opts...)
 }
 
 // Get returns the data for a single BankTransaction.
+// Without Fields, Clio would answer only id and etag: the call asks for BankTransactionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BankTransaction#show: GET /api/v4/bank_transactions/{id}.json.
-func (s *BankTransactionsService) Get(ctx context.Context, id int64, params *gen.GetBankTransactionParams, opts ...CallOption) (gen.BankTransaction, *Response, error) {
-	return Do[gen.BankTransaction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetBankTransaction(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *BankTransactionsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.BankTransaction, *Response, error) {
+	req, err := gen.NewGetBankTransactionRequest(s.client.server, id)
+	return Do[gen.BankTransaction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankTransactionFields}, opts...)
 }
 
 // List returns the data for all BankTransactions, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for BankTransactionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BankTransaction#index: GET /api/v4/bank_transactions.json.
 func (s *BankTransactionsService) List(ctx context.Context, params *gen.ListBankTransactionsParams, opts ...CallOption) ([]gen.BankTransaction, *Response, error) {
-	return ListPage[gen.BankTransaction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBankTransactions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBankTransactionsRequest(s.client.server, params)
+	return ListPage[gen.BankTransaction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankTransactionFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation BankTransaction#index: GET /api/v4/bank_transactions.json.
+func (s *BankTransactionsService) Pages(ctx context.Context, params *gen.ListBankTransactionsParams, opts ...CallOption) iter.Seq2[*Page[gen.BankTransaction], error] {
+	req, err := gen.NewListBankTransactionsRequest(s.client.server, params)
+	return Pages[gen.BankTransaction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankTransactionFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation BankTransaction#show: GET /api/v4/bank_transactions/{id}.json.
+func (s *BankTransactionsService) Refresh(ctx context.Context, id int64, cached gen.BankTransaction, opts ...CallOption) (gen.BankTransaction, *Response, error) {
+	req, err := gen.NewGetBankTransactionRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankTransactionFields}, cached, cached.Etag, opts...)
 }
 
 // BankTransfersService calls the operations of Clio's "Bank Transfers" section.
 type BankTransfersService struct{ client *Client }
 
 // Get returns the data for a single BankTransfer.
+// Without Fields, Clio would answer only id and etag: the call asks for BankTransferFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BankTransfer#show: GET /api/v4/bank_transfers/{id}.json.
-func (s *BankTransfersService) Get(ctx context.Context, id int64, params *gen.GetBankTransferParams, opts ...CallOption) (gen.BankTransfer, *Response, error) {
-	return Do[gen.BankTransfer](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetBankTransfer(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *BankTransfersService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.BankTransfer, *Response, error) {
+	req, err := gen.NewGetBankTransferRequest(s.client.server, id)
+	return Do[gen.BankTransfer](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankTransferFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation BankTransfer#show: GET /api/v4/bank_transfers/{id}.json.
+func (s *BankTransfersService) Refresh(ctx context.Context, id int64, cached gen.BankTransfer, opts ...CallOption) (gen.BankTransfer, *Response, error) {
+	req, err := gen.NewGetBankTransferRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BankTransferFields}, cached, cached.Etag, opts...)
 }
 
 // BillThemesService calls the operations of Clio's "Bill Themes" section.
@@ -915,28 +1340,39 @@ type BillThemesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for BillThemeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BillTheme#index: GET /api/v4/bill_themes.json.
 func (s *BillThemesService) All(ctx context.Context, params *gen.ListBillThemesParams, opts ...CallOption) iter.Seq2[gen.BillTheme, error] {
-	return All[gen.BillTheme](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBillThemes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListBillThemesRequest(s.client.server, params)
+	return All[gen.BillTheme](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillThemeFields}, withoutCursorOrder(opts)...)
 }
 
 // List returns the data for all BillThemes, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for BillThemeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BillTheme#index: GET /api/v4/bill_themes.json.
 func (s *BillThemesService) List(ctx context.Context, params *gen.ListBillThemesParams, opts ...CallOption) ([]gen.BillTheme, *Response, error) {
-	return ListPage[gen.BillTheme](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBillThemes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBillThemesRequest(s.client.server, params)
+	return ListPage[gen.BillTheme](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillThemeFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation BillTheme#index: GET /api/v4/bill_themes.json.
+func (s *BillThemesService) Pages(ctx context.Context, params *gen.ListBillThemesParams, opts ...CallOption) iter.Seq2[*Page[gen.BillTheme], error] {
+	req, err := gen.NewListBillThemesRequest(s.client.server, params)
+	return Pages[gen.BillTheme](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillThemeFields}, withoutCursorOrder(opts)...)
 }
 
 // Update updates a single BillTheme.
+// Without Fields, Clio would answer only id and etag: the call asks for BillThemeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BillTheme#update: PATCH /api/v4/bill_themes/{id}.json.
-func (s *BillThemesService) Update(ctx context.Context, id int64, params *gen.UpdateBillThemeParams, body gen.UpdateBillThemeJSONRequestBody, opts ...CallOption) (gen.BillTheme, *Response, error) {
-	return Do[gen.BillTheme](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateBillTheme(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *BillThemesService) Update(ctx context.Context, id int64, in gen.BillThemeUpdateInput, opts ...CallOption) (gen.BillTheme, *Response, error) {
+	req, err := gen.NewUpdateBillThemeRequest(s.client.server, id, gen.UpdateBillThemeJSONRequestBody{Data: in})
+	return Do[gen.BillTheme](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillThemeFields}, opts...)
 }
 
 // BillableClientsService calls the operations of Clio's "Billable Clients" section.
@@ -944,20 +1380,30 @@ type BillableClientsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for BillableClientFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BillableClient#index: GET /api/v4/billable_clients.json.
 func (s *BillableClientsService) All(ctx context.Context, params *gen.ListBillableClientsParams, opts ...CallOption) iter.Seq2[gen.BillableClient, error] {
-	return All[gen.BillableClient](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBillableClients(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListBillableClientsRequest(s.client.server, params)
+	return All[gen.BillableClient](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillableClientFields}, withoutCursorOrder(opts)...)
 }
 
 // List returns the data for all BillableClients, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for BillableClientFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BillableClient#index: GET /api/v4/billable_clients.json.
 func (s *BillableClientsService) List(ctx context.Context, params *gen.ListBillableClientsParams, opts ...CallOption) ([]gen.BillableClient, *Response, error) {
-	return ListPage[gen.BillableClient](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBillableClients(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBillableClientsRequest(s.client.server, params)
+	return ListPage[gen.BillableClient](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillableClientFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation BillableClient#index: GET /api/v4/billable_clients.json.
+func (s *BillableClientsService) Pages(ctx context.Context, params *gen.ListBillableClientsParams, opts ...CallOption) iter.Seq2[*Page[gen.BillableClient], error] {
+	req, err := gen.NewListBillableClientsRequest(s.client.server, params)
+	return Pages[gen.BillableClient](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillableClientFields}, withoutCursorOrder(opts)...)
 }
 
 // BillableMattersService calls the operations of Clio's "Billable Matters" section.
@@ -965,39 +1411,60 @@ type BillableMattersService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for BillableMatterFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BillableMatter#index: GET /api/v4/billable_matters.json.
 func (s *BillableMattersService) All(ctx context.Context, params *gen.ListBillableMattersParams, opts ...CallOption) iter.Seq2[gen.BillableMatter, error] {
-	return All[gen.BillableMatter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBillableMatters(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListBillableMattersRequest(s.client.server, params)
+	return All[gen.BillableMatter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillableMatterFields}, withoutCursorOrder(opts)...)
 }
 
 // List returns the data for all BillableMatters, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for BillableMatterFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BillableMatter#index: GET /api/v4/billable_matters.json.
 func (s *BillableMattersService) List(ctx context.Context, params *gen.ListBillableMattersParams, opts ...CallOption) ([]gen.BillableMatter, *Response, error) {
-	return ListPage[gen.BillableMatter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBillableMatters(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBillableMattersRequest(s.client.server, params)
+	return ListPage[gen.BillableMatter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillableMatterFields}, opts...)
 }
 
 // ListBillableMatterIDs returns the unique identifiers of all BillableMatter.
+// Without Fields, Clio would answer only id and etag: the call asks for BillableMatterFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BillableMatter#ids: GET /api/v4/billable_matters/ids.json.
 func (s *BillableMattersService) ListBillableMatterIDs(ctx context.Context, params *gen.ListBillableMatterIDsParams, opts ...CallOption) (gen.BillableMatter, *Response, error) {
-	return Do[gen.BillableMatter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBillableMatterIDs(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBillableMatterIDsRequest(s.client.server, params)
+	return Do[gen.BillableMatter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillableMatterFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation BillableMatter#index: GET /api/v4/billable_matters.json.
+func (s *BillableMattersService) Pages(ctx context.Context, params *gen.ListBillableMattersParams, opts ...CallOption) iter.Seq2[*Page[gen.BillableMatter], error] {
+	req, err := gen.NewListBillableMattersRequest(s.client.server, params)
+	return Pages[gen.BillableMatter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillableMatterFields}, withoutCursorOrder(opts)...)
 }
 
 // BillingSettingsService calls the operations of Clio's "Billing Settings" section.
 type BillingSettingsService struct{ client *Client }
 
 // Get returns the billing settings.
+// Without Fields, Clio would answer only id and etag: the call asks for BillingSettingFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation BillingSetting#show: GET /api/v4/settings/billing.json.
 func (s *BillingSettingsService) Get(ctx context.Context, params *gen.GetBillingSettingParams, opts ...CallOption) (gen.BillingSetting, *Response, error) {
-	return Do[gen.BillingSetting](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetBillingSetting(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewGetBillingSettingRequest(s.client.server, params)
+	return Do[gen.BillingSetting](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillingSettingFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation BillingSetting#show: GET /api/v4/settings/billing.json.
+func (s *BillingSettingsService) Refresh(ctx context.Context, params *gen.GetBillingSettingParams, cached gen.BillingSetting, opts ...CallOption) (gen.BillingSetting, *Response, error) {
+	req, err := gen.NewGetBillingSettingRequest(s.client.server, params)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillingSettingFields}, cached, cached.Etag, opts...)
 }
 
 // BillsService calls the operations of Clio's "Bills" section.
@@ -1005,52 +1472,71 @@ type BillsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for BillFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Bill#index: GET /api/v4/bills.json.
 func (s *BillsService) All(ctx context.Context, params *gen.ListBillsParams, opts ...CallOption) iter.Seq2[gen.Bill, error] {
-	return All[gen.Bill](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBills(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBillsRequest(s.client.server, params)
+	return All[gen.Bill](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillFields}, opts...)
 }
 
 // Delete deletes or void a Bill.
 // Clio operation Bill#destroy: DELETE /api/v4/bills/{id}.json.
-func (s *BillsService) Delete(ctx context.Context, id int64, params *gen.DeleteBillParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteBill(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *BillsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteBillRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Bill.
+// Without Fields, Clio would answer only id and etag: the call asks for BillFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Bill#show: GET /api/v4/bills/{id}.json.
 func (s *BillsService) Get(ctx context.Context, id int64, params *gen.GetBillParams, opts ...CallOption) (gen.Bill, *Response, error) {
-	return Do[gen.Bill](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetBill(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewGetBillRequest(s.client.server, id, params)
+	return Do[gen.Bill](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillFields}, opts...)
 }
 
 // List returns the data for all Bills, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for BillFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Bill#index: GET /api/v4/bills.json.
 func (s *BillsService) List(ctx context.Context, params *gen.ListBillsParams, opts ...CallOption) ([]gen.Bill, *Response, error) {
-	return ListPage[gen.Bill](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListBills(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListBillsRequest(s.client.server, params)
+	return ListPage[gen.Bill](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Bill#index: GET /api/v4/bills.json.
+func (s *BillsService) Pages(ctx context.Context, params *gen.ListBillsParams, opts ...CallOption) iter.Seq2[*Page[gen.Bill], error] {
+	req, err := gen.NewListBillsRequest(s.client.server, params)
+	return Pages[gen.Bill](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillFields}, opts...)
 }
 
 // PreviewBill returns the pre-rendered html for the Bill.
 // Clio operation Bill#preview: GET /api/v4/bills/{id}/preview.json.
 func (s *BillsService) PreviewBill(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.PreviewBill(ctx, id, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewPreviewBillRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Bill#show: GET /api/v4/bills/{id}.json.
+func (s *BillsService) Refresh(ctx context.Context, id int64, params *gen.GetBillParams, cached gen.Bill, opts ...CallOption) (gen.Bill, *Response, error) {
+	req, err := gen.NewGetBillRequest(s.client.server, id, params)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Bill.
+// Without Fields, Clio would answer only id and etag: the call asks for BillFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Bill#update: PATCH /api/v4/bills/{id}.json.
-func (s *BillsService) Update(ctx context.Context, id int64, params *gen.UpdateBillParams, body gen.UpdateBillJSONRequestBody, opts ...CallOption) (gen.Bill, *Response, error) {
-	return Do[gen.Bill](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateBill(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *BillsService) Update(ctx context.Context, id int64, in gen.BillUpdateInput, opts ...CallOption) (gen.Bill, *Response, error) {
+	req, err := gen.NewUpdateBillRequest(s.client.server, id, gen.UpdateBillJSONRequestBody{Data: in})
+	return Do[gen.Bill](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: BillFields}, opts...)
 }
 
 // CalendarEntriesService calls the operations of Clio's "Calendar Entries" section.
@@ -1058,52 +1544,73 @@ type CalendarEntriesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarEntryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarEntry#index: GET /api/v4/calendar_entries.json.
 func (s *CalendarEntriesService) All(ctx context.Context, params *gen.ListCalendarEntriesParams, opts ...CallOption) iter.Seq2[gen.CalendarEntry, error] {
-	return All[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCalendarEntries(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListCalendarEntriesRequest(s.client.server, params)
+	return All[gen.CalendarEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new CalendarEntry.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarEntryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarEntry#create: POST /api/v4/calendar_entries.json.
-func (s *CalendarEntriesService) Create(ctx context.Context, params *gen.CreateCalendarEntryParams, body gen.CreateCalendarEntryJSONRequestBody, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
-	return Do[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateCalendarEntry(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarEntriesService) Create(ctx context.Context, in gen.CalendarEntryCreateInput, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
+	req, err := gen.NewCreateCalendarEntryRequest(s.client.server, gen.CreateCalendarEntryJSONRequestBody{Data: in})
+	return Do[gen.CalendarEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, opts...)
 }
 
 // Delete deletes a single CalendarEntry.
 // Clio operation CalendarEntry#destroy: DELETE /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Delete(ctx context.Context, id string, params *gen.DeleteCalendarEntryParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteCalendarEntry(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarEntriesService) Delete(ctx context.Context, id string, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteCalendarEntryRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single CalendarEntry.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarEntryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarEntry#show: GET /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Get(ctx context.Context, id string, params *gen.GetCalendarEntryParams, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
-	return Do[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetCalendarEntry(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarEntriesService) Get(ctx context.Context, id string, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
+	req, err := gen.NewGetCalendarEntryRequest(s.client.server, id)
+	return Do[gen.CalendarEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, opts...)
 }
 
 // List returns the data for all CalendarEntries, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarEntryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarEntry#index: GET /api/v4/calendar_entries.json.
 func (s *CalendarEntriesService) List(ctx context.Context, params *gen.ListCalendarEntriesParams, opts ...CallOption) ([]gen.CalendarEntry, *Response, error) {
-	return ListPage[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCalendarEntries(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCalendarEntriesRequest(s.client.server, params)
+	return ListPage[gen.CalendarEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation CalendarEntry#index: GET /api/v4/calendar_entries.json.
+func (s *CalendarEntriesService) Pages(ctx context.Context, params *gen.ListCalendarEntriesParams, opts ...CallOption) iter.Seq2[*Page[gen.CalendarEntry], error] {
+	req, err := gen.NewListCalendarEntriesRequest(s.client.server, params)
+	return Pages[gen.CalendarEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation CalendarEntry#show: GET /api/v4/calendar_entries/{id}.json.
+func (s *CalendarEntriesService) Refresh(ctx context.Context, id string, cached gen.CalendarEntry, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
+	req, err := gen.NewGetCalendarEntryRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single CalendarEntry.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarEntryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarEntry#update: PATCH /api/v4/calendar_entries/{id}.json.
-func (s *CalendarEntriesService) Update(ctx context.Context, id string, params *gen.UpdateCalendarEntryParams, body gen.UpdateCalendarEntryJSONRequestBody, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
-	return Do[gen.CalendarEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateCalendarEntry(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarEntriesService) Update(ctx context.Context, id string, in gen.CalendarEntryUpdateInput, opts ...CallOption) (gen.CalendarEntry, *Response, error) {
+	req, err := gen.NewUpdateCalendarEntryRequest(s.client.server, id, gen.UpdateCalendarEntryJSONRequestBody{Data: in})
+	return Do[gen.CalendarEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarEntryFields}, opts...)
 }
 
 // CalendarEntryEventTypesService calls the operations of Clio's "Calendar Entry Event Types" section.
@@ -1111,42 +1618,37 @@ type CalendarEntryEventTypesService struct{ client *Client }
 
 // Create creates a new calendar entry event type.
 // Clio operation CalendarEntryEventType#create: POST /api/v4/calendar_entry_event_types.json.
-func (s *CalendarEntryEventTypesService) Create(ctx context.Context, params *gen.CreateCalendarEntryEventTypeParams, body gen.CreateCalendarEntryEventTypeJSONRequestBody, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateCalendarEntryEventType(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarEntryEventTypesService) Create(ctx context.Context, in gen.CalendarEntryEventTypeCreateInput, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewCreateCalendarEntryEventTypeRequest(s.client.server, gen.CreateCalendarEntryEventTypeJSONRequestBody{Data: in})
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Delete deletes a single calendar entry event type.
 // Clio operation CalendarEntryEventType#destroy: DELETE /api/v4/calendar_entry_event_types/{id}.json.
-func (s *CalendarEntryEventTypesService) Delete(ctx context.Context, id int64, params *gen.DeleteCalendarEntryEventTypeParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteCalendarEntryEventType(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarEntryEventTypesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteCalendarEntryEventTypeRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single calendar entry event type.
 // Clio operation CalendarEntryEventType#show: GET /api/v4/calendar_entry_event_types/{id}.json.
-func (s *CalendarEntryEventTypesService) Get(ctx context.Context, id int64, params *gen.GetCalendarEntryEventTypeParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetCalendarEntryEventType(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarEntryEventTypesService) Get(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewGetCalendarEntryEventTypeRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // List returns the data for all calendar entry event types.
 // Clio operation CalendarEntryEventType#index: GET /api/v4/calendar_entry_event_types.json.
 func (s *CalendarEntryEventTypesService) List(ctx context.Context, params *gen.ListCalendarEntryEventTypesParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCalendarEntryEventTypes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCalendarEntryEventTypesRequest(s.client.server, params)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Update updates a single calendar entry event type.
 // Clio operation CalendarEntryEventType#update: PATCH /api/v4/calendar_entry_event_types/{id}.json.
-func (s *CalendarEntryEventTypesService) Update(ctx context.Context, id int64, params *gen.UpdateCalendarEntryEventTypeParams, body gen.UpdateCalendarEntryEventTypeJSONRequestBody, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateCalendarEntryEventType(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarEntryEventTypesService) Update(ctx context.Context, id int64, in gen.CalendarEntryEventTypeUpdateInput, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewUpdateCalendarEntryEventTypeRequest(s.client.server, id, gen.UpdateCalendarEntryEventTypeJSONRequestBody{Data: in})
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // CalendarVisibilitiesService calls the operations of Clio's "Calendar Visibilities" section.
@@ -1154,36 +1656,57 @@ type CalendarVisibilitiesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarVisibilityFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarVisibility#index: GET /api/v4/task_calendars.json.
 func (s *CalendarVisibilitiesService) All(ctx context.Context, params *gen.ListCalendarVisibilitiesParams, opts ...CallOption) iter.Seq2[gen.CalendarVisibility, error] {
-	return All[gen.CalendarVisibility](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCalendarVisibilities(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListCalendarVisibilitiesRequest(s.client.server, params)
+	return All[gen.CalendarVisibility](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarVisibilityFields}, withoutCursorOrder(opts)...)
 }
 
 // Get returns the data for a single CalendarVisibility.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarVisibilityFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarVisibility#show: GET /api/v4/task_calendars/{id}.json.
-func (s *CalendarVisibilitiesService) Get(ctx context.Context, id int64, params *gen.GetCalendarVisibilityParams, opts ...CallOption) (gen.CalendarVisibility, *Response, error) {
-	return Do[gen.CalendarVisibility](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetCalendarVisibility(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarVisibilitiesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.CalendarVisibility, *Response, error) {
+	req, err := gen.NewGetCalendarVisibilityRequest(s.client.server, id)
+	return Do[gen.CalendarVisibility](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarVisibilityFields}, opts...)
 }
 
 // List returns the data for all CalendarVisibilities, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarVisibilityFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarVisibility#index: GET /api/v4/task_calendars.json.
 func (s *CalendarVisibilitiesService) List(ctx context.Context, params *gen.ListCalendarVisibilitiesParams, opts ...CallOption) ([]gen.CalendarVisibility, *Response, error) {
-	return ListPage[gen.CalendarVisibility](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCalendarVisibilities(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCalendarVisibilitiesRequest(s.client.server, params)
+	return ListPage[gen.CalendarVisibility](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarVisibilityFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation CalendarVisibility#index: GET /api/v4/task_calendars.json.
+func (s *CalendarVisibilitiesService) Pages(ctx context.Context, params *gen.ListCalendarVisibilitiesParams, opts ...CallOption) iter.Seq2[*Page[gen.CalendarVisibility], error] {
+	req, err := gen.NewListCalendarVisibilitiesRequest(s.client.server, params)
+	return Pages[gen.CalendarVisibility](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarVisibilityFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation CalendarVisibility#show: GET /api/v4/task_calendars/{id}.json.
+func (s *CalendarVisibilitiesService) Refresh(ctx context.Context, id int64, cached gen.CalendarVisibility, opts ...CallOption) (gen.CalendarVisibility, *Response, error) {
+	req, err := gen.NewGetCalendarVisibilityRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarVisibilityFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single CalendarVisibility.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarVisibilityFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CalendarVisibility#update: PATCH /api/v4/task_calendars/{id}.json.
-func (s *CalendarVisibilitiesService) Update(ctx context.Context, id int64, params *gen.UpdateCalendarVisibilityParams, body gen.UpdateCalendarVisibilityJSONRequestBody, opts ...CallOption) (gen.CalendarVisibility, *Response, error) {
-	return Do[gen.CalendarVisibility](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateCalendarVisibility(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarVisibilitiesService) Update(ctx context.Context, id int64, in gen.CalendarVisibilityUpdateInput, opts ...CallOption) (gen.CalendarVisibility, *Response, error) {
+	req, err := gen.NewUpdateCalendarVisibilityRequest(s.client.server, id, gen.UpdateCalendarVisibilityJSONRequestBody{Data: in})
+	return Do[gen.CalendarVisibility](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarVisibilityFields}, opts...)
 }
 
 // CalendarsService calls the operations of Clio's "Calendars" section.
@@ -1191,52 +1714,73 @@ type CalendarsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Calendar#index: GET /api/v4/calendars.json.
 func (s *CalendarsService) All(ctx context.Context, params *gen.ListCalendarsParams, opts ...CallOption) iter.Seq2[gen.Calendar, error] {
-	return All[gen.Calendar](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCalendars(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCalendarsRequest(s.client.server, params)
+	return All[gen.Calendar](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarFields}, opts...)
 }
 
 // Create creates a new Calendar.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Calendar#create: POST /api/v4/calendars.json.
-func (s *CalendarsService) Create(ctx context.Context, params *gen.CreateCalendarParams, body gen.CreateCalendarJSONRequestBody, opts ...CallOption) (gen.Calendar, *Response, error) {
-	return Do[gen.Calendar](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateCalendar(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarsService) Create(ctx context.Context, in gen.CalendarCreateInput, opts ...CallOption) (gen.Calendar, *Response, error) {
+	req, err := gen.NewCreateCalendarRequest(s.client.server, gen.CreateCalendarJSONRequestBody{Data: in})
+	return Do[gen.Calendar](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarFields}, opts...)
 }
 
 // Delete deletes a single Calendar.
 // Clio operation Calendar#destroy: DELETE /api/v4/calendars/{id}.json.
-func (s *CalendarsService) Delete(ctx context.Context, id int64, params *gen.DeleteCalendarParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteCalendar(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteCalendarRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Calendar.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Calendar#show: GET /api/v4/calendars/{id}.json.
-func (s *CalendarsService) Get(ctx context.Context, id int64, params *gen.GetCalendarParams, opts ...CallOption) (gen.Calendar, *Response, error) {
-	return Do[gen.Calendar](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetCalendar(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Calendar, *Response, error) {
+	req, err := gen.NewGetCalendarRequest(s.client.server, id)
+	return Do[gen.Calendar](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarFields}, opts...)
 }
 
 // List returns the data for all Calendars, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Calendar#index: GET /api/v4/calendars.json.
 func (s *CalendarsService) List(ctx context.Context, params *gen.ListCalendarsParams, opts ...CallOption) ([]gen.Calendar, *Response, error) {
-	return ListPage[gen.Calendar](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCalendars(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCalendarsRequest(s.client.server, params)
+	return ListPage[gen.Calendar](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Calendar#index: GET /api/v4/calendars.json.
+func (s *CalendarsService) Pages(ctx context.Context, params *gen.ListCalendarsParams, opts ...CallOption) iter.Seq2[*Page[gen.Calendar], error] {
+	req, err := gen.NewListCalendarsRequest(s.client.server, params)
+	return Pages[gen.Calendar](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Calendar#show: GET /api/v4/calendars/{id}.json.
+func (s *CalendarsService) Refresh(ctx context.Context, id int64, cached gen.Calendar, opts ...CallOption) (gen.Calendar, *Response, error) {
+	req, err := gen.NewGetCalendarRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Calendar.
+// Without Fields, Clio would answer only id and etag: the call asks for CalendarFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Calendar#update: PATCH /api/v4/calendars/{id}.json.
-func (s *CalendarsService) Update(ctx context.Context, id int64, params *gen.UpdateCalendarParams, body gen.UpdateCalendarJSONRequestBody, opts ...CallOption) (gen.Calendar, *Response, error) {
-	return Do[gen.Calendar](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateCalendar(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CalendarsService) Update(ctx context.Context, id int64, in gen.CalendarUpdateInput, opts ...CallOption) (gen.Calendar, *Response, error) {
+	req, err := gen.NewUpdateCalendarRequest(s.client.server, id, gen.UpdateCalendarJSONRequestBody{Data: in})
+	return Do[gen.Calendar](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CalendarFields}, opts...)
 }
 
 // CivilCertificatedRatesService calls the operations of Clio's "Civil Certificated Rates" section.
@@ -1244,20 +1788,30 @@ type CivilCertificatedRatesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for LaukCivilCertificatedRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LaukCivilCertificatedRate#index: GET /api/v4/lauk_civil_certificated_rates.json.
 func (s *CivilCertificatedRatesService) All(ctx context.Context, params *gen.ListLaukCivilCertificatedRatesParams, opts ...CallOption) iter.Seq2[gen.LaukCivilCertificatedRate, error] {
-	return All[gen.LaukCivilCertificatedRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLaukCivilCertificatedRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListLaukCivilCertificatedRatesRequest(s.client.server, params)
+	return All[gen.LaukCivilCertificatedRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukCivilCertificatedRateFields}, withoutCursorOrder(opts)...)
 }
 
 // List lists Civil Certificated Rates, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for LaukCivilCertificatedRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LaukCivilCertificatedRate#index: GET /api/v4/lauk_civil_certificated_rates.json.
 func (s *CivilCertificatedRatesService) List(ctx context.Context, params *gen.ListLaukCivilCertificatedRatesParams, opts ...CallOption) ([]gen.LaukCivilCertificatedRate, *Response, error) {
-	return ListPage[gen.LaukCivilCertificatedRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLaukCivilCertificatedRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListLaukCivilCertificatedRatesRequest(s.client.server, params)
+	return ListPage[gen.LaukCivilCertificatedRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukCivilCertificatedRateFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation LaukCivilCertificatedRate#index: GET /api/v4/lauk_civil_certificated_rates.json.
+func (s *CivilCertificatedRatesService) Pages(ctx context.Context, params *gen.ListLaukCivilCertificatedRatesParams, opts ...CallOption) iter.Seq2[*Page[gen.LaukCivilCertificatedRate], error] {
+	req, err := gen.NewListLaukCivilCertificatedRatesRequest(s.client.server, params)
+	return Pages[gen.LaukCivilCertificatedRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukCivilCertificatedRateFields}, withoutCursorOrder(opts)...)
 }
 
 // CivilControlledRatesService calls the operations of Clio's "Civil Controlled Rates" section.
@@ -1265,31 +1819,42 @@ type CivilControlledRatesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for LaukCivilControlledRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LaukCivilControlledRate#index: GET /api/v4/lauk_civil_controlled_rates.json.
 func (s *CivilControlledRatesService) All(ctx context.Context, params *gen.ListLaukCivilControlledRatesParams, opts ...CallOption) iter.Seq2[gen.LaukCivilControlledRate, error] {
-	return All[gen.LaukCivilControlledRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLaukCivilControlledRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListLaukCivilControlledRatesRequest(s.client.server, params)
+	return All[gen.LaukCivilControlledRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukCivilControlledRateFields}, withoutCursorOrder(opts)...)
 }
 
 // List lists Civil Controlled Rates, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for LaukCivilControlledRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LaukCivilControlledRate#index: GET /api/v4/lauk_civil_controlled_rates.json.
 func (s *CivilControlledRatesService) List(ctx context.Context, params *gen.ListLaukCivilControlledRatesParams, opts ...CallOption) ([]gen.LaukCivilControlledRate, *Response, error) {
-	return ListPage[gen.LaukCivilControlledRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLaukCivilControlledRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListLaukCivilControlledRatesRequest(s.client.server, params)
+	return ListPage[gen.LaukCivilControlledRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukCivilControlledRateFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation LaukCivilControlledRate#index: GET /api/v4/lauk_civil_controlled_rates.json.
+func (s *CivilControlledRatesService) Pages(ctx context.Context, params *gen.ListLaukCivilControlledRatesParams, opts ...CallOption) iter.Seq2[*Page[gen.LaukCivilControlledRate], error] {
+	req, err := gen.NewListLaukCivilControlledRatesRequest(s.client.server, params)
+	return Pages[gen.LaukCivilControlledRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukCivilControlledRateFields}, withoutCursorOrder(opts)...)
 }
 
 // ClientsService calls the operations of Clio's "Clients" section.
 type ClientsService struct{ client *Client }
 
 // Get returns the client data for a single matter.
+// Without Fields, Clio would answer only id and etag: the call asks for ClientRecordFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Client#show: GET /api/v4/matters/{matter_id}/client.json.
-func (s *ClientsService) Get(ctx context.Context, matterId int64, params *gen.GetClientParams, opts ...CallOption) (gen.ClientRecord, *Response, error) {
-	return Do[gen.ClientRecord](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetClient(ctx, matterId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ClientsService) Get(ctx context.Context, matterId int64, opts ...CallOption) (gen.ClientRecord, *Response, error) {
+	req, err := gen.NewGetClientRequest(s.client.server, matterId)
+	return Do[gen.ClientRecord](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClientRecordFields}, opts...)
 }
 
 // ClioPaymentsLinksService calls the operations of Clio's "Clio Payments Links" section.
@@ -1297,44 +1862,66 @@ type ClioPaymentsLinksService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ClioPaymentsLinkFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ClioPaymentsLink#index: GET /api/v4/clio_payments/links.json.
 func (s *ClioPaymentsLinksService) All(ctx context.Context, params *gen.ListClioPaymentsLinksParams, opts ...CallOption) iter.Seq2[gen.ClioPaymentsLink, error] {
-	return All[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListClioPaymentsLinks(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListClioPaymentsLinksRequest(s.client.server, params)
+	return All[gen.ClioPaymentsLink](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsLinkFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new ClioPaymentsLink.
+// Without Fields, Clio would answer only id and etag: the call asks for ClioPaymentsLinkFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ClioPaymentsLink#create: POST /api/v4/clio_payments/links.json.
-func (s *ClioPaymentsLinksService) Create(ctx context.Context, params *gen.CreateClioPaymentsLinkParams, body gen.CreateClioPaymentsLinkJSONRequestBody, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
-	return Do[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateClioPaymentsLink(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ClioPaymentsLinksService) Create(ctx context.Context, in gen.ClioPaymentsLinkCreateInput, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
+	req, err := gen.NewCreateClioPaymentsLinkRequest(s.client.server, gen.CreateClioPaymentsLinkJSONRequestBody{Data: in})
+	return Do[gen.ClioPaymentsLink](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsLinkFields}, opts...)
 }
 
 // Get returns the data for a single ClioPaymentsLink.
+// Without Fields, Clio would answer only id and etag: the call asks for ClioPaymentsLinkFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ClioPaymentsLink#show: GET /api/v4/clio_payments/links/{id}.json.
-func (s *ClioPaymentsLinksService) Get(ctx context.Context, id int64, params *gen.GetClioPaymentsLinkParams, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
-	return Do[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetClioPaymentsLink(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ClioPaymentsLinksService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
+	req, err := gen.NewGetClioPaymentsLinkRequest(s.client.server, id)
+	return Do[gen.ClioPaymentsLink](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsLinkFields}, opts...)
 }
 
 // List returns the data for all ClioPaymentsLinks, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ClioPaymentsLinkFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ClioPaymentsLink#index: GET /api/v4/clio_payments/links.json.
 func (s *ClioPaymentsLinksService) List(ctx context.Context, params *gen.ListClioPaymentsLinksParams, opts ...CallOption) ([]gen.ClioPaymentsLink, *Response, error) {
-	return ListPage[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListClioPaymentsLinks(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListClioPaymentsLinksRequest(s.client.server, params)
+	return ListPage[gen.ClioPaymentsLink](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsLinkFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation ClioPaymentsLink#index: GET /api/v4/clio_payments/links.json.
+func (s *ClioPaymentsLinksService) Pages(ctx context.Context, params *gen.ListClioPaymentsLinksParams, opts ...CallOption) iter.Seq2[*Page[gen.ClioPaymentsLink], error] {
+	req, err := gen.NewListClioPaymentsLinksRequest(s.client.server, params)
+	return Pages[gen.ClioPaymentsLink](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsLinkFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation ClioPaymentsLink#show: GET /api/v4/clio_payments/links/{id}.json.
+func (s *ClioPaymentsLinksService) Refresh(ctx context.Context, id int64, cached gen.ClioPaymentsLink, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
+	req, err := gen.NewGetClioPaymentsLinkRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsLinkFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single ClioPaymentsLink.
+// Without Fields, Clio would answer only id and etag: the call asks for ClioPaymentsLinkFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ClioPaymentsLink#update: PATCH /api/v4/clio_payments/links/{id}.json.
-func (s *ClioPaymentsLinksService) Update(ctx context.Context, id int64, params *gen.UpdateClioPaymentsLinkParams, body gen.UpdateClioPaymentsLinkJSONRequestBody, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
-	return Do[gen.ClioPaymentsLink](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateClioPaymentsLink(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ClioPaymentsLinksService) Update(ctx context.Context, id int64, in gen.ClioPaymentsLinkUpdateInput, opts ...CallOption) (gen.ClioPaymentsLink, *Response, error) {
+	req, err := gen.NewUpdateClioPaymentsLinkRequest(s.client.server, id, gen.UpdateClioPaymentsLinkJSONRequestBody{Data: in})
+	return Do[gen.ClioPaymentsLink](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsLinkFields}, opts...)
 }
 
 // ClioPaymentsPaymentsService calls the operations of Clio's "Clio Payments Payments" section.
@@ -1342,28 +1929,39 @@ type ClioPaymentsPaymentsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ClioPaymentsPaymentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ClioPaymentsPayment#index: GET /api/v4/clio_payments/payments.json.
 func (s *ClioPaymentsPaymentsService) All(ctx context.Context, params *gen.ListClioPaymentsPaymentsParams, opts ...CallOption) iter.Seq2[gen.ClioPaymentsPayment, error] {
-	return All[gen.ClioPaymentsPayment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListClioPaymentsPayments(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListClioPaymentsPaymentsRequest(s.client.server, params)
+	return All[gen.ClioPaymentsPayment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsPaymentFields}, withoutCursorOrder(opts)...)
 }
 
 // Get returns the data for a single ClioPaymentsPayment.
+// Without Fields, Clio would answer only id and etag: the call asks for ClioPaymentsPaymentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ClioPaymentsPayment#show: GET /api/v4/clio_payments/payments/{id}.json.
-func (s *ClioPaymentsPaymentsService) Get(ctx context.Context, id int64, params *gen.GetClioPaymentsPaymentParams, opts ...CallOption) (gen.ClioPaymentsPayment, *Response, error) {
-	return Do[gen.ClioPaymentsPayment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetClioPaymentsPayment(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ClioPaymentsPaymentsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.ClioPaymentsPayment, *Response, error) {
+	req, err := gen.NewGetClioPaymentsPaymentRequest(s.client.server, id)
+	return Do[gen.ClioPaymentsPayment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsPaymentFields}, opts...)
 }
 
 // List returns the data for all ClioPaymentsPayments, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ClioPaymentsPaymentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ClioPaymentsPayment#index: GET /api/v4/clio_payments/payments.json.
 func (s *ClioPaymentsPaymentsService) List(ctx context.Context, params *gen.ListClioPaymentsPaymentsParams, opts ...CallOption) ([]gen.ClioPaymentsPayment, *Response, error) {
-	return ListPage[gen.ClioPaymentsPayment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListClioPaymentsPayments(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListClioPaymentsPaymentsRequest(s.client.server, params)
+	return ListPage[gen.ClioPaymentsPayment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsPaymentFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation ClioPaymentsPayment#index: GET /api/v4/clio_payments/payments.json.
+func (s *ClioPaymentsPaymentsService) Pages(ctx context.Context, params *gen.ListClioPaymentsPaymentsParams, opts ...CallOption) iter.Seq2[*Page[gen.ClioPaymentsPayment], error] {
+	req, err := gen.NewListClioPaymentsPaymentsRequest(s.client.server, params)
+	return Pages[gen.ClioPaymentsPayment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ClioPaymentsPaymentFields}, withoutCursorOrder(opts)...)
 }
 
 // CommentsService calls the operations of Clio's "Comments" section.
@@ -1371,52 +1969,73 @@ type CommentsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CommentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Comment#index: GET /api/v4/comments.json.
 func (s *CommentsService) All(ctx context.Context, params *gen.ListCommentsParams, opts ...CallOption) iter.Seq2[gen.Comment, error] {
-	return All[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListComments(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListCommentsRequest(s.client.server, params)
+	return All[gen.Comment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommentFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new Comment.
+// Without Fields, Clio would answer only id and etag: the call asks for CommentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Comment#create: POST /api/v4/comments.json.
-func (s *CommentsService) Create(ctx context.Context, params *gen.CreateCommentParams, body gen.CreateCommentJSONRequestBody, opts ...CallOption) (gen.Comment, *Response, error) {
-	return Do[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateComment(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CommentsService) Create(ctx context.Context, in gen.CommentCreateInput, opts ...CallOption) (gen.Comment, *Response, error) {
+	req, err := gen.NewCreateCommentRequest(s.client.server, gen.CreateCommentJSONRequestBody{Data: in})
+	return Do[gen.Comment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommentFields}, opts...)
 }
 
 // Delete deletes a single Comment.
 // Clio operation Comment#destroy: DELETE /api/v4/comments/{id}.json.
-func (s *CommentsService) Delete(ctx context.Context, id int64, params *gen.DeleteCommentParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteComment(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CommentsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteCommentRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Comment.
+// Without Fields, Clio would answer only id and etag: the call asks for CommentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Comment#show: GET /api/v4/comments/{id}.json.
-func (s *CommentsService) Get(ctx context.Context, id int64, params *gen.GetCommentParams, opts ...CallOption) (gen.Comment, *Response, error) {
-	return Do[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetComment(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CommentsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Comment, *Response, error) {
+	req, err := gen.NewGetCommentRequest(s.client.server, id)
+	return Do[gen.Comment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommentFields}, opts...)
 }
 
 // List returns the data for all Comments, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CommentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Comment#index: GET /api/v4/comments.json.
 func (s *CommentsService) List(ctx context.Context, params *gen.ListCommentsParams, opts ...CallOption) ([]gen.Comment, *Response, error) {
-	return ListPage[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListComments(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCommentsRequest(s.client.server, params)
+	return ListPage[gen.Comment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommentFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Comment#index: GET /api/v4/comments.json.
+func (s *CommentsService) Pages(ctx context.Context, params *gen.ListCommentsParams, opts ...CallOption) iter.Seq2[*Page[gen.Comment], error] {
+	req, err := gen.NewListCommentsRequest(s.client.server, params)
+	return Pages[gen.Comment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommentFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Comment#show: GET /api/v4/comments/{id}.json.
+func (s *CommentsService) Refresh(ctx context.Context, id int64, cached gen.Comment, opts ...CallOption) (gen.Comment, *Response, error) {
+	req, err := gen.NewGetCommentRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommentFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Comment.
+// Without Fields, Clio would answer only id and etag: the call asks for CommentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Comment#update: PATCH /api/v4/comments/{id}.json.
-func (s *CommentsService) Update(ctx context.Context, id int64, params *gen.UpdateCommentParams, body gen.UpdateCommentJSONRequestBody, opts ...CallOption) (gen.Comment, *Response, error) {
-	return Do[gen.Comment](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateComment(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CommentsService) Update(ctx context.Context, id int64, in gen.CommentUpdateInput, opts ...CallOption) (gen.Comment, *Response, error) {
+	req, err := gen.NewUpdateCommentRequest(s.client.server, id, gen.UpdateCommentJSONRequestBody{Data: in})
+	return Do[gen.Comment](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommentFields}, opts...)
 }
 
 // CommunicationsService calls the operations of Clio's "Communications" section.
@@ -1424,52 +2043,73 @@ type CommunicationsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CommunicationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Communication#index: GET /api/v4/communications.json.
 func (s *CommunicationsService) All(ctx context.Context, params *gen.ListCommunicationsParams, opts ...CallOption) iter.Seq2[gen.Communication, error] {
-	return All[gen.Communication](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCommunications(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCommunicationsRequest(s.client.server, params)
+	return All[gen.Communication](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommunicationFields}, opts...)
 }
 
 // Create creates a new Communication.
+// Without Fields, Clio would answer only id and etag: the call asks for CommunicationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Communication#create: POST /api/v4/communications.json.
-func (s *CommunicationsService) Create(ctx context.Context, params *gen.CreateCommunicationParams, body gen.CreateCommunicationJSONRequestBody, opts ...CallOption) (gen.Communication, *Response, error) {
-	return Do[gen.Communication](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateCommunication(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CommunicationsService) Create(ctx context.Context, in gen.CommunicationCreateInput, opts ...CallOption) (gen.Communication, *Response, error) {
+	req, err := gen.NewCreateCommunicationRequest(s.client.server, gen.CreateCommunicationJSONRequestBody{Data: in})
+	return Do[gen.Communication](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommunicationFields}, opts...)
 }
 
 // Delete deletes a single Communication.
 // Clio operation Communication#destroy: DELETE /api/v4/communications/{id}.json.
-func (s *CommunicationsService) Delete(ctx context.Context, id int64, params *gen.DeleteCommunicationParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteCommunication(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CommunicationsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteCommunicationRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Communication.
+// Without Fields, Clio would answer only id and etag: the call asks for CommunicationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Communication#show: GET /api/v4/communications/{id}.json.
-func (s *CommunicationsService) Get(ctx context.Context, id int64, params *gen.GetCommunicationParams, opts ...CallOption) (gen.Communication, *Response, error) {
-	return Do[gen.Communication](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetCommunication(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CommunicationsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Communication, *Response, error) {
+	req, err := gen.NewGetCommunicationRequest(s.client.server, id)
+	return Do[gen.Communication](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommunicationFields}, opts...)
 }
 
 // List returns the data for all Communications, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CommunicationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Communication#index: GET /api/v4/communications.json.
 func (s *CommunicationsService) List(ctx context.Context, params *gen.ListCommunicationsParams, opts ...CallOption) ([]gen.Communication, *Response, error) {
-	return ListPage[gen.Communication](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCommunications(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCommunicationsRequest(s.client.server, params)
+	return ListPage[gen.Communication](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommunicationFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Communication#index: GET /api/v4/communications.json.
+func (s *CommunicationsService) Pages(ctx context.Context, params *gen.ListCommunicationsParams, opts ...CallOption) iter.Seq2[*Page[gen.Communication], error] {
+	req, err := gen.NewListCommunicationsRequest(s.client.server, params)
+	return Pages[gen.Communication](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommunicationFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Communication#show: GET /api/v4/communications/{id}.json.
+func (s *CommunicationsService) Refresh(ctx context.Context, id int64, cached gen.Communication, opts ...CallOption) (gen.Communication, *Response, error) {
+	req, err := gen.NewGetCommunicationRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommunicationFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Communication.
+// Without Fields, Clio would answer only id and etag: the call asks for CommunicationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Communication#update: PATCH /api/v4/communications/{id}.json.
-func (s *CommunicationsService) Update(ctx context.Context, id int64, params *gen.UpdateCommunicationParams, body gen.UpdateCommunicationJSONRequestBody, opts ...CallOption) (gen.Communication, *Response, error) {
-	return Do[gen.Communication](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateCommunication(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CommunicationsService) Update(ctx context.Context, id int64, in gen.CommunicationUpdateInput, opts ...CallOption) (gen.Communication, *Response, error) {
+	req, err := gen.NewUpdateCommunicationRequest(s.client.server, id, gen.UpdateCommunicationJSONRequestBody{Data: in})
+	return Do[gen.Communication](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CommunicationFields}, opts...)
 }
 
 // ContactsService calls the operations of Clio's "Contacts" section.
@@ -1477,52 +2117,73 @@ type ContactsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ContactFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Contact#index: GET /api/v4/contacts.json.
 func (s *ContactsService) All(ctx context.Context, params *gen.ListContactsParams, opts ...CallOption) iter.Seq2[gen.Contact, error] {
-	return All[gen.Contact](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListContacts(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListContactsRequest(s.client.server, params)
+	return All[gen.Contact](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ContactFields}, opts...)
 }
 
 // Create creates a new Contact.
+// Without Fields, Clio would answer only id and etag: the call asks for ContactFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Contact#create: POST /api/v4/contacts.json.
-func (s *ContactsService) Create(ctx context.Context, params *gen.CreateContactParams, body gen.CreateContactJSONRequestBody, opts ...CallOption) (gen.Contact, *Response, error) {
-	return Do[gen.Contact](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateContact(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ContactsService) Create(ctx context.Context, params *gen.CreateContactParams, in gen.ContactCreateInput, opts ...CallOption) (gen.Contact, *Response, error) {
+	req, err := gen.NewCreateContactRequest(s.client.server, params, gen.CreateContactJSONRequestBody{Data: in})
+	return Do[gen.Contact](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ContactFields}, opts...)
 }
 
 // Delete deletes a single Contact.
 // Clio operation Contact#destroy: DELETE /api/v4/contacts/{id}.json.
-func (s *ContactsService) Delete(ctx context.Context, id int64, params *gen.DeleteContactParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteContact(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ContactsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteContactRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Contact.
+// Without Fields, Clio would answer only id and etag: the call asks for ContactFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Contact#show: GET /api/v4/contacts/{id}.json.
 func (s *ContactsService) Get(ctx context.Context, id int64, params *gen.GetContactParams, opts ...CallOption) (gen.Contact, *Response, error) {
-	return Do[gen.Contact](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetContact(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewGetContactRequest(s.client.server, id, params)
+	return Do[gen.Contact](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ContactFields}, opts...)
 }
 
 // List returns the data for all Contacts, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ContactFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Contact#index: GET /api/v4/contacts.json.
 func (s *ContactsService) List(ctx context.Context, params *gen.ListContactsParams, opts ...CallOption) ([]gen.Contact, *Response, error) {
-	return ListPage[gen.Contact](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListContacts(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListContactsRequest(s.client.server, params)
+	return ListPage[gen.Contact](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ContactFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Contact#index: GET /api/v4/contacts.json.
+func (s *ContactsService) Pages(ctx context.Context, params *gen.ListContactsParams, opts ...CallOption) iter.Seq2[*Page[gen.Contact], error] {
+	req, err := gen.NewListContactsRequest(s.client.server, params)
+	return Pages[gen.Contact](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ContactFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Contact#show: GET /api/v4/contacts/{id}.json.
+func (s *ContactsService) Refresh(ctx context.Context, id int64, params *gen.GetContactParams, cached gen.Contact, opts ...CallOption) (gen.Contact, *Response, error) {
+	req, err := gen.NewGetContactRequest(s.client.server, id, params)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ContactFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Contact.
+// Without Fields, Clio would answer only id and etag: the call asks for ContactFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Contact#update: PATCH /api/v4/contacts/{id}.json.
-func (s *ContactsService) Update(ctx context.Context, id int64, params *gen.UpdateContactParams, body gen.UpdateContactJSONRequestBody, opts ...CallOption) (gen.Contact, *Response, error) {
-	return Do[gen.Contact](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateContact(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ContactsService) Update(ctx context.Context, id int64, params *gen.UpdateContactParams, in gen.ContactUpdateInput, opts ...CallOption) (gen.Contact, *Response, error) {
+	req, err := gen.NewUpdateContactRequest(s.client.server, id, params, gen.UpdateContactJSONRequestBody{Data: in})
+	return Do[gen.Contact](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ContactFields}, opts...)
 }
 
 // ConversationMessagesService calls the operations of Clio's "Conversation Messages" section.
@@ -1530,36 +2191,57 @@ type ConversationMessagesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ConversationMessageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ConversationMessage#index: GET /api/v4/conversation_messages.json.
 func (s *ConversationMessagesService) All(ctx context.Context, params *gen.ListConversationMessagesParams, opts ...CallOption) iter.Seq2[gen.ConversationMessage, error] {
-	return All[gen.ConversationMessage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListConversationMessages(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListConversationMessagesRequest(s.client.server, params)
+	return All[gen.ConversationMessage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationMessageFields}, opts...)
 }
 
 // Create creates a new ConversationMessage.
+// Without Fields, Clio would answer only id and etag: the call asks for ConversationMessageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ConversationMessage#create: POST /api/v4/conversation_messages.json.
-func (s *ConversationMessagesService) Create(ctx context.Context, params *gen.CreateConversationMessageParams, body gen.CreateConversationMessageJSONRequestBody, opts ...CallOption) (gen.ConversationMessage, *Response, error) {
-	return Do[gen.ConversationMessage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateConversationMessage(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ConversationMessagesService) Create(ctx context.Context, in gen.ConversationMessageCreateInput, opts ...CallOption) (gen.ConversationMessage, *Response, error) {
+	req, err := gen.NewCreateConversationMessageRequest(s.client.server, gen.CreateConversationMessageJSONRequestBody{Data: in})
+	return Do[gen.ConversationMessage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationMessageFields}, opts...)
 }
 
 // Get returns the data for a single ConversationMessage.
+// Without Fields, Clio would answer only id and etag: the call asks for ConversationMessageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ConversationMessage#show: GET /api/v4/conversation_messages/{id}.json.
-func (s *ConversationMessagesService) Get(ctx context.Context, id int64, params *gen.GetConversationMessageParams, opts ...CallOption) (gen.ConversationMessage, *Response, error) {
-	return Do[gen.ConversationMessage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetConversationMessage(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ConversationMessagesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.ConversationMessage, *Response, error) {
+	req, err := gen.NewGetConversationMessageRequest(s.client.server, id)
+	return Do[gen.ConversationMessage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationMessageFields}, opts...)
 }
 
 // List returns the data for all ConversationMessages, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ConversationMessageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ConversationMessage#index: GET /api/v4/conversation_messages.json.
 func (s *ConversationMessagesService) List(ctx context.Context, params *gen.ListConversationMessagesParams, opts ...CallOption) ([]gen.ConversationMessage, *Response, error) {
-	return ListPage[gen.ConversationMessage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListConversationMessages(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListConversationMessagesRequest(s.client.server, params)
+	return ListPage[gen.ConversationMessage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationMessageFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation ConversationMessage#index: GET /api/v4/conversation_messages.json.
+func (s *ConversationMessagesService) Pages(ctx context.Context, params *gen.ListConversationMessagesParams, opts ...CallOption) iter.Seq2[*Page[gen.ConversationMessage], error] {
+	req, err := gen.NewListConversationMessagesRequest(s.client.server, params)
+	return Pages[gen.ConversationMessage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationMessageFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation ConversationMessage#show: GET /api/v4/conversation_messages/{id}.json.
+func (s *ConversationMessagesService) Refresh(ctx context.Context, id int64, cached gen.ConversationMessage, opts ...CallOption) (gen.ConversationMessage, *Response, error) {
+	req, err := gen.NewGetConversationMessageRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationMessageFields}, cached, cached.Etag, opts...)
 }
 
 // ConversationsService calls the operations of Clio's "Conversations" section.
@@ -1567,36 +2249,57 @@ type ConversationsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ConversationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Conversation#index: GET /api/v4/conversations.json.
 func (s *ConversationsService) All(ctx context.Context, params *gen.ListConversationsParams, opts ...CallOption) iter.Seq2[gen.Conversation, error] {
-	return All[gen.Conversation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListConversations(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListConversationsRequest(s.client.server, params)
+	return All[gen.Conversation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationFields}, opts...)
 }
 
 // Get returns the data for a single Conversation.
+// Without Fields, Clio would answer only id and etag: the call asks for ConversationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Conversation#show: GET /api/v4/conversations/{id}.json.
-func (s *ConversationsService) Get(ctx context.Context, id int64, params *gen.GetConversationParams, opts ...CallOption) (gen.Conversation, *Response, error) {
-	return Do[gen.Conversation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetConversation(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ConversationsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Conversation, *Response, error) {
+	req, err := gen.NewGetConversationRequest(s.client.server, id)
+	return Do[gen.Conversation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationFields}, opts...)
 }
 
 // List returns the data for all Conversations, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ConversationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Conversation#index: GET /api/v4/conversations.json.
 func (s *ConversationsService) List(ctx context.Context, params *gen.ListConversationsParams, opts ...CallOption) ([]gen.Conversation, *Response, error) {
-	return ListPage[gen.Conversation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListConversations(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListConversationsRequest(s.client.server, params)
+	return ListPage[gen.Conversation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Conversation#index: GET /api/v4/conversations.json.
+func (s *ConversationsService) Pages(ctx context.Context, params *gen.ListConversationsParams, opts ...CallOption) iter.Seq2[*Page[gen.Conversation], error] {
+	req, err := gen.NewListConversationsRequest(s.client.server, params)
+	return Pages[gen.Conversation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Conversation#show: GET /api/v4/conversations/{id}.json.
+func (s *ConversationsService) Refresh(ctx context.Context, id int64, cached gen.Conversation, opts ...CallOption) (gen.Conversation, *Response, error) {
+	req, err := gen.NewGetConversationRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Conversation.
+// Without Fields, Clio would answer only id and etag: the call asks for ConversationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Conversation#update: PATCH /api/v4/conversations/{id}.json.
-func (s *ConversationsService) Update(ctx context.Context, id int64, params *gen.UpdateConversationParams, body gen.UpdateConversationJSONRequestBody, opts ...CallOption) (gen.Conversation, *Response, error) {
-	return Do[gen.Conversation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateConversation(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ConversationsService) Update(ctx context.Context, id int64, in gen.ConversationUpdateInput, opts ...CallOption) (gen.Conversation, *Response, error) {
+	req, err := gen.NewUpdateConversationRequest(s.client.server, id, gen.UpdateConversationJSONRequestBody{Data: in})
+	return Do[gen.Conversation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ConversationFields}, opts...)
 }
 
 // CreditMemosService calls the operations of Clio's "Credit Memos" section.
@@ -1604,28 +2307,48 @@ type CreditMemosService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CreditMemoFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CreditMemo#index: GET /api/v4/credit_memos.json.
 func (s *CreditMemosService) All(ctx context.Context, params *gen.ListCreditMemosParams, opts ...CallOption) iter.Seq2[gen.CreditMemo, error] {
-	return All[gen.CreditMemo](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCreditMemos(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCreditMemosRequest(s.client.server, params)
+	return All[gen.CreditMemo](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CreditMemoFields}, opts...)
 }
 
 // Get returns the data for a single CreditMemo.
+// Without Fields, Clio would answer only id and etag: the call asks for CreditMemoFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CreditMemo#show: GET /api/v4/credit_memos/{id}.json.
-func (s *CreditMemosService) Get(ctx context.Context, id int64, params *gen.GetCreditMemoParams, opts ...CallOption) (gen.CreditMemo, *Response, error) {
-	return Do[gen.CreditMemo](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetCreditMemo(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CreditMemosService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.CreditMemo, *Response, error) {
+	req, err := gen.NewGetCreditMemoRequest(s.client.server, id)
+	return Do[gen.CreditMemo](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CreditMemoFields}, opts...)
 }
 
 // List returns the data for all CreditMemos, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CreditMemoFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CreditMemo#index: GET /api/v4/credit_memos.json.
 func (s *CreditMemosService) List(ctx context.Context, params *gen.ListCreditMemosParams, opts ...CallOption) ([]gen.CreditMemo, *Response, error) {
-	return ListPage[gen.CreditMemo](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCreditMemos(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCreditMemosRequest(s.client.server, params)
+	return ListPage[gen.CreditMemo](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CreditMemoFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation CreditMemo#index: GET /api/v4/credit_memos.json.
+func (s *CreditMemosService) Pages(ctx context.Context, params *gen.ListCreditMemosParams, opts ...CallOption) iter.Seq2[*Page[gen.CreditMemo], error] {
+	req, err := gen.NewListCreditMemosRequest(s.client.server, params)
+	return Pages[gen.CreditMemo](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CreditMemoFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation CreditMemo#show: GET /api/v4/credit_memos/{id}.json.
+func (s *CreditMemosService) Refresh(ctx context.Context, id int64, cached gen.CreditMemo, opts ...CallOption) (gen.CreditMemo, *Response, error) {
+	req, err := gen.NewGetCreditMemoRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CreditMemoFields}, cached, cached.Etag, opts...)
 }
 
 // CriminalControlledRatesService calls the operations of Clio's "Criminal Controlled Rates" section.
@@ -1633,20 +2356,30 @@ type CriminalControlledRatesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for LaukCriminalControlledRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LaukCriminalControlledRate#index: GET /api/v4/lauk_criminal_controlled_rates.json.
 func (s *CriminalControlledRatesService) All(ctx context.Context, params *gen.ListLaukCriminalControlledRatesParams, opts ...CallOption) iter.Seq2[gen.LaukCriminalControlledRate, error] {
-	return All[gen.LaukCriminalControlledRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLaukCriminalControlledRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListLaukCriminalControlledRatesRequest(s.client.server, params)
+	return All[gen.LaukCriminalControlledRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukCriminalControlledRateFields}, withoutCursorOrder(opts)...)
 }
 
 // List lists Criminal Controlled Rates, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for LaukCriminalControlledRateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LaukCriminalControlledRate#index: GET /api/v4/lauk_criminal_controlled_rates.json.
 func (s *CriminalControlledRatesService) List(ctx context.Context, params *gen.ListLaukCriminalControlledRatesParams, opts ...CallOption) ([]gen.LaukCriminalControlledRate, *Response, error) {
-	return ListPage[gen.LaukCriminalControlledRate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLaukCriminalControlledRates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListLaukCriminalControlledRatesRequest(s.client.server, params)
+	return ListPage[gen.LaukCriminalControlledRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukCriminalControlledRateFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation LaukCriminalControlledRate#index: GET /api/v4/lauk_criminal_controlled_rates.json.
+func (s *CriminalControlledRatesService) Pages(ctx context.Context, params *gen.ListLaukCriminalControlledRatesParams, opts ...CallOption) iter.Seq2[*Page[gen.LaukCriminalControlledRate], error] {
+	req, err := gen.NewListLaukCriminalControlledRatesRequest(s.client.server, params)
+	return Pages[gen.LaukCriminalControlledRate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukCriminalControlledRateFields}, withoutCursorOrder(opts)...)
 }
 
 // CurrenciesService calls the operations of Clio's "Currencies" section.
@@ -1654,20 +2387,30 @@ type CurrenciesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CurrencyFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Currency#index: GET /api/v4/currencies.json.
 func (s *CurrenciesService) All(ctx context.Context, params *gen.ListCurrenciesParams, opts ...CallOption) iter.Seq2[gen.Currency, error] {
-	return All[gen.Currency](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCurrencies(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListCurrenciesRequest(s.client.server, params)
+	return All[gen.Currency](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CurrencyFields}, withoutCursorOrder(opts)...)
 }
 
 // List returns the data for all Currencies, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CurrencyFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Currency#index: GET /api/v4/currencies.json.
 func (s *CurrenciesService) List(ctx context.Context, params *gen.ListCurrenciesParams, opts ...CallOption) ([]gen.Currency, *Response, error) {
-	return ListPage[gen.Currency](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCurrencies(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCurrenciesRequest(s.client.server, params)
+	return ListPage[gen.Currency](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CurrencyFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Currency#index: GET /api/v4/currencies.json.
+func (s *CurrenciesService) Pages(ctx context.Context, params *gen.ListCurrenciesParams, opts ...CallOption) iter.Seq2[*Page[gen.Currency], error] {
+	req, err := gen.NewListCurrenciesRequest(s.client.server, params)
+	return Pages[gen.Currency](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CurrencyFields}, withoutCursorOrder(opts)...)
 }
 
 // CustomActionsService calls the operations of Clio's "Custom Actions" section.
@@ -1675,52 +2418,73 @@ type CustomActionsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CustomActionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomAction#index: GET /api/v4/custom_actions.json.
 func (s *CustomActionsService) All(ctx context.Context, params *gen.ListCustomActionsParams, opts ...CallOption) iter.Seq2[gen.CustomAction, error] {
-	return All[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCustomActions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListCustomActionsRequest(s.client.server, params)
+	return All[gen.CustomAction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomActionFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new CustomAction.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomActionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomAction#create: POST /api/v4/custom_actions.json.
-func (s *CustomActionsService) Create(ctx context.Context, params *gen.CreateCustomActionParams, body gen.CreateCustomActionJSONRequestBody, opts ...CallOption) (gen.CustomAction, *Response, error) {
-	return Do[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateCustomAction(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomActionsService) Create(ctx context.Context, in gen.CustomActionCreateInput, opts ...CallOption) (gen.CustomAction, *Response, error) {
+	req, err := gen.NewCreateCustomActionRequest(s.client.server, gen.CreateCustomActionJSONRequestBody{Data: in})
+	return Do[gen.CustomAction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomActionFields}, opts...)
 }
 
 // Delete deletes a single CustomAction.
 // Clio operation CustomAction#destroy: DELETE /api/v4/custom_actions/{id}.json.
-func (s *CustomActionsService) Delete(ctx context.Context, id int64, params *gen.DeleteCustomActionParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteCustomAction(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomActionsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteCustomActionRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single CustomAction.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomActionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomAction#show: GET /api/v4/custom_actions/{id}.json.
-func (s *CustomActionsService) Get(ctx context.Context, id int64, params *gen.GetCustomActionParams, opts ...CallOption) (gen.CustomAction, *Response, error) {
-	return Do[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetCustomAction(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomActionsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.CustomAction, *Response, error) {
+	req, err := gen.NewGetCustomActionRequest(s.client.server, id)
+	return Do[gen.CustomAction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomActionFields}, opts...)
 }
 
 // List returns the data for all CustomActions, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomActionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomAction#index: GET /api/v4/custom_actions.json.
 func (s *CustomActionsService) List(ctx context.Context, params *gen.ListCustomActionsParams, opts ...CallOption) ([]gen.CustomAction, *Response, error) {
-	return ListPage[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCustomActions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCustomActionsRequest(s.client.server, params)
+	return ListPage[gen.CustomAction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomActionFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation CustomAction#index: GET /api/v4/custom_actions.json.
+func (s *CustomActionsService) Pages(ctx context.Context, params *gen.ListCustomActionsParams, opts ...CallOption) iter.Seq2[*Page[gen.CustomAction], error] {
+	req, err := gen.NewListCustomActionsRequest(s.client.server, params)
+	return Pages[gen.CustomAction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomActionFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation CustomAction#show: GET /api/v4/custom_actions/{id}.json.
+func (s *CustomActionsService) Refresh(ctx context.Context, id int64, cached gen.CustomAction, opts ...CallOption) (gen.CustomAction, *Response, error) {
+	req, err := gen.NewGetCustomActionRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomActionFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single CustomAction.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomActionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomAction#update: PATCH /api/v4/custom_actions/{id}.json.
-func (s *CustomActionsService) Update(ctx context.Context, id int64, params *gen.UpdateCustomActionParams, body gen.UpdateCustomActionJSONRequestBody, opts ...CallOption) (gen.CustomAction, *Response, error) {
-	return Do[gen.CustomAction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateCustomAction(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomActionsService) Update(ctx context.Context, id int64, in gen.CustomActionUpdateInput, opts ...CallOption) (gen.CustomAction, *Response, error) {
+	req, err := gen.NewUpdateCustomActionRequest(s.client.server, id, gen.UpdateCustomActionJSONRequestBody{Data: in})
+	return Do[gen.CustomAction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomActionFields}, opts...)
 }
 
 // CustomFieldSetsService calls the operations of Clio's "Custom Field Sets" section.
@@ -1728,52 +2492,73 @@ type CustomFieldSetsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldSetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomFieldSet#index: GET /api/v4/custom_field_sets.json.
 func (s *CustomFieldSetsService) All(ctx context.Context, params *gen.ListCustomFieldSetsParams, opts ...CallOption) iter.Seq2[gen.CustomFieldSet, error] {
-	return All[gen.CustomFieldSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCustomFieldSets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCustomFieldSetsRequest(s.client.server, params)
+	return All[gen.CustomFieldSet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldSetFields}, opts...)
 }
 
 // Create creates a new CustomFieldSet.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldSetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomFieldSet#create: POST /api/v4/custom_field_sets.json.
-func (s *CustomFieldSetsService) Create(ctx context.Context, params *gen.CreateCustomFieldSetParams, body gen.CreateCustomFieldSetJSONRequestBody, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
-	return Do[gen.CustomFieldSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateCustomFieldSet(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomFieldSetsService) Create(ctx context.Context, in gen.CustomFieldSetCreateInput, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
+	req, err := gen.NewCreateCustomFieldSetRequest(s.client.server, gen.CreateCustomFieldSetJSONRequestBody{Data: in})
+	return Do[gen.CustomFieldSet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldSetFields}, opts...)
 }
 
 // Delete deletes a single CustomFieldSet.
 // Clio operation CustomFieldSet#destroy: DELETE /api/v4/custom_field_sets/{id}.json.
-func (s *CustomFieldSetsService) Delete(ctx context.Context, id int64, params *gen.DeleteCustomFieldSetParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteCustomFieldSet(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomFieldSetsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteCustomFieldSetRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single CustomFieldSet.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldSetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomFieldSet#show: GET /api/v4/custom_field_sets/{id}.json.
-func (s *CustomFieldSetsService) Get(ctx context.Context, id int64, params *gen.GetCustomFieldSetParams, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
-	return Do[gen.CustomFieldSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetCustomFieldSet(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomFieldSetsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
+	req, err := gen.NewGetCustomFieldSetRequest(s.client.server, id)
+	return Do[gen.CustomFieldSet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldSetFields}, opts...)
 }
 
 // List returns the data for all CustomFieldSets, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldSetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomFieldSet#index: GET /api/v4/custom_field_sets.json.
 func (s *CustomFieldSetsService) List(ctx context.Context, params *gen.ListCustomFieldSetsParams, opts ...CallOption) ([]gen.CustomFieldSet, *Response, error) {
-	return ListPage[gen.CustomFieldSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCustomFieldSets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCustomFieldSetsRequest(s.client.server, params)
+	return ListPage[gen.CustomFieldSet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldSetFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation CustomFieldSet#index: GET /api/v4/custom_field_sets.json.
+func (s *CustomFieldSetsService) Pages(ctx context.Context, params *gen.ListCustomFieldSetsParams, opts ...CallOption) iter.Seq2[*Page[gen.CustomFieldSet], error] {
+	req, err := gen.NewListCustomFieldSetsRequest(s.client.server, params)
+	return Pages[gen.CustomFieldSet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldSetFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation CustomFieldSet#show: GET /api/v4/custom_field_sets/{id}.json.
+func (s *CustomFieldSetsService) Refresh(ctx context.Context, id int64, cached gen.CustomFieldSet, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
+	req, err := gen.NewGetCustomFieldSetRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldSetFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single CustomFieldSet.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldSetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomFieldSet#update: PATCH /api/v4/custom_field_sets/{id}.json.
-func (s *CustomFieldSetsService) Update(ctx context.Context, id int64, params *gen.UpdateCustomFieldSetParams, body gen.UpdateCustomFieldSetJSONRequestBody, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
-	return Do[gen.CustomFieldSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateCustomFieldSet(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomFieldSetsService) Update(ctx context.Context, id int64, in gen.CustomFieldSetUpdateInput, opts ...CallOption) (gen.CustomFieldSet, *Response, error) {
+	req, err := gen.NewUpdateCustomFieldSetRequest(s.client.server, id, gen.UpdateCustomFieldSetJSONRequestBody{Data: in})
+	return Do[gen.CustomFieldSet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldSetFields}, opts...)
 }
 
 // CustomFieldsService calls the operations of Clio's "Custom Fields" section.
@@ -1781,52 +2566,73 @@ type CustomFieldsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomField#index: GET /api/v4/custom_fields.json.
 func (s *CustomFieldsService) All(ctx context.Context, params *gen.ListCustomFieldsParams, opts ...CallOption) iter.Seq2[gen.CustomField, error] {
-	return All[gen.CustomField](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCustomFields(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCustomFieldsRequest(s.client.server, params)
+	return All[gen.CustomField](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldFields}, opts...)
 }
 
 // Create creates a new CustomField.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomField#create: POST /api/v4/custom_fields.json.
-func (s *CustomFieldsService) Create(ctx context.Context, params *gen.CreateCustomFieldParams, body gen.CreateCustomFieldJSONRequestBody, opts ...CallOption) (gen.CustomField, *Response, error) {
-	return Do[gen.CustomField](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateCustomField(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomFieldsService) Create(ctx context.Context, in gen.CustomFieldCreateInput, opts ...CallOption) (gen.CustomField, *Response, error) {
+	req, err := gen.NewCreateCustomFieldRequest(s.client.server, gen.CreateCustomFieldJSONRequestBody{Data: in})
+	return Do[gen.CustomField](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldFields}, opts...)
 }
 
 // Delete deletes a single CustomField.
 // Clio operation CustomField#destroy: DELETE /api/v4/custom_fields/{id}.json.
-func (s *CustomFieldsService) Delete(ctx context.Context, id int64, params *gen.DeleteCustomFieldParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteCustomField(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomFieldsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteCustomFieldRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single CustomField.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomField#show: GET /api/v4/custom_fields/{id}.json.
-func (s *CustomFieldsService) Get(ctx context.Context, id int64, params *gen.GetCustomFieldParams, opts ...CallOption) (gen.CustomField, *Response, error) {
-	return Do[gen.CustomField](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetCustomField(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomFieldsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.CustomField, *Response, error) {
+	req, err := gen.NewGetCustomFieldRequest(s.client.server, id)
+	return Do[gen.CustomField](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldFields}, opts...)
 }
 
 // List returns the data for all CustomFields, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomField#index: GET /api/v4/custom_fields.json.
 func (s *CustomFieldsService) List(ctx context.Context, params *gen.ListCustomFieldsParams, opts ...CallOption) ([]gen.CustomField, *Response, error) {
-	return ListPage[gen.CustomField](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListCustomFields(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListCustomFieldsRequest(s.client.server, params)
+	return ListPage[gen.CustomField](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation CustomField#index: GET /api/v4/custom_fields.json.
+func (s *CustomFieldsService) Pages(ctx context.Context, params *gen.ListCustomFieldsParams, opts ...CallOption) iter.Seq2[*Page[gen.CustomField], error] {
+	req, err := gen.NewListCustomFieldsRequest(s.client.server, params)
+	return Pages[gen.CustomField](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation CustomField#show: GET /api/v4/custom_fields/{id}.json.
+func (s *CustomFieldsService) Refresh(ctx context.Context, id int64, cached gen.CustomField, opts ...CallOption) (gen.CustomField, *Response, error) {
+	req, err := gen.NewGetCustomFieldRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single CustomField.
+// Without Fields, Clio would answer only id and etag: the call asks for CustomFieldFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation CustomField#update: PATCH /api/v4/custom_fields/{id}.json.
-func (s *CustomFieldsService) Update(ctx context.Context, id int64, params *gen.UpdateCustomFieldParams, body gen.UpdateCustomFieldJSONRequestBody, opts ...CallOption) (gen.CustomField, *Response, error) {
-	return Do[gen.CustomField](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateCustomField(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *CustomFieldsService) Update(ctx context.Context, id int64, in gen.CustomFieldUpdateInput, opts ...CallOption) (gen.CustomField, *Response, error) {
+	req, err := gen.NewUpdateCustomFieldRequest(s.client.server, id, gen.UpdateCustomFieldJSONRequestBody{Data: in})
+	return Do[gen.CustomField](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: CustomFieldFields}, opts...)
 }
 
 // DamagesService calls the operations of Clio's "Damages" section.
@@ -1834,71 +2640,103 @@ type DamagesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for DamageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Damage#index: GET /api/v4/damages.json.
 func (s *DamagesService) All(ctx context.Context, params *gen.ListDamagesParams, opts ...CallOption) iter.Seq2[gen.Damage, error] {
-	return All[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDamages(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListDamagesRequest(s.client.server, params)
+	return All[gen.Damage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DamageFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a Damage.
+// Without Fields, Clio would answer only id and etag: the call asks for DamageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Damage#create: POST /api/v4/damages.json.
-func (s *DamagesService) Create(ctx context.Context, params *gen.CreateDamageParams, body gen.CreateDamageJSONRequestBody, opts ...CallOption) (gen.Damage, *Response, error) {
-	return Do[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateDamage(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DamagesService) Create(ctx context.Context, in gen.DamageCreateInput, opts ...CallOption) (gen.Damage, *Response, error) {
+	req, err := gen.NewCreateDamageRequest(s.client.server, gen.CreateDamageJSONRequestBody{Data: in})
+	return Do[gen.Damage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DamageFields}, opts...)
 }
 
 // Delete deletes a Damage.
 // Clio operation Damage#destroy: DELETE /api/v4/damages/{id}.json.
-func (s *DamagesService) Delete(ctx context.Context, id int64, params *gen.DeleteDamageParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteDamage(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DamagesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteDamageRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns a specific Damage.
+// Without Fields, Clio would answer only id and etag: the call asks for DamageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Damage#show: GET /api/v4/damages/{id}.json.
-func (s *DamagesService) Get(ctx context.Context, id int64, params *gen.GetDamageParams, opts ...CallOption) (gen.Damage, *Response, error) {
-	return Do[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetDamage(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DamagesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Damage, *Response, error) {
+	req, err := gen.NewGetDamageRequest(s.client.server, id)
+	return Do[gen.Damage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DamageFields}, opts...)
 }
 
 // List returns the data for all Damages, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for DamageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Damage#index: GET /api/v4/damages.json.
 func (s *DamagesService) List(ctx context.Context, params *gen.ListDamagesParams, opts ...CallOption) ([]gen.Damage, *Response, error) {
-	return ListPage[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDamages(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDamagesRequest(s.client.server, params)
+	return ListPage[gen.Damage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DamageFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Damage#index: GET /api/v4/damages.json.
+func (s *DamagesService) Pages(ctx context.Context, params *gen.ListDamagesParams, opts ...CallOption) iter.Seq2[*Page[gen.Damage], error] {
+	req, err := gen.NewListDamagesRequest(s.client.server, params)
+	return Pages[gen.Damage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DamageFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Damage#show: GET /api/v4/damages/{id}.json.
+func (s *DamagesService) Refresh(ctx context.Context, id int64, cached gen.Damage, opts ...CallOption) (gen.Damage, *Response, error) {
+	req, err := gen.NewGetDamageRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DamageFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a Damage.
+// Without Fields, Clio would answer only id and etag: the call asks for DamageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Damage#update: PATCH /api/v4/damages/{id}.json.
-func (s *DamagesService) Update(ctx context.Context, id int64, params *gen.UpdateDamageParams, body gen.UpdateDamageJSONRequestBody, opts ...CallOption) (gen.Damage, *Response, error) {
-	return Do[gen.Damage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateDamage(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DamagesService) Update(ctx context.Context, id int64, in gen.DamageUpdateInput, opts ...CallOption) (gen.Damage, *Response, error) {
+	req, err := gen.NewUpdateDamageRequest(s.client.server, id, gen.UpdateDamageJSONRequestBody{Data: in})
+	return Do[gen.Damage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DamageFields}, opts...)
 }
 
 // DocumentArchivesService calls the operations of Clio's "Document Archives" section.
 type DocumentArchivesService struct{ client *Client }
 
 // Create creates a new DocumentArchive.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentArchiveFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentArchive#create: POST /api/v4/document_archives.json.
-func (s *DocumentArchivesService) Create(ctx context.Context, params *gen.CreateDocumentArchiveParams, body gen.CreateDocumentArchiveJSONRequestBody, opts ...CallOption) (gen.DocumentArchive, *Response, error) {
-	return Do[gen.DocumentArchive](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateDocumentArchive(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentArchivesService) Create(ctx context.Context, in gen.DocumentArchiveCreateInput, opts ...CallOption) (gen.DocumentArchive, *Response, error) {
+	req, err := gen.NewCreateDocumentArchiveRequest(s.client.server, gen.CreateDocumentArchiveJSONRequestBody{Data: in})
+	return Do[gen.DocumentArchive](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentArchiveFields}, opts...)
 }
 
 // Get returns the data for a single DocumentArchive.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentArchiveFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentArchive#show: GET /api/v4/document_archives/{id}.json.
-func (s *DocumentArchivesService) Get(ctx context.Context, id int64, params *gen.GetDocumentArchiveParams, opts ...CallOption) (gen.DocumentArchive, *Response, error) {
-	return Do[gen.DocumentArchive](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetDocumentArchive(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentArchivesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.DocumentArchive, *Response, error) {
+	req, err := gen.NewGetDocumentArchiveRequest(s.client.server, id)
+	return Do[gen.DocumentArchive](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentArchiveFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation DocumentArchive#show: GET /api/v4/document_archives/{id}.json.
+func (s *DocumentArchivesService) Refresh(ctx context.Context, id int64, cached gen.DocumentArchive, opts ...CallOption) (gen.DocumentArchive, *Response, error) {
+	req, err := gen.NewGetDocumentArchiveRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentArchiveFields}, cached, cached.Etag, opts...)
 }
 
 // DocumentAutomationsService calls the operations of Clio's "Document Automations" section.
@@ -1906,36 +2744,57 @@ type DocumentAutomationsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentAutomationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentAutomation#index: GET /api/v4/document_automations.json.
 func (s *DocumentAutomationsService) All(ctx context.Context, params *gen.ListDocumentAutomationsParams, opts ...CallOption) iter.Seq2[gen.DocumentAutomation, error] {
-	return All[gen.DocumentAutomation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocumentAutomations(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDocumentAutomationsRequest(s.client.server, params)
+	return All[gen.DocumentAutomation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentAutomationFields}, opts...)
 }
 
 // Create creates a new DocumentAutomation.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentAutomationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentAutomation#create: POST /api/v4/document_automations.json.
-func (s *DocumentAutomationsService) Create(ctx context.Context, params *gen.CreateDocumentAutomationParams, body gen.CreateDocumentAutomationJSONRequestBody, opts ...CallOption) (gen.DocumentAutomation, *Response, error) {
-	return Do[gen.DocumentAutomation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateDocumentAutomation(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentAutomationsService) Create(ctx context.Context, in gen.DocumentAutomationCreateInput, opts ...CallOption) (gen.DocumentAutomation, *Response, error) {
+	req, err := gen.NewCreateDocumentAutomationRequest(s.client.server, gen.CreateDocumentAutomationJSONRequestBody{Data: in})
+	return Do[gen.DocumentAutomation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentAutomationFields}, opts...)
 }
 
 // Get returns the data for a single DocumentAutomation.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentAutomationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentAutomation#show: GET /api/v4/document_automations/{id}.json.
-func (s *DocumentAutomationsService) Get(ctx context.Context, id int64, params *gen.GetDocumentAutomationParams, opts ...CallOption) (gen.DocumentAutomation, *Response, error) {
-	return Do[gen.DocumentAutomation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetDocumentAutomation(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentAutomationsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.DocumentAutomation, *Response, error) {
+	req, err := gen.NewGetDocumentAutomationRequest(s.client.server, id)
+	return Do[gen.DocumentAutomation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentAutomationFields}, opts...)
 }
 
 // List returns the data for all DocumentAutomations, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentAutomationFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentAutomation#index: GET /api/v4/document_automations.json.
 func (s *DocumentAutomationsService) List(ctx context.Context, params *gen.ListDocumentAutomationsParams, opts ...CallOption) ([]gen.DocumentAutomation, *Response, error) {
-	return ListPage[gen.DocumentAutomation](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocumentAutomations(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDocumentAutomationsRequest(s.client.server, params)
+	return ListPage[gen.DocumentAutomation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentAutomationFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation DocumentAutomation#index: GET /api/v4/document_automations.json.
+func (s *DocumentAutomationsService) Pages(ctx context.Context, params *gen.ListDocumentAutomationsParams, opts ...CallOption) iter.Seq2[*Page[gen.DocumentAutomation], error] {
+	req, err := gen.NewListDocumentAutomationsRequest(s.client.server, params)
+	return Pages[gen.DocumentAutomation](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentAutomationFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation DocumentAutomation#show: GET /api/v4/document_automations/{id}.json.
+func (s *DocumentAutomationsService) Refresh(ctx context.Context, id int64, cached gen.DocumentAutomation, opts ...CallOption) (gen.DocumentAutomation, *Response, error) {
+	req, err := gen.NewGetDocumentAutomationRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentAutomationFields}, cached, cached.Etag, opts...)
 }
 
 // DocumentCategoriesService calls the operations of Clio's "Document Categories" section.
@@ -1943,52 +2802,73 @@ type DocumentCategoriesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentCategory#index: GET /api/v4/document_categories.json.
 func (s *DocumentCategoriesService) All(ctx context.Context, params *gen.ListDocumentCategoriesParams, opts ...CallOption) iter.Seq2[gen.DocumentCategory, error] {
-	return All[gen.DocumentCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocumentCategories(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDocumentCategoriesRequest(s.client.server, params)
+	return All[gen.DocumentCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentCategoryFields}, opts...)
 }
 
 // Create creates a new DocumentCategory.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentCategory#create: POST /api/v4/document_categories.json.
-func (s *DocumentCategoriesService) Create(ctx context.Context, params *gen.CreateDocumentCategoryParams, body gen.CreateDocumentCategoryJSONRequestBody, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
-	return Do[gen.DocumentCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateDocumentCategory(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentCategoriesService) Create(ctx context.Context, in gen.DocumentCategoryCreateInput, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
+	req, err := gen.NewCreateDocumentCategoryRequest(s.client.server, gen.CreateDocumentCategoryJSONRequestBody{Data: in})
+	return Do[gen.DocumentCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentCategoryFields}, opts...)
 }
 
 // Delete deletes a single DocumentCategory.
 // Clio operation DocumentCategory#destroy: DELETE /api/v4/document_categories/{id}.json.
-func (s *DocumentCategoriesService) Delete(ctx context.Context, id int64, params *gen.DeleteDocumentCategoryParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteDocumentCategory(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentCategoriesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteDocumentCategoryRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single DocumentCategory.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentCategory#show: GET /api/v4/document_categories/{id}.json.
-func (s *DocumentCategoriesService) Get(ctx context.Context, id int64, params *gen.GetDocumentCategoryParams, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
-	return Do[gen.DocumentCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetDocumentCategory(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentCategoriesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
+	req, err := gen.NewGetDocumentCategoryRequest(s.client.server, id)
+	return Do[gen.DocumentCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentCategoryFields}, opts...)
 }
 
 // List returns the data for all DocumentCategories, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentCategory#index: GET /api/v4/document_categories.json.
 func (s *DocumentCategoriesService) List(ctx context.Context, params *gen.ListDocumentCategoriesParams, opts ...CallOption) ([]gen.DocumentCategory, *Response, error) {
-	return ListPage[gen.DocumentCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocumentCategories(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDocumentCategoriesRequest(s.client.server, params)
+	return ListPage[gen.DocumentCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentCategoryFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation DocumentCategory#index: GET /api/v4/document_categories.json.
+func (s *DocumentCategoriesService) Pages(ctx context.Context, params *gen.ListDocumentCategoriesParams, opts ...CallOption) iter.Seq2[*Page[gen.DocumentCategory], error] {
+	req, err := gen.NewListDocumentCategoriesRequest(s.client.server, params)
+	return Pages[gen.DocumentCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentCategoryFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation DocumentCategory#show: GET /api/v4/document_categories/{id}.json.
+func (s *DocumentCategoriesService) Refresh(ctx context.Context, id int64, cached gen.DocumentCategory, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
+	req, err := gen.NewGetDocumentCategoryRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentCategoryFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single DocumentCategory.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentCategory#update: PATCH /api/v4/document_categories/{id}.json.
-func (s *DocumentCategoriesService) Update(ctx context.Context, id int64, params *gen.UpdateDocumentCategoryParams, body gen.UpdateDocumentCategoryJSONRequestBody, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
-	return Do[gen.DocumentCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateDocumentCategory(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentCategoriesService) Update(ctx context.Context, id int64, in gen.DocumentCategoryUpdateInput, opts ...CallOption) (gen.DocumentCategory, *Response, error) {
+	req, err := gen.NewUpdateDocumentCategoryRequest(s.client.server, id, gen.UpdateDocumentCategoryJSONRequestBody{Data: in})
+	return Do[gen.DocumentCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentCategoryFields}, opts...)
 }
 
 // DocumentTemplatesService calls the operations of Clio's "Document Templates" section.
@@ -1996,52 +2876,73 @@ type DocumentTemplatesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentTemplate#index: GET /api/v4/document_templates.json.
 func (s *DocumentTemplatesService) All(ctx context.Context, params *gen.ListDocumentTemplatesParams, opts ...CallOption) iter.Seq2[gen.DocumentTemplate, error] {
-	return All[gen.DocumentTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocumentTemplates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDocumentTemplatesRequest(s.client.server, params)
+	return All[gen.DocumentTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentTemplateFields}, opts...)
 }
 
 // Create creates a new DocumentTemplate.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentTemplate#create: POST /api/v4/document_templates.json.
-func (s *DocumentTemplatesService) Create(ctx context.Context, params *gen.CreateDocumentTemplateParams, body gen.CreateDocumentTemplateJSONRequestBody, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
-	return Do[gen.DocumentTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateDocumentTemplate(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentTemplatesService) Create(ctx context.Context, in gen.DocumentTemplateCreateInput, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
+	req, err := gen.NewCreateDocumentTemplateRequest(s.client.server, gen.CreateDocumentTemplateJSONRequestBody{Data: in})
+	return Do[gen.DocumentTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentTemplateFields}, opts...)
 }
 
 // Delete deletes a single DocumentTemplate.
 // Clio operation DocumentTemplate#destroy: DELETE /api/v4/document_templates/{id}.json.
-func (s *DocumentTemplatesService) Delete(ctx context.Context, id int64, params *gen.DeleteDocumentTemplateParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteDocumentTemplate(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentTemplatesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteDocumentTemplateRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single DocumentTemplate.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentTemplate#show: GET /api/v4/document_templates/{id}.json.
-func (s *DocumentTemplatesService) Get(ctx context.Context, id int64, params *gen.GetDocumentTemplateParams, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
-	return Do[gen.DocumentTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetDocumentTemplate(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentTemplatesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
+	req, err := gen.NewGetDocumentTemplateRequest(s.client.server, id)
+	return Do[gen.DocumentTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentTemplateFields}, opts...)
 }
 
 // List returns the data for all DocumentTemplates, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentTemplate#index: GET /api/v4/document_templates.json.
 func (s *DocumentTemplatesService) List(ctx context.Context, params *gen.ListDocumentTemplatesParams, opts ...CallOption) ([]gen.DocumentTemplate, *Response, error) {
-	return ListPage[gen.DocumentTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocumentTemplates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDocumentTemplatesRequest(s.client.server, params)
+	return ListPage[gen.DocumentTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentTemplateFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation DocumentTemplate#index: GET /api/v4/document_templates.json.
+func (s *DocumentTemplatesService) Pages(ctx context.Context, params *gen.ListDocumentTemplatesParams, opts ...CallOption) iter.Seq2[*Page[gen.DocumentTemplate], error] {
+	req, err := gen.NewListDocumentTemplatesRequest(s.client.server, params)
+	return Pages[gen.DocumentTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentTemplateFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation DocumentTemplate#show: GET /api/v4/document_templates/{id}.json.
+func (s *DocumentTemplatesService) Refresh(ctx context.Context, id int64, cached gen.DocumentTemplate, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
+	req, err := gen.NewGetDocumentTemplateRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentTemplateFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single DocumentTemplate.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentTemplate#update: PATCH /api/v4/document_templates/{id}.json.
-func (s *DocumentTemplatesService) Update(ctx context.Context, id int64, params *gen.UpdateDocumentTemplateParams, body gen.UpdateDocumentTemplateJSONRequestBody, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
-	return Do[gen.DocumentTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateDocumentTemplate(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentTemplatesService) Update(ctx context.Context, id int64, in gen.DocumentTemplateUpdateInput, opts ...CallOption) (gen.DocumentTemplate, *Response, error) {
+	req, err := gen.NewUpdateDocumentTemplateRequest(s.client.server, id, gen.UpdateDocumentTemplateJSONRequestBody{Data: in})
+	return Do[gen.DocumentTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentTemplateFields}, opts...)
 }
 
 // DocumentVersionsService calls the operations of Clio's "Document Versions" section.
@@ -2049,20 +2950,30 @@ type DocumentVersionsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentVersionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentVersion#index: GET /api/v4/documents/{id}/versions.json.
 func (s *DocumentVersionsService) All(ctx context.Context, id int64, params *gen.ListDocumentVersionsParams, opts ...CallOption) iter.Seq2[gen.DocumentVersion, error] {
-	return All[gen.DocumentVersion](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocumentVersions(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListDocumentVersionsRequest(s.client.server, id, params)
+	return All[gen.DocumentVersion](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentVersionFields}, withoutCursorOrder(opts)...)
 }
 
 // List returns the data for all DocumentVersions, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentVersionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation DocumentVersion#index: GET /api/v4/documents/{id}/versions.json.
 func (s *DocumentVersionsService) List(ctx context.Context, id int64, params *gen.ListDocumentVersionsParams, opts ...CallOption) ([]gen.DocumentVersion, *Response, error) {
-	return ListPage[gen.DocumentVersion](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocumentVersions(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDocumentVersionsRequest(s.client.server, id, params)
+	return ListPage[gen.DocumentVersion](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentVersionFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation DocumentVersion#index: GET /api/v4/documents/{id}/versions.json.
+func (s *DocumentVersionsService) Pages(ctx context.Context, id int64, params *gen.ListDocumentVersionsParams, opts ...CallOption) iter.Seq2[*Page[gen.DocumentVersion], error] {
+	req, err := gen.NewListDocumentVersionsRequest(s.client.server, id, params)
+	return Pages[gen.DocumentVersion](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentVersionFields}, withoutCursorOrder(opts)...)
 }
 
 // DocumentsService calls the operations of Clio's "Documents" section.
@@ -2070,60 +2981,82 @@ type DocumentsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Document#index: GET /api/v4/documents.json.
 func (s *DocumentsService) All(ctx context.Context, params *gen.ListDocumentsParams, opts ...CallOption) iter.Seq2[gen.Document, error] {
-	return All[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocuments(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDocumentsRequest(s.client.server, params)
+	return All[gen.Document](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentFields}, opts...)
 }
 
 // CopyDocument copies a Document.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Document#copy: POST /api/v4/documents/{id}/copy.json.
-func (s *DocumentsService) CopyDocument(ctx context.Context, id int64, params *gen.CopyDocumentParams, body gen.CopyDocumentJSONRequestBody, opts ...CallOption) (gen.Document, *Response, error) {
-	return Do[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CopyDocument(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentsService) CopyDocument(ctx context.Context, id int64, in gen.DocumentCopyInput, opts ...CallOption) (gen.Document, *Response, error) {
+	req, err := gen.NewCopyDocumentRequest(s.client.server, id, gen.CopyDocumentJSONRequestBody{Data: in})
+	return Do[gen.Document](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentFields}, opts...)
 }
 
 // Create creates a new Document.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Document#create: POST /api/v4/documents.json.
-func (s *DocumentsService) Create(ctx context.Context, params *gen.CreateDocumentParams, body gen.CreateDocumentJSONRequestBody, opts ...CallOption) (gen.Document, *Response, error) {
-	return Do[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateDocument(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentsService) Create(ctx context.Context, in gen.DocumentCreateInput, opts ...CallOption) (gen.Document, *Response, error) {
+	req, err := gen.NewCreateDocumentRequest(s.client.server, gen.CreateDocumentJSONRequestBody{Data: in})
+	return Do[gen.Document](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentFields}, opts...)
 }
 
 // Delete deletes a single Document.
 // Clio operation Document#destroy: DELETE /api/v4/documents/{id}.json.
-func (s *DocumentsService) Delete(ctx context.Context, id int64, params *gen.DeleteDocumentParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteDocument(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteDocumentRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Document.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Document#show: GET /api/v4/documents/{id}.json.
-func (s *DocumentsService) Get(ctx context.Context, id int64, params *gen.GetDocumentParams, opts ...CallOption) (gen.Document, *Response, error) {
-	return Do[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetDocument(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Document, *Response, error) {
+	req, err := gen.NewGetDocumentRequest(s.client.server, id)
+	return Do[gen.Document](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentFields}, opts...)
 }
 
 // List returns the data for all Documents, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Document#index: GET /api/v4/documents.json.
 func (s *DocumentsService) List(ctx context.Context, params *gen.ListDocumentsParams, opts ...CallOption) ([]gen.Document, *Response, error) {
-	return ListPage[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListDocuments(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListDocumentsRequest(s.client.server, params)
+	return ListPage[gen.Document](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Document#index: GET /api/v4/documents.json.
+func (s *DocumentsService) Pages(ctx context.Context, params *gen.ListDocumentsParams, opts ...CallOption) iter.Seq2[*Page[gen.Document], error] {
+	req, err := gen.NewListDocumentsRequest(s.client.server, params)
+	return Pages[gen.Document](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Document#show: GET /api/v4/documents/{id}.json.
+func (s *DocumentsService) Refresh(ctx context.Context, id int64, cached gen.Document, opts ...CallOption) (gen.Document, *Response, error) {
+	req, err := gen.NewGetDocumentRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Document.
+// Without Fields, Clio would answer only id and etag: the call asks for DocumentFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Document#update: PATCH /api/v4/documents/{id}.json.
-func (s *DocumentsService) Update(ctx context.Context, id int64, params *gen.UpdateDocumentParams, body gen.UpdateDocumentJSONRequestBody, opts ...CallOption) (gen.Document, *Response, error) {
-	return Do[gen.Document](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateDocument(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *DocumentsService) Update(ctx context.Context, id int64, in gen.DocumentUpdateInput, opts ...CallOption) (gen.Document, *Response, error) {
+	req, err := gen.NewUpdateDocumentRequest(s.client.server, id, gen.UpdateDocumentJSONRequestBody{Data: in})
+	return Do[gen.Document](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: DocumentFields}, opts...)
 }
 
 // EmailAddressesService calls the operations of Clio's "Email Addresses" section.
@@ -2131,31 +3064,42 @@ type EmailAddressesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for EmailAddressBaseFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation EmailAddress#index: GET /api/v4/contacts/{contact_id}/email_addresses.json.
 func (s *EmailAddressesService) All(ctx context.Context, contactId int64, params *gen.ListEmailAddressParams, opts ...CallOption) iter.Seq2[gen.EmailAddressBase, error] {
-	return All[gen.EmailAddressBase](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListEmailAddress(ctx, contactId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListEmailAddressRequest(s.client.server, contactId, params)
+	return All[gen.EmailAddressBase](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: EmailAddressBaseFields}, withoutCursorOrder(opts)...)
 }
 
 // List returns the data for all EmailAddresses, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for EmailAddressBaseFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation EmailAddress#index: GET /api/v4/contacts/{contact_id}/email_addresses.json.
 func (s *EmailAddressesService) List(ctx context.Context, contactId int64, params *gen.ListEmailAddressParams, opts ...CallOption) ([]gen.EmailAddressBase, *Response, error) {
-	return ListPage[gen.EmailAddressBase](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListEmailAddress(ctx, contactId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListEmailAddressRequest(s.client.server, contactId, params)
+	return ListPage[gen.EmailAddressBase](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: EmailAddressBaseFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation EmailAddress#index: GET /api/v4/contacts/{contact_id}/email_addresses.json.
+func (s *EmailAddressesService) Pages(ctx context.Context, contactId int64, params *gen.ListEmailAddressParams, opts ...CallOption) iter.Seq2[*Page[gen.EmailAddressBase], error] {
+	req, err := gen.NewListEmailAddressRequest(s.client.server, contactId, params)
+	return Pages[gen.EmailAddressBase](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: EmailAddressBaseFields}, withoutCursorOrder(opts)...)
 }
 
 // EventMetricsService calls the operations of Clio's "Event Metrics" section.
 type EventMetricsService struct{ client *Client }
 
 // List: Unread in-app notification events.
+// Without Fields, Clio would answer only id and etag: the call asks for EventMetricsFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation EventMetrics#index: GET /api/v4/internal_notifications/event_metrics.json.
-func (s *EventMetricsService) List(ctx context.Context, params *gen.ListEventMetricsParams, opts ...CallOption) (gen.EventMetrics, *Response, error) {
-	return Do[gen.EventMetrics](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListEventMetrics(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *EventMetricsService) List(ctx context.Context, opts ...CallOption) (gen.EventMetrics, *Response, error) {
+	req, err := gen.NewListEventMetricsRequest(s.client.server)
+	return Do[gen.EventMetrics](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: EventMetricsFields}, opts...)
 }
 
 // ExpenseCategoriesService calls the operations of Clio's "Expense Categories" section.
@@ -2163,70 +3107,101 @@ type ExpenseCategoriesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ExpenseCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ExpenseCategory#index: GET /api/v4/expense_categories.json.
 func (s *ExpenseCategoriesService) All(ctx context.Context, params *gen.ListExpenseCategoriesParams, opts ...CallOption) iter.Seq2[gen.ExpenseCategory, error] {
-	return All[gen.ExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListExpenseCategories(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListExpenseCategoriesRequest(s.client.server, params)
+	return All[gen.ExpenseCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ExpenseCategoryFields}, opts...)
 }
 
 // AllLaukExpenseCategories iterates over every record of ListLaukExpenseCategories, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for LaukExpenseCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LaukExpenseCategory#index: GET /api/v4/lauk_expense_categories.json.
 func (s *ExpenseCategoriesService) AllLaukExpenseCategories(ctx context.Context, params *gen.ListLaukExpenseCategoriesParams, opts ...CallOption) iter.Seq2[gen.LaukExpenseCategory, error] {
-	return All[gen.LaukExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLaukExpenseCategories(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListLaukExpenseCategoriesRequest(s.client.server, params)
+	return All[gen.LaukExpenseCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukExpenseCategoryFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new ExpenseCategory.
+// Without Fields, Clio would answer only id and etag: the call asks for ExpenseCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ExpenseCategory#create: POST /api/v4/expense_categories.json.
-func (s *ExpenseCategoriesService) Create(ctx context.Context, params *gen.CreateExpenseCategoryParams, body gen.CreateExpenseCategoryJSONRequestBody, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
-	return Do[gen.ExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateExpenseCategory(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ExpenseCategoriesService) Create(ctx context.Context, in gen.ExpenseCategoryCreateInput, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
+	req, err := gen.NewCreateExpenseCategoryRequest(s.client.server, gen.CreateExpenseCategoryJSONRequestBody{Data: in})
+	return Do[gen.ExpenseCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ExpenseCategoryFields}, opts...)
 }
 
 // Delete deletes a single ExpenseCategory.
 // Clio operation ExpenseCategory#destroy: DELETE /api/v4/expense_categories/{id}.json.
-func (s *ExpenseCategoriesService) Delete(ctx context.Context, id int64, params *gen.DeleteExpenseCategoryParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteExpenseCategory(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ExpenseCategoriesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteExpenseCategoryRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single ExpenseCategory.
+// Without Fields, Clio would answer only id and etag: the call asks for ExpenseCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ExpenseCategory#show: GET /api/v4/expense_categories/{id}.json.
-func (s *ExpenseCategoriesService) Get(ctx context.Context, id int64, params *gen.GetExpenseCategoryParams, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
-	return Do[gen.ExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetExpenseCategory(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ExpenseCategoriesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
+	req, err := gen.NewGetExpenseCategoryRequest(s.client.server, id)
+	return Do[gen.ExpenseCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ExpenseCategoryFields}, opts...)
 }
 
 // List returns the data for all ExpenseCategories, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ExpenseCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ExpenseCategory#index: GET /api/v4/expense_categories.json.
 func (s *ExpenseCategoriesService) List(ctx context.Context, params *gen.ListExpenseCategoriesParams, opts ...CallOption) ([]gen.ExpenseCategory, *Response, error) {
-	return ListPage[gen.ExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListExpenseCategories(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListExpenseCategoriesRequest(s.client.server, params)
+	return ListPage[gen.ExpenseCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ExpenseCategoryFields}, opts...)
 }
 
 // ListLaukExpenseCategories lists Expense Categories, one page at a time: the Response
 // carries the next page's URL, and AllLaukExpenseCategories walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for LaukExpenseCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LaukExpenseCategory#index: GET /api/v4/lauk_expense_categories.json.
 func (s *ExpenseCategoriesService) ListLaukExpenseCategories(ctx context.Context, params *gen.ListLaukExpenseCategoriesParams, opts ...CallOption) ([]gen.LaukExpenseCategory, *Response, error) {
-	return ListPage[gen.LaukExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLaukExpenseCategories(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListLaukExpenseCategoriesRequest(s.client.server, params)
+	return ListPage[gen.LaukExpenseCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukExpenseCategoryFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation ExpenseCategory#index: GET /api/v4/expense_categories.json.
+func (s *ExpenseCategoriesService) Pages(ctx context.Context, params *gen.ListExpenseCategoriesParams, opts ...CallOption) iter.Seq2[*Page[gen.ExpenseCategory], error] {
+	req, err := gen.NewListExpenseCategoriesRequest(s.client.server, params)
+	return Pages[gen.ExpenseCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ExpenseCategoryFields}, opts...)
+}
+
+// PagesLaukExpenseCategories iterates over the pages of ListLaukExpenseCategories, each with its *Response
+// (meta.records, the rate-limit budget), as AllLaukExpenseCategories does over records.
+// Clio operation LaukExpenseCategory#index: GET /api/v4/lauk_expense_categories.json.
+func (s *ExpenseCategoriesService) PagesLaukExpenseCategories(ctx context.Context, params *gen.ListLaukExpenseCategoriesParams, opts ...CallOption) iter.Seq2[*Page[gen.LaukExpenseCategory], error] {
+	req, err := gen.NewListLaukExpenseCategoriesRequest(s.client.server, params)
+	return Pages[gen.LaukExpenseCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LaukExpenseCategoryFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation ExpenseCategory#show: GET /api/v4/expense_categories/{id}.json.
+func (s *ExpenseCategoriesService) Refresh(ctx context.Context, id int64, cached gen.ExpenseCategory, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
+	req, err := gen.NewGetExpenseCategoryRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ExpenseCategoryFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single ExpenseCategory.
+// Without Fields, Clio would answer only id and etag: the call asks for ExpenseCategoryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ExpenseCategory#update: PATCH /api/v4/expense_categories/{id}.json.
-func (s *ExpenseCategoriesService) Update(ctx context.Context, id int64, params *gen.UpdateExpenseCategoryParams, body gen.UpdateExpenseCategoryJSONRequestBody, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
-	return Do[gen.ExpenseCategory](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateExpenseCategory(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ExpenseCategoriesService) Update(ctx context.Context, id int64, in gen.ExpenseCategoryUpdateInput, opts ...CallOption) (gen.ExpenseCategory, *Response, error) {
+	req, err := gen.NewUpdateExpenseCategoryRequest(s.client.server, id, gen.UpdateExpenseCategoryJSONRequestBody{Data: in})
+	return Do[gen.ExpenseCategory](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ExpenseCategoryFields}, opts...)
 }
 
 // FoldersService calls the operations of Clio's "Folders" section.
@@ -2234,70 +3209,101 @@ type FoldersService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for FolderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Folder#index: GET /api/v4/folders.json.
 func (s *FoldersService) All(ctx context.Context, params *gen.ListFoldersParams, opts ...CallOption) iter.Seq2[gen.Folder, error] {
-	return All[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListFolders(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListFoldersRequest(s.client.server, params)
+	return All[gen.Folder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderFields}, opts...)
 }
 
 // AllFolderContents iterates over every record of ListFolderContents, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for FolderListRecordFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Folder#list: GET /api/v4/folders/list.json.
 func (s *FoldersService) AllFolderContents(ctx context.Context, params *gen.ListFolderContentsParams, opts ...CallOption) iter.Seq2[gen.FolderListRecord, error] {
-	return All[gen.FolderListRecord](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListFolderContents(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListFolderContentsRequest(s.client.server, params)
+	return All[gen.FolderListRecord](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderListRecordFields}, opts...)
 }
 
 // Create creates a new Folder.
+// Without Fields, Clio would answer only id and etag: the call asks for FolderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Folder#create: POST /api/v4/folders.json.
-func (s *FoldersService) Create(ctx context.Context, params *gen.CreateFolderParams, body gen.CreateFolderJSONRequestBody, opts ...CallOption) (gen.Folder, *Response, error) {
-	return Do[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateFolder(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *FoldersService) Create(ctx context.Context, in gen.FolderCreateInput, opts ...CallOption) (gen.Folder, *Response, error) {
+	req, err := gen.NewCreateFolderRequest(s.client.server, gen.CreateFolderJSONRequestBody{Data: in})
+	return Do[gen.Folder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderFields}, opts...)
 }
 
 // Delete deletes a single Folder.
 // Clio operation Folder#destroy: DELETE /api/v4/folders/{id}.json.
-func (s *FoldersService) Delete(ctx context.Context, id int64, params *gen.DeleteFolderParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteFolder(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *FoldersService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteFolderRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Folder.
+// Without Fields, Clio would answer only id and etag: the call asks for FolderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Folder#show: GET /api/v4/folders/{id}.json.
-func (s *FoldersService) Get(ctx context.Context, id int64, params *gen.GetFolderParams, opts ...CallOption) (gen.Folder, *Response, error) {
-	return Do[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetFolder(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *FoldersService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Folder, *Response, error) {
+	req, err := gen.NewGetFolderRequest(s.client.server, id)
+	return Do[gen.Folder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderFields}, opts...)
 }
 
 // List returns the data for all Folders, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for FolderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Folder#index: GET /api/v4/folders.json.
 func (s *FoldersService) List(ctx context.Context, params *gen.ListFoldersParams, opts ...CallOption) ([]gen.Folder, *Response, error) {
-	return ListPage[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListFolders(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListFoldersRequest(s.client.server, params)
+	return ListPage[gen.Folder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderFields}, opts...)
 }
 
 // ListFolderContents returns the data of the contents of a Folder, one page at a time: the Response
 // carries the next page's URL, and AllFolderContents walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for FolderListRecordFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Folder#list: GET /api/v4/folders/list.json.
 func (s *FoldersService) ListFolderContents(ctx context.Context, params *gen.ListFolderContentsParams, opts ...CallOption) ([]gen.FolderListRecord, *Response, error) {
-	return ListPage[gen.FolderListRecord](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListFolderContents(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListFolderContentsRequest(s.client.server, params)
+	return ListPage[gen.FolderListRecord](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderListRecordFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Folder#index: GET /api/v4/folders.json.
+func (s *FoldersService) Pages(ctx context.Context, params *gen.ListFoldersParams, opts ...CallOption) iter.Seq2[*Page[gen.Folder], error] {
+	req, err := gen.NewListFoldersRequest(s.client.server, params)
+	return Pages[gen.Folder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderFields}, opts...)
+}
+
+// PagesFolderContents iterates over the pages of ListFolderContents, each with its *Response
+// (meta.records, the rate-limit budget), as AllFolderContents does over records.
+// Clio operation Folder#list: GET /api/v4/folders/list.json.
+func (s *FoldersService) PagesFolderContents(ctx context.Context, params *gen.ListFolderContentsParams, opts ...CallOption) iter.Seq2[*Page[gen.FolderListRecord], error] {
+	req, err := gen.NewListFolderContentsRequest(s.client.server, params)
+	return Pages[gen.FolderListRecord](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderListRecordFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Folder#show: GET /api/v4/folders/{id}.json.
+func (s *FoldersService) Refresh(ctx context.Context, id int64, cached gen.Folder, opts ...CallOption) (gen.Folder, *Response, error) {
+	req, err := gen.NewGetFolderRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Folder.
+// Without Fields, Clio would answer only id and etag: the call asks for FolderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Folder#update: PATCH /api/v4/folders/{id}.json.
-func (s *FoldersService) Update(ctx context.Context, id int64, params *gen.UpdateFolderParams, body gen.UpdateFolderJSONRequestBody, opts ...CallOption) (gen.Folder, *Response, error) {
-	return Do[gen.Folder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateFolder(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *FoldersService) Update(ctx context.Context, id int64, in gen.FolderUpdateInput, opts ...CallOption) (gen.Folder, *Response, error) {
+	req, err := gen.NewUpdateFolderRequest(s.client.server, id, gen.UpdateFolderJSONRequestBody{Data: in})
+	return Do[gen.Folder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: FolderFields}, opts...)
 }
 
 // GrantFundingSourcesService calls the operations of Clio's "Grant Funding Sources" section.
@@ -2305,44 +3311,57 @@ type GrantFundingSourcesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFundingSourceFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation GrantFundingSource#index: GET /api/v4/grant_funding_sources.json.
 func (s *GrantFundingSourcesService) All(ctx context.Context, params *gen.ListGrantFundingSourcesParams, opts ...CallOption) iter.Seq2[gen.GrantFundingSource, error] {
-	return All[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListGrantFundingSources(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListGrantFundingSourcesRequest(s.client.server, params)
+	return All[gen.GrantFundingSource](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFundingSourceFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new grant funding source.
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFundingSourceFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation GrantFundingSource#create: POST /api/v4/grant_funding_sources.json.
-func (s *GrantFundingSourcesService) Create(ctx context.Context, params *gen.CreateGrantFundingSourceParams, body gen.CreateGrantFundingSourceJSONRequestBody, opts ...CallOption) (gen.GrantFundingSource, *Response, error) {
-	return Do[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateGrantFundingSource(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GrantFundingSourcesService) Create(ctx context.Context, in gen.GrantFundingSourceCreateInput, opts ...CallOption) (gen.GrantFundingSource, *Response, error) {
+	req, err := gen.NewCreateGrantFundingSourceRequest(s.client.server, gen.CreateGrantFundingSourceJSONRequestBody{Data: in})
+	return Do[gen.GrantFundingSource](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFundingSourceFields}, opts...)
 }
 
 // Delete deletes a single grant funding source.
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFundingSourceFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation GrantFundingSource#destroy: DELETE /api/v4/grant_funding_sources/{id}.json.
-func (s *GrantFundingSourcesService) Delete(ctx context.Context, id int64, params *gen.DeleteGrantFundingSourceParams, body gen.DeleteGrantFundingSourceJSONRequestBody, opts ...CallOption) (gen.GrantFundingSource, *Response, error) {
-	return Do[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteGrantFundingSource(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GrantFundingSourcesService) Delete(ctx context.Context, id int64, in gen.GrantFundingSourceDestroyInput, opts ...CallOption) (gen.GrantFundingSource, *Response, error) {
+	req, err := gen.NewDeleteGrantFundingSourceRequest(s.client.server, id, gen.DeleteGrantFundingSourceJSONRequestBody{Data: in})
+	return Do[gen.GrantFundingSource](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFundingSourceFields}, opts...)
 }
 
 // List returns the data for all grant funding sources, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFundingSourceFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation GrantFundingSource#index: GET /api/v4/grant_funding_sources.json.
 func (s *GrantFundingSourcesService) List(ctx context.Context, params *gen.ListGrantFundingSourcesParams, opts ...CallOption) ([]gen.GrantFundingSource, *Response, error) {
-	return ListPage[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListGrantFundingSources(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListGrantFundingSourcesRequest(s.client.server, params)
+	return ListPage[gen.GrantFundingSource](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFundingSourceFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation GrantFundingSource#index: GET /api/v4/grant_funding_sources.json.
+func (s *GrantFundingSourcesService) Pages(ctx context.Context, params *gen.ListGrantFundingSourcesParams, opts ...CallOption) iter.Seq2[*Page[gen.GrantFundingSource], error] {
+	req, err := gen.NewListGrantFundingSourcesRequest(s.client.server, params)
+	return Pages[gen.GrantFundingSource](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFundingSourceFields}, withoutCursorOrder(opts)...)
 }
 
 // Update updates a single grant funding source.
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFundingSourceFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation GrantFundingSource#update: PATCH /api/v4/grant_funding_sources/{id}.json.
-func (s *GrantFundingSourcesService) Update(ctx context.Context, id int64, params *gen.UpdateGrantFundingSourceParams, body gen.UpdateGrantFundingSourceJSONRequestBody, opts ...CallOption) (gen.GrantFundingSource, *Response, error) {
-	return Do[gen.GrantFundingSource](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateGrantFundingSource(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GrantFundingSourcesService) Update(ctx context.Context, id int64, in gen.GrantFundingSourceUpdateInput, opts ...CallOption) (gen.GrantFundingSource, *Response, error) {
+	req, err := gen.NewUpdateGrantFundingSourceRequest(s.client.server, id, gen.UpdateGrantFundingSourceJSONRequestBody{Data: in})
+	return Do[gen.GrantFundingSource](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFundingSourceFields}, opts...)
 }
 
 // GrantsService calls the operations of Clio's "Grants" section.
@@ -2350,52 +3369,73 @@ type GrantsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Grant#index: GET /api/v4/grants.json.
 func (s *GrantsService) All(ctx context.Context, params *gen.ListGrantsParams, opts ...CallOption) iter.Seq2[gen.Grant, error] {
-	return All[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListGrants(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListGrantsRequest(s.client.server, params)
+	return All[gen.Grant](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new grant.
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Grant#create: POST /api/v4/grants.json.
-func (s *GrantsService) Create(ctx context.Context, params *gen.CreateGrantParams, body gen.CreateGrantJSONRequestBody, opts ...CallOption) (gen.Grant, *Response, error) {
-	return Do[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateGrant(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GrantsService) Create(ctx context.Context, in gen.GrantCreateInput, opts ...CallOption) (gen.Grant, *Response, error) {
+	req, err := gen.NewCreateGrantRequest(s.client.server, gen.CreateGrantJSONRequestBody{Data: in})
+	return Do[gen.Grant](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFields}, opts...)
 }
 
 // Delete deletes a single grant.
 // Clio operation Grant#destroy: DELETE /api/v4/grants/{id}.json.
-func (s *GrantsService) Delete(ctx context.Context, id int64, params *gen.DeleteGrantParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteGrant(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GrantsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteGrantRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single grant.
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Grant#show: GET /api/v4/grants/{id}.json.
-func (s *GrantsService) Get(ctx context.Context, id int64, params *gen.GetGrantParams, opts ...CallOption) (gen.Grant, *Response, error) {
-	return Do[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetGrant(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GrantsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Grant, *Response, error) {
+	req, err := gen.NewGetGrantRequest(s.client.server, id)
+	return Do[gen.Grant](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFields}, opts...)
 }
 
 // List returns the data for all grants, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Grant#index: GET /api/v4/grants.json.
 func (s *GrantsService) List(ctx context.Context, params *gen.ListGrantsParams, opts ...CallOption) ([]gen.Grant, *Response, error) {
-	return ListPage[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListGrants(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListGrantsRequest(s.client.server, params)
+	return ListPage[gen.Grant](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Grant#index: GET /api/v4/grants.json.
+func (s *GrantsService) Pages(ctx context.Context, params *gen.ListGrantsParams, opts ...CallOption) iter.Seq2[*Page[gen.Grant], error] {
+	req, err := gen.NewListGrantsRequest(s.client.server, params)
+	return Pages[gen.Grant](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Grant#show: GET /api/v4/grants/{id}.json.
+func (s *GrantsService) Refresh(ctx context.Context, id int64, cached gen.Grant, opts ...CallOption) (gen.Grant, *Response, error) {
+	req, err := gen.NewGetGrantRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single grant.
+// Without Fields, Clio would answer only id and etag: the call asks for GrantFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Grant#update: PATCH /api/v4/grants/{id}.json.
-func (s *GrantsService) Update(ctx context.Context, id int64, params *gen.UpdateGrantParams, body gen.UpdateGrantJSONRequestBody, opts ...CallOption) (gen.Grant, *Response, error) {
-	return Do[gen.Grant](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateGrant(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GrantsService) Update(ctx context.Context, id int64, in gen.GrantUpdateInput, opts ...CallOption) (gen.Grant, *Response, error) {
+	req, err := gen.NewUpdateGrantRequest(s.client.server, id, gen.UpdateGrantJSONRequestBody{Data: in})
+	return Do[gen.Grant](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GrantFields}, opts...)
 }
 
 // GroupsService calls the operations of Clio's "Groups" section.
@@ -2403,52 +3443,73 @@ type GroupsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for GroupFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Group#index: GET /api/v4/groups.json.
 func (s *GroupsService) All(ctx context.Context, params *gen.ListGroupsParams, opts ...CallOption) iter.Seq2[gen.Group, error] {
-	return All[gen.Group](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListGroups(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListGroupsRequest(s.client.server, params)
+	return All[gen.Group](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GroupFields}, opts...)
 }
 
 // Create creates a new Group.
+// Without Fields, Clio would answer only id and etag: the call asks for GroupFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Group#create: POST /api/v4/groups.json.
-func (s *GroupsService) Create(ctx context.Context, params *gen.CreateGroupParams, body gen.CreateGroupJSONRequestBody, opts ...CallOption) (gen.Group, *Response, error) {
-	return Do[gen.Group](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateGroup(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GroupsService) Create(ctx context.Context, in gen.GroupCreateInput, opts ...CallOption) (gen.Group, *Response, error) {
+	req, err := gen.NewCreateGroupRequest(s.client.server, gen.CreateGroupJSONRequestBody{Data: in})
+	return Do[gen.Group](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GroupFields}, opts...)
 }
 
 // Delete deletes a single Group.
 // Clio operation Group#destroy: DELETE /api/v4/groups/{id}.json.
-func (s *GroupsService) Delete(ctx context.Context, id int64, params *gen.DeleteGroupParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteGroup(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GroupsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteGroupRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Group.
+// Without Fields, Clio would answer only id and etag: the call asks for GroupFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Group#show: GET /api/v4/groups/{id}.json.
-func (s *GroupsService) Get(ctx context.Context, id int64, params *gen.GetGroupParams, opts ...CallOption) (gen.Group, *Response, error) {
-	return Do[gen.Group](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetGroup(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GroupsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Group, *Response, error) {
+	req, err := gen.NewGetGroupRequest(s.client.server, id)
+	return Do[gen.Group](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GroupFields}, opts...)
 }
 
 // List returns the data for all Groups, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for GroupFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Group#index: GET /api/v4/groups.json.
 func (s *GroupsService) List(ctx context.Context, params *gen.ListGroupsParams, opts ...CallOption) ([]gen.Group, *Response, error) {
-	return ListPage[gen.Group](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListGroups(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListGroupsRequest(s.client.server, params)
+	return ListPage[gen.Group](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GroupFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Group#index: GET /api/v4/groups.json.
+func (s *GroupsService) Pages(ctx context.Context, params *gen.ListGroupsParams, opts ...CallOption) iter.Seq2[*Page[gen.Group], error] {
+	req, err := gen.NewListGroupsRequest(s.client.server, params)
+	return Pages[gen.Group](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GroupFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Group#show: GET /api/v4/groups/{id}.json.
+func (s *GroupsService) Refresh(ctx context.Context, id int64, cached gen.Group, opts ...CallOption) (gen.Group, *Response, error) {
+	req, err := gen.NewGetGroupRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GroupFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Group.
+// Without Fields, Clio would answer only id and etag: the call asks for GroupFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Group#update: PATCH /api/v4/groups/{id}.json.
-func (s *GroupsService) Update(ctx context.Context, id int64, params *gen.UpdateGroupParams, body gen.UpdateGroupJSONRequestBody, opts ...CallOption) (gen.Group, *Response, error) {
-	return Do[gen.Group](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateGroup(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *GroupsService) Update(ctx context.Context, id int64, in gen.GroupUpdateInput, opts ...CallOption) (gen.Group, *Response, error) {
+	req, err := gen.NewUpdateGroupRequest(s.client.server, id, gen.UpdateGroupJSONRequestBody{Data: in})
+	return Do[gen.Group](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: GroupFields}, opts...)
 }
 
 // InterestChargesService calls the operations of Clio's "Interest Charges" section.
@@ -2456,28 +3517,37 @@ type InterestChargesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for InterestChargeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation InterestCharge#index: GET /api/v4/interest_charges.json.
 func (s *InterestChargesService) All(ctx context.Context, params *gen.ListInterestChargesParams, opts ...CallOption) iter.Seq2[gen.InterestCharge, error] {
-	return All[gen.InterestCharge](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListInterestCharges(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListInterestChargesRequest(s.client.server, params)
+	return All[gen.InterestCharge](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: InterestChargeFields}, withoutCursorOrder(opts)...)
 }
 
 // Delete deletes a single InterestCharge.
 // Clio operation InterestCharge#destroy: DELETE /api/v4/interest_charges/{id}.json.
-func (s *InterestChargesService) Delete(ctx context.Context, id int64, params *gen.DeleteInterestChargeParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteInterestCharge(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *InterestChargesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteInterestChargeRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // List returns the data for all InterestCharges, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for InterestChargeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation InterestCharge#index: GET /api/v4/interest_charges.json.
 func (s *InterestChargesService) List(ctx context.Context, params *gen.ListInterestChargesParams, opts ...CallOption) ([]gen.InterestCharge, *Response, error) {
-	return ListPage[gen.InterestCharge](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListInterestCharges(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListInterestChargesRequest(s.client.server, params)
+	return ListPage[gen.InterestCharge](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: InterestChargeFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation InterestCharge#index: GET /api/v4/interest_charges.json.
+func (s *InterestChargesService) Pages(ctx context.Context, params *gen.ListInterestChargesParams, opts ...CallOption) iter.Seq2[*Page[gen.InterestCharge], error] {
+	req, err := gen.NewListInterestChargesRequest(s.client.server, params)
+	return Pages[gen.InterestCharge](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: InterestChargeFields}, withoutCursorOrder(opts)...)
 }
 
 // JurisdictionsService calls the operations of Clio's "Jurisdictions" section.
@@ -2485,28 +3555,48 @@ type JurisdictionsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for JurisdictionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Jurisdiction#index: GET /api/v4/court_rules/jurisdictions.json.
 func (s *JurisdictionsService) All(ctx context.Context, params *gen.ListJurisdictionsParams, opts ...CallOption) iter.Seq2[gen.Jurisdiction, error] {
-	return All[gen.Jurisdiction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListJurisdictions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListJurisdictionsRequest(s.client.server, params)
+	return All[gen.Jurisdiction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionFields}, opts...)
 }
 
 // Get returns the data for the jurisdiction.
+// Without Fields, Clio would answer only id and etag: the call asks for JurisdictionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Jurisdiction#show: GET /api/v4/court_rules/jurisdictions/{id}.json.
-func (s *JurisdictionsService) Get(ctx context.Context, id int64, params *gen.GetJurisdictionParams, opts ...CallOption) (gen.Jurisdiction, *Response, error) {
-	return Do[gen.Jurisdiction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetJurisdiction(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *JurisdictionsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Jurisdiction, *Response, error) {
+	req, err := gen.NewGetJurisdictionRequest(s.client.server, id)
+	return Do[gen.Jurisdiction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionFields}, opts...)
 }
 
 // List returns the data for all jurisdictions, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for JurisdictionFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Jurisdiction#index: GET /api/v4/court_rules/jurisdictions.json.
 func (s *JurisdictionsService) List(ctx context.Context, params *gen.ListJurisdictionsParams, opts ...CallOption) ([]gen.Jurisdiction, *Response, error) {
-	return ListPage[gen.Jurisdiction](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListJurisdictions(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListJurisdictionsRequest(s.client.server, params)
+	return ListPage[gen.Jurisdiction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Jurisdiction#index: GET /api/v4/court_rules/jurisdictions.json.
+func (s *JurisdictionsService) Pages(ctx context.Context, params *gen.ListJurisdictionsParams, opts ...CallOption) iter.Seq2[*Page[gen.Jurisdiction], error] {
+	req, err := gen.NewListJurisdictionsRequest(s.client.server, params)
+	return Pages[gen.Jurisdiction](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Jurisdiction#show: GET /api/v4/court_rules/jurisdictions/{id}.json.
+func (s *JurisdictionsService) Refresh(ctx context.Context, id int64, cached gen.Jurisdiction, opts ...CallOption) (gen.Jurisdiction, *Response, error) {
+	req, err := gen.NewGetJurisdictionRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionFields}, cached, cached.Etag, opts...)
 }
 
 // JurisdictionsToTriggersService calls the operations of Clio's "Jurisdictions To Triggers" section.
@@ -2514,28 +3604,48 @@ type JurisdictionsToTriggersService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for JurisdictionsToTriggerFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation JurisdictionsToTrigger#index: GET /api/v4/court_rules/jurisdictions/{jurisdiction_id}/triggers.json.
 func (s *JurisdictionsToTriggersService) All(ctx context.Context, jurisdictionId int64, params *gen.ListJurisdictionsToTriggersParams, opts ...CallOption) iter.Seq2[gen.JurisdictionsToTrigger, error] {
-	return All[gen.JurisdictionsToTrigger](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListJurisdictionsToTriggers(ctx, jurisdictionId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListJurisdictionsToTriggersRequest(s.client.server, jurisdictionId, params)
+	return All[gen.JurisdictionsToTrigger](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionsToTriggerFields}, opts...)
 }
 
 // Get returns the data for the trigger.
+// Without Fields, Clio would answer only id and etag: the call asks for JurisdictionsToTriggerFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation JurisdictionsToTrigger#show: GET /api/v4/court_rules/jurisdictions/{jurisdiction_id}/triggers/{id}.json.
-func (s *JurisdictionsToTriggersService) Get(ctx context.Context, jurisdictionId int64, id int64, params *gen.GetJurisdictionsToTriggerParams, opts ...CallOption) (gen.JurisdictionsToTrigger, *Response, error) {
-	return Do[gen.JurisdictionsToTrigger](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetJurisdictionsToTrigger(ctx, jurisdictionId, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *JurisdictionsToTriggersService) Get(ctx context.Context, jurisdictionId int64, id int64, opts ...CallOption) (gen.JurisdictionsToTrigger, *Response, error) {
+	req, err := gen.NewGetJurisdictionsToTriggerRequest(s.client.server, jurisdictionId, id)
+	return Do[gen.JurisdictionsToTrigger](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionsToTriggerFields}, opts...)
 }
 
 // List returns the data for all triggers, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for JurisdictionsToTriggerFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation JurisdictionsToTrigger#index: GET /api/v4/court_rules/jurisdictions/{jurisdiction_id}/triggers.json.
 func (s *JurisdictionsToTriggersService) List(ctx context.Context, jurisdictionId int64, params *gen.ListJurisdictionsToTriggersParams, opts ...CallOption) ([]gen.JurisdictionsToTrigger, *Response, error) {
-	return ListPage[gen.JurisdictionsToTrigger](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListJurisdictionsToTriggers(ctx, jurisdictionId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListJurisdictionsToTriggersRequest(s.client.server, jurisdictionId, params)
+	return ListPage[gen.JurisdictionsToTrigger](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionsToTriggerFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation JurisdictionsToTrigger#index: GET /api/v4/court_rules/jurisdictions/{jurisdiction_id}/triggers.json.
+func (s *JurisdictionsToTriggersService) Pages(ctx context.Context, jurisdictionId int64, params *gen.ListJurisdictionsToTriggersParams, opts ...CallOption) iter.Seq2[*Page[gen.JurisdictionsToTrigger], error] {
+	req, err := gen.NewListJurisdictionsToTriggersRequest(s.client.server, jurisdictionId, params)
+	return Pages[gen.JurisdictionsToTrigger](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionsToTriggerFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation JurisdictionsToTrigger#show: GET /api/v4/court_rules/jurisdictions/{jurisdiction_id}/triggers/{id}.json.
+func (s *JurisdictionsToTriggersService) Refresh(ctx context.Context, jurisdictionId int64, id int64, cached gen.JurisdictionsToTrigger, opts ...CallOption) (gen.JurisdictionsToTrigger, *Response, error) {
+	req, err := gen.NewGetJurisdictionsToTriggerRequest(s.client.server, jurisdictionId, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: JurisdictionsToTriggerFields}, cached, cached.Etag, opts...)
 }
 
 // LineItemsService calls the operations of Clio's "Line Items" section.
@@ -2543,36 +3653,46 @@ type LineItemsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for LineItemFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LineItem#index: GET /api/v4/line_items.json.
 func (s *LineItemsService) All(ctx context.Context, params *gen.ListLineItemsParams, opts ...CallOption) iter.Seq2[gen.LineItem, error] {
-	return All[gen.LineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLineItems(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListLineItemsRequest(s.client.server, params)
+	return All[gen.LineItem](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LineItemFields}, withoutCursorOrder(opts)...)
 }
 
 // Delete deletes a single LineItem.
 // Clio operation LineItem#destroy: DELETE /api/v4/line_items/{id}.json.
-func (s *LineItemsService) Delete(ctx context.Context, id int64, params *gen.DeleteLineItemParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteLineItem(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *LineItemsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteLineItemRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // List returns the data for all LineItems, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for LineItemFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LineItem#index: GET /api/v4/line_items.json.
 func (s *LineItemsService) List(ctx context.Context, params *gen.ListLineItemsParams, opts ...CallOption) ([]gen.LineItem, *Response, error) {
-	return ListPage[gen.LineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLineItems(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListLineItemsRequest(s.client.server, params)
+	return ListPage[gen.LineItem](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LineItemFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation LineItem#index: GET /api/v4/line_items.json.
+func (s *LineItemsService) Pages(ctx context.Context, params *gen.ListLineItemsParams, opts ...CallOption) iter.Seq2[*Page[gen.LineItem], error] {
+	req, err := gen.NewListLineItemsRequest(s.client.server, params)
+	return Pages[gen.LineItem](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LineItemFields}, withoutCursorOrder(opts)...)
 }
 
 // Update updates a single LineItem.
+// Without Fields, Clio would answer only id and etag: the call asks for LineItemFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LineItem#update: PATCH /api/v4/line_items/{id}.json.
-func (s *LineItemsService) Update(ctx context.Context, id int64, params *gen.UpdateLineItemParams, body gen.UpdateLineItemJSONRequestBody, opts ...CallOption) (gen.LineItem, *Response, error) {
-	return Do[gen.LineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateLineItem(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *LineItemsService) Update(ctx context.Context, id int64, in gen.LineItemUpdateInput, opts ...CallOption) (gen.LineItem, *Response, error) {
+	req, err := gen.NewUpdateLineItemRequest(s.client.server, id, gen.UpdateLineItemJSONRequestBody{Data: in})
+	return Do[gen.LineItem](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LineItemFields}, opts...)
 }
 
 // LogEntriesService calls the operations of Clio's "Log Entries" section.
@@ -2580,20 +3700,30 @@ type LogEntriesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for LogEntryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LogEntry#index: GET /api/v4/log_entries.json.
 func (s *LogEntriesService) All(ctx context.Context, params *gen.ListLogEntriesParams, opts ...CallOption) iter.Seq2[gen.LogEntry, error] {
-	return All[gen.LogEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLogEntries(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListLogEntriesRequest(s.client.server, params)
+	return All[gen.LogEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LogEntryFields}, opts...)
 }
 
 // List returns the data for all LogEntries, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for LogEntryFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation LogEntry#index: GET /api/v4/log_entries.json.
 func (s *LogEntriesService) List(ctx context.Context, params *gen.ListLogEntriesParams, opts ...CallOption) ([]gen.LogEntry, *Response, error) {
-	return ListPage[gen.LogEntry](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListLogEntries(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListLogEntriesRequest(s.client.server, params)
+	return ListPage[gen.LogEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LogEntryFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation LogEntry#index: GET /api/v4/log_entries.json.
+func (s *LogEntriesService) Pages(ctx context.Context, params *gen.ListLogEntriesParams, opts ...CallOption) iter.Seq2[*Page[gen.LogEntry], error] {
+	req, err := gen.NewListLogEntriesRequest(s.client.server, params)
+	return Pages[gen.LogEntry](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: LogEntryFields}, opts...)
 }
 
 // MatterContactsService calls the operations of Clio's "Matter Contacts" section.
@@ -2601,20 +3731,30 @@ type MatterContactsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for MatterContactsFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MatterContacts#index: GET /api/v4/matters/{matter_id}/contacts.json.
 func (s *MatterContactsService) All(ctx context.Context, matterId int64, params *gen.ListMatterContactsParams, opts ...CallOption) iter.Seq2[gen.MatterContacts, error] {
-	return All[gen.MatterContacts](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMatterContacts(ctx, matterId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListMatterContactsRequest(s.client.server, matterId, params)
+	return All[gen.MatterContacts](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterContactsFields}, opts...)
 }
 
 // List returns the related contact data for a single matter, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for MatterContactsFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MatterContacts#index: GET /api/v4/matters/{matter_id}/contacts.json.
 func (s *MatterContactsService) List(ctx context.Context, matterId int64, params *gen.ListMatterContactsParams, opts ...CallOption) ([]gen.MatterContacts, *Response, error) {
-	return ListPage[gen.MatterContacts](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMatterContacts(ctx, matterId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListMatterContactsRequest(s.client.server, matterId, params)
+	return ListPage[gen.MatterContacts](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterContactsFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation MatterContacts#index: GET /api/v4/matters/{matter_id}/contacts.json.
+func (s *MatterContactsService) Pages(ctx context.Context, matterId int64, params *gen.ListMatterContactsParams, opts ...CallOption) iter.Seq2[*Page[gen.MatterContacts], error] {
+	req, err := gen.NewListMatterContactsRequest(s.client.server, matterId, params)
+	return Pages[gen.MatterContacts](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterContactsFields}, opts...)
 }
 
 // MatterDocketsService calls the operations of Clio's "Matter Dockets" section.
@@ -2622,52 +3762,71 @@ type MatterDocketsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for MatterDocketFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MatterDocket#index: GET /api/v4/court_rules/matter_dockets.json.
 func (s *MatterDocketsService) All(ctx context.Context, params *gen.ListMatterDocketsParams, opts ...CallOption) iter.Seq2[gen.MatterDocket, error] {
-	return All[gen.MatterDocket](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMatterDockets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListMatterDocketsRequest(s.client.server, params)
+	return All[gen.MatterDocket](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterDocketFields}, opts...)
 }
 
 // Create creates a matter docket.
+// Without Fields, Clio would answer only id and etag: the call asks for MatterDocketFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MatterDocket#create: POST /api/v4/court_rules/matter_dockets.json.
-func (s *MatterDocketsService) Create(ctx context.Context, params *gen.CreateMatterDocketParams, body gen.CreateMatterDocketJSONRequestBody, opts ...CallOption) (gen.MatterDocket, *Response, error) {
-	return Do[gen.MatterDocket](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateMatterDocket(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MatterDocketsService) Create(ctx context.Context, in gen.MatterDocketCreateInput, opts ...CallOption) (gen.MatterDocket, *Response, error) {
+	req, err := gen.NewCreateMatterDocketRequest(s.client.server, gen.CreateMatterDocketJSONRequestBody{Data: in})
+	return Do[gen.MatterDocket](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterDocketFields}, opts...)
 }
 
 // Delete deletes the requested matter docket.
 // Clio operation MatterDocket#destroy: DELETE /api/v4/court_rules/matter_dockets/{id}.json.
-func (s *MatterDocketsService) Delete(ctx context.Context, id int64, params *gen.DeleteMatterDocketParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteMatterDocket(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MatterDocketsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteMatterDocketRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for the matter docket.
+// Without Fields, Clio would answer only id and etag: the call asks for MatterDocketFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MatterDocket#show: GET /api/v4/court_rules/matter_dockets/{id}.json.
-func (s *MatterDocketsService) Get(ctx context.Context, id int64, params *gen.GetMatterDocketParams, opts ...CallOption) (gen.MatterDocket, *Response, error) {
-	return Do[gen.MatterDocket](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetMatterDocket(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MatterDocketsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.MatterDocket, *Response, error) {
+	req, err := gen.NewGetMatterDocketRequest(s.client.server, id)
+	return Do[gen.MatterDocket](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterDocketFields}, opts...)
 }
 
 // List returns the data for all matter dockets, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for MatterDocketFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MatterDocket#index: GET /api/v4/court_rules/matter_dockets.json.
 func (s *MatterDocketsService) List(ctx context.Context, params *gen.ListMatterDocketsParams, opts ...CallOption) ([]gen.MatterDocket, *Response, error) {
-	return ListPage[gen.MatterDocket](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMatterDockets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListMatterDocketsRequest(s.client.server, params)
+	return ListPage[gen.MatterDocket](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterDocketFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation MatterDocket#index: GET /api/v4/court_rules/matter_dockets.json.
+func (s *MatterDocketsService) Pages(ctx context.Context, params *gen.ListMatterDocketsParams, opts ...CallOption) iter.Seq2[*Page[gen.MatterDocket], error] {
+	req, err := gen.NewListMatterDocketsRequest(s.client.server, params)
+	return Pages[gen.MatterDocket](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterDocketFields}, opts...)
 }
 
 // PreviewMatterDocket previews calendar dates for the docket.
 // Clio operation MatterDocket#preview: GET /api/v4/court_rules/matter_dockets/preview.json.
 func (s *MatterDocketsService) PreviewMatterDocket(ctx context.Context, params *gen.PreviewMatterDocketParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.PreviewMatterDocket(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewPreviewMatterDocketRequest(s.client.server, params)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation MatterDocket#show: GET /api/v4/court_rules/matter_dockets/{id}.json.
+func (s *MatterDocketsService) Refresh(ctx context.Context, id int64, cached gen.MatterDocket, opts ...CallOption) (gen.MatterDocket, *Response, error) {
+	req, err := gen.NewGetMatterDocketRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterDocketFields}, cached, cached.Etag, opts...)
 }
 
 // MatterStagesService calls the operations of Clio's "Matter Stages" section.
@@ -2675,20 +3834,30 @@ type MatterStagesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for MatterStageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MatterStage#index: GET /api/v4/matter_stages.json.
 func (s *MatterStagesService) All(ctx context.Context, params *gen.ListMatterStagesParams, opts ...CallOption) iter.Seq2[gen.MatterStage, error] {
-	return All[gen.MatterStage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMatterStages(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListMatterStagesRequest(s.client.server, params)
+	return All[gen.MatterStage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterStageFields}, withoutCursorOrder(opts)...)
 }
 
 // List returns the data for all MatterStages, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for MatterStageFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MatterStage#index: GET /api/v4/matter_stages.json.
 func (s *MatterStagesService) List(ctx context.Context, params *gen.ListMatterStagesParams, opts ...CallOption) ([]gen.MatterStage, *Response, error) {
-	return ListPage[gen.MatterStage](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMatterStages(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListMatterStagesRequest(s.client.server, params)
+	return ListPage[gen.MatterStage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterStageFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation MatterStage#index: GET /api/v4/matter_stages.json.
+func (s *MatterStagesService) Pages(ctx context.Context, params *gen.ListMatterStagesParams, opts ...CallOption) iter.Seq2[*Page[gen.MatterStage], error] {
+	req, err := gen.NewListMatterStagesRequest(s.client.server, params)
+	return Pages[gen.MatterStage](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterStageFields}, withoutCursorOrder(opts)...)
 }
 
 // MattersService calls the operations of Clio's "Matters" section.
@@ -2696,52 +3865,73 @@ type MattersService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for MatterFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Matter#index: GET /api/v4/matters.json.
 func (s *MattersService) All(ctx context.Context, params *gen.ListMattersParams, opts ...CallOption) iter.Seq2[gen.Matter, error] {
-	return All[gen.Matter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMatters(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListMattersRequest(s.client.server, params)
+	return All[gen.Matter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterFields}, opts...)
 }
 
 // Create creates a new Matter.
+// Without Fields, Clio would answer only id and etag: the call asks for MatterFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Matter#create: POST /api/v4/matters.json.
-func (s *MattersService) Create(ctx context.Context, params *gen.CreateMatterParams, body gen.CreateMatterJSONRequestBody, opts ...CallOption) (gen.Matter, *Response, error) {
-	return Do[gen.Matter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateMatter(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MattersService) Create(ctx context.Context, params *gen.CreateMatterParams, in gen.MatterCreateInput, opts ...CallOption) (gen.Matter, *Response, error) {
+	req, err := gen.NewCreateMatterRequest(s.client.server, params, gen.CreateMatterJSONRequestBody{Data: in})
+	return Do[gen.Matter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterFields}, opts...)
 }
 
 // Delete deletes a single Matter.
 // Clio operation Matter#destroy: DELETE /api/v4/matters/{id}.json.
-func (s *MattersService) Delete(ctx context.Context, id int64, params *gen.DeleteMatterParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteMatter(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MattersService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteMatterRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Matter.
+// Without Fields, Clio would answer only id and etag: the call asks for MatterFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Matter#show: GET /api/v4/matters/{id}.json.
 func (s *MattersService) Get(ctx context.Context, id int64, params *gen.GetMatterParams, opts ...CallOption) (gen.Matter, *Response, error) {
-	return Do[gen.Matter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetMatter(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewGetMatterRequest(s.client.server, id, params)
+	return Do[gen.Matter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterFields}, opts...)
 }
 
 // List returns the data for all Matters, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for MatterFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Matter#index: GET /api/v4/matters.json.
 func (s *MattersService) List(ctx context.Context, params *gen.ListMattersParams, opts ...CallOption) ([]gen.Matter, *Response, error) {
-	return ListPage[gen.Matter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMatters(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListMattersRequest(s.client.server, params)
+	return ListPage[gen.Matter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Matter#index: GET /api/v4/matters.json.
+func (s *MattersService) Pages(ctx context.Context, params *gen.ListMattersParams, opts ...CallOption) iter.Seq2[*Page[gen.Matter], error] {
+	req, err := gen.NewListMattersRequest(s.client.server, params)
+	return Pages[gen.Matter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Matter#show: GET /api/v4/matters/{id}.json.
+func (s *MattersService) Refresh(ctx context.Context, id int64, params *gen.GetMatterParams, cached gen.Matter, opts ...CallOption) (gen.Matter, *Response, error) {
+	req, err := gen.NewGetMatterRequest(s.client.server, id, params)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Matter.
+// Without Fields, Clio would answer only id and etag: the call asks for MatterFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Matter#update: PATCH /api/v4/matters/{id}.json.
-func (s *MattersService) Update(ctx context.Context, id int64, params *gen.UpdateMatterParams, body gen.UpdateMatterJSONRequestBody, opts ...CallOption) (gen.Matter, *Response, error) {
-	return Do[gen.Matter](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateMatter(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MattersService) Update(ctx context.Context, id int64, params *gen.UpdateMatterParams, in gen.MatterUpdateInput, opts ...CallOption) (gen.Matter, *Response, error) {
+	req, err := gen.NewUpdateMatterRequest(s.client.server, id, params, gen.UpdateMatterJSONRequestBody{Data: in})
+	return Do[gen.Matter](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MatterFields}, opts...)
 }
 
 // MedicalBillsService calls the operations of Clio's "Medical Bills" section.
@@ -2749,18 +3939,18 @@ type MedicalBillsService struct{ client *Client }
 
 // Delete destroys a Medical Bill.
 // Clio operation MedicalBill#destroy: DELETE /api/v4/medical_bills/{id}.json.
-func (s *MedicalBillsService) Delete(ctx context.Context, id int64, params *gen.DeleteMedicalBillParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteMedicalBill(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MedicalBillsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteMedicalBillRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Update updates a Medical Bill.
+// Without Fields, Clio would answer only id and etag: the call asks for MedicalBillFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MedicalBill#update: PATCH /api/v4/medical_bills/{id}.json.
-func (s *MedicalBillsService) Update(ctx context.Context, id int64, params *gen.UpdateMedicalBillParams, body gen.UpdateMedicalBillJSONRequestBody, opts ...CallOption) (gen.MedicalBill, *Response, error) {
-	return Do[gen.MedicalBill](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateMedicalBill(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MedicalBillsService) Update(ctx context.Context, id int64, in gen.MedicalBillUpdateInput, opts ...CallOption) (gen.MedicalBill, *Response, error) {
+	req, err := gen.NewUpdateMedicalBillRequest(s.client.server, id, gen.UpdateMedicalBillJSONRequestBody{Data: in})
+	return Do[gen.MedicalBill](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MedicalBillFields}, opts...)
 }
 
 // MedicalRecordsService calls the operations of Clio's "Medical Records" section.
@@ -2768,18 +3958,18 @@ type MedicalRecordsService struct{ client *Client }
 
 // Delete destroys a Medical Record.
 // Clio operation MedicalRecord#destroy: DELETE /api/v4/medical_records/{id}.json.
-func (s *MedicalRecordsService) Delete(ctx context.Context, id int64, params *gen.DeleteMedicalRecordParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteMedicalRecord(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MedicalRecordsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteMedicalRecordRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Update updates a Medical Record.
+// Without Fields, Clio would answer only id and etag: the call asks for MedicalRecordFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MedicalRecord#update: PATCH /api/v4/medical_records/{id}.json.
-func (s *MedicalRecordsService) Update(ctx context.Context, id int64, params *gen.UpdateMedicalRecordParams, body gen.UpdateMedicalRecordJSONRequestBody, opts ...CallOption) (gen.MedicalRecord, *Response, error) {
-	return Do[gen.MedicalRecord](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateMedicalRecord(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MedicalRecordsService) Update(ctx context.Context, id int64, in gen.MedicalRecordUpdateInput, opts ...CallOption) (gen.MedicalRecord, *Response, error) {
+	req, err := gen.NewUpdateMedicalRecordRequest(s.client.server, id, gen.UpdateMedicalRecordJSONRequestBody{Data: in})
+	return Do[gen.MedicalRecord](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MedicalRecordFields}, opts...)
 }
 
 // MedicalRecordsDetailsService calls the operations of Clio's "Medical Records Details" section.
@@ -2787,52 +3977,73 @@ type MedicalRecordsDetailsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for MedicalRecordsRequestFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MedicalRecordsRequest#index: GET /api/v4/medical_records_details.json.
 func (s *MedicalRecordsDetailsService) All(ctx context.Context, params *gen.ListMedicalRecordsRequestsParams, opts ...CallOption) iter.Seq2[gen.MedicalRecordsRequest, error] {
-	return All[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMedicalRecordsRequests(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListMedicalRecordsRequestsRequest(s.client.server, params)
+	return All[gen.MedicalRecordsRequest](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MedicalRecordsRequestFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a Medical Records Detail, Medical Records and Medical Bills.
+// Without Fields, Clio would answer only id and etag: the call asks for MedicalRecordsRequestFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MedicalRecordsRequest#create: POST /api/v4/medical_records_details.json.
-func (s *MedicalRecordsDetailsService) Create(ctx context.Context, params *gen.CreateMedicalRecordsRequestParams, body gen.CreateMedicalRecordsRequestJSONRequestBody, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
-	return Do[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateMedicalRecordsRequest(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MedicalRecordsDetailsService) Create(ctx context.Context, in gen.MedicalRecordsRequestCreateInput, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
+	req, err := gen.NewCreateMedicalRecordsRequestRequest(s.client.server, gen.CreateMedicalRecordsRequestJSONRequestBody{Data: in})
+	return Do[gen.MedicalRecordsRequest](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MedicalRecordsRequestFields}, opts...)
 }
 
 // Delete destroys a Medical Records Detail.
 // Clio operation MedicalRecordsRequest#destroy: DELETE /api/v4/medical_records_details/{id}.json.
-func (s *MedicalRecordsDetailsService) Delete(ctx context.Context, id int64, params *gen.DeleteMedicalRecordsRequestParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteMedicalRecordsRequest(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MedicalRecordsDetailsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteMedicalRecordsRequestRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Medical Records Detail.
+// Without Fields, Clio would answer only id and etag: the call asks for MedicalRecordsRequestFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MedicalRecordsRequest#show: GET /api/v4/medical_records_details/{id}.json.
-func (s *MedicalRecordsDetailsService) Get(ctx context.Context, id int64, params *gen.GetMedicalRecordsRequestParams, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
-	return Do[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetMedicalRecordsRequest(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MedicalRecordsDetailsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
+	req, err := gen.NewGetMedicalRecordsRequestRequest(s.client.server, id)
+	return Do[gen.MedicalRecordsRequest](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MedicalRecordsRequestFields}, opts...)
 }
 
 // List returns the data for all Medical Records Details, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for MedicalRecordsRequestFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MedicalRecordsRequest#index: GET /api/v4/medical_records_details.json.
 func (s *MedicalRecordsDetailsService) List(ctx context.Context, params *gen.ListMedicalRecordsRequestsParams, opts ...CallOption) ([]gen.MedicalRecordsRequest, *Response, error) {
-	return ListPage[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMedicalRecordsRequests(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListMedicalRecordsRequestsRequest(s.client.server, params)
+	return ListPage[gen.MedicalRecordsRequest](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MedicalRecordsRequestFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation MedicalRecordsRequest#index: GET /api/v4/medical_records_details.json.
+func (s *MedicalRecordsDetailsService) Pages(ctx context.Context, params *gen.ListMedicalRecordsRequestsParams, opts ...CallOption) iter.Seq2[*Page[gen.MedicalRecordsRequest], error] {
+	req, err := gen.NewListMedicalRecordsRequestsRequest(s.client.server, params)
+	return Pages[gen.MedicalRecordsRequest](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MedicalRecordsRequestFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation MedicalRecordsRequest#show: GET /api/v4/medical_records_details/{id}.json.
+func (s *MedicalRecordsDetailsService) Refresh(ctx context.Context, id int64, cached gen.MedicalRecordsRequest, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
+	req, err := gen.NewGetMedicalRecordsRequestRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MedicalRecordsRequestFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a Medical Records Detail.
+// Without Fields, Clio would answer only id and etag: the call asks for MedicalRecordsRequestFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation MedicalRecordsRequest#update: PATCH /api/v4/medical_records_details/{id}.json.
-func (s *MedicalRecordsDetailsService) Update(ctx context.Context, id int64, params *gen.UpdateMedicalRecordsRequestParams, body gen.UpdateMedicalRecordsRequestJSONRequestBody, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
-	return Do[gen.MedicalRecordsRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateMedicalRecordsRequest(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MedicalRecordsDetailsService) Update(ctx context.Context, id int64, in gen.MedicalRecordsRequestUpdateInput, opts ...CallOption) (gen.MedicalRecordsRequest, *Response, error) {
+	req, err := gen.NewUpdateMedicalRecordsRequestRequest(s.client.server, id, gen.UpdateMedicalRecordsRequestJSONRequestBody{Data: in})
+	return Do[gen.MedicalRecordsRequest](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: MedicalRecordsRequestFields}, opts...)
 }
 
 // MyEventsService calls the operations of Clio's "My Events" section.
@@ -2842,34 +4053,38 @@ type MyEventsService struct{ client *Client }
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
 // Clio operation MyEvent#index: GET /api/v4/internal_notifications/my_events.json.
 func (s *MyEventsService) All(ctx context.Context, params *gen.ListMyEventsParams, opts ...CallOption) iter.Seq2[gen.MyEvent, error] {
-	return All[gen.MyEvent](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMyEvents(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListMyEventsRequest(s.client.server, params)
+	return All[gen.MyEvent](ctx, s.client, Request{HTTP: req, Err: err}, withoutCursorOrder(opts)...)
 }
 
 // Delete clears (delete) a single in-app notification event.
 // Clio operation MyEvent#destroy: DELETE /api/v4/internal_notifications/my_events/{id}.json.
-func (s *MyEventsService) Delete(ctx context.Context, id int64, params *gen.DeleteMyEventParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteMyEvent(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MyEventsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteMyEventRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // List returns the data for all of my in-app notification events, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
 // Clio operation MyEvent#index: GET /api/v4/internal_notifications/my_events.json.
 func (s *MyEventsService) List(ctx context.Context, params *gen.ListMyEventsParams, opts ...CallOption) ([]gen.MyEvent, *Response, error) {
-	return ListPage[gen.MyEvent](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListMyEvents(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListMyEventsRequest(s.client.server, params)
+	return ListPage[gen.MyEvent](ctx, s.client, Request{HTTP: req, Err: err}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation MyEvent#index: GET /api/v4/internal_notifications/my_events.json.
+func (s *MyEventsService) Pages(ctx context.Context, params *gen.ListMyEventsParams, opts ...CallOption) iter.Seq2[*Page[gen.MyEvent], error] {
+	req, err := gen.NewListMyEventsRequest(s.client.server, params)
+	return Pages[gen.MyEvent](ctx, s.client, Request{HTTP: req, Err: err}, withoutCursorOrder(opts)...)
 }
 
 // Update marks a single in-app notification event as read/unread.
 // Clio operation MyEvent#update: PATCH /api/v4/internal_notifications/my_events/{id}.json.
-func (s *MyEventsService) Update(ctx context.Context, id int64, params *gen.UpdateMyEventParams, body gen.UpdateMyEventJSONRequestBody, opts ...CallOption) (gen.MyEvent, *Response, error) {
-	return Do[gen.MyEvent](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateMyEvent(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *MyEventsService) Update(ctx context.Context, id int64, in gen.MyEventUpdateInput, opts ...CallOption) (gen.MyEvent, *Response, error) {
+	req, err := gen.NewUpdateMyEventRequest(s.client.server, id, gen.UpdateMyEventJSONRequestBody{Data: in})
+	return Do[gen.MyEvent](ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // NotesService calls the operations of Clio's "Notes" section.
@@ -2877,52 +4092,73 @@ type NotesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for NoteFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Note#index: GET /api/v4/notes.json.
 func (s *NotesService) All(ctx context.Context, params *gen.ListNotesParams, opts ...CallOption) iter.Seq2[gen.Note, error] {
-	return All[gen.Note](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListNotes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListNotesRequest(s.client.server, params)
+	return All[gen.Note](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: NoteFields}, opts...)
 }
 
 // Create creates a new Note.
+// Without Fields, Clio would answer only id and etag: the call asks for NoteFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Note#create: POST /api/v4/notes.json.
-func (s *NotesService) Create(ctx context.Context, params *gen.CreateNoteParams, body gen.CreateNoteJSONRequestBody, opts ...CallOption) (gen.Note, *Response, error) {
-	return Do[gen.Note](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateNote(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *NotesService) Create(ctx context.Context, in gen.NoteCreateInput, opts ...CallOption) (gen.Note, *Response, error) {
+	req, err := gen.NewCreateNoteRequest(s.client.server, gen.CreateNoteJSONRequestBody{Data: in})
+	return Do[gen.Note](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: NoteFields}, opts...)
 }
 
 // Delete deletes a single Note.
 // Clio operation Note#destroy: DELETE /api/v4/notes/{id}.json.
-func (s *NotesService) Delete(ctx context.Context, id int64, params *gen.DeleteNoteParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteNote(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *NotesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteNoteRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Note.
+// Without Fields, Clio would answer only id and etag: the call asks for NoteFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Note#show: GET /api/v4/notes/{id}.json.
-func (s *NotesService) Get(ctx context.Context, id int64, params *gen.GetNoteParams, opts ...CallOption) (gen.Note, *Response, error) {
-	return Do[gen.Note](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetNote(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *NotesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Note, *Response, error) {
+	req, err := gen.NewGetNoteRequest(s.client.server, id)
+	return Do[gen.Note](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: NoteFields}, opts...)
 }
 
 // List returns the data for all Notes, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for NoteFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Note#index: GET /api/v4/notes.json.
 func (s *NotesService) List(ctx context.Context, params *gen.ListNotesParams, opts ...CallOption) ([]gen.Note, *Response, error) {
-	return ListPage[gen.Note](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListNotes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListNotesRequest(s.client.server, params)
+	return ListPage[gen.Note](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: NoteFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Note#index: GET /api/v4/notes.json.
+func (s *NotesService) Pages(ctx context.Context, params *gen.ListNotesParams, opts ...CallOption) iter.Seq2[*Page[gen.Note], error] {
+	req, err := gen.NewListNotesRequest(s.client.server, params)
+	return Pages[gen.Note](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: NoteFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Note#show: GET /api/v4/notes/{id}.json.
+func (s *NotesService) Refresh(ctx context.Context, id int64, cached gen.Note, opts ...CallOption) (gen.Note, *Response, error) {
+	req, err := gen.NewGetNoteRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: NoteFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Note.
+// Without Fields, Clio would answer only id and etag: the call asks for NoteFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Note#update: PATCH /api/v4/notes/{id}.json.
-func (s *NotesService) Update(ctx context.Context, id int64, params *gen.UpdateNoteParams, body gen.UpdateNoteJSONRequestBody, opts ...CallOption) (gen.Note, *Response, error) {
-	return Do[gen.Note](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateNote(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *NotesService) Update(ctx context.Context, id int64, in gen.NoteUpdateInput, opts ...CallOption) (gen.Note, *Response, error) {
+	req, err := gen.NewUpdateNoteRequest(s.client.server, id, gen.UpdateNoteJSONRequestBody{Data: in})
+	return Do[gen.Note](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: NoteFields}, opts...)
 }
 
 // OutstandingClientBalancesService calls the operations of Clio's "Outstanding Client Balances" section.
@@ -2930,20 +4166,30 @@ type OutstandingClientBalancesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for OutstandingClientBalanceFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation OutstandingClientBalance#index: GET /api/v4/outstanding_client_balances.json.
 func (s *OutstandingClientBalancesService) All(ctx context.Context, params *gen.ListOutstandingClientBalancesParams, opts ...CallOption) iter.Seq2[gen.OutstandingClientBalance, error] {
-	return All[gen.OutstandingClientBalance](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListOutstandingClientBalances(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListOutstandingClientBalancesRequest(s.client.server, params)
+	return All[gen.OutstandingClientBalance](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: OutstandingClientBalanceFields}, withoutCursorOrder(opts)...)
 }
 
 // List returns the data for all OutstandingClientBalances, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for OutstandingClientBalanceFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation OutstandingClientBalance#index: GET /api/v4/outstanding_client_balances.json.
 func (s *OutstandingClientBalancesService) List(ctx context.Context, params *gen.ListOutstandingClientBalancesParams, opts ...CallOption) ([]gen.OutstandingClientBalance, *Response, error) {
-	return ListPage[gen.OutstandingClientBalance](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListOutstandingClientBalances(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListOutstandingClientBalancesRequest(s.client.server, params)
+	return ListPage[gen.OutstandingClientBalance](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: OutstandingClientBalanceFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation OutstandingClientBalance#index: GET /api/v4/outstanding_client_balances.json.
+func (s *OutstandingClientBalancesService) Pages(ctx context.Context, params *gen.ListOutstandingClientBalancesParams, opts ...CallOption) iter.Seq2[*Page[gen.OutstandingClientBalance], error] {
+	req, err := gen.NewListOutstandingClientBalancesRequest(s.client.server, params)
+	return Pages[gen.OutstandingClientBalance](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: OutstandingClientBalanceFields}, withoutCursorOrder(opts)...)
 }
 
 // PhoneNumbersService calls the operations of Clio's "Phone Numbers" section.
@@ -2951,20 +4197,30 @@ type PhoneNumbersService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for PhoneNumberBaseFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation PhoneNumber#index: GET /api/v4/contacts/{contact_id}/phone_numbers.json.
 func (s *PhoneNumbersService) All(ctx context.Context, contactId int64, params *gen.ListPhoneNumbersParams, opts ...CallOption) iter.Seq2[gen.PhoneNumberBase, error] {
-	return All[gen.PhoneNumberBase](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListPhoneNumbers(ctx, contactId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListPhoneNumbersRequest(s.client.server, contactId, params)
+	return All[gen.PhoneNumberBase](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PhoneNumberBaseFields}, withoutCursorOrder(opts)...)
 }
 
 // List returns the data for all PhoneNumbers, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for PhoneNumberBaseFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation PhoneNumber#index: GET /api/v4/contacts/{contact_id}/phone_numbers.json.
 func (s *PhoneNumbersService) List(ctx context.Context, contactId int64, params *gen.ListPhoneNumbersParams, opts ...CallOption) ([]gen.PhoneNumberBase, *Response, error) {
-	return ListPage[gen.PhoneNumberBase](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListPhoneNumbers(ctx, contactId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListPhoneNumbersRequest(s.client.server, contactId, params)
+	return ListPage[gen.PhoneNumberBase](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PhoneNumberBaseFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation PhoneNumber#index: GET /api/v4/contacts/{contact_id}/phone_numbers.json.
+func (s *PhoneNumbersService) Pages(ctx context.Context, contactId int64, params *gen.ListPhoneNumbersParams, opts ...CallOption) iter.Seq2[*Page[gen.PhoneNumberBase], error] {
+	req, err := gen.NewListPhoneNumbersRequest(s.client.server, contactId, params)
+	return Pages[gen.PhoneNumberBase](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PhoneNumberBaseFields}, withoutCursorOrder(opts)...)
 }
 
 // PracticeAreasService calls the operations of Clio's "Practice Areas" section.
@@ -2972,52 +4228,73 @@ type PracticeAreasService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for PracticeAreaFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation PracticeArea#index: GET /api/v4/practice_areas.json.
 func (s *PracticeAreasService) All(ctx context.Context, params *gen.ListPracticeAreasParams, opts ...CallOption) iter.Seq2[gen.PracticeArea, error] {
-	return All[gen.PracticeArea](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListPracticeAreas(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListPracticeAreasRequest(s.client.server, params)
+	return All[gen.PracticeArea](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PracticeAreaFields}, opts...)
 }
 
 // Create creates a new PracticeArea.
+// Without Fields, Clio would answer only id and etag: the call asks for PracticeAreaFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation PracticeArea#create: POST /api/v4/practice_areas.json.
-func (s *PracticeAreasService) Create(ctx context.Context, params *gen.CreatePracticeAreaParams, body gen.CreatePracticeAreaJSONRequestBody, opts ...CallOption) (gen.PracticeArea, *Response, error) {
-	return Do[gen.PracticeArea](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreatePracticeArea(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *PracticeAreasService) Create(ctx context.Context, in gen.PracticeAreaCreateInput, opts ...CallOption) (gen.PracticeArea, *Response, error) {
+	req, err := gen.NewCreatePracticeAreaRequest(s.client.server, gen.CreatePracticeAreaJSONRequestBody{Data: in})
+	return Do[gen.PracticeArea](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PracticeAreaFields}, opts...)
 }
 
 // Delete deletes a single PracticeArea.
 // Clio operation PracticeArea#destroy: DELETE /api/v4/practice_areas/{id}.json.
-func (s *PracticeAreasService) Delete(ctx context.Context, id int64, params *gen.DeletePracticeAreaParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeletePracticeArea(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *PracticeAreasService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeletePracticeAreaRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single PracticeArea.
+// Without Fields, Clio would answer only id and etag: the call asks for PracticeAreaFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation PracticeArea#show: GET /api/v4/practice_areas/{id}.json.
-func (s *PracticeAreasService) Get(ctx context.Context, id int64, params *gen.GetPracticeAreaParams, opts ...CallOption) (gen.PracticeArea, *Response, error) {
-	return Do[gen.PracticeArea](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetPracticeArea(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *PracticeAreasService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.PracticeArea, *Response, error) {
+	req, err := gen.NewGetPracticeAreaRequest(s.client.server, id)
+	return Do[gen.PracticeArea](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PracticeAreaFields}, opts...)
 }
 
 // List returns the data for all PracticeAreas, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for PracticeAreaFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation PracticeArea#index: GET /api/v4/practice_areas.json.
 func (s *PracticeAreasService) List(ctx context.Context, params *gen.ListPracticeAreasParams, opts ...CallOption) ([]gen.PracticeArea, *Response, error) {
-	return ListPage[gen.PracticeArea](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListPracticeAreas(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListPracticeAreasRequest(s.client.server, params)
+	return ListPage[gen.PracticeArea](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PracticeAreaFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation PracticeArea#index: GET /api/v4/practice_areas.json.
+func (s *PracticeAreasService) Pages(ctx context.Context, params *gen.ListPracticeAreasParams, opts ...CallOption) iter.Seq2[*Page[gen.PracticeArea], error] {
+	req, err := gen.NewListPracticeAreasRequest(s.client.server, params)
+	return Pages[gen.PracticeArea](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PracticeAreaFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation PracticeArea#show: GET /api/v4/practice_areas/{id}.json.
+func (s *PracticeAreasService) Refresh(ctx context.Context, id int64, cached gen.PracticeArea, opts ...CallOption) (gen.PracticeArea, *Response, error) {
+	req, err := gen.NewGetPracticeAreaRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PracticeAreaFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single PracticeArea.
+// Without Fields, Clio would answer only id and etag: the call asks for PracticeAreaFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation PracticeArea#update: PATCH /api/v4/practice_areas/{id}.json.
-func (s *PracticeAreasService) Update(ctx context.Context, id int64, params *gen.UpdatePracticeAreaParams, body gen.UpdatePracticeAreaJSONRequestBody, opts ...CallOption) (gen.PracticeArea, *Response, error) {
-	return Do[gen.PracticeArea](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdatePracticeArea(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *PracticeAreasService) Update(ctx context.Context, id int64, in gen.PracticeAreaUpdateInput, opts ...CallOption) (gen.PracticeArea, *Response, error) {
+	req, err := gen.NewUpdatePracticeAreaRequest(s.client.server, id, gen.UpdatePracticeAreaJSONRequestBody{Data: in})
+	return Do[gen.PracticeArea](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: PracticeAreaFields}, opts...)
 }
 
 // RelatedContactsService calls the operations of Clio's "Related Contacts" section.
@@ -3025,20 +4302,30 @@ type RelatedContactsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for RelatedContactsFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation RelatedContacts#index: GET /api/v4/matters/{matter_id}/related_contacts.json.
 func (s *RelatedContactsService) All(ctx context.Context, matterId int64, params *gen.ListRelatedContactsParams, opts ...CallOption) iter.Seq2[gen.RelatedContacts, error] {
-	return All[gen.RelatedContacts](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListRelatedContacts(ctx, matterId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListRelatedContactsRequest(s.client.server, matterId, params)
+	return All[gen.RelatedContacts](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelatedContactsFields}, opts...)
 }
 
 // List returns the related contact data for a single matter, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for RelatedContactsFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation RelatedContacts#index: GET /api/v4/matters/{matter_id}/related_contacts.json.
 func (s *RelatedContactsService) List(ctx context.Context, matterId int64, params *gen.ListRelatedContactsParams, opts ...CallOption) ([]gen.RelatedContacts, *Response, error) {
-	return ListPage[gen.RelatedContacts](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListRelatedContacts(ctx, matterId, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListRelatedContactsRequest(s.client.server, matterId, params)
+	return ListPage[gen.RelatedContacts](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelatedContactsFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation RelatedContacts#index: GET /api/v4/matters/{matter_id}/related_contacts.json.
+func (s *RelatedContactsService) Pages(ctx context.Context, matterId int64, params *gen.ListRelatedContactsParams, opts ...CallOption) iter.Seq2[*Page[gen.RelatedContacts], error] {
+	req, err := gen.NewListRelatedContactsRequest(s.client.server, matterId, params)
+	return Pages[gen.RelatedContacts](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelatedContactsFields}, opts...)
 }
 
 // RelationshipsService calls the operations of Clio's "Relationships" section.
@@ -3046,52 +4333,73 @@ type RelationshipsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for RelationshipFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Relationship#index: GET /api/v4/relationships.json.
 func (s *RelationshipsService) All(ctx context.Context, params *gen.ListRelationshipsParams, opts ...CallOption) iter.Seq2[gen.Relationship, error] {
-	return All[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListRelationships(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListRelationshipsRequest(s.client.server, params)
+	return All[gen.Relationship](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelationshipFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new Relationship.
+// Without Fields, Clio would answer only id and etag: the call asks for RelationshipFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Relationship#create: POST /api/v4/relationships.json.
-func (s *RelationshipsService) Create(ctx context.Context, params *gen.CreateRelationshipParams, body gen.CreateRelationshipJSONRequestBody, opts ...CallOption) (gen.Relationship, *Response, error) {
-	return Do[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateRelationship(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *RelationshipsService) Create(ctx context.Context, in gen.RelationshipCreateInput, opts ...CallOption) (gen.Relationship, *Response, error) {
+	req, err := gen.NewCreateRelationshipRequest(s.client.server, gen.CreateRelationshipJSONRequestBody{Data: in})
+	return Do[gen.Relationship](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelationshipFields}, opts...)
 }
 
 // Delete deletes a single Relationship.
 // Clio operation Relationship#destroy: DELETE /api/v4/relationships/{id}.json.
-func (s *RelationshipsService) Delete(ctx context.Context, id int64, params *gen.DeleteRelationshipParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteRelationship(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *RelationshipsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteRelationshipRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Relationship.
+// Without Fields, Clio would answer only id and etag: the call asks for RelationshipFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Relationship#show: GET /api/v4/relationships/{id}.json.
-func (s *RelationshipsService) Get(ctx context.Context, id int64, params *gen.GetRelationshipParams, opts ...CallOption) (gen.Relationship, *Response, error) {
-	return Do[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetRelationship(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *RelationshipsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Relationship, *Response, error) {
+	req, err := gen.NewGetRelationshipRequest(s.client.server, id)
+	return Do[gen.Relationship](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelationshipFields}, opts...)
 }
 
 // List returns the data for all Relationships, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for RelationshipFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Relationship#index: GET /api/v4/relationships.json.
 func (s *RelationshipsService) List(ctx context.Context, params *gen.ListRelationshipsParams, opts ...CallOption) ([]gen.Relationship, *Response, error) {
-	return ListPage[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListRelationships(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListRelationshipsRequest(s.client.server, params)
+	return ListPage[gen.Relationship](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelationshipFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Relationship#index: GET /api/v4/relationships.json.
+func (s *RelationshipsService) Pages(ctx context.Context, params *gen.ListRelationshipsParams, opts ...CallOption) iter.Seq2[*Page[gen.Relationship], error] {
+	req, err := gen.NewListRelationshipsRequest(s.client.server, params)
+	return Pages[gen.Relationship](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelationshipFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Relationship#show: GET /api/v4/relationships/{id}.json.
+func (s *RelationshipsService) Refresh(ctx context.Context, id int64, cached gen.Relationship, opts ...CallOption) (gen.Relationship, *Response, error) {
+	req, err := gen.NewGetRelationshipRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelationshipFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Relationship.
+// Without Fields, Clio would answer only id and etag: the call asks for RelationshipFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Relationship#update: PATCH /api/v4/relationships/{id}.json.
-func (s *RelationshipsService) Update(ctx context.Context, id int64, params *gen.UpdateRelationshipParams, body gen.UpdateRelationshipJSONRequestBody, opts ...CallOption) (gen.Relationship, *Response, error) {
-	return Do[gen.Relationship](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateRelationship(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *RelationshipsService) Update(ctx context.Context, id int64, in gen.RelationshipUpdateInput, opts ...CallOption) (gen.Relationship, *Response, error) {
+	req, err := gen.NewUpdateRelationshipRequest(s.client.server, id, gen.UpdateRelationshipJSONRequestBody{Data: in})
+	return Do[gen.Relationship](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: RelationshipFields}, opts...)
 }
 
 // RemindersService calls the operations of Clio's "Reminders" section.
@@ -3099,52 +4407,73 @@ type RemindersService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ReminderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Reminder#index: GET /api/v4/reminders.json.
 func (s *RemindersService) All(ctx context.Context, params *gen.ListRemindersParams, opts ...CallOption) iter.Seq2[gen.Reminder, error] {
-	return All[gen.Reminder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListReminders(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListRemindersRequest(s.client.server, params)
+	return All[gen.Reminder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReminderFields}, opts...)
 }
 
 // Create creates a new Reminder.
+// Without Fields, Clio would answer only id and etag: the call asks for ReminderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Reminder#create: POST /api/v4/reminders.json.
-func (s *RemindersService) Create(ctx context.Context, params *gen.CreateReminderParams, body gen.CreateReminderJSONRequestBody, opts ...CallOption) (gen.Reminder, *Response, error) {
-	return Do[gen.Reminder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateReminder(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *RemindersService) Create(ctx context.Context, in gen.ReminderCreateInput, opts ...CallOption) (gen.Reminder, *Response, error) {
+	req, err := gen.NewCreateReminderRequest(s.client.server, gen.CreateReminderJSONRequestBody{Data: in})
+	return Do[gen.Reminder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReminderFields}, opts...)
 }
 
 // Delete deletes a single Reminder.
 // Clio operation Reminder#destroy: DELETE /api/v4/reminders/{id}.json.
-func (s *RemindersService) Delete(ctx context.Context, id int64, params *gen.DeleteReminderParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteReminder(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *RemindersService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteReminderRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Reminder.
+// Without Fields, Clio would answer only id and etag: the call asks for ReminderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Reminder#show: GET /api/v4/reminders/{id}.json.
-func (s *RemindersService) Get(ctx context.Context, id int64, params *gen.GetReminderParams, opts ...CallOption) (gen.Reminder, *Response, error) {
-	return Do[gen.Reminder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetReminder(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *RemindersService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Reminder, *Response, error) {
+	req, err := gen.NewGetReminderRequest(s.client.server, id)
+	return Do[gen.Reminder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReminderFields}, opts...)
 }
 
 // List returns the data for all Reminders, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ReminderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Reminder#index: GET /api/v4/reminders.json.
 func (s *RemindersService) List(ctx context.Context, params *gen.ListRemindersParams, opts ...CallOption) ([]gen.Reminder, *Response, error) {
-	return ListPage[gen.Reminder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListReminders(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListRemindersRequest(s.client.server, params)
+	return ListPage[gen.Reminder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReminderFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Reminder#index: GET /api/v4/reminders.json.
+func (s *RemindersService) Pages(ctx context.Context, params *gen.ListRemindersParams, opts ...CallOption) iter.Seq2[*Page[gen.Reminder], error] {
+	req, err := gen.NewListRemindersRequest(s.client.server, params)
+	return Pages[gen.Reminder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReminderFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Reminder#show: GET /api/v4/reminders/{id}.json.
+func (s *RemindersService) Refresh(ctx context.Context, id int64, cached gen.Reminder, opts ...CallOption) (gen.Reminder, *Response, error) {
+	req, err := gen.NewGetReminderRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReminderFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Reminder.
+// Without Fields, Clio would answer only id and etag: the call asks for ReminderFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Reminder#update: PATCH /api/v4/reminders/{id}.json.
-func (s *RemindersService) Update(ctx context.Context, id int64, params *gen.UpdateReminderParams, body gen.UpdateReminderJSONRequestBody, opts ...CallOption) (gen.Reminder, *Response, error) {
-	return Do[gen.Reminder](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateReminder(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *RemindersService) Update(ctx context.Context, id int64, in gen.ReminderUpdateInput, opts ...CallOption) (gen.Reminder, *Response, error) {
+	req, err := gen.NewUpdateReminderRequest(s.client.server, id, gen.UpdateReminderJSONRequestBody{Data: in})
+	return Do[gen.Reminder](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReminderFields}, opts...)
 }
 
 // ReportPresetsService calls the operations of Clio's "Report Presets" section.
@@ -3152,60 +4481,82 @@ type ReportPresetsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ReportPresetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportPreset#index: GET /api/v4/report_presets.json.
 func (s *ReportPresetsService) All(ctx context.Context, params *gen.ListReportPresetsParams, opts ...CallOption) iter.Seq2[gen.ReportPreset, error] {
-	return All[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListReportPresets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListReportPresetsRequest(s.client.server, params)
+	return All[gen.ReportPreset](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportPresetFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new ReportPreset.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportPresetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportPreset#create: POST /api/v4/report_presets.json.
-func (s *ReportPresetsService) Create(ctx context.Context, params *gen.CreateReportPresetParams, body gen.CreateReportPresetJSONRequestBody, opts ...CallOption) (gen.ReportPreset, *Response, error) {
-	return Do[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateReportPreset(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportPresetsService) Create(ctx context.Context, in gen.ReportPresetCreateInput, opts ...CallOption) (gen.ReportPreset, *Response, error) {
+	req, err := gen.NewCreateReportPresetRequest(s.client.server, gen.CreateReportPresetJSONRequestBody{Data: in})
+	return Do[gen.ReportPreset](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportPresetFields}, opts...)
 }
 
 // Delete deletes a single ReportPreset.
 // Clio operation ReportPreset#destroy: DELETE /api/v4/report_presets/{id}.json.
-func (s *ReportPresetsService) Delete(ctx context.Context, id int64, params *gen.DeleteReportPresetParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteReportPreset(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportPresetsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteReportPresetRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // GenerateReportFromPreset generates a new report for a given preset.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportPreset#generate_report: POST /api/v4/report_presets/{id}/generate_report.json.
 func (s *ReportPresetsService) GenerateReportFromPreset(ctx context.Context, id int64, opts ...CallOption) (gen.Report, *Response, error) {
-	return Do[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GenerateReportFromPreset(ctx, id, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewGenerateReportFromPresetRequest(s.client.server, id)
+	return Do[gen.Report](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportFields}, opts...)
 }
 
 // Get returns the data for a single ReportPreset.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportPresetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportPreset#show: GET /api/v4/report_presets/{id}.json.
-func (s *ReportPresetsService) Get(ctx context.Context, id int64, params *gen.GetReportPresetParams, opts ...CallOption) (gen.ReportPreset, *Response, error) {
-	return Do[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetReportPreset(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportPresetsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.ReportPreset, *Response, error) {
+	req, err := gen.NewGetReportPresetRequest(s.client.server, id)
+	return Do[gen.ReportPreset](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportPresetFields}, opts...)
 }
 
 // List returns the data for all ReportPresets, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportPresetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportPreset#index: GET /api/v4/report_presets.json.
 func (s *ReportPresetsService) List(ctx context.Context, params *gen.ListReportPresetsParams, opts ...CallOption) ([]gen.ReportPreset, *Response, error) {
-	return ListPage[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListReportPresets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListReportPresetsRequest(s.client.server, params)
+	return ListPage[gen.ReportPreset](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportPresetFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation ReportPreset#index: GET /api/v4/report_presets.json.
+func (s *ReportPresetsService) Pages(ctx context.Context, params *gen.ListReportPresetsParams, opts ...CallOption) iter.Seq2[*Page[gen.ReportPreset], error] {
+	req, err := gen.NewListReportPresetsRequest(s.client.server, params)
+	return Pages[gen.ReportPreset](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportPresetFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation ReportPreset#show: GET /api/v4/report_presets/{id}.json.
+func (s *ReportPresetsService) Refresh(ctx context.Context, id int64, cached gen.ReportPreset, opts ...CallOption) (gen.ReportPreset, *Response, error) {
+	req, err := gen.NewGetReportPresetRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportPresetFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single ReportPreset.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportPresetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportPreset#update: PATCH /api/v4/report_presets/{id}.json.
-func (s *ReportPresetsService) Update(ctx context.Context, id int64, params *gen.UpdateReportPresetParams, body gen.UpdateReportPresetJSONRequestBody, opts ...CallOption) (gen.ReportPreset, *Response, error) {
-	return Do[gen.ReportPreset](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateReportPreset(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportPresetsService) Update(ctx context.Context, id int64, in gen.ReportPresetUpdateInput, opts ...CallOption) (gen.ReportPreset, *Response, error) {
+	req, err := gen.NewUpdateReportPresetRequest(s.client.server, id, gen.UpdateReportPresetJSONRequestBody{Data: in})
+	return Do[gen.ReportPreset](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportPresetFields}, opts...)
 }
 
 // ReportSchedulesService calls the operations of Clio's "Report Schedules" section.
@@ -3213,52 +4564,73 @@ type ReportSchedulesService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ReportScheduleFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportSchedule#index: GET /api/v4/report_schedules.json.
 func (s *ReportSchedulesService) All(ctx context.Context, params *gen.ListReportSchedulesParams, opts ...CallOption) iter.Seq2[gen.ReportSchedule, error] {
-	return All[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListReportSchedules(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListReportSchedulesRequest(s.client.server, params)
+	return All[gen.ReportSchedule](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportScheduleFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new ReportSchedule.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportScheduleFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportSchedule#create: POST /api/v4/report_schedules.json.
-func (s *ReportSchedulesService) Create(ctx context.Context, params *gen.CreateReportScheduleParams, body gen.CreateReportScheduleJSONRequestBody, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
-	return Do[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateReportSchedule(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportSchedulesService) Create(ctx context.Context, in gen.ReportScheduleCreateInput, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
+	req, err := gen.NewCreateReportScheduleRequest(s.client.server, gen.CreateReportScheduleJSONRequestBody{Data: in})
+	return Do[gen.ReportSchedule](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportScheduleFields}, opts...)
 }
 
 // Delete deletes a single ReportSchedule.
 // Clio operation ReportSchedule#destroy: DELETE /api/v4/report_schedules/{id}.json.
-func (s *ReportSchedulesService) Delete(ctx context.Context, id int64, params *gen.DeleteReportScheduleParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteReportSchedule(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportSchedulesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteReportScheduleRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single ReportSchedule.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportScheduleFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportSchedule#show: GET /api/v4/report_schedules/{id}.json.
-func (s *ReportSchedulesService) Get(ctx context.Context, id int64, params *gen.GetReportScheduleParams, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
-	return Do[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetReportSchedule(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportSchedulesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
+	req, err := gen.NewGetReportScheduleRequest(s.client.server, id)
+	return Do[gen.ReportSchedule](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportScheduleFields}, opts...)
 }
 
 // List returns the data for all ReportSchedules, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportScheduleFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportSchedule#index: GET /api/v4/report_schedules.json.
 func (s *ReportSchedulesService) List(ctx context.Context, params *gen.ListReportSchedulesParams, opts ...CallOption) ([]gen.ReportSchedule, *Response, error) {
-	return ListPage[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListReportSchedules(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListReportSchedulesRequest(s.client.server, params)
+	return ListPage[gen.ReportSchedule](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportScheduleFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation ReportSchedule#index: GET /api/v4/report_schedules.json.
+func (s *ReportSchedulesService) Pages(ctx context.Context, params *gen.ListReportSchedulesParams, opts ...CallOption) iter.Seq2[*Page[gen.ReportSchedule], error] {
+	req, err := gen.NewListReportSchedulesRequest(s.client.server, params)
+	return Pages[gen.ReportSchedule](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportScheduleFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation ReportSchedule#show: GET /api/v4/report_schedules/{id}.json.
+func (s *ReportSchedulesService) Refresh(ctx context.Context, id int64, cached gen.ReportSchedule, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
+	req, err := gen.NewGetReportScheduleRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportScheduleFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single ReportSchedule.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportScheduleFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ReportSchedule#update: PATCH /api/v4/report_schedules/{id}.json.
-func (s *ReportSchedulesService) Update(ctx context.Context, id int64, params *gen.UpdateReportScheduleParams, body gen.UpdateReportScheduleJSONRequestBody, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
-	return Do[gen.ReportSchedule](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateReportSchedule(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportSchedulesService) Update(ctx context.Context, id int64, in gen.ReportScheduleUpdateInput, opts ...CallOption) (gen.ReportSchedule, *Response, error) {
+	req, err := gen.NewUpdateReportScheduleRequest(s.client.server, id, gen.UpdateReportScheduleJSONRequestBody{Data: in})
+	return Do[gen.ReportSchedule](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportScheduleFields}, opts...)
 }
 
 // ReportsService calls the operations of Clio's "Reports" section.
@@ -3266,36 +4638,57 @@ type ReportsService struct{ client *Client }
 
 // All iterates over every record of List, page after page, following
 // Clio's next links (the operation takes no order=id(asc); see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ReportFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Report#index: GET /api/v4/reports.json.
 func (s *ReportsService) All(ctx context.Context, params *gen.ListReportsParams, opts ...CallOption) iter.Seq2[gen.Report, error] {
-	return All[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListReports(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, withoutCursorOrder(opts)...)
+	req, err := gen.NewListReportsRequest(s.client.server, params)
+	return All[gen.Report](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportFields}, withoutCursorOrder(opts)...)
 }
 
 // Create creates a new Report.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Report#create: POST /api/v4/reports.json.
-func (s *ReportsService) Create(ctx context.Context, params *gen.CreateReportParams, body gen.CreateReportJSONRequestBody, opts ...CallOption) (gen.Report, *Response, error) {
-	return Do[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateReport(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportsService) Create(ctx context.Context, in gen.ReportCreateInput, opts ...CallOption) (gen.Report, *Response, error) {
+	req, err := gen.NewCreateReportRequest(s.client.server, gen.CreateReportJSONRequestBody{Data: in})
+	return Do[gen.Report](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportFields}, opts...)
 }
 
 // Get returns the data for a single Report.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Report#show: GET /api/v4/reports/{id}.json.
-func (s *ReportsService) Get(ctx context.Context, id int64, params *gen.GetReportParams, opts ...CallOption) (gen.Report, *Response, error) {
-	return Do[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetReport(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ReportsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Report, *Response, error) {
+	req, err := gen.NewGetReportRequest(s.client.server, id)
+	return Do[gen.Report](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportFields}, opts...)
 }
 
 // List returns the data for all Reports, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ReportFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Report#index: GET /api/v4/reports.json.
 func (s *ReportsService) List(ctx context.Context, params *gen.ListReportsParams, opts ...CallOption) ([]gen.Report, *Response, error) {
-	return ListPage[gen.Report](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListReports(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListReportsRequest(s.client.server, params)
+	return ListPage[gen.Report](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Report#index: GET /api/v4/reports.json.
+func (s *ReportsService) Pages(ctx context.Context, params *gen.ListReportsParams, opts ...CallOption) iter.Seq2[*Page[gen.Report], error] {
+	req, err := gen.NewListReportsRequest(s.client.server, params)
+	return Pages[gen.Report](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportFields}, withoutCursorOrder(opts)...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Report#show: GET /api/v4/reports/{id}.json.
+func (s *ReportsService) Refresh(ctx context.Context, id int64, cached gen.Report, opts ...CallOption) (gen.Report, *Response, error) {
+	req, err := gen.NewGetReportRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ReportFields}, cached, cached.Etag, opts...)
 }
 
 // ServiceTypesService calls the operations of Clio's "Service Types" section.
@@ -3303,28 +4696,48 @@ type ServiceTypesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for ServiceTypeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ServiceType#index: GET /api/v4/court_rules/service_types.json.
 func (s *ServiceTypesService) All(ctx context.Context, params *gen.ListServiceTypesParams, opts ...CallOption) iter.Seq2[gen.ServiceType, error] {
-	return All[gen.ServiceType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListServiceTypes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListServiceTypesRequest(s.client.server, params)
+	return All[gen.ServiceType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ServiceTypeFields}, opts...)
 }
 
 // Get returns the data for the service type.
+// Without Fields, Clio would answer only id and etag: the call asks for ServiceTypeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ServiceType#show: GET /api/v4/court_rules/service_types/{id}.json.
-func (s *ServiceTypesService) Get(ctx context.Context, id int64, params *gen.GetServiceTypeParams, opts ...CallOption) (gen.ServiceType, *Response, error) {
-	return Do[gen.ServiceType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetServiceType(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *ServiceTypesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.ServiceType, *Response, error) {
+	req, err := gen.NewGetServiceTypeRequest(s.client.server, id)
+	return Do[gen.ServiceType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ServiceTypeFields}, opts...)
 }
 
 // List returns the data for all service types, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for ServiceTypeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation ServiceType#index: GET /api/v4/court_rules/service_types.json.
 func (s *ServiceTypesService) List(ctx context.Context, params *gen.ListServiceTypesParams, opts ...CallOption) ([]gen.ServiceType, *Response, error) {
-	return ListPage[gen.ServiceType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListServiceTypes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListServiceTypesRequest(s.client.server, params)
+	return ListPage[gen.ServiceType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ServiceTypeFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation ServiceType#index: GET /api/v4/court_rules/service_types.json.
+func (s *ServiceTypesService) Pages(ctx context.Context, params *gen.ListServiceTypesParams, opts ...CallOption) iter.Seq2[*Page[gen.ServiceType], error] {
+	req, err := gen.NewListServiceTypesRequest(s.client.server, params)
+	return Pages[gen.ServiceType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ServiceTypeFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation ServiceType#show: GET /api/v4/court_rules/service_types/{id}.json.
+func (s *ServiceTypesService) Refresh(ctx context.Context, id int64, cached gen.ServiceType, opts ...CallOption) (gen.ServiceType, *Response, error) {
+	req, err := gen.NewGetServiceTypeRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: ServiceTypeFields}, cached, cached.Etag, opts...)
 }
 
 // TaskTemplateListsService calls the operations of Clio's "Task Template Lists" section.
@@ -3332,60 +4745,82 @@ type TaskTemplateListsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateListFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplateList#index: GET /api/v4/task_template_lists.json.
 func (s *TaskTemplateListsService) All(ctx context.Context, params *gen.ListTaskTemplateListsParams, opts ...CallOption) iter.Seq2[gen.TaskTemplateList, error] {
-	return All[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTaskTemplateLists(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTaskTemplateListsRequest(s.client.server, params)
+	return All[gen.TaskTemplateList](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateListFields}, opts...)
 }
 
 // CopyTaskTemplateList copies a TaskTemplateList.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateListFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplateList#copy: POST /api/v4/task_template_lists/{id}/copy.json.
-func (s *TaskTemplateListsService) CopyTaskTemplateList(ctx context.Context, id int64, params *gen.CopyTaskTemplateListParams, body gen.CopyTaskTemplateListJSONRequestBody, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
-	return Do[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CopyTaskTemplateList(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTemplateListsService) CopyTaskTemplateList(ctx context.Context, id int64, in gen.TaskTemplateListCopyInput, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
+	req, err := gen.NewCopyTaskTemplateListRequest(s.client.server, id, gen.CopyTaskTemplateListJSONRequestBody{Data: in})
+	return Do[gen.TaskTemplateList](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateListFields}, opts...)
 }
 
 // Create creates a new TaskTemplateList.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateListFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplateList#create: POST /api/v4/task_template_lists.json.
-func (s *TaskTemplateListsService) Create(ctx context.Context, params *gen.CreateTaskTemplateListParams, body gen.CreateTaskTemplateListJSONRequestBody, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
-	return Do[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateTaskTemplateList(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTemplateListsService) Create(ctx context.Context, in gen.TaskTemplateListCreateInput, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
+	req, err := gen.NewCreateTaskTemplateListRequest(s.client.server, gen.CreateTaskTemplateListJSONRequestBody{Data: in})
+	return Do[gen.TaskTemplateList](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateListFields}, opts...)
 }
 
 // Delete deletes a single TaskTemplateList.
 // Clio operation TaskTemplateList#destroy: DELETE /api/v4/task_template_lists/{id}.json.
-func (s *TaskTemplateListsService) Delete(ctx context.Context, id int64, params *gen.DeleteTaskTemplateListParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteTaskTemplateList(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTemplateListsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteTaskTemplateListRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single TaskTemplateList.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateListFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplateList#show: GET /api/v4/task_template_lists/{id}.json.
-func (s *TaskTemplateListsService) Get(ctx context.Context, id int64, params *gen.GetTaskTemplateListParams, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
-	return Do[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetTaskTemplateList(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTemplateListsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
+	req, err := gen.NewGetTaskTemplateListRequest(s.client.server, id)
+	return Do[gen.TaskTemplateList](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateListFields}, opts...)
 }
 
 // List returns the data for all TaskTemplateLists, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateListFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplateList#index: GET /api/v4/task_template_lists.json.
 func (s *TaskTemplateListsService) List(ctx context.Context, params *gen.ListTaskTemplateListsParams, opts ...CallOption) ([]gen.TaskTemplateList, *Response, error) {
-	return ListPage[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTaskTemplateLists(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTaskTemplateListsRequest(s.client.server, params)
+	return ListPage[gen.TaskTemplateList](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateListFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation TaskTemplateList#index: GET /api/v4/task_template_lists.json.
+func (s *TaskTemplateListsService) Pages(ctx context.Context, params *gen.ListTaskTemplateListsParams, opts ...CallOption) iter.Seq2[*Page[gen.TaskTemplateList], error] {
+	req, err := gen.NewListTaskTemplateListsRequest(s.client.server, params)
+	return Pages[gen.TaskTemplateList](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateListFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation TaskTemplateList#show: GET /api/v4/task_template_lists/{id}.json.
+func (s *TaskTemplateListsService) Refresh(ctx context.Context, id int64, cached gen.TaskTemplateList, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
+	req, err := gen.NewGetTaskTemplateListRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateListFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single TaskTemplateList.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateListFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplateList#update: PATCH /api/v4/task_template_lists/{id}.json.
-func (s *TaskTemplateListsService) Update(ctx context.Context, id int64, params *gen.UpdateTaskTemplateListParams, body gen.UpdateTaskTemplateListJSONRequestBody, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
-	return Do[gen.TaskTemplateList](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateTaskTemplateList(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTemplateListsService) Update(ctx context.Context, id int64, in gen.TaskTemplateListUpdateInput, opts ...CallOption) (gen.TaskTemplateList, *Response, error) {
+	req, err := gen.NewUpdateTaskTemplateListRequest(s.client.server, id, gen.UpdateTaskTemplateListJSONRequestBody{Data: in})
+	return Do[gen.TaskTemplateList](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateListFields}, opts...)
 }
 
 // TaskTemplatesService calls the operations of Clio's "Task Templates" section.
@@ -3393,52 +4828,73 @@ type TaskTemplatesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplate#index: GET /api/v4/task_templates.json.
 func (s *TaskTemplatesService) All(ctx context.Context, params *gen.ListTaskTemplatesParams, opts ...CallOption) iter.Seq2[gen.TaskTemplate, error] {
-	return All[gen.TaskTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTaskTemplates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTaskTemplatesRequest(s.client.server, params)
+	return All[gen.TaskTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateFields}, opts...)
 }
 
 // Create creates a new TaskTemplate.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplate#create: POST /api/v4/task_templates.json.
-func (s *TaskTemplatesService) Create(ctx context.Context, params *gen.CreateTaskTemplateParams, body gen.CreateTaskTemplateJSONRequestBody, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
-	return Do[gen.TaskTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateTaskTemplate(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTemplatesService) Create(ctx context.Context, in gen.TaskTemplateCreateInput, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
+	req, err := gen.NewCreateTaskTemplateRequest(s.client.server, gen.CreateTaskTemplateJSONRequestBody{Data: in})
+	return Do[gen.TaskTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateFields}, opts...)
 }
 
 // Delete deletes a single TaskTemplate.
 // Clio operation TaskTemplate#destroy: DELETE /api/v4/task_templates/{id}.json.
-func (s *TaskTemplatesService) Delete(ctx context.Context, id int64, params *gen.DeleteTaskTemplateParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteTaskTemplate(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTemplatesService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteTaskTemplateRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single TaskTemplate.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplate#show: GET /api/v4/task_templates/{id}.json.
-func (s *TaskTemplatesService) Get(ctx context.Context, id int64, params *gen.GetTaskTemplateParams, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
-	return Do[gen.TaskTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetTaskTemplate(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTemplatesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
+	req, err := gen.NewGetTaskTemplateRequest(s.client.server, id)
+	return Do[gen.TaskTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateFields}, opts...)
 }
 
 // List returns the data for all TaskTemplates, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplate#index: GET /api/v4/task_templates.json.
 func (s *TaskTemplatesService) List(ctx context.Context, params *gen.ListTaskTemplatesParams, opts ...CallOption) ([]gen.TaskTemplate, *Response, error) {
-	return ListPage[gen.TaskTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTaskTemplates(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTaskTemplatesRequest(s.client.server, params)
+	return ListPage[gen.TaskTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation TaskTemplate#index: GET /api/v4/task_templates.json.
+func (s *TaskTemplatesService) Pages(ctx context.Context, params *gen.ListTaskTemplatesParams, opts ...CallOption) iter.Seq2[*Page[gen.TaskTemplate], error] {
+	req, err := gen.NewListTaskTemplatesRequest(s.client.server, params)
+	return Pages[gen.TaskTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation TaskTemplate#show: GET /api/v4/task_templates/{id}.json.
+func (s *TaskTemplatesService) Refresh(ctx context.Context, id int64, cached gen.TaskTemplate, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
+	req, err := gen.NewGetTaskTemplateRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single TaskTemplate.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTemplateFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskTemplate#update: PATCH /api/v4/task_templates/{id}.json.
-func (s *TaskTemplatesService) Update(ctx context.Context, id int64, params *gen.UpdateTaskTemplateParams, body gen.UpdateTaskTemplateJSONRequestBody, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
-	return Do[gen.TaskTemplate](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateTaskTemplate(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTemplatesService) Update(ctx context.Context, id int64, in gen.TaskTemplateUpdateInput, opts ...CallOption) (gen.TaskTemplate, *Response, error) {
+	req, err := gen.NewUpdateTaskTemplateRequest(s.client.server, id, gen.UpdateTaskTemplateJSONRequestBody{Data: in})
+	return Do[gen.TaskTemplate](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTemplateFields}, opts...)
 }
 
 // TaskTypesService calls the operations of Clio's "Task Types" section.
@@ -3446,44 +4902,66 @@ type TaskTypesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTypeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskType#index: GET /api/v4/task_types.json.
 func (s *TaskTypesService) All(ctx context.Context, params *gen.ListTaskTypesParams, opts ...CallOption) iter.Seq2[gen.TaskType, error] {
-	return All[gen.TaskType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTaskTypes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTaskTypesRequest(s.client.server, params)
+	return All[gen.TaskType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTypeFields}, opts...)
 }
 
 // Create creates a new TaskType.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTypeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskType#create: POST /api/v4/task_types.json.
-func (s *TaskTypesService) Create(ctx context.Context, params *gen.CreateTaskTypeParams, body gen.CreateTaskTypeJSONRequestBody, opts ...CallOption) (gen.TaskType, *Response, error) {
-	return Do[gen.TaskType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateTaskType(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTypesService) Create(ctx context.Context, in gen.TaskTypeCreateInput, opts ...CallOption) (gen.TaskType, *Response, error) {
+	req, err := gen.NewCreateTaskTypeRequest(s.client.server, gen.CreateTaskTypeJSONRequestBody{Data: in})
+	return Do[gen.TaskType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTypeFields}, opts...)
 }
 
 // Get returns the data for a single TaskType.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTypeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskType#show: GET /api/v4/task_types/{id}.json.
-func (s *TaskTypesService) Get(ctx context.Context, id int64, params *gen.GetTaskTypeParams, opts ...CallOption) (gen.TaskType, *Response, error) {
-	return Do[gen.TaskType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetTaskType(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTypesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.TaskType, *Response, error) {
+	req, err := gen.NewGetTaskTypeRequest(s.client.server, id)
+	return Do[gen.TaskType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTypeFields}, opts...)
 }
 
 // List returns the data for all TaskTypes, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTypeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskType#index: GET /api/v4/task_types.json.
 func (s *TaskTypesService) List(ctx context.Context, params *gen.ListTaskTypesParams, opts ...CallOption) ([]gen.TaskType, *Response, error) {
-	return ListPage[gen.TaskType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTaskTypes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTaskTypesRequest(s.client.server, params)
+	return ListPage[gen.TaskType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTypeFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation TaskType#index: GET /api/v4/task_types.json.
+func (s *TaskTypesService) Pages(ctx context.Context, params *gen.ListTaskTypesParams, opts ...CallOption) iter.Seq2[*Page[gen.TaskType], error] {
+	req, err := gen.NewListTaskTypesRequest(s.client.server, params)
+	return Pages[gen.TaskType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTypeFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation TaskType#show: GET /api/v4/task_types/{id}.json.
+func (s *TaskTypesService) Refresh(ctx context.Context, id int64, cached gen.TaskType, opts ...CallOption) (gen.TaskType, *Response, error) {
+	req, err := gen.NewGetTaskTypeRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTypeFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single TaskType.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskTypeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TaskType#update: PATCH /api/v4/task_types/{id}.json.
-func (s *TaskTypesService) Update(ctx context.Context, id int64, params *gen.UpdateTaskTypeParams, body gen.UpdateTaskTypeJSONRequestBody, opts ...CallOption) (gen.TaskType, *Response, error) {
-	return Do[gen.TaskType](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateTaskType(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TaskTypesService) Update(ctx context.Context, id int64, in gen.TaskTypeUpdateInput, opts ...CallOption) (gen.TaskType, *Response, error) {
+	req, err := gen.NewUpdateTaskTypeRequest(s.client.server, id, gen.UpdateTaskTypeJSONRequestBody{Data: in})
+	return Do[gen.TaskType](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskTypeFields}, opts...)
 }
 
 // TasksService calls the operations of Clio's "Tasks" section.
@@ -3491,52 +4969,73 @@ type TasksService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for TaskFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Task#index: GET /api/v4/tasks.json.
 func (s *TasksService) All(ctx context.Context, params *gen.ListTasksParams, opts ...CallOption) iter.Seq2[gen.Task, error] {
-	return All[gen.Task](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTasks(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTasksRequest(s.client.server, params)
+	return All[gen.Task](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskFields}, opts...)
 }
 
 // Create creates a new Task.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Task#create: POST /api/v4/tasks.json.
-func (s *TasksService) Create(ctx context.Context, params *gen.CreateTaskParams, body gen.CreateTaskJSONRequestBody, opts ...CallOption) (gen.Task, *Response, error) {
-	return Do[gen.Task](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateTask(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TasksService) Create(ctx context.Context, in gen.TaskCreateInput, opts ...CallOption) (gen.Task, *Response, error) {
+	req, err := gen.NewCreateTaskRequest(s.client.server, gen.CreateTaskJSONRequestBody{Data: in})
+	return Do[gen.Task](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskFields}, opts...)
 }
 
 // Delete deletes a single Task.
 // Clio operation Task#destroy: DELETE /api/v4/tasks/{id}.json.
-func (s *TasksService) Delete(ctx context.Context, id int64, params *gen.DeleteTaskParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteTask(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TasksService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteTaskRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Task.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Task#show: GET /api/v4/tasks/{id}.json.
-func (s *TasksService) Get(ctx context.Context, id int64, params *gen.GetTaskParams, opts ...CallOption) (gen.Task, *Response, error) {
-	return Do[gen.Task](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetTask(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TasksService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Task, *Response, error) {
+	req, err := gen.NewGetTaskRequest(s.client.server, id)
+	return Do[gen.Task](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskFields}, opts...)
 }
 
 // List returns the data for all Tasks, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Task#index: GET /api/v4/tasks.json.
 func (s *TasksService) List(ctx context.Context, params *gen.ListTasksParams, opts ...CallOption) ([]gen.Task, *Response, error) {
-	return ListPage[gen.Task](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTasks(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTasksRequest(s.client.server, params)
+	return ListPage[gen.Task](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Task#index: GET /api/v4/tasks.json.
+func (s *TasksService) Pages(ctx context.Context, params *gen.ListTasksParams, opts ...CallOption) iter.Seq2[*Page[gen.Task], error] {
+	req, err := gen.NewListTasksRequest(s.client.server, params)
+	return Pages[gen.Task](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Task#show: GET /api/v4/tasks/{id}.json.
+func (s *TasksService) Refresh(ctx context.Context, id int64, cached gen.Task, opts ...CallOption) (gen.Task, *Response, error) {
+	req, err := gen.NewGetTaskRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Task.
+// Without Fields, Clio would answer only id and etag: the call asks for TaskFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Task#update: PATCH /api/v4/tasks/{id}.json.
-func (s *TasksService) Update(ctx context.Context, id int64, params *gen.UpdateTaskParams, body gen.UpdateTaskJSONRequestBody, opts ...CallOption) (gen.Task, *Response, error) {
-	return Do[gen.Task](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateTask(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TasksService) Update(ctx context.Context, id int64, in gen.TaskUpdateInput, opts ...CallOption) (gen.Task, *Response, error) {
+	req, err := gen.NewUpdateTaskRequest(s.client.server, id, gen.UpdateTaskJSONRequestBody{Data: in})
+	return Do[gen.Task](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TaskFields}, opts...)
 }
 
 // TextSnippetsService calls the operations of Clio's "Text Snippets" section.
@@ -3544,79 +5043,110 @@ type TextSnippetsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for TextSnippetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TextSnippet#index: GET /api/v4/settings/text_snippets.json.
 func (s *TextSnippetsService) All(ctx context.Context, params *gen.ListTextSnippetsParams, opts ...CallOption) iter.Seq2[gen.TextSnippet, error] {
-	return All[gen.TextSnippet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTextSnippets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTextSnippetsRequest(s.client.server, params)
+	return All[gen.TextSnippet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TextSnippetFields}, opts...)
 }
 
 // Create creates a text snippet.
+// Without Fields, Clio would answer only id and etag: the call asks for TextSnippetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TextSnippet#create: POST /api/v4/settings/text_snippets.json.
-func (s *TextSnippetsService) Create(ctx context.Context, params *gen.CreateTextSnippetParams, body gen.CreateTextSnippetJSONRequestBody, opts ...CallOption) (gen.TextSnippet, *Response, error) {
-	return Do[gen.TextSnippet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateTextSnippet(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TextSnippetsService) Create(ctx context.Context, in gen.TextSnippetCreateInput, opts ...CallOption) (gen.TextSnippet, *Response, error) {
+	req, err := gen.NewCreateTextSnippetRequest(s.client.server, gen.CreateTextSnippetJSONRequestBody{Data: in})
+	return Do[gen.TextSnippet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TextSnippetFields}, opts...)
 }
 
 // Delete destroys a text snippet.
 // Clio operation TextSnippet#destroy: DELETE /api/v4/settings/text_snippets/{id}.json.
-func (s *TextSnippetsService) Delete(ctx context.Context, id int64, params *gen.DeleteTextSnippetParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteTextSnippet(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TextSnippetsService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteTextSnippetRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for the text snippet.
+// Without Fields, Clio would answer only id and etag: the call asks for TextSnippetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TextSnippet#show: GET /api/v4/settings/text_snippets/{id}.json.
-func (s *TextSnippetsService) Get(ctx context.Context, id int64, params *gen.GetTextSnippetParams, opts ...CallOption) (gen.TextSnippet, *Response, error) {
-	return Do[gen.TextSnippet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetTextSnippet(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TextSnippetsService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.TextSnippet, *Response, error) {
+	req, err := gen.NewGetTextSnippetRequest(s.client.server, id)
+	return Do[gen.TextSnippet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TextSnippetFields}, opts...)
 }
 
 // List returns all text snippets, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for TextSnippetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TextSnippet#index: GET /api/v4/settings/text_snippets.json.
 func (s *TextSnippetsService) List(ctx context.Context, params *gen.ListTextSnippetsParams, opts ...CallOption) ([]gen.TextSnippet, *Response, error) {
-	return ListPage[gen.TextSnippet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTextSnippets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTextSnippetsRequest(s.client.server, params)
+	return ListPage[gen.TextSnippet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TextSnippetFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation TextSnippet#index: GET /api/v4/settings/text_snippets.json.
+func (s *TextSnippetsService) Pages(ctx context.Context, params *gen.ListTextSnippetsParams, opts ...CallOption) iter.Seq2[*Page[gen.TextSnippet], error] {
+	req, err := gen.NewListTextSnippetsRequest(s.client.server, params)
+	return Pages[gen.TextSnippet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TextSnippetFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation TextSnippet#show: GET /api/v4/settings/text_snippets/{id}.json.
+func (s *TextSnippetsService) Refresh(ctx context.Context, id int64, cached gen.TextSnippet, opts ...CallOption) (gen.TextSnippet, *Response, error) {
+	req, err := gen.NewGetTextSnippetRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TextSnippetFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a text snippet.
+// Without Fields, Clio would answer only id and etag: the call asks for TextSnippetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TextSnippet#update: PATCH /api/v4/settings/text_snippets/{id}.json.
-func (s *TextSnippetsService) Update(ctx context.Context, id int64, params *gen.UpdateTextSnippetParams, body gen.UpdateTextSnippetJSONRequestBody, opts ...CallOption) (gen.TextSnippet, *Response, error) {
-	return Do[gen.TextSnippet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateTextSnippet(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TextSnippetsService) Update(ctx context.Context, id int64, in gen.TextSnippetUpdateInput, opts ...CallOption) (gen.TextSnippet, *Response, error) {
+	req, err := gen.NewUpdateTextSnippetRequest(s.client.server, id, gen.UpdateTextSnippetJSONRequestBody{Data: in})
+	return Do[gen.TextSnippet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TextSnippetFields}, opts...)
 }
 
 // TimersService calls the operations of Clio's "Timers" section.
 type TimersService struct{ client *Client }
 
 // Create creates a new Timer.
+// Without Fields, Clio would answer only id and etag: the call asks for TimerFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Timer#create: POST /api/v4/timer.json.
-func (s *TimersService) Create(ctx context.Context, params *gen.CreateTimerParams, body gen.CreateTimerJSONRequestBody, opts ...CallOption) (gen.Timer, *Response, error) {
-	return Do[gen.Timer](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateTimer(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TimersService) Create(ctx context.Context, in gen.TimerCreateInput, opts ...CallOption) (gen.Timer, *Response, error) {
+	req, err := gen.NewCreateTimerRequest(s.client.server, gen.CreateTimerJSONRequestBody{Data: in})
+	return Do[gen.Timer](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TimerFields}, opts...)
 }
 
 // Delete deletes a single Timer.
 // Clio operation Timer#destroy: DELETE /api/v4/timer.json.
-func (s *TimersService) Delete(ctx context.Context, params *gen.DeleteTimerParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteTimer(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TimersService) Delete(ctx context.Context, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteTimerRequest(s.client.server)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Timer.
+// Without Fields, Clio would answer only id and etag: the call asks for TimerFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Timer#show: GET /api/v4/timer.json.
-func (s *TimersService) Get(ctx context.Context, params *gen.GetTimerParams, opts ...CallOption) (gen.Timer, *Response, error) {
-	return Do[gen.Timer](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetTimer(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TimersService) Get(ctx context.Context, opts ...CallOption) (gen.Timer, *Response, error) {
+	req, err := gen.NewGetTimerRequest(s.client.server)
+	return Do[gen.Timer](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TimerFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Timer#show: GET /api/v4/timer.json.
+func (s *TimersService) Refresh(ctx context.Context, cached gen.Timer, opts ...CallOption) (gen.Timer, *Response, error) {
+	req, err := gen.NewGetTimerRequest(s.client.server)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TimerFields}, cached, cached.Etag, opts...)
 }
 
 // TrustLineItemsService calls the operations of Clio's "Trust Line Items" section.
@@ -3624,39 +5154,51 @@ type TrustLineItemsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for TrustLineItemFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TrustLineItem#index: GET /api/v4/trust_line_items.json.
 func (s *TrustLineItemsService) All(ctx context.Context, params *gen.ListTrustLineItemsParams, opts ...CallOption) iter.Seq2[gen.TrustLineItem, error] {
-	return All[gen.TrustLineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTrustLineItems(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTrustLineItemsRequest(s.client.server, params)
+	return All[gen.TrustLineItem](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TrustLineItemFields}, opts...)
 }
 
 // List returns the data for all TrustLineItems, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for TrustLineItemFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TrustLineItem#index: GET /api/v4/trust_line_items.json.
 func (s *TrustLineItemsService) List(ctx context.Context, params *gen.ListTrustLineItemsParams, opts ...CallOption) ([]gen.TrustLineItem, *Response, error) {
-	return ListPage[gen.TrustLineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListTrustLineItems(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListTrustLineItemsRequest(s.client.server, params)
+	return ListPage[gen.TrustLineItem](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TrustLineItemFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation TrustLineItem#index: GET /api/v4/trust_line_items.json.
+func (s *TrustLineItemsService) Pages(ctx context.Context, params *gen.ListTrustLineItemsParams, opts ...CallOption) iter.Seq2[*Page[gen.TrustLineItem], error] {
+	req, err := gen.NewListTrustLineItemsRequest(s.client.server, params)
+	return Pages[gen.TrustLineItem](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TrustLineItemFields}, opts...)
 }
 
 // Update updates a single TrustLineItem.
+// Without Fields, Clio would answer only id and etag: the call asks for TrustLineItemFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TrustLineItem#update: PATCH /api/v4/trust_line_items/{id}.json.
-func (s *TrustLineItemsService) Update(ctx context.Context, id int64, params *gen.UpdateTrustLineItemParams, body gen.UpdateTrustLineItemJSONRequestBody, opts ...CallOption) (gen.TrustLineItem, *Response, error) {
-	return Do[gen.TrustLineItem](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateTrustLineItem(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TrustLineItemsService) Update(ctx context.Context, id int64, in gen.TrustLineItemUpdateInput, opts ...CallOption) (gen.TrustLineItem, *Response, error) {
+	req, err := gen.NewUpdateTrustLineItemRequest(s.client.server, id, gen.UpdateTrustLineItemJSONRequestBody{Data: in})
+	return Do[gen.TrustLineItem](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TrustLineItemFields}, opts...)
 }
 
 // TrustRequestsService calls the operations of Clio's "Trust Requests" section.
 type TrustRequestsService struct{ client *Client }
 
 // Create creates a new TrustRequest.
+// Without Fields, Clio would answer only id and etag: the call asks for TrustRequestFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation TrustRequest#create: POST /api/v4/trust_requests.json.
-func (s *TrustRequestsService) Create(ctx context.Context, params *gen.CreateTrustRequestParams, body gen.CreateTrustRequestJSONRequestBody, opts ...CallOption) (gen.TrustRequest, *Response, error) {
-	return Do[gen.TrustRequest](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateTrustRequest(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *TrustRequestsService) Create(ctx context.Context, in gen.TrustRequestCreateInput, opts ...CallOption) (gen.TrustRequest, *Response, error) {
+	req, err := gen.NewCreateTrustRequestRequest(s.client.server, gen.CreateTrustRequestJSONRequestBody{Data: in})
+	return Do[gen.TrustRequest](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: TrustRequestFields}, opts...)
 }
 
 // UsersService calls the operations of Clio's "Users" section.
@@ -3664,36 +5206,66 @@ type UsersService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for UserFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation User#index: GET /api/v4/users.json.
 func (s *UsersService) All(ctx context.Context, params *gen.ListUsersParams, opts ...CallOption) iter.Seq2[gen.User, error] {
-	return All[gen.User](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListUsers(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListUsersRequest(s.client.server, params)
+	return All[gen.User](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UserFields}, opts...)
 }
 
 // Get returns the data for a single User.
+// Without Fields, Clio would answer only id and etag: the call asks for UserFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation User#show: GET /api/v4/users/{id}.json.
-func (s *UsersService) Get(ctx context.Context, id int64, params *gen.GetUserParams, opts ...CallOption) (gen.User, *Response, error) {
-	return Do[gen.User](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetUser(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *UsersService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.User, *Response, error) {
+	req, err := gen.NewGetUserRequest(s.client.server, id)
+	return Do[gen.User](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UserFields}, opts...)
 }
 
 // List returns the data for all Users, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for UserFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation User#index: GET /api/v4/users.json.
 func (s *UsersService) List(ctx context.Context, params *gen.ListUsersParams, opts ...CallOption) ([]gen.User, *Response, error) {
-	return ListPage[gen.User](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListUsers(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListUsersRequest(s.client.server, params)
+	return ListPage[gen.User](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UserFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation User#index: GET /api/v4/users.json.
+func (s *UsersService) Pages(ctx context.Context, params *gen.ListUsersParams, opts ...CallOption) iter.Seq2[*Page[gen.User], error] {
+	req, err := gen.NewListUsersRequest(s.client.server, params)
+	return Pages[gen.User](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UserFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation User#show: GET /api/v4/users/{id}.json.
+func (s *UsersService) Refresh(ctx context.Context, id int64, cached gen.User, opts ...CallOption) (gen.User, *Response, error) {
+	req, err := gen.NewGetUserRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UserFields}, cached, cached.Etag, opts...)
 }
 
 // WhoAmI returns the data for the current User.
+// Without Fields, Clio would answer only id and etag: the call asks for UserFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation User#who_am_i: GET /api/v4/users/who_am_i.json.
-func (s *UsersService) WhoAmI(ctx context.Context, params *gen.WhoAmIParams, opts ...CallOption) (gen.User, *Response, error) {
-	return Do[gen.User](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.WhoAmI(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *UsersService) WhoAmI(ctx context.Context, opts ...CallOption) (gen.User, *Response, error) {
+	req, err := gen.NewWhoAmIRequest(s.client.server)
+	return Do[gen.User](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UserFields}, opts...)
+}
+
+// WhoAmIIfChanged returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as WhoAmI does.
+// Clio operation User#who_am_i: GET /api/v4/users/who_am_i.json.
+func (s *UsersService) WhoAmIIfChanged(ctx context.Context, cached gen.User, opts ...CallOption) (gen.User, *Response, error) {
+	req, err := gen.NewWhoAmIRequest(s.client.server)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UserFields}, cached, cached.Etag, opts...)
 }
 
 // UtbmsCodesService calls the operations of Clio's "Utbms Codes" section.
@@ -3701,28 +5273,48 @@ type UtbmsCodesService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for UtbmsCodeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation UtbmsCode#index: GET /api/v4/utbms/codes.json.
 func (s *UtbmsCodesService) All(ctx context.Context, params *gen.ListUtbmsCodesParams, opts ...CallOption) iter.Seq2[gen.UtbmsCode, error] {
-	return All[gen.UtbmsCode](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListUtbmsCodes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListUtbmsCodesRequest(s.client.server, params)
+	return All[gen.UtbmsCode](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UtbmsCodeFields}, opts...)
 }
 
 // Get returns the data for a single UtbmsCode.
+// Without Fields, Clio would answer only id and etag: the call asks for UtbmsCodeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation UtbmsCode#show: GET /api/v4/utbms/codes/{id}.json.
-func (s *UtbmsCodesService) Get(ctx context.Context, id int64, params *gen.GetUtbmsCodeParams, opts ...CallOption) (gen.UtbmsCode, *Response, error) {
-	return Do[gen.UtbmsCode](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetUtbmsCode(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *UtbmsCodesService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.UtbmsCode, *Response, error) {
+	req, err := gen.NewGetUtbmsCodeRequest(s.client.server, id)
+	return Do[gen.UtbmsCode](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UtbmsCodeFields}, opts...)
 }
 
 // List returns the data for all UtbmsCodes, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for UtbmsCodeFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation UtbmsCode#index: GET /api/v4/utbms/codes.json.
 func (s *UtbmsCodesService) List(ctx context.Context, params *gen.ListUtbmsCodesParams, opts ...CallOption) ([]gen.UtbmsCode, *Response, error) {
-	return ListPage[gen.UtbmsCode](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListUtbmsCodes(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListUtbmsCodesRequest(s.client.server, params)
+	return ListPage[gen.UtbmsCode](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UtbmsCodeFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation UtbmsCode#index: GET /api/v4/utbms/codes.json.
+func (s *UtbmsCodesService) Pages(ctx context.Context, params *gen.ListUtbmsCodesParams, opts ...CallOption) iter.Seq2[*Page[gen.UtbmsCode], error] {
+	req, err := gen.NewListUtbmsCodesRequest(s.client.server, params)
+	return Pages[gen.UtbmsCode](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UtbmsCodeFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation UtbmsCode#show: GET /api/v4/utbms/codes/{id}.json.
+func (s *UtbmsCodesService) Refresh(ctx context.Context, id int64, cached gen.UtbmsCode, opts ...CallOption) (gen.UtbmsCode, *Response, error) {
+	req, err := gen.NewGetUtbmsCodeRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UtbmsCodeFields}, cached, cached.Etag, opts...)
 }
 
 // UtbmsSetsService calls the operations of Clio's "Utbms Sets" section.
@@ -3730,20 +5322,30 @@ type UtbmsSetsService struct{ client *Client }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for UtbmsSetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation UtbmsSet#index: GET /api/v4/utbms/sets.json.
 func (s *UtbmsSetsService) All(ctx context.Context, params *gen.ListUtbmsSetsParams, opts ...CallOption) iter.Seq2[gen.UtbmsSet, error] {
-	return All[gen.UtbmsSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListUtbmsSets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListUtbmsSetsRequest(s.client.server, params)
+	return All[gen.UtbmsSet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UtbmsSetFields}, opts...)
 }
 
 // List returns the data for all the utbms sets, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for UtbmsSetFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation UtbmsSet#index: GET /api/v4/utbms/sets.json.
 func (s *UtbmsSetsService) List(ctx context.Context, params *gen.ListUtbmsSetsParams, opts ...CallOption) ([]gen.UtbmsSet, *Response, error) {
-	return ListPage[gen.UtbmsSet](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListUtbmsSets(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListUtbmsSetsRequest(s.client.server, params)
+	return ListPage[gen.UtbmsSet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UtbmsSetFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation UtbmsSet#index: GET /api/v4/utbms/sets.json.
+func (s *UtbmsSetsService) Pages(ctx context.Context, params *gen.ListUtbmsSetsParams, opts ...CallOption) iter.Seq2[*Page[gen.UtbmsSet], error] {
+	req, err := gen.NewListUtbmsSetsRequest(s.client.server, params)
+	return Pages[gen.UtbmsSet](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: UtbmsSetFields}, opts...)
 }
 
 // WebhooksService calls the operations of Clio's "Webhooks" section.
@@ -3752,57 +5354,77 @@ type WebhooksService struct{ client *Client }
 // ActivateWebhook: Activate a pending Webhook with the secret of its handshake.
 // Clio operation Webhook#activate: PUT /api/v4/webhooks/{id}/activate.json.
 func (s *WebhooksService) ActivateWebhook(ctx context.Context, id int64, params *gen.ActivateWebhookParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ActivateWebhook(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewActivateWebhookRequest(s.client.server, id, params)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // All iterates over every record of List, page after page
 // (cursor pagination by default; see OffsetPagination).
+// Without Fields, Clio would answer only id and etag: the call asks for WebhookFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Webhook#index: GET /api/v4/webhooks.json.
 func (s *WebhooksService) All(ctx context.Context, params *gen.ListWebhooksParams, opts ...CallOption) iter.Seq2[gen.Webhook, error] {
-	return All[gen.Webhook](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListWebhooks(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListWebhooksRequest(s.client.server, params)
+	return All[gen.Webhook](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: WebhookFields}, opts...)
 }
 
 // Create creates a new Webhook.
+// Without Fields, Clio would answer only id and etag: the call asks for WebhookFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Webhook#create: POST /api/v4/webhooks.json.
-func (s *WebhooksService) Create(ctx context.Context, params *gen.CreateWebhookParams, body gen.CreateWebhookJSONRequestBody, opts ...CallOption) (gen.Webhook, *Response, error) {
-	return Do[gen.Webhook](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.CreateWebhook(ctx, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *WebhooksService) Create(ctx context.Context, in gen.WebhookCreateInput, opts ...CallOption) (gen.Webhook, *Response, error) {
+	req, err := gen.NewCreateWebhookRequest(s.client.server, gen.CreateWebhookJSONRequestBody{Data: in})
+	return Do[gen.Webhook](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: WebhookFields}, opts...)
 }
 
 // Delete deletes a single Webhook.
 // Clio operation Webhook#destroy: DELETE /api/v4/webhooks/{id}.json.
-func (s *WebhooksService) Delete(ctx context.Context, id int64, params *gen.DeleteWebhookParams, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.DeleteWebhook(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *WebhooksService) Delete(ctx context.Context, id int64, opts ...CallOption) (*Response, error) {
+	req, err := gen.NewDeleteWebhookRequest(s.client.server, id)
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 
 // Get returns the data for a single Webhook.
+// Without Fields, Clio would answer only id and etag: the call asks for WebhookFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Webhook#show: GET /api/v4/webhooks/{id}.json.
-func (s *WebhooksService) Get(ctx context.Context, id int64, params *gen.GetWebhookParams, opts ...CallOption) (gen.Webhook, *Response, error) {
-	return Do[gen.Webhook](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.GetWebhook(ctx, id, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *WebhooksService) Get(ctx context.Context, id int64, opts ...CallOption) (gen.Webhook, *Response, error) {
+	req, err := gen.NewGetWebhookRequest(s.client.server, id)
+	return Do[gen.Webhook](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: WebhookFields}, opts...)
 }
 
 // List returns the data for all Webhooks, one page at a time: the Response
 // carries the next page's URL, and All walks every page.
+// Without Fields, Clio would answer only id and etag: the call asks for WebhookFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Webhook#index: GET /api/v4/webhooks.json.
 func (s *WebhooksService) List(ctx context.Context, params *gen.ListWebhooksParams, opts ...CallOption) ([]gen.Webhook, *Response, error) {
-	return ListPage[gen.Webhook](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.ListWebhooks(ctx, params, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := gen.NewListWebhooksRequest(s.client.server, params)
+	return ListPage[gen.Webhook](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: WebhookFields}, opts...)
+}
+
+// Pages iterates over the pages of List, each with its *Response
+// (meta.records, the rate-limit budget), as All does over records.
+// Clio operation Webhook#index: GET /api/v4/webhooks.json.
+func (s *WebhooksService) Pages(ctx context.Context, params *gen.ListWebhooksParams, opts ...CallOption) iter.Seq2[*Page[gen.Webhook], error] {
+	req, err := gen.NewListWebhooksRequest(s.client.server, params)
+	return Pages[gen.Webhook](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: WebhookFields}, opts...)
+}
+
+// Refresh returns cached unless the record changed since it was read: Clio
+// answers 304 to If-None-Match: cached.Etag, and the call returns cached with
+// Response.NotModified set; otherwise it returns the record as Get does.
+// Clio operation Webhook#show: GET /api/v4/webhooks/{id}.json.
+func (s *WebhooksService) Refresh(ctx context.Context, id int64, cached gen.Webhook, opts ...CallOption) (gen.Webhook, *Response, error) {
+	req, err := gen.NewGetWebhookRequest(s.client.server, id)
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: WebhookFields}, cached, cached.Etag, opts...)
 }
 
 // Update updates a single Webhook.
+// Without Fields, Clio would answer only id and etag: the call asks for WebhookFields
+// (every scalar field of the record) unless it names its own; nested records need Nested.
 // Clio operation Webhook#update: PATCH /api/v4/webhooks/{id}.json.
-func (s *WebhooksService) Update(ctx context.Context, id int64, params *gen.UpdateWebhookParams, body gen.UpdateWebhookJSONRequestBody, opts ...CallOption) (gen.Webhook, *Response, error) {
-	return Do[gen.Webhook](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.UpdateWebhook(ctx, id, params, body, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *WebhooksService) Update(ctx context.Context, id int64, in gen.WebhookUpdateInput, opts ...CallOption) (gen.Webhook, *Response, error) {
+	req, err := gen.NewUpdateWebhookRequest(s.client.server, id, gen.UpdateWebhookJSONRequestBody{Data: in})
+	return Do[gen.Webhook](ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: WebhookFields}, opts...)
 }

@@ -1,30 +1,23 @@
 package clio
 
-// Document upload engine. Clio stores document bytes outside the API: the
-// client creates a document (or a new version of one), PUTs the bytes to the
-// signed storage URL(s) Clio hands back, and then marks the version fully
-// uploaded. See the "Documents" section of doc.go and clio-platform.md.
-//
-// The engine talks to the API through the small documentAPI interface, not
-// through Client, so that it can be tested on its own and so that the
-// storage requests can never pick up the client's auth transport: they go
-// through a separate *http.Client that must not add a bearer token.
+// Document uploads. Clio stores document bytes outside the API: the client creates a
+// document (or a new version of one) with the generated request builders, PUTs the bytes
+// to the signed storage URL(s) Clio hands back (storage.go), and then marks the version
+// fully uploaded. Small files take one PUT (this file), large ones go multipart
+// (multipart.go). Every request, API or storage, goes through the pipeline.
 
 import (
-	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
+
+	"github.com/clio-go/clio-go/gen"
 )
 
 // Document parent types accepted by UploadParams.Parent.Type.
@@ -50,24 +43,10 @@ const (
 	maxPartsPerRequest = 50
 	// maxParts: part_number runs 1 to 10,000.
 	maxParts = 10000
-	// partAttempts is how often one part (or a single-PUT body that can be
-	// re-read) is tried: a PUT of a part is idempotent, so a dropped
-	// connection or a 5xx costs one part, not the upload.
-	partAttempts = 4
-	// completeAttempts is how often the final "fully_uploaded" PATCH is
-	// tried when Clio answers UploadTimeoutError, as the guide asks.
-	completeAttempts = 5
 )
 
-// Tunables that tests lower. Production code never changes them.
-var (
-	// minPartSize: every part but the last must be at least 5 MB.
-	minPartSize int64 = 5 << 20
-	// partRetryBase is the first back-off before re-sending a part.
-	partRetryBase = 500 * time.Millisecond
-	// uploadTimeoutRetryBase is the first back-off after UploadTimeoutError.
-	uploadTimeoutRetryBase = 2 * time.Second
-)
+// minPartSize: every part but the last must be at least 5 MB. Tests lower it.
+var minPartSize int64 = 5 << 20
 
 // UploadParams describes one document (or document version) upload.
 type UploadParams struct {
@@ -163,193 +142,48 @@ func (e *UploadError) Error() string {
 // errors.As(err, &storageErr) and the like see through an UploadError.
 func (e *UploadError) Unwrap() error { return e.Err }
 
-// StorageError is a non-2xx answer from the document storage host (a
-// put_url or a download location), which is not Clio and does not answer
-// with Clio's error shape. Body holds the start of the answer, for S3 an XML
-// <Error> with a Code such as BadDigest or AccessDenied.
-type StorageError struct {
-	Method     string
-	Host       string // the storage host; the signed URL itself is not kept
-	StatusCode int
-	Body       string
-}
-
-// Error renders the status and the start of storage's answer; the signed
-// URL is left out because its query string is a credential.
-func (e *StorageError) Error() string {
-	return fmt.Sprintf("clio: storage %s %s: %d %s: %s", e.Method, e.Host, e.StatusCode,
-		http.StatusText(e.StatusCode), e.Body)
-}
-
-// ---- the API side -------------------------------------------------------
-
-// documentAPI is what the engine needs from the API client: create a
-// document (or version) and update it, both decoding the "data" object of
-// the answer. Implementations must send the bearer token and return API
-// failures as *Error, so that UploadTimeoutError is recognised.
-type documentAPI interface {
-	createDocument(ctx context.Context, data documentData, fields string) (documentInfo, error)
-	updateDocument(ctx context.Context, id int64, data documentData, fields string) (documentInfo, error)
-}
-
-// engineCall sends one JSON request to the API host: method, a path from the
-// host root ("/api/v4/documents.json"), query parameters, a body to encode
-// (nil for none) and a value to decode the 2xx answer into (nil to discard).
-// It is the one primitive the Client has to supply to the engines of this
-// file, download.go and customaction.go.
-type engineCall func(ctx context.Context, method, path string, query url.Values, in, out any) error
-
-// newEngineCall returns the engineCall of an API client: hc must be the
-// Client's API *http.Client (token for the API origin only, retries,
-// rate limiting), base the API origin, codec the Client's. Answers outside
-// 2xx become *Error. POST and PATCH are not retried by the client's retry
-// layer, so a document is never created twice by a retry.
-func newEngineCall(hc *http.Client, base *url.URL, codec Codec) engineCall {
-	return func(ctx context.Context, method, path string, query url.Values, in, out any) error {
-		var body io.Reader
-		if in != nil {
-			b, err := codec.Marshal(in)
-			if err != nil {
-				return err
-			}
-			body = bytes.NewReader(b)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, apiURL(base, path, query), body)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return sanitizeTransportErr(err) // the query may hold custom_action_nonce
-		}
-		defer drainClose(resp.Body)
-		if err := checkResponse(resp, codec); err != nil {
-			return err
-		}
-		if out == nil {
-			return nil
-		}
-		if err := decodeAnswer(codec, resp.Body, out); err != nil {
-			return fmt.Errorf("clio: decoding %s %s answer: %w", method, path, err)
-		}
-		return nil
-	}
-}
-
-// apiURL joins the API base (which may carry a path prefix, e.g. behind a
-// proxy or a fake server) and an /api/v4/... path.
-func apiURL(base *url.URL, path string, query url.Values) string {
-	u := *base
-	u.Path = strings.TrimSuffix(base.Path, "/") + path
-	u.RawPath = ""
-	u.RawQuery = ""
-	if len(query) > 0 {
-		u.RawQuery = query.Encode()
-	}
-	u.Fragment = ""
-	return u.String()
-}
-
-func (f engineCall) createDocument(ctx context.Context, data documentData, fields string) (documentInfo, error) {
-	var out struct {
-		Data documentInfo `json:"data"`
-	}
-	err := f(ctx, http.MethodPost, "/api/v4/documents.json", url.Values{"fields": {fields}},
-		documentEnvelope{data}, &out)
-	return out.Data, err
-}
-
-func (f engineCall) updateDocument(ctx context.Context, id int64, data documentData, fields string) (documentInfo, error) {
-	var out struct {
-		Data documentInfo `json:"data"`
-	}
-	err := f(ctx, http.MethodPatch, "/api/v4/documents/"+strconv.FormatInt(id, 10)+".json",
-		url.Values{"fields": {fields}}, documentEnvelope{data}, &out)
-	return out.Data, err
-}
-
-type documentEnvelope struct {
-	Data documentData `json:"data"`
-}
-
-// documentData is the request body of POST /documents and PATCH /documents/{id}.
-type documentData struct {
-	Name          string          `json:"name,omitempty"`
-	Filename      string          `json:"filename,omitempty"`
-	ContentType   string          `json:"content_type,omitempty"`
-	Parent        *parentJSON     `json:"parent,omitempty"`
-	UUID          string          `json:"uuid,omitempty"`
-	FullyUploaded *bool           `json:"fully_uploaded,omitempty"`
-	Multiparts    []multipartSpec `json:"multiparts,omitempty"`
-}
-
-type parentJSON struct {
-	ID   int64  `json:"id"`
-	Type string `json:"type"`
-}
-
-// multipartSpec announces one part. content_length is a string in the
-// request schema of both POST and PATCH /documents (the walkthrough's sample
-// shows a number); we follow the schema, which is what the spec validator
-// of the fake server and the generated types check.
-type multipartSpec struct {
-	PartNumber    int    `json:"part_number"`
-	ContentLength int64  `json:"content_length,string"`
-	ContentMD5    string `json:"content_md5,omitempty"`
-}
-
-type putHeader struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
-
-type multipartInfo struct {
-	PartNumber int         `json:"part_number"`
-	PutURL     string      `json:"put_url"`
-	PutHeaders []putHeader `json:"put_headers"`
-}
-
-type documentInfo struct {
-	ID                    int64 `json:"id"`
-	LatestDocumentVersion struct {
-		UUID          string          `json:"uuid"`
-		PutURL        string          `json:"put_url"`
-		PutHeaders    []putHeader     `json:"put_headers"`
-		Multiparts    []multipartInfo `json:"multiparts"`
-		FullyUploaded bool            `json:"fully_uploaded"`
-	} `json:"latest_document_version"`
-}
-
-const (
-	fieldsSingle    = "id,latest_document_version{uuid,put_url,put_headers}"
-	fieldsMultipart = "id,latest_document_version{uuid,put_headers,multiparts}"
-	fieldsComplete  = "id,latest_document_version{uuid,fully_uploaded}"
+// The fields the upload asks for in each of its API calls.
+var (
+	fieldsSingle    = Fields("id").Nested("latest_document_version", "uuid", "put_url", "put_headers")
+	fieldsMultipart = Fields("id").Nested("latest_document_version", "uuid", "put_headers", "multiparts")
+	fieldsComplete  = Fields("id").Nested("latest_document_version", "uuid", "fully_uploaded")
 )
 
-// isUploadTimeout reports Clio's "verification timed out, try again" answer.
-func isUploadTimeout(err error) bool {
-	e, ok := errors.AsType[*Error](err)
-	return ok && e.Type == "UploadTimeoutError"
+// uploader runs uploads on a Client: API calls with the token, storage PUTs without.
+type uploader struct{ c *Client }
+
+// createDocument creates a document (or a version) through the generated request builder.
+func (u *uploader) createDocument(ctx context.Context, in gen.DocumentCreateInput, fields FieldSet) (gen.Document, *Response, error) {
+	req, err := gen.NewCreateDocumentRequest(u.c.server, gen.CreateDocumentJSONRequestBody{Data: in})
+	return Do[gen.Document](ctx, u.c, Request{HTTP: req, Err: err}, fields)
 }
 
-// ---- the engine ---------------------------------------------------------
+func (u *uploader) updateDocument(ctx context.Context, id int64, in gen.DocumentUpdateInput, fields FieldSet) (gen.Document, *Response, error) {
+	req, err := gen.NewUpdateDocumentRequest(u.c.server, id, gen.UpdateDocumentJSONRequestBody{Data: in})
+	return Do[gen.Document](ctx, u.c, Request{HTTP: req, Err: err}, fields)
+}
 
-// uploader runs uploads. api carries the token; storage must not: it is
-// used for put_urls only, which are pre-signed and live on another host.
-type uploader struct {
-	api     documentAPI
-	storage *http.Client
+// version is the latest version of an answer, never nil.
+func version(d gen.Document) gen.DocumentVersion {
+	if d.LatestDocumentVersion == nil {
+		return gen.DocumentVersion{}
+	}
+	return *d.LatestDocumentVersion
+}
+
+func putHeaders(hs []gen.PutHeaderBase) []putHeader {
+	out := make([]putHeader, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, putHeader{Name: h.Name, Value: h.Value})
+	}
+	return out
 }
 
 // upload creates a document (or a version, when p.Parent is a Document) and
 // uploads p.Body into it.
-func (u *uploader) upload(ctx context.Context, p UploadParams) (*UploadResult, error) {
+func (u *uploader) upload(ctx context.Context, p UploadParams) (*UploadResult, *Response, error) {
 	if err := p.check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// An empty file has nothing to split or check: always a single PUT.
 	if p.Size > 0 && (p.MD5 || p.Multipart || p.Size >= multipartThreshold) {
@@ -360,9 +194,9 @@ func (u *uploader) upload(ctx context.Context, p UploadParams) (*UploadResult, e
 
 // newVersion uploads p.Body as a new version of document documentID: Clio
 // models this as creating a document whose parent is that document.
-func (u *uploader) newVersion(ctx context.Context, documentID int64, p UploadParams) (*UploadResult, error) {
+func (u *uploader) newVersion(ctx context.Context, documentID int64, p UploadParams) (*UploadResult, *Response, error) {
 	if p.Parent != (DocumentParent{}) && p.Parent != (DocumentParent{documentID, ParentDocument}) {
-		return nil, &InputError{Field: "Parent", Reason: "must be empty for a new version (it is the document)"}
+		return nil, nil, &InputError{Field: "Parent", Reason: "must be empty for a new version (it is the document)"}
 	}
 	p.Parent = DocumentParent{ID: documentID, Type: ParentDocument}
 	return u.upload(ctx, p)
@@ -389,11 +223,15 @@ func (p *UploadParams) check() error {
 	return nil
 }
 
-func (p *UploadParams) createData() documentData {
-	return documentData{
-		Name: p.Name, Filename: p.Filename, ContentType: p.ContentType,
-		Parent: &parentJSON{ID: p.Parent.ID, Type: p.Parent.Type},
+func (p *UploadParams) createInput() gen.DocumentCreateInput {
+	in := gen.DocumentCreateInput{Name: p.Name, Parent: gen.ParentInput{Id: Ptr(p.Parent.ID), Type: Ptr(p.Parent.Type)}}
+	if p.Filename != "" {
+		in.Filename = Ptr(p.Filename)
 	}
+	if p.ContentType != "" {
+		in.ContentType = Ptr(p.ContentType)
+	}
+	return in
 }
 
 // partSize picks the part size: the caller's (or the default), at least the
@@ -442,29 +280,25 @@ func (pr *uploadProgress) atLeast(n int64) {
 }
 
 // single: one create, one PUT of the whole body, one completion.
-func (u *uploader) single(ctx context.Context, p *UploadParams) (*UploadResult, error) {
-	doc, err := u.api.createDocument(ctx, p.createData(), fieldsSingle)
+func (u *uploader) single(ctx context.Context, p *UploadParams) (*UploadResult, *Response, error) {
+	doc, _, err := u.createDocument(ctx, p.createInput(), fieldsSingle)
 	if err != nil {
-		return nil, &UploadError{Step: "create", Err: err}
+		return nil, nil, &UploadError{Step: "create", Err: err}
 	}
-	v := doc.LatestDocumentVersion
-	fail := func(step string, err error) (*UploadResult, error) {
-		return nil, &UploadError{DocumentID: doc.ID, VersionUUID: v.UUID, Step: step, Err: err}
+	v := version(doc)
+	fail := func(step string, err error) (*UploadResult, *Response, error) {
+		return nil, nil, &UploadError{DocumentID: doc.Id, VersionUUID: v.Uuid, Step: step, Err: err}
 	}
-	if v.UUID == "" || v.PutURL == "" {
+	if v.Uuid == "" || v.PutUrl == "" {
 		return fail("create", errors.New("answer lacks latest_document_version uuid or put_url"))
 	}
 	pr := &uploadProgress{fn: p.Progress, total: p.Size}
 	ra, seekable := p.Body.(io.ReaderAt)
-	attempts := 1
-	if seekable {
-		attempts = partAttempts // the body can be produced again
-	}
 	var short *shortBodyError
-	err = u.put(ctx, v.PutURL, v.PutHeaders, p.Size, "", attempts, func() io.Reader {
+	err = u.c.storagePut(ctx, v.PutUrl, putHeaders(v.PutHeaders), p.Size, "", seekable, func() io.Reader {
 		var r io.Reader
 		if seekable {
-			r = io.NewSectionReader(ra, 0, p.Size)
+			r = io.NewSectionReader(ra, 0, p.Size) // the body can be produced again
 		} else {
 			r = p.Body
 		}
@@ -480,434 +314,18 @@ func (u *uploader) single(ctx context.Context, p *UploadParams) (*UploadResult, 
 		return fail("read", err)
 	}
 	pr.atLeast(p.Size) // a zero-byte upload still reports completion
-	if err := u.complete(ctx, doc.ID, v.UUID); err != nil {
+	resp, err := u.complete(ctx, doc.Id, v.Uuid)
+	if err != nil {
 		return fail("complete", err)
 	}
-	return &UploadResult{DocumentID: doc.ID, VersionUUID: v.UUID}, nil
+	return &UploadResult{DocumentID: doc.Id, VersionUUID: v.Uuid}, resp, nil
 }
 
-// complete marks the version fully uploaded, retrying UploadTimeoutError:
-// Clio verifies the stored file synchronously and that check may time out.
-func (u *uploader) complete(ctx context.Context, id int64, uuid string) error {
-	yes := true
-	return retryUploadTimeout(ctx, func() error {
-		_, err := u.api.updateDocument(ctx, id, documentData{UUID: uuid, FullyUploaded: &yes}, fieldsComplete)
-		return err
-	})
-}
-
-func retryUploadTimeout(ctx context.Context, f func() error) error {
-	var err error
-	for attempt := range completeAttempts {
-		if attempt > 0 {
-			if werr := sleepCtx(ctx, uploadBackoff(uploadTimeoutRetryBase, attempt-1)); werr != nil {
-				return errors.Join(err, werr)
-			}
-		}
-		if err = f(); err == nil || !isUploadTimeout(err) {
-			return err
-		}
-	}
-	return err
-}
-
-// multipart runs the pipeline: one goroutine (this one) reads parts into a
-// fixed set of Concurrency buffers and asks Clio for put_urls in batches of
-// up to 50; Concurrency workers PUT the parts and hand buffers back.
-func (u *uploader) multipart(ctx context.Context, p *UploadParams) (*UploadResult, error) {
-	partSize := p.partSize()
-	nParts := int(max(1, (p.Size+partSize-1)/partSize))
-	partLen := func(n int) int64 { // n is 1-based
-		return min(partSize, p.Size-int64(n-1)*partSize)
-	}
-	ra, isReaderAt := p.Body.(io.ReaderAt)
-	src := p.Body
-	if isReaderAt {
-		src = io.NewSectionReader(ra, 0, p.Size)
-	}
-
-	// With MD5 on a re-readable body, hash every part in a first pass so
-	// that batches of 50 can be requested ahead of the data, as without MD5.
-	var md5s []string
-	if p.MD5 && isReaderAt {
-		md5s = make([]string, nParts)
-		for n := 1; n <= nParts; n++ {
-			h := md5.New()
-			if _, err := io.Copy(h, io.NewSectionReader(ra, int64(n-1)*partSize, partLen(n))); err != nil {
-				return nil, &UploadError{Step: "read", Part: n, Err: err}
-			}
-			md5s[n-1] = base64.StdEncoding.EncodeToString(h.Sum(nil))
-		}
-	}
-	streamingMD5 := p.MD5 && !isReaderAt
-
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	m := &mpState{u: u, p: p, targets: map[int]multipartInfo{}}
-	pool := newPartBufPool(p.Concurrency)
-	pr := &uploadProgress{fn: p.Progress, total: p.Size}
-	jobs := make(chan *partJob)
-
-	var wg sync.WaitGroup
-	var errMu sync.Mutex
-	var firstErr error
-	setErr := func(err error) {
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
-		cancel(err)
-	}
-	for range p.Concurrency {
-		wg.Go(func() {
-			for j := range jobs {
-				err := u.put(ctx, j.target.PutURL, j.target.PutHeaders, int64(len(j.data)), j.md5, partAttempts,
-					func() io.Reader { return bytes.NewReader(j.data) })
-				pool.put(j.buf)
-				if err != nil {
-					setErr(m.errorf("put", j.n, err))
-					continue // keep draining so the producer never blocks
-				}
-				pr.add(int64(len(j.data)))
-			}
-		})
-	}
-
-	dispatch := func(j *partJob) bool {
-		select {
-		case jobs <- j:
-			return true
-		case <-ctx.Done():
-			pool.put(j.buf)
-			return false
-		}
-	}
-	var pending []*partJob // streaming MD5: read, hashed, waiting for a put_url
-	flush := func() bool {
-		if len(pending) == 0 {
-			return true
-		}
-		specs := make([]multipartSpec, len(pending))
-		for i, j := range pending {
-			specs[i] = multipartSpec{PartNumber: j.n, ContentLength: int64(len(j.data)), ContentMD5: j.md5}
-		}
-		if err := m.request(ctx, specs); err != nil {
-			setErr(err)
-			for _, j := range pending {
-				pool.put(j.buf)
-			}
-			pending = nil
-			return false
-		}
-		for _, j := range pending {
-			j.target = m.targets[j.n]
-			delete(m.targets, j.n)
-			if !dispatch(j) {
-				return false
-			}
-		}
-		pending = pending[:0]
-		return true
-	}
-
-	produce := func() {
-		for n := 1; n <= nParts; n++ {
-			buf, ok := pool.tryGet()
-			if !ok {
-				// Every buffer is busy. Parts waiting for their URL
-				// hold buffers too: send them off before blocking, or
-				// nothing would ever free one.
-				if !flush() {
-					return
-				}
-				if buf, ok = pool.get(ctx); !ok {
-					return
-				}
-			}
-			size := partLen(n)
-			if int64(cap(buf)) < size {
-				buf = make([]byte, partSize) // first use of this slot
-			}
-			j := &partJob{n: n, buf: buf, data: buf[:size]}
-			if _, err := io.ReadFull(src, j.data); err != nil {
-				pool.put(buf)
-				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-					err = fmt.Errorf("upload: UploadParams.Body ended before Size (%d bytes): %w", p.Size, io.ErrUnexpectedEOF)
-				}
-				setErr(m.errorf("read", n, err))
-				return
-			}
-			switch {
-			case streamingMD5:
-				sum := md5.Sum(j.data)
-				j.md5 = base64.StdEncoding.EncodeToString(sum[:])
-				pending = append(pending, j)
-				if len(pending) == maxPartsPerRequest || n == nParts {
-					if !flush() {
-						return
-					}
-				}
-				continue
-			case md5s != nil:
-				j.md5 = md5s[n-1]
-			}
-			if _, ok := m.targets[n]; !ok {
-				// Ask for this part and the next ones up to 50, from
-				// sizes alone: the data is not needed to get URLs.
-				last := min(nParts, n+maxPartsPerRequest-1)
-				specs := make([]multipartSpec, 0, last-n+1)
-				for k := n; k <= last; k++ {
-					s := multipartSpec{PartNumber: k, ContentLength: partLen(k)}
-					if md5s != nil {
-						s.ContentMD5 = md5s[k-1]
-					}
-					specs = append(specs, s)
-				}
-				if err := m.request(ctx, specs); err != nil {
-					pool.put(buf)
-					setErr(err)
-					return
-				}
-			}
-			j.target = m.targets[n]
-			delete(m.targets, n)
-			if !dispatch(j) {
-				return
-			}
-		}
-		// All parts read: Body must hold nothing more.
-		if err := checkNoExtra(p.Body, p.Size); err != nil {
-			setErr(m.errorf("read", 0, err))
-		}
-	}
-	produce()
-	close(jobs)
-	wg.Wait()
-
-	errMu.Lock()
-	err := firstErr
-	errMu.Unlock()
-	if err == nil && ctx.Err() != nil {
-		err = m.errorf("put", 0, context.Cause(ctx))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := u.complete(ctx, m.docID, m.uuid); err != nil {
-		return nil, m.errorf("complete", 0, err)
-	}
-	return &UploadResult{DocumentID: m.docID, VersionUUID: m.uuid, Parts: nParts}, nil
-}
-
-type partJob struct {
-	n      int
-	buf    []byte // the pool slot, returned after the PUT
-	data   []byte // buf[:part length]
-	md5    string
-	target multipartInfo
-}
-
-// mpState tracks the document of a multipart upload and the put_urls
-// received but not yet used. It is used by the producer goroutine only.
-type mpState struct {
-	u       *uploader
-	p       *UploadParams
-	docID   int64
-	uuid    string
-	targets map[int]multipartInfo
-}
-
-func (m *mpState) errorf(step string, part int, err error) error {
-	if ue, ok := errors.AsType[*UploadError](err); ok {
-		return ue
-	}
-	return &UploadError{DocumentID: m.docID, VersionUUID: m.uuid, Part: part, Step: step, Err: err}
-}
-
-// request announces parts to Clio and records their put_urls. The first
-// request creates the document; later ones update its version with
-// fully_uploaded=false and the next parts.
-func (m *mpState) request(ctx context.Context, specs []multipartSpec) error {
-	var doc documentInfo
-	var err error
-	if m.docID == 0 {
-		data := m.p.createData()
-		data.Multiparts = specs
-		doc, err = m.u.api.createDocument(ctx, data, fieldsMultipart)
-		if err != nil {
-			return &UploadError{Step: "create", Err: err}
-		}
-		if doc.ID == 0 || doc.LatestDocumentVersion.UUID == "" {
-			return &UploadError{Step: "create", Err: errors.New("answer lacks id or latest_document_version.uuid")}
-		}
-		m.docID, m.uuid = doc.ID, doc.LatestDocumentVersion.UUID
-	} else {
-		no := false
-		err = retryUploadTimeout(ctx, func() error {
-			doc, err = m.u.api.updateDocument(ctx, m.docID,
-				documentData{UUID: m.uuid, FullyUploaded: &no, Multiparts: specs}, fieldsMultipart)
-			return err
-		})
-		if err != nil {
-			return m.errorf("request parts", specs[0].PartNumber, err)
-		}
-	}
-	got := make(map[int]multipartInfo, len(doc.LatestDocumentVersion.Multiparts))
-	for _, mp := range doc.LatestDocumentVersion.Multiparts {
-		got[mp.PartNumber] = mp
-	}
-	for _, s := range specs {
-		mp, ok := got[s.PartNumber]
-		if !ok || mp.PutURL == "" {
-			return m.errorf("request parts", s.PartNumber, errors.New("answer has no put_url for this part"))
-		}
-		m.targets[s.PartNumber] = mp
-	}
-	return nil
-}
-
-// partBufPool hands out at most n part buffers, allocated on first use and
-// reused afterwards. It is a fixed pool rather than a sync.Pool on purpose:
-// a sync.Pool would allocate a fresh buffer whenever it is empty, and the
-// bound on memory is the point.
-type partBufPool struct {
-	free  chan []byte
-	slots chan struct{} // tokens for buffers not yet allocated
-}
-
-func newPartBufPool(n int) *partBufPool {
-	p := &partBufPool{free: make(chan []byte, n), slots: make(chan struct{}, n)}
-	for range n {
-		p.slots <- struct{}{}
-	}
-	return p
-}
-
-// tryGet returns a buffer (possibly nil, to be allocated by the caller) if
-// one is available without waiting.
-func (p *partBufPool) tryGet() ([]byte, bool) {
-	select {
-	case b := <-p.free:
-		return b, true
-	case <-p.slots:
-		return nil, true
-	default:
-		return nil, false
-	}
-}
-
-func (p *partBufPool) get(ctx context.Context) ([]byte, bool) {
-	select {
-	case b := <-p.free:
-		return b, true
-	case <-p.slots:
-		return nil, true
-	case <-ctx.Done():
-		return nil, false
-	}
-}
-
-func (p *partBufPool) put(b []byte) {
-	if b == nil {
-		p.slots <- struct{}{}
-		return
-	}
-	p.free <- b
-}
-
-// put PUTs size bytes from body() to a pre-signed storage URL with Clio's
-// put_headers, trying up to attempts times on a dropped connection, a 5xx,
-// 408 or 429. body is called once per attempt. No Authorization header is
-// ever set: the URL carries its own signature, and the token must not leave
-// the API host.
-func (u *uploader) put(ctx context.Context, putURL string, headers []putHeader, size int64, md5sum string,
-	attempts int, body func() io.Reader) error {
-	target, err := url.Parse(putURL)
-	if err != nil || (target.Scheme != "https" && target.Scheme != "http") || target.Host == "" {
-		return fmt.Errorf("invalid put_url from Clio")
-	}
-	var lastErr error
-	for attempt := range attempts {
-		if attempt > 0 {
-			if err := sleepCtx(ctx, uploadBackoff(partRetryBase, attempt-1)); err != nil {
-				return errors.Join(lastErr, err)
-			}
-		}
-		retry, err := u.putOnce(ctx, target, headers, size, md5sum, body())
-		if err == nil {
-			return nil
-		}
-		lastErr = err
-		if !retry || ctx.Err() != nil {
-			break
-		}
-	}
-	if attempts > 1 {
-		return fmt.Errorf("after %d attempts: %w", attempts, lastErr)
-	}
-	return lastErr
-}
-
-func (u *uploader) putOnce(ctx context.Context, target *url.URL, headers []putHeader, size int64,
-	md5sum string, body io.Reader) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target.String(), io.NopCloser(body))
-	if err != nil {
-		return false, err
-	}
-	req.ContentLength = size
-	if size == 0 {
-		req.Body = http.NoBody
-	}
-	for _, h := range headers {
-		switch http.CanonicalHeaderKey(h.Name) {
-		case "Content-Length":
-			// net/http writes Content-Length from req.ContentLength; a
-			// header would be ignored. A mismatch means the signature
-			// covers a different part size: fail rather than send.
-			if h.Value != strconv.FormatInt(size, 10) {
-				return false, fmt.Errorf("put_headers Content-Length %s, part has %d bytes", h.Value, size)
-			}
-		case "Host":
-			req.Host = h.Value
-		case "Authorization":
-			// Never: storage is not Clio.
-		default:
-			req.Header.Set(h.Name, h.Value)
-		}
-	}
-	if md5sum != "" && req.Header.Get("Content-MD5") == "" {
-		req.Header.Set("Content-MD5", md5sum)
-	}
-	resp, err := u.storage.Do(req)
-	if err != nil {
-		// Dropped connection, reset, timeout: the PUT is idempotent. The
-		// signed URL in the *url.Error is a credential: none of it in errors.
-		return true, stripURLErr(err)
-	}
-	defer drainClose(resp.Body) // keeps the connection reusable
-	if resp.StatusCode/100 == 2 {
-		return false, nil
-	}
-	return retryableStorageStatus(resp.StatusCode), storageError(resp)
-}
-
-func retryableStorageStatus(code int) bool {
-	return code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests
-}
-
-func storageError(resp *http.Response) error {
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
-	return &StorageError{Method: resp.Request.Method, Host: resp.Request.URL.Host,
-		StatusCode: resp.StatusCode, Body: redactText(strings.TrimSpace(string(b)))}
-}
-
-// uploadBackoff is base x 2^n with +-25% jitter, so parallel workers that failed
-// together do not retry in lockstep.
-func uploadBackoff(base time.Duration, n int) time.Duration {
-	d := base << min(n, 10)
-	return d - d/4 + rand.N(d/2+1)
+// complete marks the version fully uploaded. Clio verifies the stored file synchronously
+// and that check may time out (UploadTimeoutError): the pipeline's Retryer repeats it.
+func (u *uploader) complete(ctx context.Context, id int64, uuid string) (*Response, error) {
+	_, resp, err := u.updateDocument(ctx, id, gen.DocumentUpdateInput{Uuid: Ptr(uuid), FullyUploaded: Ptr(true)}, fieldsComplete)
+	return resp, err
 }
 
 // shortBodyError reports a Body that ended before Size bytes.
@@ -984,24 +402,66 @@ func checkNoExtra(body io.Reader, size int64) error {
 	return nil
 }
 
-func (c *Client) uploader() *uploader {
-	return &uploader{api: newEngineCall(c.hc, c.base, c.codec), storage: c.storage}
-}
-
 // Upload creates a document under p.Parent and uploads p.Body to Clio's storage: one PUT, or
 // concurrent multipart parts for large files or when MD5 checks are asked for. The bearer
-// token never goes to storage. The version is marked fully uploaded before Upload returns.
-func (s *DocumentsService) Upload(ctx context.Context, p UploadParams) (*UploadResult, error) {
+// token never goes to storage. The version is marked fully uploaded before Upload returns;
+// the Response is the answer to that last call.
+func (s *DocumentsService) Upload(ctx context.Context, p UploadParams) (*UploadResult, *Response, error) {
 	if err := checkContext(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.client.uploader().upload(ctx, p)
+	return (&uploader{s.client}).upload(ctx, p)
 }
 
 // NewVersion uploads p.Body as a new version of an existing document.
-func (s *DocumentsService) NewVersion(ctx context.Context, documentID int64, p UploadParams) (*UploadResult, error) {
+func (s *DocumentsService) NewVersion(ctx context.Context, documentID int64, p UploadParams) (*UploadResult, *Response, error) {
 	if err := checkContext(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.client.uploader().newVersion(ctx, documentID, p)
+	return (&uploader{s.client}).newVersion(ctx, documentID, p)
+}
+
+// storagePut PUTs size bytes from body() to a pre-signed storage URL with Clio's
+// put_headers. When replayable, body is called once per attempt (a PUT is idempotent: the
+// pipeline retries a dropped connection, a 5xx, 408 or 429 like any other request). No Authorization header
+// is ever set: the URL carries its own signature.
+func (c *Client) storagePut(ctx context.Context, putURL string, headers []putHeader, size int64, md5sum string, replayable bool, body func() io.Reader) error {
+	target, err := url.Parse(putURL)
+	if err != nil || (target.Scheme != "https" && target.Scheme != "http") || target.Host == "" {
+		return errors.New("invalid put_url from Clio")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target.String(), nil)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = size
+	req.Body = http.NoBody
+	if size > 0 {
+		req.Body = io.NopCloser(body())
+		if replayable {
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body()), nil }
+		}
+	}
+	for _, h := range headers {
+		switch http.CanonicalHeaderKey(h.Name) {
+		case "Content-Length":
+			// net/http writes Content-Length from req.ContentLength; a header would be
+			// ignored. A mismatch means the signature covers a different part size: fail
+			// rather than send.
+			if h.Value != strconv.FormatInt(size, 10) {
+				return fmt.Errorf("put_headers Content-Length %s, part has %d bytes", h.Value, size)
+			}
+		case "Host":
+			req.Host = h.Value
+		case "Authorization":
+			// Never: storage is not Clio.
+		default:
+			req.Header.Set(h.Name, h.Value)
+		}
+	}
+	if md5sum != "" && req.Header.Get("Content-MD5") == "" {
+		req.Header.Set("Content-MD5", md5sum)
+	}
+	_, _, err = send(ctx, c.pipeline, exchange{req: req, to: toStorage}, discardAnswer)
+	return err
 }

@@ -1,6 +1,8 @@
 package clio
 
 import (
+	"github.com/clio-go/clio-go/gen"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -75,7 +77,7 @@ func benchStorage(b *testing.B, bps int64) (*fakeClio, *uploader) {
 	f := newFakeClio(b)
 	f.discard = true
 	f.perConnBps = bps
-	return f, f.uploader()
+	return f, f.uploader().u
 }
 
 func benchUpload(b *testing.B, bps int64) {
@@ -86,7 +88,7 @@ func benchUpload(b *testing.B, bps int64) {
 			var peak float64
 			for b.Loop() {
 				h := startHeapPeak()
-				_, err := u.upload(context.Background(), UploadParams{
+				_, _, err := u.upload(context.Background(), UploadParams{
 					Parent: DocumentParent{ID: 1, Type: ParentMatter}, Name: "big.bin",
 					Body: &patternReader{n: benchSize}, Size: benchSize,
 					PartSize: defaultPartSize, Concurrency: workers,
@@ -121,12 +123,12 @@ func sequentialUpload(u *uploader, hc *http.Client, r io.Reader, size, partSize 
 	ctx := context.Background()
 	n := int((size + partSize - 1) / partSize)
 	m := &mpState{u: u, p: &UploadParams{Parent: DocumentParent{ID: 1, Type: ParentMatter}, Name: "big.bin"},
-		targets: map[int]multipartInfo{}}
+		targets: map[int]gen.MultipartBase{}}
 	buf := make([]byte, partSize)
 	for first := 1; first <= n; first += maxPartsPerRequest {
-		var specs []multipartSpec
+		var specs []gen.MultipartInput
 		for k := first; k <= min(n, first+maxPartsPerRequest-1); k++ {
-			specs = append(specs, multipartSpec{PartNumber: k, ContentLength: min(partSize, size-int64(k-1)*partSize)})
+			specs = append(specs, partSpec(k, min(partSize, size-int64(k-1)*partSize), ""))
 		}
 		if err := m.request(ctx, specs); err != nil {
 			return err
@@ -137,7 +139,7 @@ func sequentialUpload(u *uploader, hc *http.Client, r io.Reader, size, partSize 
 		if _, err := io.ReadFull(r, part); err != nil {
 			return err
 		}
-		req, _ := http.NewRequest(http.MethodPut, m.targets[k].PutURL, bytes.NewReader(part))
+		req, _ := http.NewRequest(http.MethodPut, m.targets[k].PutUrl, bytes.NewReader(part))
 		req.Header.Set("Content-Length", fmt.Sprint(len(part)))
 		resp, err := hc.Do(req)
 		if err != nil {
@@ -149,5 +151,6 @@ func sequentialUpload(u *uploader, hc *http.Client, r io.Reader, size, partSize 
 			return fmt.Errorf("part %d: %s", k, resp.Status)
 		}
 	}
-	return u.complete(ctx, m.docID, m.uuid)
+	_, err := u.complete(ctx, m.docID, m.uuid)
+	return err
 }

@@ -14,7 +14,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,45 +23,6 @@ import (
 )
 
 const testToken = "tok-secret"
-
-// testCall is the engineCall the lead's Client will provide, reduced to
-// plain net/http: token on every API request, non-2xx through CheckResponse.
-func testCall(base string, hc *http.Client) engineCall {
-	return func(ctx context.Context, method, path string, q url.Values, in, out any) error {
-		u := base + path
-		if len(q) > 0 {
-			u += "?" + q.Encode()
-		}
-		var body io.Reader
-		if in != nil {
-			b, err := json.Marshal(in)
-			if err != nil {
-				return err
-			}
-			body = bytes.NewReader(b)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u, body)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if err := CheckResponse(resp); err != nil {
-			return err
-		}
-		if out == nil {
-			return nil
-		}
-		return json.NewDecoder(resp.Body).Decode(out)
-	}
-}
 
 type fakePart struct {
 	length int64
@@ -105,6 +65,7 @@ type fakeClio struct {
 	// perConnBps, when set, limits each storage PUT to that many bytes per
 	// second, as a distant object store does per TCP connection.
 	perConnBps int64
+	putURL     string // overrides the single put_url
 }
 
 func newFakeClio(t testing.TB) *fakeClio {
@@ -116,9 +77,14 @@ func newFakeClio(t testing.TB) *fakeClio {
 	return f
 }
 
-func (f *fakeClio) uploader() *uploader {
-	base, _ := url.Parse(f.api.URL)
-	return &uploader{api: newEngineCall(tokenClient(f.api.Client().Transport), base, FastCodec{}), storage: f.storage.Client()}
+// client is a Client on the fake: its token, fast retries, storage on loopback allowed.
+func (f *fakeClio) client(opts ...Option) *Client {
+	c, err := NewClient(context.Background(), append([]Option{WithBaseURL(f.api.URL), WithToken(testToken),
+		WithoutRateLimiter(), WithPrivateStorage(), testRetries(0)}, opts...)...)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -253,6 +219,9 @@ func (f *fakeClio) createDoc(w http.ResponseWriter, r *http.Request) {
 	if len(parts) == 0 {
 		d.single = true
 		v["put_url"] = fmt.Sprintf("%s/single/%s?X-Amz-Signature=s", f.storage.URL, d.uuid)
+		if f.putURL != "" {
+			v["put_url"] = f.putURL
+		}
 	} else {
 		mps, err := f.addParts(d, parts)
 		if err != nil {
@@ -463,12 +432,15 @@ func testBytes(n int) []byte {
 	return b
 }
 
-// lowerLimits makes parts tiny and retries fast for the duration of a test.
+// lowerLimits makes parts tiny for the duration of a test (the fake's client retries fast).
 func lowerLimits(t testing.TB, minPart int64) {
-	oldMin, oldPart, oldTimeout := minPartSize, partRetryBase, uploadTimeoutRetryBase
-	minPartSize, partRetryBase, uploadTimeoutRetryBase = minPart, time.Millisecond, time.Millisecond
-	t.Cleanup(func() { minPartSize, partRetryBase, uploadTimeoutRetryBase = oldMin, oldPart, oldTimeout })
+	oldMin := minPartSize
+	minPartSize = minPart
+	t.Cleanup(func() { minPartSize = oldMin })
 }
+
+// defaultAttempts is StandardRetryer's default MaxAttempts, which the fake's client keeps.
+const defaultAttempts = 5
 
 // puts returns how many PUTs storage received for "uuid/part".
 func (f *fakeClio) puts(key string) int {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"runtime"
 	"slices"
 	"strings"
@@ -224,8 +223,8 @@ func TestUploadPartPermanentFailure(t *testing.T) {
 			if name == "access denied" && tries != 1 {
 				t.Fatalf("403 retried: %d PUTs", tries)
 			}
-			if name == "dropped every time" && tries != partAttempts {
-				t.Fatalf("dropped part tried %d times, want %d", tries, partAttempts)
+			if name == "dropped every time" && tries != defaultAttempts {
+				t.Fatalf("dropped part tried %d times, want %d", tries, defaultAttempts)
 			}
 			if name == "access denied" {
 				if se, ok := errors.AsType[*StorageError](err); !ok || se.StatusCode != http.StatusForbidden || !strings.Contains(se.Body, "AccessDenied") {
@@ -249,7 +248,7 @@ func TestUploadTimeoutRetried(t *testing.T) {
 		t.Fatalf("after two UploadTimeoutErrors: %v", err)
 	}
 	// More timeouts than attempts: the error surfaces, typed.
-	f.timeouts.Store(completeAttempts + 1)
+	f.timeouts.Store(defaultAttempts + 1)
 	_, err = f.uploader().upload(context.Background(), UploadParams{
 		Parent: DocumentParent{ID: 1, Type: ParentMatter}, Name: "b.pdf",
 		Body: bytes.NewReader(data), Size: int64(len(data)),
@@ -315,7 +314,9 @@ func TestUploadNewVersion(t *testing.T) {
 }
 
 func TestUploadInvalidInput(t *testing.T) {
-	u := (&fakeClio{}).uploaderNoServer()
+	u := newFakeClio(t).uploader(WithTransportMiddleware(func(http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("no request expected") })
+	}))
 	ok := UploadParams{Parent: DocumentParent{ID: 1, Type: ParentMatter}, Name: "n", Body: strings.NewReader(""), Size: 0}
 	for name, mut := range map[string]func(*UploadParams){
 		"Body":   func(p *UploadParams) { p.Body = nil },
@@ -330,12 +331,6 @@ func TestUploadInvalidInput(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-}
-
-func (f *fakeClio) uploaderNoServer() *uploader {
-	return &uploader{api: engineCall(func(context.Context, string, string, url.Values, any, any) error {
-		return errors.New("no request expected")
-	}), storage: http.DefaultClient}
 }
 
 func TestUploadPartSize(t *testing.T) {
@@ -401,29 +396,16 @@ func TestUploadMemoryBounded(t *testing.T) {
 	}
 }
 
-type stubDocAPI struct{ putURL string }
-
-func (a stubDocAPI) createDocument(context.Context, documentData, string) (documentInfo, error) {
-	var d documentInfo
-	d.ID = 7
-	d.LatestDocumentVersion.UUID = "u-1"
-	d.LatestDocumentVersion.PutURL = a.putURL
-	return d, nil
-}
-
-func (a stubDocAPI) updateDocument(context.Context, int64, documentData, string) (documentInfo, error) {
-	return documentInfo{}, errors.New("unexpected update")
-}
-
 // A storage PUT that fails at the transport level must not put the signed
 // put_url (its signature is a credential for the file) in the error, as the
 // download path already ensures.
 func TestUploadErrorRedactsSignedURL(t *testing.T) {
+	f := newFakeClio(t)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	putURL := srv.URL + "/bucket/obj?X-Amz-Credential=CRED-SECRET&X-Amz-Signature=SIG-SECRET"
 	srv.Close()
-	u := &uploader{api: stubDocAPI{putURL: putURL}, storage: &http.Client{}}
-	_, err := u.upload(context.Background(), UploadParams{
+	f.putURL = putURL
+	_, err := f.uploader().upload(context.Background(), UploadParams{
 		Parent: DocumentParent{ID: 1, Type: ParentMatter}, Name: "a.txt",
 		Body: struct{ io.Reader }{strings.NewReader("hello")}, Size: 5, // one attempt: no back-off
 	})
@@ -433,4 +415,52 @@ func TestUploadErrorRedactsSignedURL(t *testing.T) {
 	if s := err.Error(); strings.Contains(s, "SIG-SECRET") || strings.Contains(s, "CRED-SECRET") {
 		t.Fatalf("error leaks the signed URL: %v", err)
 	}
+}
+
+// testUploader runs the upload engine on the fake's client, results without the Response.
+type testUploader struct{ u *uploader }
+
+func (f *fakeClio) uploader(opts ...Option) testUploader {
+	return testUploader{&uploader{f.client(opts...)}}
+}
+
+func (t testUploader) upload(ctx context.Context, p UploadParams) (*UploadResult, error) {
+	r, _, err := t.u.upload(ctx, p)
+	return r, err
+}
+
+func (t testUploader) newVersion(ctx context.Context, id int64, p UploadParams) (*UploadResult, error) {
+	r, _, err := t.u.newVersion(ctx, id, p)
+	return r, err
+}
+
+// testDownloader fetches the fake's downloads through the client.
+type testDownloader struct{ c *Client }
+
+func (f *fakeClio) downloader() testDownloader { return testDownloader{f.client()} }
+
+func (d testDownloader) document(ctx context.Context, id, version int64) (*Download, error) {
+	var dl *Download
+	var err error
+	if version != 0 {
+		dl, _, err = d.c.Documents.DownloadVersion(ctx, id, version)
+	} else {
+		dl, _, err = d.c.Documents.Download(ctx, id)
+	}
+	return dl, err
+}
+
+func (d testDownloader) documentArchive(ctx context.Context, id int64) (*Download, error) {
+	dl, _, err := d.c.DocumentArchives.Download(ctx, id)
+	return dl, err
+}
+
+func (d testDownloader) documentTemplate(ctx context.Context, id int64) (*Download, error) {
+	dl, _, err := d.c.DocumentTemplates.Download(ctx, id)
+	return dl, err
+}
+
+func (d testDownloader) report(ctx context.Context, id int64) (*Download, error) {
+	dl, _, err := d.c.Reports.Download(ctx, id)
+	return dl, err
 }

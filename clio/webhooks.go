@@ -54,7 +54,7 @@ const webhookHandshakeWindow = 15 * time.Minute
 
 // webhookAnswerFields is what Register, Renew and RenewExpiring ask Clio to
 // answer with unless the call passes its own Fields.
-const webhookAnswerFields = "id,etag,url,model,events,fields,status,expires_at,shared_secret,created_at,updated_at"
+var webhookAnswerFields = Fields("id", "etag", "url", "model", "events", "fields", "status", "expires_at", "shared_secret", "created_at", "updated_at")
 
 // WebhookModels returns the models Clio sends webhooks for ("matter",
 // "activity", ..., "clio_payments_payment").
@@ -190,7 +190,7 @@ func UseWebhookRegistry(reg webhook.Registry) CallOption { return webhookRegistr
 
 type webhookRegistryOption struct{ reg webhook.Registry }
 
-func (webhookRegistryOption) applyCall(*callConfig) {}
+func (webhookRegistryOption) applyCall(*settings) {}
 
 // webhookRegistry returns the registry among opts, nil when there is none.
 func webhookRegistry(opts []CallOption) webhook.Registry {
@@ -266,7 +266,7 @@ func (s *WebhooksService) Register(ctx context.Context, p WebhookParams, opts ..
 			return gen.Webhook{}, nil, fmt.Errorf("clio: recording the webhook registration: %w", err)
 		}
 	}
-	w, resp, err := s.Create(ctx, &gen.CreateWebhookParams{Fields: Ptr(webhookAnswerFields)}, gen.CreateWebhookJSONRequestBody{Data: in}, opts...)
+	w, resp, err := s.Create(ctx, in, withAnswerFields(opts)...)
 	if reg == nil {
 		return w, resp, err
 	}
@@ -303,8 +303,7 @@ func (s *WebhooksService) Renew(ctx context.Context, id int64, until time.Time, 
 		return gen.Webhook{}, nil, &InputError{Field: "until", Reason: fmt.Sprintf("%s is more than 31 days away; Clio caps webhook lifetimes at 31 days", until.UTC().Format(time.RFC3339))}
 	}
 	exp := earliest(until, webhookLimit(now)).UTC().Truncate(time.Second)
-	w, resp, err := s.Update(ctx, id, &gen.UpdateWebhookParams{Fields: Ptr(webhookAnswerFields)},
-		gen.UpdateWebhookJSONRequestBody{Data: gen.WebhookUpdateInput{ExpiresAt: &exp}}, opts...)
+	w, resp, err := s.Update(ctx, id, gen.WebhookUpdateInput{ExpiresAt: &exp}, withAnswerFields(opts)...)
 	if reg := webhookRegistry(opts); reg != nil && err == nil {
 		if token := webhook.TokenFromURL(w.Url); token != "" {
 			if !w.ExpiresAt.IsZero() {
@@ -324,18 +323,19 @@ func (s *WebhooksService) Renew(ctx context.Context, id int64, until time.Time, 
 // past), capped at 31 days from now. Run it periodically, e.g. daily with
 // within = 2 days and extendBy = 30 days, to keep webhooks alive.
 //
-// It returns the renewed webhooks. A failed renewal does not stop the
+// It returns the renewed webhooks and the Response of the last call (the
+// last renewal, or the listing when none was due). A failed renewal does not stop the
 // others: the errors are joined (errors.Join) in the returned error. The
 // listing comes first, so a failed listing renews nothing. opts apply to
 // the listing and to each renewal (e.g. UseAPIVersion); the fields of the
 // listing always include expires_at, and paging options apply to the
 // listing only.
-func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy time.Duration, opts ...CallOption) ([]gen.Webhook, error) {
+func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy time.Duration, opts ...CallOption) ([]gen.Webhook, *Response, error) {
 	if within <= 0 {
-		return nil, &InputError{Field: "within", Reason: fmt.Sprintf("%s must be positive", within)}
+		return nil, nil, &InputError{Field: "within", Reason: fmt.Sprintf("%s must be positive", within)}
 	}
 	if extendBy <= 0 {
-		return nil, &InputError{Field: "extendBy", Reason: fmt.Sprintf("%s must be positive", extendBy)}
+		return nil, nil, &InputError{Field: "extendBy", Reason: fmt.Sprintf("%s must be positive", extendBy)}
 	}
 	type due struct {
 		id  int64
@@ -346,18 +346,22 @@ func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy ti
 	// The caller's options apply to the listing too, but its fields must
 	// include expires_at: ours come last and win.
 	listOpts := append(slices.Clone(opts), Fields("id", "expires_at"))
-	for w, err := range s.All(ctx, nil, listOpts...) {
+	var last *Response
+	for p, err := range s.Pages(ctx, nil, listOpts...) {
 		if err != nil {
-			return nil, fmt.Errorf("clio: listing webhooks to renew: %w", err)
+			return nil, last, fmt.Errorf("clio: listing webhooks to renew: %w", err)
 		}
-		if w.Id == 0 || w.ExpiresAt.IsZero() || w.ExpiresAt.After(horizon) {
-			continue
+		last = p.Response
+		for _, w := range p.Items {
+			if w.Id == 0 || w.ExpiresAt.IsZero() || w.ExpiresAt.After(horizon) {
+				continue
+			}
+			todo = append(todo, due{w.Id, w.ExpiresAt})
 		}
-		todo = append(todo, due{w.Id, w.ExpiresAt})
 	}
 	// The renewals are not lists: the caller's paging options, meant for the listing, would
 	// make them fail (see notAList).
-	renewOpts := append(slices.Clone(opts), callOptionFunc(func(c *callConfig) {
+	renewOpts := append(slices.Clone(opts), callOptionFunc(func(c *settings) {
 		c.pageURL, c.pageSize, c.offsetMode, c.workers = nil, 0, false, 0
 	}))
 	var renewed []gen.Webhook
@@ -369,7 +373,10 @@ func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy ti
 			from = now
 		}
 		until := earliest(from.Add(extendBy), webhookLimit(now))
-		w, _, err := s.Renew(ctx, d.id, until, renewOpts...)
+		w, resp, err := s.Renew(ctx, d.id, until, renewOpts...)
+		if resp != nil {
+			last = resp
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("renewing webhook %d: %w", d.id, err))
 			if ctx.Err() != nil {
@@ -379,7 +386,13 @@ func (s *WebhooksService) RenewExpiring(ctx context.Context, within, extendBy ti
 		}
 		renewed = append(renewed, w)
 	}
-	return renewed, errors.Join(errs...)
+	return renewed, last, errors.Join(errs...)
+}
+
+// withAnswerFields puts the webhook answer fields first, so that a Fields option of the
+// caller replaces them.
+func withAnswerFields(opts []CallOption) []CallOption {
+	return append([]CallOption{webhookAnswerFields}, opts...)
 }
 
 // Activate enables a pending webhook with the secret Clio sent in its

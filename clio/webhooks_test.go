@@ -203,9 +203,9 @@ func TestWebhooksRenew(t *testing.T) {
 	if _, _, err := c.Webhooks.Renew(ctx, soon.Id, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	laterBefore, _, _ := c.Webhooks.Get(ctx, later.Id, &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
+	laterBefore, _, _ := c.Webhooks.Get(ctx, later.Id, clio.Fields("id", "expires_at"))
 	start := time.Now()
-	renewed, err := c.Webhooks.RenewExpiring(ctx, 3*24*time.Hour, 30*24*time.Hour)
+	renewed, _, err := c.Webhooks.RenewExpiring(ctx, 3*24*time.Hour, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,11 +224,11 @@ func TestWebhooksRenew(t *testing.T) {
 	if d := got[days.Id].Sub(start); d > clio.WebhookMaxLifetime || d < clio.WebhookMaxLifetime-2*time.Minute {
 		t.Fatalf("the 2-day webhook now expires in %s, want just under 31 days", d)
 	}
-	laterAfter, _, _ := c.Webhooks.Get(ctx, later.Id, &gen.GetWebhookParams{Fields: clio.Ptr("id,expires_at")})
+	laterAfter, _, _ := c.Webhooks.Get(ctx, later.Id, clio.Fields("id", "expires_at"))
 	if !laterAfter.ExpiresAt.Equal(laterBefore.ExpiresAt) {
 		t.Fatal("a webhook far from expiry was renewed")
 	}
-	if _, err := c.Webhooks.RenewExpiring(ctx, 0, time.Hour); !errors.Is(err, clio.ErrInvalidInput) {
+	if _, _, err := c.Webhooks.RenewExpiring(ctx, 0, time.Hour); !errors.Is(err, clio.ErrInvalidInput) {
 		t.Fatalf("within 0: %v", err)
 	}
 }
@@ -254,7 +254,7 @@ func TestWebhooksActivate(t *testing.T) {
 	if _, err := c.Webhooks.Activate(ctx, id, sink.lastSecret()); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := c.Webhooks.Get(ctx, id, &gen.GetWebhookParams{Fields: clio.Ptr("id,status")})
+	got, _, err := c.Webhooks.Get(ctx, id, clio.Fields("id", "status"))
 	if err != nil || got.Status == "" || got.Status != "enabled" {
 		t.Fatalf("after Activate: %v %v, want enabled", got.Status, err)
 	}
@@ -302,20 +302,20 @@ func ExampleWebhooksService_Register() {
 	}
 	fmt.Println("webhook", w.Model, w.Status)
 
-	client, _, err := c.Contacts.Create(ctx, nil, gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ann"), LastName: clio.Ptr("Smith")}})
+	client, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ann"), LastName: clio.Ptr("Smith")})
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, _, err = c.Matters.Create(ctx, nil, gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
-		Client: &gen.IdInput{Id: clio.Ptr(client.Id)}, Description: clio.Ptr("Smith v. Jones"),
-	}})
+	_, _, err = c.Matters.Create(ctx, nil, gen.MatterCreateInput{
+		Client: clio.Ref(client.Id), Description: clio.Ptr("Smith v. Jones"),
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(<-events)
 
 	// Later, e.g. daily: keep webhooks from expiring.
-	if _, err := c.Webhooks.RenewExpiring(ctx, 2*24*time.Hour, 30*24*time.Hour, clio.UseWebhookRegistry(registry)); err != nil {
+	if _, _, err := c.Webhooks.RenewExpiring(ctx, 2*24*time.Hour, 30*24*time.Hour, clio.UseWebhookRegistry(registry)); err != nil {
 		log.Fatal(err)
 	}
 	// Output:
@@ -336,7 +336,7 @@ func TestWebhooksRenewExpiringWithPagingOptions(t *testing.T) {
 		}
 	}
 	for _, opts := range [][]clio.CallOption{{clio.PageSize(1)}, {clio.OffsetPagination(2)}} {
-		renewed, err := c.Webhooks.RenewExpiring(ctx, 3*24*time.Hour, time.Hour, opts...)
+		renewed, _, err := c.Webhooks.RenewExpiring(ctx, 3*24*time.Hour, time.Hour, opts...)
 		if err != nil || len(renewed) != 2 {
 			t.Fatalf("RenewExpiring with paging options: %d renewed, %v", len(renewed), err)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -64,30 +65,23 @@ func (s *ClientSource) RateLimitWaits() (int64, time.Duration) {
 	return s.waits.Load(), time.Duration(s.waited.Load())
 }
 
-// Request is the clio.RequestFunc of a request to a URL on c's host, for the operations
-// that have no generated call here: it goes through c's stack (token, retries, rate
-// limiter, host guard), and the call options (fields, paging) apply as to any call. body,
-// when not nil, is sent as JSON.
-func Request(c *clio.Client, method, url string, body []byte) clio.RequestFunc {
-	return func(ctx context.Context, editors ...clio.RequestEditor) (*http.Response, error) {
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, url, rd)
-		if err != nil {
-			return nil, err
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		for _, ed := range editors {
-			if err := ed(ctx, req); err != nil {
-				return nil, err
-			}
-		}
-		return c.HTTPClient().Do(req)
+// Request is a clio.Request to a URL on c's host, for the operations that have no
+// generated call here: sent with clio.Do, ListPage or All, it goes through c's pipeline
+// (token, retries, rate limiter, host guard), and the call options (fields, paging) apply
+// as to any call. body, when not nil, is sent as JSON. A Request is sent once.
+func Request(c *clio.Client, method, url string, body []byte) clio.Request {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
+	req, err := http.NewRequest(method, url, rd)
+	if err == nil && body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if err == nil && !strings.HasPrefix(url, c.BaseURL()) {
+		err = fmt.Errorf("replica: %s is not on the client's host %s", url, c.BaseURL())
+	}
+	return clio.Request{HTTP: req, Err: err}
 }
 
 // onBase moves a next URL onto the client's scheme and host. A next URL in a checkpoint

@@ -65,7 +65,7 @@ func (f *firmFixture) seed(n int) {
 func (f *firmFixture) source(t testing.TB) *replica.ClientSource {
 	t.Helper()
 	s, err := replica.NewWatchedClient(context.Background(), clio.WithBaseURL(f.srv.URL), clio.WithToken(f.token),
-		clio.WithHTTPClient(f.srv.Client()), clio.WithBackoff(time.Millisecond, 20*time.Millisecond), clio.WithMaxAttempts(4))
+		clio.WithHTTPClient(f.srv.Client()), clio.WithRetryer(&clio.StandardRetryer{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}

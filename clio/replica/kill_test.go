@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 func runChild() error {
 	ctx := context.Background()
 	src, err := replica.NewWatchedClient(ctx, clio.WithBaseURL(os.Getenv("REPLICA_CHILD_URL")),
-		clio.WithToken(os.Getenv("REPLICA_CHILD_TOKEN")), clio.WithBackoff(time.Millisecond, 20*time.Millisecond))
+		clio.WithToken(os.Getenv("REPLICA_CHILD_TOKEN")), clio.WithRetryer(&clio.StandardRetryer{BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond}))
 	if err != nil {
 		return err
 	}

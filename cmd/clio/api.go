@@ -81,11 +81,14 @@ func runAPI(ctx context.Context, g *globals, a *apiFlags, method, path string, s
 	if err != nil {
 		return err
 	}
-	fn := replica.Request(c, method, target, body)
+	r := replica.Request(c, method, target, body)
 	if a.paginate {
-		return paginate(ctx, c, fn, stdout)
+		return paginate(ctx, c, r, stdout)
 	}
-	resp, err := fn(ctx)
+	if r.Err != nil {
+		return r.Err
+	}
+	resp, err := c.HTTPClient().Do(r.HTTP.WithContext(ctx))
 	if err != nil {
 		return err
 	}
@@ -117,12 +120,12 @@ func apiURL(base, path, fields string) (string, error) {
 }
 
 // paginate prints every record of a list as one JSON array, page after page.
-func paginate(ctx context.Context, c *clio.Client, fn clio.RequestFunc, w io.Writer) error {
+func paginate(ctx context.Context, c *clio.Client, r clio.Request, w io.Writer) error {
 	if _, err := io.WriteString(w, "["); err != nil {
 		return err
 	}
 	n := 0
-	for rec, err := range clio.All[json.RawMessage](ctx, c, fn) {
+	for rec, err := range clio.All[json.RawMessage](ctx, c, r) {
 		if err != nil {
 			return err
 		}

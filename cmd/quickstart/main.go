@@ -91,7 +91,7 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 	if err != nil {
 		return step.fail("client", err)
 	}
-	me, _, err := c.Users.WhoAmI(ctx, &gen.WhoAmIParams{Fields: clio.Ptr("id,name,email")})
+	me, _, err := c.Users.WhoAmI(ctx)
 	if err != nil {
 		return step.fail("who_am_i", err)
 	}
@@ -107,26 +107,22 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 	}()
 
 	// 2. Create a contact and matters for it.
-	contact, _, err := c.Contacts.Create(ctx, &gen.CreateContactParams{Fields: clio.Ptr("id,name")},
-		gen.CreateContactJSONRequestBody{Data: gen.ContactCreateInput{
-			Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr(t.label("Lovelace")),
-		}})
+	contact, _, err := c.Contacts.Create(ctx, nil, gen.ContactCreateInput{
+		Type: gen.ContactTypePerson, FirstName: clio.Ptr("Ada"), LastName: clio.Ptr(t.label("Lovelace")),
+	})
 	if err != nil {
 		return step.fail("create contact", err)
 	}
-	cleanup = append(cleanup, func() error { _, err := c.Contacts.Delete(ctx, contact.Id, nil); return err })
+	cleanup = append(cleanup, func() error { _, err := c.Contacts.Delete(ctx, contact.Id); return err })
 	var matterIDs []int64
 	for _, d := range []string{"Estate planning", "Patent filing", "Lease review"} {
-		m, _, err := c.Matters.Create(ctx, &gen.CreateMatterParams{Fields: clio.Ptr("id,display_number")},
-			gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
-				Client: &gen.IdInput{Id: clio.Ptr(contact.Id)}, Description: clio.Ptr(t.label(d)),
-			}})
+		m, _, err := c.Matters.Create(ctx, nil, gen.MatterCreateInput{Client: clio.Ref(contact.Id), Description: clio.Ptr(t.label(d))})
 		if err != nil {
 			return step.fail("create matter", err)
 		}
 		matterIDs = append(matterIDs, m.Id)
 		id := m.Id
-		cleanup = append(cleanup, func() error { _, err := c.Matters.Delete(ctx, id, nil); return err })
+		cleanup = append(cleanup, func() error { _, err := c.Matters.Delete(ctx, id); return err })
 	}
 	step.ok("Created contact %q (id %d) and %d matters for it", contact.Name, contact.Id, len(matterIDs))
 
@@ -134,24 +130,14 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 	fields := clio.Fields("id", "display_number", "description").Nested("client", "id", "name")
 	pages, listed := 0, 0
 	var lines []string
-	var resp *clio.Response
-	for {
-		opts := []clio.CallOption{fields, clio.PageSize(2)}
-		if resp != nil {
-			opts = append(opts, clio.PageURL(resp.NextURL))
-		}
-		var page []gen.Matter
-		page, resp, err = c.Matters.List(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(contact.Id)}, opts...)
+	for page, err := range c.Matters.Pages(ctx, &gen.ListMattersParams{ClientId: clio.Ptr(contact.Id)}, fields, clio.PageSize(2)) {
 		if err != nil {
 			return step.fail("list matters", err)
 		}
 		pages++
-		for _, m := range page {
+		for _, m := range page.Items {
 			listed++
 			lines = append(lines, fmt.Sprintf("      page %d: %s  %s  (client %s)", pages, m.DisplayNumber, m.Description, m.Client.Name))
-		}
-		if resp.NextURL == "" {
-			break
 		}
 	}
 	step.ok("Listed %d matters in %d pages with fields=%s", listed, pages, fields)
@@ -169,15 +155,15 @@ func run(ctx context.Context, out io.Writer, getenv env) error {
 
 	// 4. Upload a document to the first matter and download it back.
 	content := []byte("Engagement letter for " + contact.Name + "\n" + strings.Repeat("clause. ", 512))
-	up, err := c.Documents.Upload(ctx, clio.UploadParams{
+	up, _, err := c.Documents.Upload(ctx, clio.UploadParams{
 		Parent: clio.DocumentParent{ID: matterIDs[0], Type: clio.ParentMatter},
 		Name:   "engagement-letter.txt", Body: bytes.NewReader(content), Size: int64(len(content)),
 	})
 	if err != nil {
 		return step.fail("upload", err)
 	}
-	cleanup = append(cleanup, func() error { _, err := c.Documents.Delete(ctx, up.DocumentID, nil); return err })
-	dl, err := c.Documents.Download(ctx, up.DocumentID)
+	cleanup = append(cleanup, func() error { _, err := c.Documents.Delete(ctx, up.DocumentID); return err })
+	dl, _, err := c.Documents.Download(ctx, up.DocumentID)
 	if err != nil {
 		return step.fail("download", err)
 	}
@@ -240,14 +226,12 @@ func (t *target) webhook(ctx context.Context, c *clio.Client, contact gen.Contac
 	if err != nil {
 		return 0, err
 	}
-	*cleanup = append(*cleanup, func() error { _, err := c.Webhooks.Delete(ctx, hook.Id, nil); return err })
-	m, _, err := c.Matters.Create(ctx, nil, gen.CreateMatterJSONRequestBody{Data: gen.MatterCreateInput{
-		Client: &gen.IdInput{Id: clio.Ptr(contact.Id)}, Description: clio.Ptr(t.label("Webhook demo")),
-	}})
+	*cleanup = append(*cleanup, func() error { _, err := c.Webhooks.Delete(ctx, hook.Id); return err })
+	m, _, err := c.Matters.Create(ctx, nil, gen.MatterCreateInput{Client: clio.Ref(contact.Id), Description: clio.Ptr(t.label("Webhook demo"))})
 	if err != nil {
 		return 0, err
 	}
-	*cleanup = append(*cleanup, func() error { _, err := c.Matters.Delete(ctx, m.Id, nil); return err })
+	*cleanup = append(*cleanup, func() error { _, err := c.Matters.Delete(ctx, m.Id); return err })
 	wait := time.NewTimer(2 * time.Minute)
 	defer wait.Stop()
 	for {
@@ -280,7 +264,7 @@ func setup(getenv env) (*target, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.oauth, t.opts, t.webhookURL = o, []clio.Option{clio.WithBaseURL(t.fake.URL)}, "auto"
+		t.oauth, t.opts, t.webhookURL = o, []clio.Option{clio.WithBaseURL(t.fake.URL), clio.WithPrivateStorage()}, "auto"
 		return t, nil
 	}
 	if id != "" && secret == "" {
@@ -294,6 +278,10 @@ func setup(getenv env) (*target, error) {
 	// a proxy, or a Clio stand-in such as cmd/cliofake.
 	t.base = getenv("CLIO_BASE_URL")
 	t.opts = []clio.Option{clio.WithBaseURL(t.base)}
+	if u, err := url.Parse(t.base); err == nil && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback()) {
+		// A stand-in on this machine keeps its storage here too.
+		t.opts = append(t.opts, clio.WithPrivateStorage())
+	}
 	if t.base == "" {
 		t.base, t.opts = region.BaseURL(), []clio.Option{clio.WithRegion(region)}
 	}

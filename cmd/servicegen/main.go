@@ -1,7 +1,10 @@
 // Command servicegen writes clio/services_gen.go: one service per tag of the document, with a
-// method per operation that calls the generated client through the clio package's generic
-// helpers (Do, DoNoContent, ListPage, All). The methods take the generated parameter and body
-// types as they are: the wrapper adds behaviour, not a second copy of the API's types.
+// method per operation that builds the request with gen's request builder (NewXxxRequest) and
+// hands it to the clio package's pipeline (Do, DoNoContent, ListPage, All, Pages, Refresh).
+// The methods take the generated parameter and input types as they are: the wrapper adds
+// behaviour and the {"data": ...} envelope, not a second copy of the API's types. It also
+// writes one default field set per record type (every scalar field of its schema), sent when
+// a call names no fields: Clio would otherwise answer only id and etag.
 //
 //	go run ./cmd/servicegen -spec gen/openapi.json -gen gen/clio.gen.go -out clio/services_gen.go
 package main
@@ -53,6 +56,13 @@ type op struct {
 	Record                                       string // Go type of the record, for list and record
 	Params                                       []string
 	Args                                         []string
+	// Input is the Go type of the body's data, when the body is the {"data": ...} envelope:
+	// the method then takes Input and wraps it.
+	Input, BodyType string
+	// Fields is the default field set of Record (its scalar fields); Conditional: the
+	// operation accepts If-None-Match.
+	Fields      []string
+	Conditional bool
 	// CursorOrder: the operation's order parameter accepts id(asc), Clio's cursor order.
 	CursorOrder bool
 }
@@ -87,13 +97,20 @@ func generate(specPath, genPath string) ([]byte, error) {
 				x.Tag, _ = tags[0].(string)
 			}
 			x.Resource, x.Action, _ = strings.Cut(x.ClioName, "#")
-			x.Kind, x.Record = answer(doc, m)
+			var schema string
+			x.Kind, x.Record, schema = answer(doc, m)
+			x.Fields = scalarFields(doc, schema)
+			if opts, _ := m["x-clio-call-options"].([]any); opts != nil {
+				for _, o := range opts {
+					x.Conditional = x.Conditional || o == "if-none-match"
+				}
+			}
 			x.CursorOrder = acceptsCursorOrder(m)
 			sig, ok := sigs[x.GoName]
 			if !ok {
 				return nil, fmt.Errorf("%s: no method %s on the generated Client", x.ClioName, x.GoName)
 			}
-			x.Params, x.Args = sig.params, sig.args
+			x.Params, x.Args, x.Input, x.BodyType = sig.params, sig.args, sig.input, sig.bodyType
 			ops = append(ops, x)
 		}
 	}
@@ -102,7 +119,7 @@ func generate(specPath, genPath string) ([]byte, error) {
 }
 
 // answer says what a successful answer holds: a list of records, one record, or nothing to decode.
-func answer(doc map[string]any, o map[string]any) (kind, record string) {
+func answer(doc map[string]any, o map[string]any) (kind, record, schema string) {
 	resps, _ := o["responses"].(map[string]any)
 	for _, code := range []string{"200", "201"} {
 		r, _ := resps[code].(map[string]any)
@@ -116,16 +133,44 @@ func answer(doc map[string]any, o map[string]any) (kind, record string) {
 		}
 		if items, ok := data["items"].(map[string]any); ok {
 			if ref, ok := items["$ref"].(string); ok {
-				return "list", "gen." + codegen.SchemaNameToTypeName(strings.TrimPrefix(ref, "#/components/schemas/"))
+				name := strings.TrimPrefix(ref, "#/components/schemas/")
+				return "list", "gen." + codegen.SchemaNameToTypeName(name), name
 			}
-			return "list", "json.RawMessage"
+			return "list", "json.RawMessage", ""
 		}
 		if ref, ok := data["$ref"].(string); ok {
-			return "record", "gen." + codegen.SchemaNameToTypeName(strings.TrimPrefix(ref, "#/components/schemas/"))
+			name := strings.TrimPrefix(ref, "#/components/schemas/")
+			return "record", "gen." + codegen.SchemaNameToTypeName(name), name
 		}
-		return "record", "json.RawMessage"
+		return "record", "json.RawMessage", ""
 	}
-	return "none", ""
+	return "none", "", ""
+}
+
+// scalarFields lists the properties of a record schema that hold a value rather than a
+// nested record (strings, numbers, booleans, dates, arrays of those): what a call without
+// fields asks for. Nested records need a Nested field, since Clio names their fields.
+func scalarFields(doc map[string]any, schema string) []string {
+	if schema == "" {
+		return nil
+	}
+	props, _ := deref(doc, map[string]any{"$ref": "#/components/schemas/" + schema})["properties"].(map[string]any)
+	var out []string
+	for name, p := range props {
+		pm, _ := p.(map[string]any)
+		if items, ok := pm["items"].(map[string]any); ok && pm["type"] == "array" {
+			pm = items
+		}
+		if _, ref := pm["$ref"]; ref {
+			pm = deref(doc, pm) // a shared enum (Matter_status) is a scalar too
+		}
+		switch pm["type"] {
+		case "string", "integer", "number", "boolean":
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func deref(doc map[string]any, s any) map[string]any {
@@ -138,7 +183,10 @@ func deref(doc map[string]any, s any) map[string]any {
 	return m
 }
 
-type signature struct{ params, args []string }
+type signature struct {
+	params, args    []string
+	input, bodyType string // see op.Input
+}
 
 // clientSignatures reads the parameters of the generated Client's methods, between ctx and
 // the request editors, with the package's own types qualified by "gen.".
@@ -147,6 +195,27 @@ func clientSignatures(path string) (map[string]signature, error) {
 	f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
 	if err != nil {
 		return nil, err
+	}
+	// bodies: XJSONRequestBody -> XJSONBody; envelopeData: a struct whose only field is Data
+	// -> that field's type.
+	bodies := map[string]string{}
+	envelopeData := map[string]ast.Expr{}
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.TYPE {
+			continue
+		}
+		for _, sp := range g.Specs {
+			ts := sp.(*ast.TypeSpec)
+			switch t := ts.Type.(type) {
+			case *ast.Ident:
+				bodies[ts.Name.Name] = t.Name
+			case *ast.StructType:
+				if len(t.Fields.List) == 1 && len(t.Fields.List[0].Names) == 1 && t.Fields.List[0].Names[0].Name == "Data" {
+					envelopeData[ts.Name.Name] = t.Fields.List[0].Type
+				}
+			}
+		}
 	}
 	sigs := map[string]signature{}
 	for _, d := range f.Decls {
@@ -166,7 +235,16 @@ func clientSignatures(path string) (map[string]signature, error) {
 				if n.Name == "ctx" {
 					continue
 				}
-				s.params = append(s.params, n.Name+" "+qualify(fset, field.Type))
+				typ := qualify(fset, field.Type)
+				if id, ok := field.Type.(*ast.Ident); ok && n.Name == "body" {
+					if data := envelopeData[bodies[id.Name]]; data != nil {
+						s.input, s.bodyType = qualify(fset, data), typ
+						s.params = append(s.params, "in "+s.input)
+						s.args = append(s.args, typ+"{Data: in}")
+						continue
+					}
+				}
+				s.params = append(s.params, n.Name+" "+typ)
 				s.args = append(s.args, n.Name)
 			}
 		}

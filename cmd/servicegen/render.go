@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -20,12 +21,18 @@ type service struct {
 type method struct {
 	Name, Doc string
 	Op        op
-	Call      string // the generated Client's method
-	Helper    string // Do, DoNoContent, ListPage, All
+	Build     string // the request builder call, e.g. gen.NewGetMatterRequest(s.client.server, id, params)
+	Helper    string // Do, DoNoContent, ListPage, All, Pages, Refresh
 	Result    string
 	Params    string
-	Args      string
+	Fields    string // the default field set variable, "" for none
 	Opts      string // the call options expression passed to the helper
+}
+
+// fieldSet is one generated default field set.
+type fieldSet struct {
+	Var, Record string
+	Names       string // quoted, comma separated
 }
 
 // skipped operations get hand-written methods (see clio/download.go): a 303 to storage must be
@@ -39,6 +46,7 @@ func render(ops []op) ([]byte, error) {
 	}
 	var services []service
 	var table []string
+	sets := map[string]fieldSet{}
 	for tag, tops := range byTag {
 		name := codegen.ToCamelCase(strings.ReplaceAll(tag, " ", "_"))
 		s := service{Field: name, Type: name + "Service", Tag: tag}
@@ -47,6 +55,9 @@ func render(ops []op) ([]byte, error) {
 			if skipped[o.Action] {
 				table = append(table, fmt.Sprintf("{%q, %q, %q},", o.ClioName, s.Field, "Download"))
 				continue
+			}
+			if v := fieldsVar(o); v != "" {
+				sets[v] = fieldSet{Var: v, Record: o.Record, Names: quoteAll(o.Fields)}
 			}
 			for _, m := range methods(o, o.Resource == main) {
 				s.Methods = append(s.Methods, m)
@@ -64,7 +75,12 @@ func render(ops []op) ([]byte, error) {
 	sort.Slice(services, func(a, b int) bool { return services[a].Field < services[b].Field })
 	sort.Strings(table)
 	var b bytes.Buffer
-	if err := tmpl.Execute(&b, map[string]any{"Services": services, "Table": table}); err != nil {
+	var fieldSets []fieldSet
+	for _, f := range sets {
+		fieldSets = append(fieldSets, f)
+	}
+	sort.Slice(fieldSets, func(a, b int) bool { return fieldSets[a].Var < fieldSets[b].Var })
+	if err := tmpl.Execute(&b, map[string]any{"Services": services, "Table": table, "FieldSets": fieldSets}); err != nil {
 		return nil, err
 	}
 	src, err := format.Source(b.Bytes())
@@ -93,10 +109,30 @@ func mainResource(ops []op) string {
 	return best
 }
 
+// fieldsVar names the default field set of an operation's record, "" when it has none.
+func fieldsVar(o op) string {
+	if len(o.Fields) == 0 || !strings.HasPrefix(o.Record, "gen.") {
+		return ""
+	}
+	return strings.TrimPrefix(o.Record, "gen.") + "Fields"
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
 func methods(o op, main bool) []method {
-	base := method{Op: o, Call: o.GoName,
-		Params: strings.Join(o.Params, ", "), Args: strings.Join(o.Args, ", ")}
+	build := "gen.New" + o.GoName + "Request(" + strings.Join(append([]string{"s.client.server"}, o.Args...), ", ") + ")"
+	base := method{Op: o, Build: build, Params: strings.Join(o.Params, ", "), Fields: fieldsVar(o), Opts: "opts"}
 	where := fmt.Sprintf("Clio operation %s: %s %s.", o.ClioName, o.Method, o.Path)
+	fieldsDoc := ""
+	if base.Fields != "" {
+		fieldsDoc = fmt.Sprintf("\n// Without Fields, Clio would answer only id and etag: the call asks for %s\n// (every scalar field of the record) unless it names its own; nested records need Nested.", base.Fields)
+	}
 	short := map[string]string{"index": "List", "show": "Get", "create": "Create", "update": "Update", "destroy": "Delete"}
 	name := o.GoName
 	if main && short[o.Action] != "" {
@@ -104,25 +140,41 @@ func methods(o op, main bool) []method {
 	}
 	switch o.Kind {
 	case "list":
-		list, all := base, base
+		list, all, pages := base, base, base
+		suffix := strings.TrimPrefix(name, "List")
 		list.Name, list.Helper, list.Result = name, "ListPage", "[]"+o.Record
-		list.Doc = fmt.Sprintf("%s, one page at a time: the Response\n// carries the next page's URL, and %s walks every page.\n// %s", sentence(list.Name, o.Summary), "All"+strings.TrimPrefix(name, "List"), where)
-		all.Name = "All" + strings.TrimPrefix(name, "List")
+		list.Doc = fmt.Sprintf("%s, one page at a time: the Response\n// carries the next page's URL, and %s walks every page.%s\n// %s", sentence(list.Name, o.Summary), "All"+suffix, fieldsDoc, where)
+		all.Name = "All" + suffix
 		all.Helper, all.Result = "All", o.Record
-		all.Doc = fmt.Sprintf("%s iterates over every record of %s, page after page\n// (cursor pagination by default; see OffsetPagination).\n// %s", all.Name, list.Name, where)
-		all.Opts = "opts"
+		all.Doc = fmt.Sprintf("%s iterates over every record of %s, page after page\n// (cursor pagination by default; see OffsetPagination).%s\n// %s", all.Name, list.Name, fieldsDoc, where)
 		if !o.CursorOrder {
-			all.Doc = fmt.Sprintf("%s iterates over every record of %s, page after page, following\n// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).\n// %s", all.Name, list.Name, where)
+			all.Doc = fmt.Sprintf("%s iterates over every record of %s, page after page, following\n// Clio's next links (the operation takes no order=id(asc); see OffsetPagination).%s\n// %s", all.Name, list.Name, fieldsDoc, where)
 			all.Opts = "withoutCursorOrder(opts)"
 		}
-		return []method{list, all}
+		pages.Name, pages.Helper, pages.Result, pages.Opts = "Pages"+suffix, "Pages", o.Record, all.Opts
+		pages.Doc = fmt.Sprintf("%s iterates over the pages of %s, each with its *Response\n// (meta.records, the rate-limit budget), as %s does over records.\n// %s", pages.Name, list.Name, all.Name, where)
+		return []method{list, all, pages}
 	case "record":
 		base.Name, base.Helper, base.Result = name, "Do", o.Record
 	default:
-		base.Name, base.Helper = name, "DoNoContent"
+		base.Name, base.Helper, base.Fields = name, "DoNoContent", ""
+		base.Doc = fmt.Sprintf("%s.\n// %s", sentence(base.Name, o.Summary), where)
+		return []method{base}
 	}
-	base.Doc = fmt.Sprintf("%s.\n// %s", sentence(base.Name, o.Summary), where)
-	return []method{base}
+	base.Doc = fmt.Sprintf("%s.%s\n// %s", sentence(base.Name, o.Summary), fieldsDoc, where)
+	out := []method{base}
+	if o.Conditional && o.Method == "GET" && base.Fields != "" && slices.Contains(o.Fields, "etag") {
+		r := base
+		r.Helper = "Refresh"
+		r.Name = "Refresh" + strings.TrimPrefix(name, "Get")
+		if !strings.HasPrefix(name, "Get") {
+			r.Name = name + "IfChanged"
+		}
+		r.Params = strings.Join(append(slices.Clone(o.Params), "cached "+o.Record), ", ")
+		r.Doc = fmt.Sprintf("%s returns cached unless the record changed since it was read: Clio\n// answers 304 to If-None-Match: cached.Etag, and the call returns cached with\n// Response.NotModified set; otherwise it returns the record as %s does.\n// %s", r.Name, name, where)
+		out = append(out, r)
+	}
+	return out
 }
 
 // thirdPerson conjugates the verbs Clio's summaries start with ("Return the data..." makes
@@ -152,7 +204,6 @@ import (
 	"context"
 	"encoding/json"
 	"iter"
-	"net/http"
 
 	"github.com/clio-go/clio-go/gen"
 )
@@ -167,18 +218,21 @@ type services struct {
 {{- end}}
 }
 
-// initServices builds the generated client on the Client's HTTP stack and the services on it.
-func (c *Client) initServices() error {
-	api, err := gen.NewClient(c.BaseURL(), gen.WithHTTPClient(c.HTTPClient()))
-	if err != nil {
-		return err
-	}
-	c.api = api
+// initServices builds the services on the Client.
+func (c *Client) initServices() {
 {{- range .Services}}
 	c.{{.Field}} = &{{.Type}}{client: c}
 {{- end}}
-	return nil
 }
+
+// The default field sets: every scalar field of a record, what a call without Fields asks
+// for. Extend one with With or Nested: clio.MatterFields.Nested("client", "id", "name").
+var (
+{{- range .FieldSets}}
+	// {{.Var}} is the default field set of {{.Record}}.
+	{{.Var}} = Fields({{.Names}})
+{{- end}}
+)
 
 // serviceOperations maps each Clio operation to the service method that calls it.
 var serviceOperations = [][3]string{
@@ -192,28 +246,34 @@ type {{$s.Type}} struct{ client *Client }
 {{range .Methods}}
 // {{.Doc}}
 {{- if eq .Helper "ListPage"}}
-func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{.Params}}, opts ...CallOption) ({{.Result}}, *Response, error) {
-	return ListPage[{{slice .Result 2}}](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.{{.Call}}(ctx, {{.Args}}, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{with .Params}}{{.}}, {{end}}opts ...CallOption) ({{.Result}}, *Response, error) {
+	req, err := {{.Build}}
+	return ListPage[{{slice .Result 2}}](ctx, s.client, Request{HTTP: req, Err: err{{with .Fields}}, DefaultFields: {{.}}{{end}}}, {{.Opts}}...)
 }
 {{- else if eq .Helper "All"}}
-func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{.Params}}, opts ...CallOption) iter.Seq2[{{.Result}}, error] {
-	return All[{{.Result}}](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.{{.Call}}(ctx, {{.Args}}, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, {{.Opts}}...)
+func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{with .Params}}{{.}}, {{end}}opts ...CallOption) iter.Seq2[{{.Result}}, error] {
+	req, err := {{.Build}}
+	return All[{{.Result}}](ctx, s.client, Request{HTTP: req, Err: err{{with .Fields}}, DefaultFields: {{.}}{{end}}}, {{.Opts}}...)
+}
+{{- else if eq .Helper "Pages"}}
+func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{with .Params}}{{.}}, {{end}}opts ...CallOption) iter.Seq2[*Page[{{.Result}}], error] {
+	req, err := {{.Build}}
+	return Pages[{{.Result}}](ctx, s.client, Request{HTTP: req, Err: err{{with .Fields}}, DefaultFields: {{.}}{{end}}}, {{.Opts}}...)
 }
 {{- else if eq .Helper "Do"}}
+func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{with .Params}}{{.}}, {{end}}opts ...CallOption) ({{.Result}}, *Response, error) {
+	req, err := {{.Build}}
+	return Do[{{.Result}}](ctx, s.client, Request{HTTP: req, Err: err{{with .Fields}}, DefaultFields: {{.}}{{end}}}, opts...)
+}
+{{- else if eq .Helper "Refresh"}}
 func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{.Params}}, opts ...CallOption) ({{.Result}}, *Response, error) {
-	return Do[{{.Result}}](ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.{{.Call}}(ctx, {{.Args}}, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+	req, err := {{.Build}}
+	return Refresh(ctx, s.client, Request{HTTP: req, Err: err, DefaultFields: {{.Fields}}}, cached, cached.Etag, opts...)
 }
 {{- else}}
-func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{.Params}}, opts ...CallOption) (*Response, error) {
-	return DoNoContent(ctx, s.client, func(ctx context.Context, eds ...RequestEditor) (*http.Response, error) {
-		return s.client.api.{{.Call}}(ctx, {{.Args}}, EditorsAs[gen.RequestEditorFn](eds)...)
-	}, opts...)
+func (s *{{$s.Type}}) {{.Name}}(ctx context.Context, {{with .Params}}{{.}}, {{end}}opts ...CallOption) (*Response, error) {
+	req, err := {{.Build}}
+	return DoNoContent(ctx, s.client, Request{HTTP: req, Err: err}, opts...)
 }
 {{- end}}
 {{end}}

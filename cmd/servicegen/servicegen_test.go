@@ -27,12 +27,15 @@ func TestMethodNames(t *testing.T) {
 		Summary: "Return the data for all Matters", Resource: "Matter", Action: "index", Kind: "list", Record: "gen.Matter",
 		Params: []string{"params *gen.ListMattersParams"}, Args: []string{"params"}}
 	ms := methods(o, true)
-	if len(ms) != 2 || ms[0].Name != "List" || ms[1].Name != "All" || ms[0].Result != "[]gen.Matter" {
+	if len(ms) != 3 || ms[0].Name != "List" || ms[1].Name != "All" || ms[2].Name != "Pages" || ms[0].Result != "[]gen.Matter" {
 		t.Fatalf("main resource list methods = %+v", ms)
 	}
 	ms = methods(o, false)
-	if ms[0].Name != "ListMatters" || ms[1].Name != "AllMatters" {
-		t.Fatalf("secondary resource list methods = %s, %s", ms[0].Name, ms[1].Name)
+	if ms[0].Name != "ListMatters" || ms[1].Name != "AllMatters" || ms[2].Name != "PagesMatters" {
+		t.Fatalf("secondary resource list methods = %s, %s, %s", ms[0].Name, ms[1].Name, ms[2].Name)
+	}
+	if !strings.Contains(ms[1].Build, "gen.NewListMattersRequest(s.client.server, params)") {
+		t.Errorf("the request is not built by gen's builder: %q", ms[1].Build)
 	}
 	if !strings.Contains(ms[0].Doc, "Matter#index: GET /api/v4/matters.json") {
 		t.Errorf("doc does not name the operation: %q", ms[0].Doc)

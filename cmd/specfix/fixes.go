@@ -26,6 +26,7 @@ var fixes = []fix{
 	{"record-values", "records Clio sends are read, not written: scalar fields as values, not pointers, halve the allocations of decoding", recordValues},
 	{"rfc2822-dates", "IF-MODIFIED-SINCE says date but expects an RFC 2822 timestamp: send it as a string", rfc2822Dates},
 	{"enum-values", "a shared enum (Matter_status) is a value in records and inputs alike: \"\" is never one of its values, so omitempty leaves it out of a PATCH as a nil pointer would", enumValues},
+	{"call-options", "fields, the conditional headers and X-API-VERSION are set one way, as clio call options: the generated parameters drop them and the operation lists them in x-clio-call-options", callOptions},
 }
 
 var methods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -311,6 +312,41 @@ func recordValues(doc map[string]any) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// callParams are the parameters the clio package sets from call options (Fields, IfMatch,
+// IfNoneMatch, IfModifiedSince, UseAPIVersion), by lower-case name.
+var callParams = map[string]string{
+	"fields": "query", "if-none-match": "header", "if-match": "header",
+	"if-modified-since": "header", "x-api-version": "header",
+}
+
+// callOptions removes the call-option parameters from every operation and lists the ones an
+// operation had in x-clio-call-options, so that cmd/servicegen can offer what applies (a
+// Refresh method where If-None-Match was accepted).
+func callOptions(doc map[string]any) (int, error) {
+	n := 0
+	err := operations(doc, func(_, _ string, op map[string]any) error {
+		params, _ := op["parameters"].([]any)
+		kept := params[:0:0]
+		var dropped []any
+		for _, p := range params {
+			pm, _ := p.(map[string]any)
+			name := strings.ToLower(fmt.Sprint(pm["name"]))
+			if in, ok := callParams[name]; ok && pm["in"] == in {
+				dropped = append(dropped, name)
+				n++
+				continue
+			}
+			kept = append(kept, p)
+		}
+		if dropped != nil {
+			op["parameters"] = kept
+			op["x-clio-call-options"] = dropped
+		}
+		return nil
+	})
+	return n, err
 }
 
 // enumValues marks the component schemas that are string enums (the record enums shared by
