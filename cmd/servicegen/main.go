@@ -18,6 +18,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"iter"
 	"os"
 	"sort"
 	"strings"
@@ -81,41 +82,56 @@ func generate(specPath, genPath string) ([]byte, error) {
 		return nil, err
 	}
 	var ops []op
-	paths, _ := doc["paths"].(map[string]any)
-	for path, it := range paths {
-		item, _ := it.(map[string]any)
-		for method, o := range item {
-			m, ok := o.(map[string]any)
-			if !ok {
-				continue
-			}
-			x := op{Method: strings.ToUpper(method), Path: path}
-			x.GoName, _ = m["operationId"].(string)
-			x.ClioName, _ = m["x-clio-operation"].(string)
-			x.Summary, _ = m["summary"].(string)
-			if tags, _ := m["tags"].([]any); len(tags) > 0 {
-				x.Tag, _ = tags[0].(string)
-			}
-			x.Resource, x.Action, _ = strings.Cut(x.ClioName, "#")
-			var schema string
-			x.Kind, x.Record, schema = answer(doc, m)
-			x.Fields = scalarFields(doc, schema)
-			if opts, _ := m["x-clio-call-options"].([]any); opts != nil {
-				for _, o := range opts {
-					x.Conditional = x.Conditional || o == "if-none-match"
-				}
-			}
-			x.CursorOrder = acceptsCursorOrder(m)
-			sig, ok := sigs[x.GoName]
-			if !ok {
-				return nil, fmt.Errorf("%s: no method %s on the generated Client", x.ClioName, x.GoName)
-			}
-			x.Params, x.Args, x.Input, x.BodyType = sig.params, sig.args, sig.input, sig.bodyType
-			ops = append(ops, x)
+	for at, m := range operations(doc) {
+		x := op{Method: at.Method, Path: at.Path}
+		x.GoName, _ = m["operationId"].(string)
+		x.ClioName, _ = m["x-clio-operation"].(string)
+		x.Summary, _ = m["summary"].(string)
+		if tags, _ := m["tags"].([]any); len(tags) > 0 {
+			x.Tag, _ = tags[0].(string)
 		}
+		x.Resource, x.Action, _ = strings.Cut(x.ClioName, "#")
+		var schema string
+		x.Kind, x.Record, schema = answer(doc, m)
+		x.Fields = scalarFields(doc, schema)
+		if opts, _ := m["x-clio-call-options"].([]any); opts != nil {
+			for _, o := range opts {
+				x.Conditional = x.Conditional || o == "if-none-match"
+			}
+		}
+		x.CursorOrder = acceptsCursorOrder(m)
+		sig, ok := sigs[x.GoName]
+		if !ok {
+			return nil, fmt.Errorf("%s: no method %s on the generated Client", x.ClioName, x.GoName)
+		}
+		x.Params, x.Args, x.Input, x.BodyType = sig.params, sig.args, sig.input, sig.bodyType
+		ops = append(ops, x)
 	}
 	sort.Slice(ops, func(a, b int) bool { return ops[a].GoName < ops[b].GoName })
 	return render(ops)
+}
+
+// opAt is where an operation lives: its upper-case method and its path.
+type opAt struct{ Method, Path string }
+
+// operations yields every operation object of the document with where it lives. Both
+// generators walk the document this way.
+func operations(doc map[string]any) iter.Seq2[opAt, map[string]any] {
+	return func(yield func(opAt, map[string]any) bool) {
+		paths, _ := doc["paths"].(map[string]any)
+		for path, it := range paths {
+			item, _ := it.(map[string]any)
+			for method, o := range item {
+				m, ok := o.(map[string]any)
+				if !ok {
+					continue
+				}
+				if !yield(opAt{strings.ToUpper(method), path}, m) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // answer says what a successful answer holds: a list of records, one record, or nothing to decode.

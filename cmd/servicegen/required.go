@@ -7,7 +7,6 @@ import (
 	"go/format"
 	"os"
 	"sort"
-	"strings"
 	"text/template"
 )
 
@@ -23,34 +22,26 @@ type required struct {
 // requires, in path and method order.
 func requiredParams(doc map[string]any) []required {
 	var out []required
-	paths, _ := doc["paths"].(map[string]any)
-	for path, it := range paths {
-		item, _ := it.(map[string]any)
-		for method, o := range item {
-			m, ok := o.(map[string]any)
-			if !ok {
+	for at, m := range operations(doc) {
+		r := required{Method: at.Method, Path: at.Path}
+		params, _ := m["parameters"].([]any)
+		for _, p := range params {
+			pm, _ := p.(map[string]any)
+			if pm["required"] != true {
 				continue
 			}
-			r := required{Method: strings.ToUpper(method), Path: path}
-			params, _ := m["parameters"].([]any)
-			for _, p := range params {
-				pm, _ := p.(map[string]any)
-				if pm["required"] != true {
-					continue
-				}
-				name, _ := pm["name"].(string)
-				switch pm["in"] {
-				case "query":
-					r.Query = append(r.Query, name)
-				case "header":
-					r.Header = append(r.Header, name)
-				}
+			name, _ := pm["name"].(string)
+			switch pm["in"] {
+			case "query":
+				r.Query = append(r.Query, name)
+			case "header":
+				r.Header = append(r.Header, name)
 			}
-			if len(r.Query)+len(r.Header) > 0 {
-				sort.Strings(r.Query)
-				sort.Strings(r.Header)
-				out = append(out, r)
-			}
+		}
+		if len(r.Query)+len(r.Header) > 0 {
+			sort.Strings(r.Query)
+			sort.Strings(r.Header)
+			out = append(out, r)
 		}
 	}
 	sort.Slice(out, func(a, b int) bool {
