@@ -164,8 +164,11 @@ func parseRateLimit(h http.Header) (RateLimit, bool) {
 		return RateLimit{}, false
 	}
 	rl := RateLimit{Limit: lim, Remaining: rem}
-	if reset, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64); err == nil && reset > 0 {
-		rl.Reset = time.Unix(reset, 0)
+	// Parsed only when present: a failed parse allocates an error on every answer.
+	if v := h.Get("X-Ratelimit-Reset"); v != "" {
+		if reset, err := strconv.ParseInt(v, 10, 64); err == nil && reset > 0 {
+			rl.Reset = time.Unix(reset, 0)
+		}
 	}
 	return rl, true
 }
@@ -182,7 +185,12 @@ func normalizeRateLimit(resp *http.Response) {
 	if resp.StatusCode < 400 {
 		// A success is only suspicious when it is small and not JSON;
 		// every regular Clio answer is application/json.
-		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		// Media types are case-insensitive; a JSON one is the common case, so it is
+		// recognised before paying for a full parse.
+		ct := strings.ToLower(resp.Header.Get("Content-Type"))
+		if !strings.Contains(ct, "json") {
+			ct, _, _ = mime.ParseMediaType(ct)
+		}
 		if strings.Contains(ct, "json") || resp.ContentLength <= 0 || resp.ContentLength > 1024 ||
 			resp.Request != nil && resp.Request.Method == http.MethodHead {
 			return
