@@ -121,11 +121,12 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 		var out *Response
 		var answerErr error // the server's non-2xx answer as an error
 		if err == nil {
+			rl, rlOK := parseRateLimit(resp.Header) // once, for the limiter and the Response
 			if x.to == toAPI {
 				resp.Request = req // without the token (in place: removed before return)
 				normalizeRateLimit(resp)
 				if c.limiter != nil {
-					c.limiter.Observe(resp.StatusCode, resp.Header)
+					c.limiter.observe(resp.StatusCode, resp.Header, rl, rlOK)
 				}
 				if resp.StatusCode == http.StatusUnauthorized && c.refreshable && !refreshed && replayable {
 					again, rerr := refreshToken(c.ts, tok)
@@ -140,7 +141,7 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 					}
 				}
 			}
-			out = newResponse(resp)
+			out = newResponse(resp, rl)
 			status := resp.StatusCode
 			switch {
 			case x.raw && status < 400, x.stream && (status/100 == 2 || x.redirect && isRedirect(status)):

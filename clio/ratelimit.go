@@ -100,6 +100,12 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 // callers until Retry-After / X-RateLimit-Reset.
 func (l *RateLimiter) Observe(status int, h http.Header) {
 	rl, ok := parseRateLimit(h)
+	l.observe(status, h, rl, ok)
+}
+
+// observe is Observe with the budget already read from h (ok when h carried one), so the
+// pipeline parses each answer's headers once for the limiter and the Response.
+func (l *RateLimiter) observe(status int, h http.Header, rl RateLimit, ok bool) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

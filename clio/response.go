@@ -30,16 +30,16 @@ type Response struct {
 	RateLimit RateLimit
 }
 
-func newResponse(r *http.Response) *Response {
-	resp := &Response{
+// newResponse wraps r with rl, the budget already read from its headers.
+func newResponse(r *http.Response, rl RateLimit) *Response {
+	return &Response{
 		Response:    r,
 		Records:     -1,
 		APIVersion:  r.Header.Get("X-Api-Version"),
 		RequestID:   requestID(r.Header),
 		NotModified: r.StatusCode == http.StatusNotModified,
+		RateLimit:   rl,
 	}
-	resp.RateLimit, _ = parseRateLimit(r.Header)
-	return resp
 }
 
 // page is the shape of every Clio list answer. Iterators decode into it,
