@@ -215,11 +215,8 @@ func uploadNotFound(v *docVersion, why string) *resp {
 func (s *Server) updateDocument(c *call, id int64) *resp {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.getLocked("documents", id)
-	if rec == nil {
-		return notFound("documents", id)
-	}
-	if res := preconditionFailed(c, rec); res != nil {
+	rec, res := s.writableLocked(c, "documents", id)
+	if res != nil {
 		return res
 	}
 	d := c.data

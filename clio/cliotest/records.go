@@ -113,14 +113,24 @@ func (s *Server) update(c *call, coll string, id int64) *resp {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.getLocked(coll, id)
-	if rec == nil {
-		return notFound(coll, id)
-	}
-	if res := preconditionFailed(c, rec); res != nil {
+	rec, res := s.writableLocked(c, coll, id)
+	if res != nil {
 		return res
 	}
 	return s.applyUpdateLocked(c, coll, rec, c.data)
+}
+
+// writableLocked returns the record a write may change: 404 when there is none, 412 when
+// the request's If-Match names another version. s.mu is held.
+func (s *Server) writableLocked(c *call, coll string, id int64) (map[string]any, *resp) {
+	rec := s.getLocked(coll, id)
+	if rec == nil {
+		return nil, notFound(coll, id)
+	}
+	if res := preconditionFailed(c, rec); res != nil {
+		return nil, res
+	}
+	return rec, nil
 }
 
 func (s *Server) applyUpdateLocked(c *call, coll string, rec, changes map[string]any) *resp {
@@ -158,11 +168,8 @@ func (s *Server) applyUpdateLocked(c *call, coll string, rec, changes map[string
 func (s *Server) destroy(c *call, coll string, id int64) *resp {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.getLocked(coll, id)
-	if rec == nil {
-		return notFound(coll, id)
-	}
-	if res := preconditionFailed(c, rec); res != nil {
+	rec, res := s.writableLocked(c, coll, id)
+	if res != nil {
 		return res
 	}
 	delete(s.stores[coll].recs, id)

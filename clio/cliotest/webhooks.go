@@ -239,12 +239,8 @@ func (s *Server) enableLocked(rec map[string]any) {
 
 func (s *Server) updateWebhook(c *call, id int64) *resp {
 	s.mu.Lock()
-	rec := s.getLocked("webhooks", id)
-	if rec == nil {
-		s.mu.Unlock()
-		return notFound("webhooks", id)
-	}
-	if res := preconditionFailed(c, rec); res != nil {
+	rec, res := s.writableLocked(c, "webhooks", id)
+	if res != nil {
 		s.mu.Unlock()
 		return res
 	}
@@ -293,7 +289,7 @@ func (s *Server) updateWebhook(c *call, id int64) *resp {
 		changes["status"] = "pending"
 		s.hooks[id] = &hookState{secret: secret, seen: map[int64]bool{}}
 	}
-	res := s.applyUpdateLocked(c, "webhooks", rec, changes)
+	res = s.applyUpdateLocked(c, "webhooks", rec, changes)
 	s.mu.Unlock()
 	if newURL == "" || res.status != http.StatusOK {
 		return res
