@@ -106,6 +106,8 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 	start := c.now()
 	counted, sent, waits := 1, 0, 0 // counted: the attempt's number for the Retryer (waited-out 429s excluded)
 	refreshed := false
+	var out *Response // the answer of the latest attempt
+	logged := func(err error) { logCall(ctx, c.logger, x.req, x.to == toStorage, out, err, sent, c.now().Sub(start)) }
 	for {
 		sent++
 		if x.to == toAPI && c.limiter != nil {
@@ -118,7 +120,7 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 			return zero, nil, err
 		}
 		resp, err := c.attempt(r) //nolint:bodyclose // drained and closed on every path below, or handed to the caller (stream, raw)
-		var out *Response
+		out = nil
 		var answerErr error // the server's non-2xx answer as an error
 		if err == nil {
 			rl, rlOK := parseRateLimit(resp.Header) // once, for the limiter and the Response
@@ -145,12 +147,12 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 			status := resp.StatusCode
 			switch {
 			case x.raw && status < 400, x.stream && (status/100 == 2 || x.redirect && isRedirect(status)):
-				logCall(ctx, c.logger, x.req, x.to == toStorage, out, nil, sent, c.now().Sub(start))
+				logged(nil)
 				return zero, out, nil
 			case status/100 == 2 || status == http.StatusNotModified:
 				if status == http.StatusNotModified || status == http.StatusNoContent || decode == nil {
 					drainClose(resp.Body)
-					logCall(ctx, c.logger, x.req, x.to == toStorage, out, nil, sent, c.now().Sub(start))
+					logged(nil)
 					return zero, out, nil
 				}
 				body := answerReader{r: resp.Body, left: c.maxAnswer}
@@ -158,11 +160,11 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 				drainClose(resp.Body)
 				switch {
 				case derr == nil:
-					logCall(ctx, c.logger, x.req, x.to == toStorage, out, nil, sent, c.now().Sub(start))
+					logged(nil)
 					return v, out, nil
 				case body.tooLarge:
 					err = &AnswerTooLargeError{Method: req.Method, URL: sanitizeURL(req.URL), Limit: c.maxAnswer}
-					logCall(ctx, c.logger, x.req, x.to == toStorage, out, err, sent, c.now().Sub(start))
+					logged(err)
 					return zero, out, err
 				case body.err != nil:
 					err = fmt.Errorf("clio: reading answer of %s %s: %w", req.Method, sanitizeURL(req.URL), body.err)
@@ -171,7 +173,7 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 					err = fmt.Errorf("clio: answer of %s %s ends early: %w: %w", req.Method, sanitizeURL(req.URL), io.ErrUnexpectedEOF, derr)
 				default:
 					err = fmt.Errorf("clio: decoding answer of %s %s: %w", req.Method, sanitizeURL(req.URL), derr)
-					logCall(ctx, c.logger, x.req, x.to == toStorage, out, err, sent, c.now().Sub(start))
+					logged(err)
 					return zero, out, err
 				}
 				resp = nil
@@ -196,7 +198,7 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 		}
 		if !again {
 			if x.raw && err == nil {
-				logCall(ctx, c.logger, x.req, x.to == toStorage, out, nil, sent, c.now().Sub(start))
+				logged(nil)
 				return zero, out, nil // the answer as it is; its error body was put back
 			}
 			return zero, out, c.giveUp(ctx, x, out, final, sent, start)
