@@ -1,15 +1,18 @@
 package clio
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var coreSmallBody = []byte(`{"data":{"id":12345,"name":"Smith v Jones","tags":["a","b"]}}`)
@@ -94,6 +97,117 @@ func BenchmarkGetFullStack(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkGetFullStackVsPlain alternates, in one loop, a GET by hand (net/http and
+// FastCodec, as GetPlainSameCodec) and the same GET through the full stack (as
+// GetFullStack), and reports their ratio as full/plain. On a shared machine two separate
+// benchmarks drift apart with the load between them; here load hits both halves alike.
+// Which half goes first alternates, so neither is favoured by a warm connection.
+func BenchmarkGetFullStackVsPlain(b *testing.B) {
+	srv := coreSmallServer()
+	defer srv.Close()
+	hc := srv.Client()
+	c, _ := newCoreClient(b, srv)
+	fields := Fields("id", "name", "tags")
+	ctx := context.Background()
+	codec := FastCodec{}
+	plainURL := srv.URL + "/api/v4/matters/12345.json?fields=id%2Cname%2Ctags"
+	plainGet := func() {
+		req, _ := http.NewRequestWithContext(ctx, "GET", plainURL, nil)
+		req.Header.Set("Authorization", "Bearer "+coreToken)
+		req.Header.Set("X-API-VERSION", APIVersion)
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var env envelope[coreRec]
+		err = codec.NewDecoder(resp.Body).Decode(&env)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || env.Data.ID != 12345 {
+			b.Fatal(err)
+		}
+	}
+	fullGet := func() {
+		v, _, err := Do[coreRec](ctx, c, coreReq(c, "GET", "/api/v4/matters/12345.json", nil), fields)
+		if err != nil || v.ID != 12345 {
+			b.Fatal(err)
+		}
+	}
+	var plain, full time.Duration
+	n := 0
+	for b.Loop() {
+		t0 := time.Now()
+		if n%2 == 0 {
+			plainGet()
+			t1 := time.Now()
+			fullGet()
+			plain, full = plain+t1.Sub(t0), full+time.Since(t1)
+		} else {
+			fullGet()
+			t1 := time.Now()
+			plainGet()
+			full, plain = full+t1.Sub(t0), plain+time.Since(t1)
+		}
+		n++
+	}
+	b.ReportMetric(float64(full)/float64(plain), "full/plain")
+	b.ReportMetric(float64(full-plain)/float64(n), "ns-overhead/call")
+}
+
+// memTransport answers every request with coreSmallBody from memory: no socket, so a
+// benchmark over it measures the client's own work and nothing else.
+type memTransport struct{}
+
+func (memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h := http.Header{}
+	h["Content-Type"] = []string{"application/json"}
+	h["X-Ratelimit-Limit"] = []string{"1000000000"}
+	h["X-Ratelimit-Remaining"] = []string{"999999999"}
+	return &http.Response{StatusCode: 200, Header: h, Request: r,
+		Body: io.NopCloser(bytes.NewReader(coreSmallBody)), ContentLength: int64(len(coreSmallBody))}, nil
+}
+
+// BenchmarkGetInMemory pairs the two ways of BenchmarkGetFullStackVsPlain over
+// memTransport: "plain" is http.Client and FastCodec by hand, "full" the whole pipeline.
+// The difference between them is the pipeline's own cost per call, in time and in
+// allocations, without a network to hide it.
+func BenchmarkGetInMemory(b *testing.B) {
+	ctx := context.Background()
+	b.Run("plain", func(b *testing.B) {
+		hc := &http.Client{Transport: memTransport{}}
+		codec := FastCodec{}
+		b.ReportAllocs()
+		for b.Loop() {
+			req, _ := http.NewRequestWithContext(ctx, "GET", "https://app.clio.com/api/v4/matters/12345.json?fields=id%2Cname%2Ctags", nil)
+			req.Header.Set("Authorization", "Bearer "+coreToken)
+			req.Header.Set("X-API-VERSION", APIVersion)
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var env envelope[coreRec]
+			err = codec.NewDecoder(resp.Body).Decode(&env)
+			resp.Body.Close()
+			if err != nil || env.Data.ID != 12345 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("full", func(b *testing.B) {
+		c, err := NewClient(ctx, WithToken(coreToken), testRetries(0), WithHTTPClient(&http.Client{Transport: memTransport{}}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		fields := Fields("id", "name", "tags")
+		b.ReportAllocs()
+		for b.Loop() {
+			v, _, err := Do[coreRec](ctx, c, coreReq(c, "GET", "/api/v4/matters/12345.json", nil), fields)
+			if err != nil || v.ID != 12345 {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // coreBigList serves 10,000 records as 50 pre-encoded pages of 200, in
