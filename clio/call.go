@@ -234,7 +234,7 @@ func (c *Client) single(ctx context.Context, r Request, opts []CallOption) (exch
 	if err != nil {
 		return exchange{}, err
 	}
-	return exchange{req: r.HTTP.WithContext(ctx), s: &s}, nil
+	return exchange{req: r.HTTP, s: &s}, nil
 }
 
 // decodeRecord reads a single-record answer. data must be present: {"data": null} is not

@@ -88,14 +88,6 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	// The header timeout costs nothing per request when the transport enforces it: a clone
-	// of an *http.Transport gets it (the caller's transport is left as it is).
-	headerInTransport := false
-	if t, ok := rt.(*http.Transport); ok && cfg.headerTO > 0 && t.ResponseHeaderTimeout == 0 {
-		t = t.Clone()
-		t.ResponseHeaderTimeout = cfg.headerTO
-		rt, headerInTransport = t, true
-	}
 	for i := len(cfg.middlewares) - 1; i >= 0; i-- {
 		rt = cfg.middlewares[i](rt)
 	}
@@ -107,19 +99,15 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		limiter:        cfg.limiter,
 		ts:             cfg.tokenSource,
 		refreshable:    !cfg.staticToken,
-		apiVersion:     cfg.apiVersion,
-		userAgent:      cfg.userAgent,
+		apiVersion:     fixedValue(cfg.apiVersion),
+		userAgent:      fixedValue(cfg.userAgent),
 		logger:         cfg.logger,
 		timeout:        user.Timeout,
-		headerTO:       cfg.headerTO,
-		stallTO:        cfg.stallTO,
-		attemptTO:      cfg.attemptTO,
+		clock:          newClock(cfg.headerTO, cfg.stallTO, cfg.attemptTO),
 		maxAnswer:      cfg.maxAnswer,
 		privateStorage: cfg.privateStorage,
-
-		headerInTransport: headerInTransport,
-		now:               time.Now,
-		sleep:             sleepCtx,
+		now:            time.Now,
+		sleep:          sleepCtx,
 	}}
 	c.hc = &http.Client{Transport: adapter{c: c, to: toAPI}, CheckRedirect: sameOrigin(c.origin)}
 	c.store = &http.Client{Transport: adapter{c: c, to: toStorage}}

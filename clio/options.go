@@ -196,9 +196,9 @@ const (
 // DefaultHeaderTimeout and DefaultStallTimeout by default; 0 disables one. An attempt
 // that runs into either is retried like a dropped connection (idempotent requests only).
 // They bound a silent server, not a slow one: a download that keeps arriving is never cut.
-// When the base transport is an *http.Transport without ResponseHeaderTimeout, the Client
-// uses a clone of it with ResponseHeaderTimeout set (so the header timeout costs nothing
-// per request); the clone has its own connection pool.
+// The Client checks them on one coarse clock rather than a timer per request, so an
+// attempt ends between the timeout and one and a half times it. The base transport is used
+// as it is given (its own ResponseHeaderTimeout, if any, applies too).
 func WithTimeouts(header, stall time.Duration) Option {
 	return func(c *config) error {
 		if header < 0 || stall < 0 {

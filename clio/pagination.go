@@ -94,7 +94,7 @@ func ListPage[T any](ctx context.Context, c *Client, r Request, opts ...CallOpti
 	if err != nil {
 		return nil, nil, err
 	}
-	p, resp, err := fetchPage[T](ctx, c, r.HTTP.WithContext(ctx), &s, nil)
+	p, resp, err := fetchPage[T](ctx, c, r.HTTP, &s, nil)
 	if err != nil || p == nil {
 		return nil, resp, err
 	}

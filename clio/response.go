@@ -35,7 +35,7 @@ func newResponse(r *http.Response, rl RateLimit) *Response {
 	return &Response{
 		Response:    r,
 		Records:     -1,
-		APIVersion:  r.Header.Get("X-Api-Version"),
+		APIVersion:  header(r.Header, hdrAPIVersion),
 		RequestID:   requestID(r.Header),
 		NotModified: r.StatusCode == http.StatusNotModified,
 		RateLimit:   rl,
@@ -72,10 +72,10 @@ type envelope[T any] struct {
 
 // requestID is the id of an answer in Clio's logs (or the load balancer's).
 func requestID(h http.Header) string {
-	if id := h.Get("X-Request-Id"); id != "" {
+	if id := header(h, hdrRequestID); id != "" {
 		return id
 	}
-	return h.Get("X-Amzn-Trace-Id")
+	return header(h, hdrAmznTraceID)
 }
 
 // drainClose reads a little of what is left of a body so the connection
