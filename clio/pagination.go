@@ -186,7 +186,7 @@ func fetchPage[T any](ctx context.Context, c *Client, req *http.Request, s *sett
 	if buf == nil {
 		buf = &page[T]{}
 	}
-	return send(ctx, c.pipeline, exchange{req: req, s: s}, func(codec Codec, body io.Reader, r *Response) (*page[T], error) {
+	return send(ctx, c.pipeline, exchange{req: req, s: *s}, func(codec Codec, body io.Reader, r *Response) (*page[T], error) {
 		clear(buf.Data[:cap(buf.Data)])
 		buf.Data = buf.Data[:0]
 		buf.Meta = pageMeta{}

@@ -34,7 +34,7 @@ const (
 // exchange is one request as the pipeline runs it.
 type exchange struct {
 	req *http.Request // a body must be replayable (GetBody); its context is not used: send is given the call's
-	s   *settings     // the call's options; nil for storage requests
+	s   settings      // the call's options (a copy: shared settings are never written)
 	to  destination
 	// stream hands a 2xx answer back unread (downloads); redirect also hands back a 3xx,
 	// for the caller to follow (a download's 303 to storage); raw hands back every answer
@@ -69,14 +69,9 @@ type pipeline struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-var noSettings settings
-
 // send runs the attempts of x and returns what decode made of the answer.
 func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc[R]) (R, *Response, error) {
 	var zero R
-	if x.s == nil {
-		x.s = &noSettings
-	}
 	if c.timeout > 0 && !x.stream && !x.raw {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -244,7 +239,7 @@ func (c *pipeline) outgoing(x exchange, inPlace bool, n int) (*http.Request, str
 	if err != nil {
 		return nil, "", fmt.Errorf("clio: obtaining access token: %w", err)
 	}
-	setHeaders(r.Header, x.s, tok.AccessToken, c.apiVersion, c.userAgent)
+	setHeaders(r.Header, &x.s, tok.AccessToken, c.apiVersion, c.userAgent)
 	return r, tok.AccessToken, nil
 }
 
