@@ -196,9 +196,12 @@ const (
 // DefaultHeaderTimeout and DefaultStallTimeout by default; 0 disables one. An attempt
 // that runs into either is retried like a dropped connection (idempotent requests only).
 // They bound a silent server, not a slow one: a download that keeps arriving is never cut.
-// The Client checks them on one coarse clock rather than a timer per request, so an
-// attempt ends between the timeout and one and a half times it. The base transport is used
-// as it is given (its own ResponseHeaderTimeout, if any, applies too).
+// When the base transport is an *http.Transport without ResponseHeaderTimeout, the Client
+// uses a clone of it with ResponseHeaderTimeout set (the clone has its own connection
+// pool); otherwise the Client enforces the header timeout itself. The stall timeout (and
+// the header timeout when the Client enforces it) runs on one coarse clock per Client
+// rather than a timer per request, so an attempt ends between the timeout and one and a
+// half times it.
 func WithTimeouts(header, stall time.Duration) Option {
 	return func(c *config) error {
 		if header < 0 || stall < 0 {

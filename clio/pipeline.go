@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -60,10 +62,13 @@ type pipeline struct {
 	userAgent   []string // fixedValue: User-Agent
 	logger      *slog.Logger
 
-	timeout        time.Duration // the caller's http.Client.Timeout: a whole call
-	clock          *clock        // the attempts' timeouts; nil when all are off
-	maxAnswer      int64
-	privateStorage bool
+	timeout time.Duration // the caller's http.Client.Timeout: a whole call
+	clock   *clock        // the attempts' timeouts; nil when all are off
+	// headerInTransport: the base transport enforces the header timeout itself
+	// (ResponseHeaderTimeout on a clone of an *http.Transport), not the clock.
+	headerInTransport bool
+	maxAnswer         int64
+	privateStorage    bool
 
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -252,16 +257,29 @@ func (c *pipeline) attempt(ctx context.Context, r *http.Request) (*http.Response
 		if r.Context() != ctx {
 			r = r.WithContext(ctx)
 		}
-		return c.rt.RoundTrip(r)
+		resp, err := c.rt.RoundTrip(r)
+		if err != nil && c.headerInTransport && ctx.Err() == nil && isHeaderTimeout(err) {
+			return nil, fmt.Errorf("%w: %w", errHeaderTimeout, err)
+		}
+		return resp, err
 	}
 	r, w := c.clock.start(ctx, r)
 	resp, err := c.rt.RoundTrip(r)
 	if err != nil {
 		c.clock.end(w)
+		if c.headerInTransport && ctx.Err() == nil && isHeaderTimeout(err) {
+			return nil, fmt.Errorf("%w: %w", errHeaderTimeout, err)
+		}
 		return nil, w.failed(err)
 	}
 	resp.Body = c.clock.headersIn(w, resp.Body)
 	return resp, nil
+}
+
+// isHeaderTimeout recognises net/http's ResponseHeaderTimeout error.
+func isHeaderTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() && strings.Contains(err.Error(), "awaiting response headers")
 }
 
 // answerReader bounds an answer (WithMaxAnswerSize) and remembers read errors, so a decode

@@ -18,9 +18,11 @@ import (
 // the pipeline together, since each new timer may wake the network poller. The clock
 // looks at the attempts in flight every quarter of the shortest timeout, so a timeout
 // ends an attempt between its length and one and a half times it, never earlier. Between
-// looks, an attempt costs a map entry, a clock read when its request is written and an
-// atomic add per read of its body. The clock's timer is armed while attempts are in
-// flight and lapses when a look finds none: no goroutine outlives the requests.
+// looks, an attempt costs a map entry and an atomic add per read of its body; the header
+// and attempt timeouts also cost a context per attempt, which is why NewClient leaves the
+// header timeout to an *http.Transport when it can (client.go). The clock's timer is
+// armed while attempts are in flight and lapses when a look finds none: no goroutine
+// outlives the requests.
 
 // clock watches the attempts in flight.
 type clock struct {
@@ -84,7 +86,15 @@ type watch struct {
 // attempt's context, a child of parent. The header timeout counts from the end of the request body, so a
 // slow upload is not taken for a silent server.
 func (k *clock) start(parent context.Context, r *http.Request) (*http.Request, *watch) {
-	w := &watch{parent: parent, k: k, seen: -1}
+	w := &watch{parent: parent, ctx: parent, k: k, seen: -1}
+	if k.header == 0 && k.attempt == 0 {
+		// Only the stall timeout, which closes the body: no context of its own, and
+		// nothing on the clock before the headers are in.
+		if r.Context() != parent {
+			r = r.WithContext(parent)
+		}
+		return r, w
+	}
 	w.ctx, w.cancel = context.WithCancelCause(w.parent)
 	now := k.since()
 	w.started = now
@@ -101,6 +111,12 @@ func (k *clock) start(parent context.Context, r *http.Request) (*http.Request, *
 	} else {
 		w.phase.Store(awaiting)
 	}
+	k.add(w)
+	return r.WithContext(ctx), w
+}
+
+// add puts w on the clock, and arms the clock's timer if it rests.
+func (k *clock) add(w *watch) {
 	k.mu.Lock()
 	k.watches[w] = struct{}{}
 	if !k.armed {
@@ -112,13 +128,15 @@ func (k *clock) start(parent context.Context, r *http.Request) (*http.Request, *
 		}
 	}
 	k.mu.Unlock()
-	return r.WithContext(ctx), w
 }
 
 // headersIn moves an attempt to its body, which is returned watched.
 func (k *clock) headersIn(w *watch, body io.ReadCloser) io.ReadCloser {
 	w.rc = body
 	w.phase.Store(reading)
+	if w.cancel == nil { // stall timeout only: on the clock from now
+		k.add(w)
+	}
 	return w
 }
 
@@ -128,7 +146,9 @@ func (k *clock) end(w *watch) {
 	k.mu.Lock()
 	delete(k.watches, w)
 	k.mu.Unlock()
-	w.cancel(nil)
+	if w.cancel != nil {
+		w.cancel(nil)
+	}
 }
 
 // look ends the attempts whose timeout has passed, and re-arms the clock while attempts
@@ -141,7 +161,9 @@ func (k *clock) look() {
 		if why := k.overdue(w, now); why != nil {
 			ended = append(ended, w)
 			delete(k.watches, w)
-			w.cancel(why)
+			if w.cancel != nil {
+				w.cancel(why)
+			}
 		}
 	}
 	if len(k.watches) > 0 {

@@ -45,12 +45,17 @@ func TestHeaderTimeoutStartsAfterTheBody(t *testing.T) {
 		coreJSON(w, 201, map[string]any{"data": map[string]any{"id": 1, "name": "uploaded"}})
 	}))
 	defer srv.Close()
-	c, _ := newCoreClient(t, srv, WithTimeouts(header, time.Second), testRetries(1))
-	req := coreReq(c, "POST", "/api/v4/matters.json", nil)
-	req.HTTP.Body = io.NopCloser(&slowReader{r: bytes.NewReader(bytes.Repeat([]byte(" "), 6)), pause: header / 2})
-	req.HTTP.ContentLength = 6
-	if _, _, err := Do[coreRec](context.Background(), c, req); err != nil {
-		t.Fatalf("a slow upload answered at once: %v", err)
+	for name, opts := range map[string][]Option{
+		"transport": {WithTimeouts(header, time.Second)},
+		"clock":     {WithTimeouts(header, time.Second), opaqueTransport(srv)},
+	} {
+		c, _ := newCoreClient(t, srv, append(opts, testRetries(1))...)
+		req := coreReq(c, "POST", "/api/v4/matters.json", nil)
+		req.HTTP.Body = io.NopCloser(&slowReader{r: bytes.NewReader(bytes.Repeat([]byte(" "), 6)), pause: header / 2})
+		req.HTTP.ContentLength = 6
+		if _, _, err := Do[coreRec](context.Background(), c, req); err != nil {
+			t.Fatalf("%s: a slow upload answered at once: %v", name, err)
+		}
 	}
 }
 
@@ -65,7 +70,8 @@ func (s *slowReader) Read(p []byte) (int, error) {
 }
 
 // A timeout never ends an attempt early, and ends it within one and a half times its
-// length (the clock looks every quarter of the shortest timeout).
+// length (the clock looks every quarter of the shortest timeout), whether the base
+// transport enforces the header timeout (an *http.Transport) or the clock does.
 func TestTimeoutsFireOnTime(t *testing.T) {
 	t.Parallel()
 	const header = 200 * time.Millisecond
@@ -73,17 +79,28 @@ func TestTimeoutsFireOnTime(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	c, _ := newCoreClient(t, srv, WithTimeouts(header, 0), testRetries(1))
-	start := time.Now()
-	_, _, err := Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/matters/1.json", nil))
-	took := time.Since(start)
-	if !errors.Is(err, errHeaderTimeout) {
-		t.Fatalf("silent server: %v", err)
+	for name, opts := range map[string][]Option{
+		"transport": {WithTimeouts(header, 0)},
+		"clock":     {WithTimeouts(header, 0), opaqueTransport(srv)},
+		"attempt":   {WithTimeouts(0, 0), WithAttemptTimeout(header)},
+	} {
+		c, _ := newCoreClient(t, srv, append(opts, testRetries(1))...)
+		start := time.Now()
+		_, _, err := Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/matters/1.json", nil))
+		took := time.Since(start)
+		if !errors.Is(err, errHeaderTimeout) && !errors.Is(err, errAttemptTimeout) {
+			t.Fatalf("%s: silent server: %v", name, err)
+		}
+		// The upper bound has room for a loaded machine; the lower one has none.
+		if took < header || took > 3*header {
+			t.Fatalf("%s: the timeout of %s ended the attempt after %s: %v", name, header, took, err)
+		}
 	}
-	// The upper bound has room for a loaded machine; the lower one has none.
-	if took < header || took > 3*header {
-		t.Fatalf("the header timeout of %s ended the attempt after %s: %v", header, took, err)
-	}
+}
+
+// opaqueTransport hides srv's *http.Transport behind a RoundTripper of another type.
+func opaqueTransport(srv *httptest.Server) Option {
+	return WithHTTPClient(&http.Client{Transport: roundTripFunc(srv.Client().Transport.RoundTrip)})
 }
 
 // The clock's timer lapses once no attempt is in flight: a Client at rest holds no timer
@@ -99,7 +116,9 @@ func TestClockRestsWhenIdle(t *testing.T) {
 		coreJSON(w, 200, map[string]any{"data": map[string]any{"id": 1}})
 	}))
 	defer srv.Close()
-	c, _ := newCoreClient(t, srv, WithTimeouts(20*time.Millisecond, 20*time.Millisecond))
+	// A transport that is no *http.Transport: the header timeout is the clock's, which
+	// runs from the start of each attempt.
+	c, _ := newCoreClient(t, srv, WithTimeouts(20*time.Millisecond, 20*time.Millisecond), opaqueTransport(srv))
 	k = c.clock
 	for i := range 3 {
 		if _, _, err := Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/matters/1.json", nil)); err != nil {
