@@ -6,20 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/clio-go/clio-go/api"
 )
-
-// APIVersion is the X-API-VERSION sent by default: the version the API
-// description in api/openapi.yaml was transcribed from (info.version, kept in
-// api.Version), the newest the reference documents; Clio's default is 4.0.9. Pin
-// another with WithAPIVersion or UseAPIVersion.
-const APIVersion = api.Version
-
-// Version is this library's version, sent in the User-Agent.
-const Version = "0.1.0"
-
-const defaultUserAgent = "clio-go/" + Version
 
 // Client is the entry point to the Clio API. It is safe for concurrent use
 // and should be reused: it holds the connection pool, the token and the
