@@ -35,14 +35,6 @@ type Request struct {
 // NewRequest pairs the two results of a gen request builder into a Request.
 func NewRequest(req *http.Request, err error) Request { return Request{HTTP: req, Err: err} }
 
-// checkContext refuses a nil context with an error rather than a panic deeper down.
-func checkContext(ctx context.Context) error {
-	if ctx == nil {
-		return &InputError{Field: "ctx", Reason: "is nil; pass context.Background() or a request's context"}
-	}
-	return nil
-}
-
 // settingsFor applies a call's options and checks the request against them.
 func (c *Client) settingsFor(ctx context.Context, r Request, opts []CallOption) (settings, error) {
 	var s settings
@@ -232,6 +224,25 @@ func DoNoContent(ctx context.Context, c *Client, r Request, opts ...CallOption) 
 	}
 	_, resp, err := send(ctx, c.pipeline, x, discardAnswer)
 	return resp, err
+}
+
+// Refresh sends a GET of one record conditional on its etag (If-None-Match): when the
+// record has not changed since cached was read, Clio answers 304 without a body and
+// Refresh returns cached with Response.NotModified set, not an error, so callers keep
+// one code path. The generated Refresh methods call it with the record's Etag, which
+// ties cached to the call's record type at compile time:
+//
+//	m, resp, err := c.Matters.Refresh(ctx, id, nil, old)
+func Refresh[T any](ctx context.Context, c *Client, r Request, cached T, etag string, opts ...CallOption) (T, *Response, error) {
+	if err := checkETag("If-None-Match", etag); err != nil {
+		return cached, nil, err
+	}
+	opts = append(opts[:len(opts):len(opts)], callOptionFunc(func(s *settings) { s.ifNoneMatch = etag }))
+	v, resp, err := Do[T](ctx, c, r, opts...)
+	if err == nil && resp.NotModified {
+		return cached, resp, nil
+	}
+	return v, resp, err
 }
 
 // single prepares a call that is not a list: its settings, checked, and its query.

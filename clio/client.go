@@ -2,24 +2,18 @@ package clio
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
+	"runtime"
+	"sync"
 	"time"
+	"weak"
 
-	"github.com/clio-go/clio-go/api"
+	"golang.org/x/oauth2"
 )
-
-// APIVersion is the X-API-VERSION sent by default: the version the API
-// description in api/openapi.yaml was transcribed from (info.version, kept in
-// api.Version), the newest the reference documents; Clio's default is 4.0.9. Pin
-// another with WithAPIVersion or UseAPIVersion.
-const APIVersion = api.Version
-
-// Version is this library's version, sent in the User-Agent.
-const Version = "0.1.0"
-
-const defaultUserAgent = "clio-go/" + Version
 
 // Client is the entry point to the Clio API. It is safe for concurrent use
 // and should be reused: it holds the connection pool, the token and the
@@ -124,6 +118,60 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 	c.store = &http.Client{Transport: adapter{c: c, to: toStorage}}
 	c.initServices()
 	return c, nil
+}
+
+// checkContext refuses a nil context with an error rather than a panic deeper down.
+func checkContext(ctx context.Context) error {
+	if ctx == nil {
+		return &InputError{Field: "ctx", Reason: "is nil; pass context.Background() or a request's context"}
+	}
+	return nil
+}
+
+// limiters holds the RateLimiter of each credential in use, so that Clients built with the
+// same token (WithToken with the same value, or WithTokenSource with the same source) against
+// the same host share one: Clio's budget is per token, not per Client. Entries are weak: a
+// limiter no Client uses any more is collected and its entry removed.
+var limiters sync.Map // limiterKey → weak.Pointer[RateLimiter]
+
+type limiterKey struct {
+	base   string
+	token  [sha256.Size]byte  // WithToken: a digest, so the map holds no secret
+	source oauth2.TokenSource // WithTokenSource, when its value is comparable
+}
+
+// sharedLimiter returns the limiter of cfg's credential on base, creating it when needed.
+// A token source whose value cannot be a map key gets a limiter of its own.
+func sharedLimiter(base string, cfg config) *RateLimiter {
+	key := limiterKey{base: base}
+	switch {
+	case cfg.staticToken:
+		key.token = sha256.Sum256([]byte(cfg.token))
+	case reflect.ValueOf(cfg.tokenSource).Comparable(): // the value: an interface field may hold a func
+		key.source = cfg.tokenSource
+	default:
+		return NewRateLimiter()
+	}
+	for {
+		old, found := limiters.Load(key)
+		if found {
+			if l := old.(weak.Pointer[RateLimiter]).Value(); l != nil {
+				return l
+			}
+		}
+		l := NewRateLimiter()
+		wp := weak.Make(l)
+		if found && !limiters.CompareAndSwap(key, old, wp) || !found && !storeNew(key, wp) {
+			continue // another Client got there first
+		}
+		runtime.AddCleanup(l, func(k limiterKey) { limiters.CompareAndDelete(k, wp) }, key)
+		return l
+	}
+}
+
+func storeNew(key limiterKey, wp weak.Pointer[RateLimiter]) bool {
+	_, loaded := limiters.LoadOrStore(key, wp)
+	return !loaded
 }
 
 // sameOrigin is HTTPClient's redirect policy: a redirect within the API origin is

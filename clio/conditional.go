@@ -1,29 +1,9 @@
 package clio
 
 import (
-	"context"
 	"strings"
 	"time"
 )
-
-// Refresh sends a GET of one record conditional on its etag (If-None-Match): when the
-// record has not changed since cached was read, Clio answers 304 without a body and
-// Refresh returns cached with Response.NotModified set, not an error, so callers keep
-// one code path. The generated Refresh methods call it with the record's Etag, which
-// ties cached to the call's record type at compile time:
-//
-//	m, resp, err := c.Matters.Refresh(ctx, id, nil, old)
-func Refresh[T any](ctx context.Context, c *Client, r Request, cached T, etag string, opts ...CallOption) (T, *Response, error) {
-	if err := checkETag("If-None-Match", etag); err != nil {
-		return cached, nil, err
-	}
-	opts = append(opts[:len(opts):len(opts)], callOptionFunc(func(s *settings) { s.ifNoneMatch = etag }))
-	v, resp, err := Do[T](ctx, c, r, opts...)
-	if err == nil && resp.NotModified {
-		return cached, resp, nil
-	}
-	return v, resp, err
-}
 
 // IfMatch makes a PATCH or DELETE conditional on the record still having
 // etag. If someone changed it first, Clio answers 412 and the call fails

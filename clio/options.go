@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -112,8 +111,6 @@ func WithHTTPClient(hc *http.Client) Option {
 		return nil
 	}
 }
-
-var versionRE = regexp.MustCompile(`^4\.0\.[0-9]+$`)
 
 // WithAPIVersion pins the X-API-VERSION sent on every request (default
 // APIVersion). UseAPIVersion overrides it for one call.

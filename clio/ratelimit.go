@@ -3,7 +3,6 @@ package clio
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -11,15 +10,11 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/http"
-	"reflect"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"weak"
 
-	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 )
 
@@ -239,52 +234,6 @@ func normalizeRateLimit(resp *http.Response) {
 	}
 }
 
-// limiters holds the RateLimiter of each credential in use, so that Clients built with the
-// same token (WithToken with the same value, or WithTokenSource with the same source) against
-// the same host share one: Clio's budget is per token, not per Client. Entries are weak: a
-// limiter no Client uses any more is collected and its entry removed.
-var limiters sync.Map // limiterKey → weak.Pointer[RateLimiter]
-
-type limiterKey struct {
-	base   string
-	token  [sha256.Size]byte  // WithToken: a digest, so the map holds no secret
-	source oauth2.TokenSource // WithTokenSource, when its value is comparable
-}
-
-// sharedLimiter returns the limiter of cfg's credential on base, creating it when needed.
-// A token source whose value cannot be a map key gets a limiter of its own.
-func sharedLimiter(base string, cfg config) *RateLimiter {
-	key := limiterKey{base: base}
-	switch {
-	case cfg.staticToken:
-		key.token = sha256.Sum256([]byte(cfg.token))
-	case reflect.ValueOf(cfg.tokenSource).Comparable(): // the value: an interface field may hold a func
-		key.source = cfg.tokenSource
-	default:
-		return NewRateLimiter()
-	}
-	for {
-		old, found := limiters.Load(key)
-		if found {
-			if l := old.(weak.Pointer[RateLimiter]).Value(); l != nil {
-				return l
-			}
-		}
-		l := NewRateLimiter()
-		wp := weak.Make(l)
-		if found && !limiters.CompareAndSwap(key, old, wp) || !found && !storeNew(key, wp) {
-			continue // another Client got there first
-		}
-		runtime.AddCleanup(l, func(k limiterKey) { limiters.CompareAndDelete(k, wp) }, key)
-		return l
-	}
-}
-
-func storeNew(key limiterKey, wp weak.Pointer[RateLimiter]) bool {
-	_, loaded := limiters.LoadOrStore(key, wp)
-	return !loaded
-}
-
 // isRateLimitBody recognises the atypical rate-limit answer Clio has been// seen to send: a base64-encoded text containing "RateLimited" (or the
 // plain text itself), instead of a JSON 429.
 func isRateLimitBody(data []byte) bool {
@@ -327,4 +276,18 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -5,13 +5,6 @@ import (
 	"strings"
 )
 
-// requiredParam is one operation's required query and header parameters
-// (clio/required_gen.go, written from the document by cmd/servicegen).
-type requiredParam struct {
-	method, path  string
-	query, header []string
-}
-
 // checkRequired refuses a request that lacks a parameter Clio requires, with an
 // *InputError naming it, before it is sent. The generated client leaves out the
 // whole query when params is nil (c.DocumentVersions.List(ctx, id, nil)), and Clio

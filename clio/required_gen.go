@@ -2,6 +2,13 @@
 
 package clio
 
+// requiredParam is one operation's required query and header parameters: a row of
+// requiredParams, which checkRequired (clio/required.go) reads.
+type requiredParam struct {
+	method, path  string
+	query, header []string
+}
+
 // requiredParams are the query and header parameters Clio requires, by operation. A call
 // without one fails with an *InputError naming it before anything is sent (see
 // checkRequired): with nil params the generated client would leave it out, and Clio

@@ -186,20 +186,6 @@ func isIdempotent(method string) bool {
 	return false
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // errHeaderTimeout and errStallTimeout say which default timeout ended an attempt; both are
 // retried like a dropped connection when the request is idempotent.
 var (
