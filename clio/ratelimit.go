@@ -234,7 +234,8 @@ func normalizeRateLimit(resp *http.Response) {
 	}
 }
 
-// isRateLimitBody recognises the atypical rate-limit answer Clio has been// seen to send: a base64-encoded text containing "RateLimited" (or the
+// isRateLimitBody recognises the atypical rate-limit answer Clio has been
+// seen to send: a base64-encoded text containing "RateLimited" (or the
 // plain text itself), instead of a JSON 429.
 func isRateLimitBody(data []byte) bool {
 	data = bytes.TrimSpace(data)
