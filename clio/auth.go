@@ -55,10 +55,10 @@ func setHeaders(h http.Header, s *settings, token string, apiVersion, userAgent 
 	setHeader(h, hdrAuthorization, "Bearer "+token)
 	if s.apiVersion != "" {
 		setHeader(h, hdrAPIVersion, s.apiVersion)
-	} else if header(h, hdrAPIVersion) == "" {
+	} else if getHeader(h, hdrAPIVersion) == "" {
 		h[hdrAPIVersion] = apiVersion
 	}
-	if ua := header(h, hdrUserAgent); ua == "" || strings.HasPrefix(ua, "Go-http-client/") || strings.HasPrefix(ua, "oapi-codegen/") {
+	if ua := getHeader(h, hdrUserAgent); ua == "" || strings.HasPrefix(ua, "Go-http-client/") || strings.HasPrefix(ua, "oapi-codegen/") {
 		h[hdrUserAgent] = userAgent
 	}
 	if s.ifNoneMatch != "" {

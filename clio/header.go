@@ -14,15 +14,13 @@ const (
 	hdrIfMatch         = "If-Match"
 	hdrIfModifiedSince = "If-Modified-Since"
 	hdrContentType     = "Content-Type"
-	hdrRequestID       = "X-Request-Id"
-	hdrAmznTraceID     = "X-Amzn-Trace-Id"
 	hdrRateLimitLimit  = "X-Ratelimit-Limit"
 	hdrRateLimitLeft   = "X-Ratelimit-Remaining"
 	hdrRateLimitReset  = "X-Ratelimit-Reset"
 )
 
-// header returns the first value of a canonical key, as h.Get would.
-func header(h http.Header, canonicalKey string) string {
+// getHeader returns the first value of a canonical key, as h.Get would.
+func getHeader(h http.Header, canonicalKey string) string {
 	if v := h[canonicalKey]; len(v) > 0 {
 		return v[0]
 	}

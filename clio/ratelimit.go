@@ -181,14 +181,14 @@ func (l *RateLimiter) block(until time.Time) {
 }
 
 func parseRateLimit(h http.Header) (RateLimit, bool) {
-	lim, err1 := strconv.Atoi(header(h, hdrRateLimitLimit))
-	rem, err2 := strconv.Atoi(header(h, hdrRateLimitLeft))
+	lim, err1 := strconv.Atoi(getHeader(h, hdrRateLimitLimit))
+	rem, err2 := strconv.Atoi(getHeader(h, hdrRateLimitLeft))
 	if err1 != nil || err2 != nil {
 		return RateLimit{}, false
 	}
 	rl := RateLimit{Limit: lim, Remaining: rem}
 	// Parsed only when present: a failed parse allocates an error on every answer.
-	if v := header(h, hdrRateLimitReset); v != "" {
+	if v := getHeader(h, hdrRateLimitReset); v != "" {
 		if reset, err := strconv.ParseInt(v, 10, 64); err == nil && reset > 0 {
 			rl.Reset = time.Unix(reset, 0)
 		}
@@ -210,7 +210,7 @@ func normalizeRateLimit(resp *http.Response) {
 		// every regular Clio answer is application/json.
 		// Media types are case-insensitive; a JSON one is the common case, so it is
 		// recognised before paying for a full parse.
-		ct := strings.ToLower(header(resp.Header, hdrContentType))
+		ct := strings.ToLower(getHeader(resp.Header, hdrContentType))
 		if !strings.Contains(ct, "json") {
 			ct, _, _ = mime.ParseMediaType(ct)
 		}

@@ -26,9 +26,9 @@ import (
 
 // clock watches the attempts in flight.
 type clock struct {
-	header, stall, attempt time.Duration // 0: that timeout is off
-	tick                   time.Duration
-	epoch                  time.Time // the monotonic origin of the watches' instants
+	headerTO, stallTO, attemptTO time.Duration // 0: that timeout is off
+	tick                         time.Duration
+	epoch                        time.Time // the monotonic origin of the watches' instants
 
 	mu      sync.Mutex
 	watches map[*watch]struct{}
@@ -47,7 +47,7 @@ func newClock(header, stall, attempt time.Duration) *clock {
 	if shortest == 0 {
 		return nil
 	}
-	return &clock{header: header, stall: stall, attempt: attempt,
+	return &clock{headerTO: header, stallTO: stall, attemptTO: attempt,
 		tick: max(shortest/4, time.Millisecond), epoch: time.Now(), watches: map[*watch]struct{}{}}
 }
 
@@ -56,10 +56,10 @@ func (k *clock) since() int64 { return int64(time.Since(k.epoch)) }
 
 // Phases of a watched attempt.
 const (
-	sending  int32 = iota // the request (body) is being written: no header timeout yet
-	awaiting              // written: the header timeout runs
-	reading               // the headers are in: the stall timeout runs
-	done                  // ended: nothing more to watch
+	phaseSending  int32 = iota // the request (body) is being written: no header timeout yet
+	phaseAwaiting              // written: the header timeout runs
+	phaseReading               // the headers are in: the stall timeout runs
+	phaseDone                  // ended: nothing more to watch
 )
 
 // watch is one attempt on the clock, and once its headers are in, the body it watches:
@@ -76,7 +76,7 @@ type watch struct {
 	phaseAt  atomic.Int64 // when the header timeout began to run
 	progress atomic.Int64 // reads that returned data
 	stalled  atomic.Bool
-	rc       io.ReadCloser // the body; set before the phase becomes reading
+	rc       io.ReadCloser // the body; set before the phase becomes phaseReading
 
 	seen  int64 // the clock's own: progress at its last look, and since when
 	since int64
@@ -87,7 +87,7 @@ type watch struct {
 // slow upload is not taken for a silent server.
 func (k *clock) start(parent context.Context, r *http.Request) (*http.Request, *watch) {
 	w := &watch{parent: parent, ctx: parent, k: k, seen: -1}
-	if k.header == 0 && k.attempt == 0 {
+	if k.headerTO == 0 && k.attemptTO == 0 {
 		// Only the stall timeout, which closes the body: no context of its own, and
 		// nothing on the clock before the headers are in.
 		if r.Context() != parent {
@@ -101,15 +101,15 @@ func (k *clock) start(parent context.Context, r *http.Request) (*http.Request, *
 	w.phaseAt.Store(now)
 	ctx := w.ctx
 	if r.Body != nil && r.Body != http.NoBody {
-		w.phase.Store(sending)
+		w.phase.Store(phaseSending)
 		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 			WroteRequest: func(httptrace.WroteRequestInfo) {
 				w.phaseAt.Store(k.since())
-				w.phase.CompareAndSwap(sending, awaiting)
+				w.phase.CompareAndSwap(phaseSending, phaseAwaiting)
 			},
 		})
 	} else {
-		w.phase.Store(awaiting)
+		w.phase.Store(phaseAwaiting)
 	}
 	k.add(w)
 	return r.WithContext(ctx), w
@@ -133,7 +133,7 @@ func (k *clock) add(w *watch) {
 // headersIn moves an attempt to its body, which is returned watched.
 func (k *clock) headersIn(w *watch, body io.ReadCloser) io.ReadCloser {
 	w.rc = body
-	w.phase.Store(reading)
+	w.phase.Store(phaseReading)
 	if w.cancel == nil { // stall timeout only: on the clock from now
 		k.add(w)
 	}
@@ -142,7 +142,7 @@ func (k *clock) headersIn(w *watch, body io.ReadCloser) io.ReadCloser {
 
 // end takes an attempt off the clock and releases its context.
 func (k *clock) end(w *watch) {
-	w.phase.Store(done)
+	w.phase.Store(phaseDone)
 	k.mu.Lock()
 	delete(k.watches, w)
 	k.mu.Unlock()
@@ -173,7 +173,7 @@ func (k *clock) look() {
 	}
 	k.mu.Unlock()
 	for _, w := range ended {
-		if w.phase.Load() == reading {
+		if w.phase.Load() == phaseReading {
 			w.rc.Close() // unblocks the Read in progress
 		}
 	}
@@ -182,16 +182,16 @@ func (k *clock) look() {
 // overdue says which timeout an attempt has run into, if any. Only look calls it, with
 // the clock locked.
 func (k *clock) overdue(w *watch, now int64) error {
-	if k.attempt > 0 && now-w.started >= int64(k.attempt) {
+	if k.attemptTO > 0 && now-w.started >= int64(k.attemptTO) {
 		return errAttemptTimeout
 	}
 	switch w.phase.Load() {
-	case awaiting:
-		if k.header > 0 && now-w.phaseAt.Load() >= int64(k.header) {
+	case phaseAwaiting:
+		if k.headerTO > 0 && now-w.phaseAt.Load() >= int64(k.headerTO) {
 			return errHeaderTimeout
 		}
-	case reading:
-		if k.stall == 0 {
+	case phaseReading:
+		if k.stallTO == 0 {
 			return nil
 		}
 		if p := w.progress.Load(); p != w.seen {
@@ -199,7 +199,7 @@ func (k *clock) overdue(w *watch, now int64) error {
 			// the silence counts from now.
 			w.since, w.seen = now, p
 		}
-		if now-w.since >= int64(k.stall) {
+		if now-w.since >= int64(k.stallTO) {
 			w.stalled.Store(true)
 			return errStallTimeout
 		}
