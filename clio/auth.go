@@ -50,24 +50,25 @@ type Invalidator interface {
 // setHeaders gives a request to the API origin its bearer token, X-API-VERSION,
 // User-Agent and the call's conditional headers. Only the pipeline calls it, and only
 // for requests whose URL it checked against the origin.
-func setHeaders(h http.Header, s *settings, token, apiVersion, userAgent string) {
-	h.Set("Authorization", "Bearer "+token)
+// apiVersion and userAgent are the Client's fixed values (see fixedValue).
+func setHeaders(h http.Header, s *settings, token string, apiVersion, userAgent []string) {
+	setHeader(h, hdrAuthorization, "Bearer "+token)
 	if s.apiVersion != "" {
-		h.Set("X-Api-Version", s.apiVersion)
-	} else if h.Get("X-Api-Version") == "" {
-		h.Set("X-Api-Version", apiVersion)
+		setHeader(h, hdrAPIVersion, s.apiVersion)
+	} else if getHeader(h, hdrAPIVersion) == "" {
+		h[hdrAPIVersion] = apiVersion
 	}
-	if ua := h.Get("User-Agent"); ua == "" || strings.HasPrefix(ua, "Go-http-client/") || strings.HasPrefix(ua, "oapi-codegen/") {
-		h.Set("User-Agent", userAgent)
+	if ua := getHeader(h, hdrUserAgent); ua == "" || strings.HasPrefix(ua, "Go-http-client/") || strings.HasPrefix(ua, "oapi-codegen/") {
+		h[hdrUserAgent] = userAgent
 	}
 	if s.ifNoneMatch != "" {
-		h.Set("If-None-Match", s.ifNoneMatch)
+		setHeader(h, hdrIfNoneMatch, s.ifNoneMatch)
 	}
 	if s.ifMatch != "" {
-		h.Set("If-Match", s.ifMatch)
+		setHeader(h, hdrIfMatch, s.ifMatch)
 	}
 	if s.ifModifiedSince != "" {
-		h.Set("If-Modified-Since", s.ifModifiedSince)
+		setHeader(h, hdrIfModifiedSince, s.ifModifiedSince)
 	}
 }
 

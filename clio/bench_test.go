@@ -1,15 +1,18 @@
 package clio
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var coreSmallBody = []byte(`{"data":{"id":12345,"name":"Smith v Jones","tags":["a","b"]}}`)
@@ -26,16 +29,13 @@ func coreSmallServer() *httptest.Server {
 	}))
 }
 
-// BenchmarkGetPlain is the baseline: net/http + encoding/json by hand,
-// same handler, same transport.
-func BenchmarkGetPlain(b *testing.B) {
-	srv := coreSmallServer()
-	defer srv.Close()
-	hc := srv.Client()
+// plainGetter returns a GET of coreSmallServer's record by hand, with net/http and the
+// given decoder: the baselines.
+func plainGetter(b *testing.B, hc *http.Client, url string, newDecoder func(io.Reader) Decoder) func() {
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v4/matters/12345.json?fields=id%2Cname%2Ctags", nil)
+	url += "/api/v4/matters/12345.json?fields=id%2Cname%2Ctags"
+	return func() {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 		req.Header.Set("Authorization", "Bearer "+coreToken)
 		req.Header.Set("X-API-VERSION", APIVersion)
 		resp, err := hc.Do(req)
@@ -43,12 +43,43 @@ func BenchmarkGetPlain(b *testing.B) {
 			b.Fatal(err)
 		}
 		var env envelope[coreRec]
-		err = json.NewDecoder(resp.Body).Decode(&env)
+		err = newDecoder(resp.Body).Decode(&env)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != 200 || env.Data.ID != 12345 {
 			b.Fatal(err)
 		}
 	}
+}
+
+// fullGetter returns the same GET through Do and the whole pipeline, as a generated
+// method sends it: rate limiter (fed by headers), token and headers, attempt with its
+// default timeouts, retry decision, fields option, decode with the size bound.
+func fullGetter(b *testing.B, c *Client) func() {
+	ctx := context.Background()
+	fields := Fields("id", "name", "tags")
+	return func() {
+		v, _, err := Do[coreRec](ctx, c, coreReq(c, "GET", "/api/v4/matters/12345.json", nil), fields)
+		if err != nil || v.ID != 12345 {
+			b.Fatal(err)
+		}
+	}
+}
+
+func encodingJSON(r io.Reader) Decoder { return json.NewDecoder(r) }
+
+func benchLoop(b *testing.B, get func()) {
+	b.ReportAllocs()
+	for b.Loop() {
+		get()
+	}
+}
+
+// BenchmarkGetPlain is the baseline: net/http + encoding/json by hand,
+// same handler, same transport.
+func BenchmarkGetPlain(b *testing.B) {
+	srv := coreSmallServer()
+	defer srv.Close()
+	benchLoop(b, plainGetter(b, srv.Client(), srv.URL, encodingJSON))
 }
 
 // BenchmarkGetPlainSameCodec is the baseline with the client's codec: net/http and
@@ -56,44 +87,77 @@ func BenchmarkGetPlain(b *testing.B) {
 func BenchmarkGetPlainSameCodec(b *testing.B) {
 	srv := coreSmallServer()
 	defer srv.Close()
-	hc := srv.Client()
-	ctx := context.Background()
-	codec := FastCodec{}
-	b.ReportAllocs()
-	for b.Loop() {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v4/matters/12345.json?fields=id%2Cname%2Ctags", nil)
-		req.Header.Set("Authorization", "Bearer "+coreToken)
-		req.Header.Set("X-API-VERSION", APIVersion)
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var env envelope[coreRec]
-		err = codec.NewDecoder(resp.Body).Decode(&env)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 || env.Data.ID != 12345 {
-			b.Fatal(err)
-		}
-	}
+	benchLoop(b, plainGetter(b, srv.Client(), srv.URL, FastCodec{}.NewDecoder))
 }
 
-// BenchmarkGetFullStack sends the same GET through Do and the whole pipeline:
-// rate limiter (fed by headers), token and headers, attempt with its default
-// timeouts, retry decision, fields option, decode with the size bound.
+// BenchmarkGetFullStack sends the same GET through the whole pipeline.
 func BenchmarkGetFullStack(b *testing.B) {
 	srv := coreSmallServer()
 	defer srv.Close()
 	c, _ := newCoreClient(b, srv)
-	fields := Fields("id", "name", "tags")
-	ctx := context.Background()
-	b.ReportAllocs()
+	benchLoop(b, fullGetter(b, c))
+}
+
+// BenchmarkGetFullStackVsPlain alternates, in one loop, the GET of GetPlainSameCodec and
+// the GET of GetFullStack, and reports their ratio as full/plain, and the difference per
+// call. On a shared machine two separate benchmarks drift apart with the load between
+// them; here load hits both halves alike. Which half goes first alternates, so neither is
+// favoured by a warm connection.
+func BenchmarkGetFullStackVsPlain(b *testing.B) {
+	srv := coreSmallServer()
+	defer srv.Close()
+	c, _ := newCoreClient(b, srv)
+	plainGet, fullGet := plainGetter(b, srv.Client(), srv.URL, FastCodec{}.NewDecoder), fullGetter(b, c)
+	var plain, full time.Duration
+	n := 0
 	for b.Loop() {
-		// As a generated method does: build the request, send it with the call's options.
-		v, _, err := Do[coreRec](ctx, c, coreReq(c, "GET", "/api/v4/matters/12345.json", nil), fields)
-		if err != nil || v.ID != 12345 {
+		t0 := time.Now()
+		if n%2 == 0 {
+			plainGet()
+			t1 := time.Now()
+			fullGet()
+			plain, full = plain+t1.Sub(t0), full+time.Since(t1)
+		} else {
+			fullGet()
+			t1 := time.Now()
+			plainGet()
+			full, plain = full+t1.Sub(t0), plain+time.Since(t1)
+		}
+		n++
+	}
+	b.ReportMetric(float64(full)/float64(plain), "full/plain")
+	b.ReportMetric(float64(full-plain)/float64(n), "ns-overhead/call")
+}
+
+// memTransport answers every request with coreSmallBody from memory: no socket, so a
+// benchmark over it measures the client's own work and nothing else.
+type memTransport struct{}
+
+func (memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h := http.Header{}
+	h["Content-Type"] = []string{"application/json"}
+	h["X-Ratelimit-Limit"] = []string{"1000000000"}
+	h["X-Ratelimit-Remaining"] = []string{"999999999"}
+	return &http.Response{StatusCode: 200, Header: h, Request: r,
+		Body: io.NopCloser(bytes.NewReader(coreSmallBody)), ContentLength: int64(len(coreSmallBody))}, nil
+}
+
+// BenchmarkGetInMemory runs both GETs over memTransport: "plain" is http.Client and
+// FastCodec by hand, "full" the whole pipeline (its header timeout on the Client's clock,
+// since memTransport is no *http.Transport). The difference between them is the
+// pipeline's own cost per call, in time and in allocations, without a network to hide it.
+func BenchmarkGetInMemory(b *testing.B) {
+	const base = "https://app.clio.com"
+	b.Run("plain", func(b *testing.B) {
+		benchLoop(b, plainGetter(b, &http.Client{Transport: memTransport{}}, base, FastCodec{}.NewDecoder))
+	})
+	b.Run("full", func(b *testing.B) {
+		c, err := NewClient(context.Background(), WithToken(coreToken), testRetries(0), WithHTTPClient(&http.Client{Transport: memTransport{}}))
+		if err != nil {
 			b.Fatal(err)
 		}
-	}
+		benchLoop(b, fullGetter(b, c))
+	})
 }
 
 // coreBigList serves 10,000 records as 50 pre-encoded pages of 200, in

@@ -48,8 +48,12 @@ func (c *Client) settingsFor(ctx context.Context, r Request, opts []CallOption) 
 		return s, &InputError{Field: "Request", Reason: "has no HTTP request; build one with a gen.NewXxxRequest builder"}
 	}
 	for _, o := range opts {
-		if o != nil {
-			o.applyCall(&s)
+		switch o := o.(type) {
+		case nil:
+		case FieldSet:
+			o.applyCall(&s) // the common option, called directly: s stays on the stack
+		default:
+			applyEscaping(o, &s)
 		}
 	}
 	if s.err != nil {
@@ -65,6 +69,14 @@ func (c *Client) settingsFor(ctx context.Context, r Request, opts []CallOption) 
 		s.fields, s.fieldsSet = r.DefaultFields, true
 	}
 	return s, nil
+}
+
+// applyEscaping applies an option through the interface, which makes the compiler move
+// its target to the heap: a copy is moved, so settingsFor's own stays on the stack.
+func applyEscaping(o CallOption, s *settings) {
+	c := *s
+	o.applyCall(&c)
+	*s = c
 }
 
 // notAList refuses the paging options on a call that is not a list: they would rewrite its
@@ -245,7 +257,7 @@ func (c *Client) single(ctx context.Context, r Request, opts []CallOption) (exch
 	if err != nil {
 		return exchange{}, err
 	}
-	return exchange{req: r.HTTP.WithContext(ctx), s: &s}, nil
+	return exchange{req: r.HTTP, s: s}, nil
 }
 
 // decodeRecord reads a single-record answer. data must be present: {"data": null} is not

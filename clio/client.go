@@ -83,35 +83,34 @@ func NewClient(ctx context.Context, opts ...Option) (*Client, error) {
 		rt = http.DefaultTransport
 	}
 	// The header timeout costs nothing per request when the transport enforces it: a clone
-	// of an *http.Transport gets it (the caller's transport is left as it is).
-	headerInTransport := false
-	if t, ok := rt.(*http.Transport); ok && cfg.headerTO > 0 && t.ResponseHeaderTimeout == 0 {
+	// of an *http.Transport gets it (the caller's transport is left as it is), and the
+	// clock then needs no context of its own per attempt.
+	headerTO := cfg.headerTO
+	if t, ok := rt.(*http.Transport); ok && headerTO > 0 && t.ResponseHeaderTimeout == 0 {
 		t = t.Clone()
-		t.ResponseHeaderTimeout = cfg.headerTO
-		rt, headerInTransport = t, true
+		t.ResponseHeaderTimeout = headerTO
+		rt, headerTO = t, 0
 	}
 	for i := len(cfg.middlewares) - 1; i >= 0; i-- {
 		rt = cfg.middlewares[i](rt)
 	}
 	c := &Client{base: base, server: base.String(), pipeline: &pipeline{
-		origin:         originOf(base),
-		rt:             rt,
-		codec:          cfg.codec,
-		retryer:        cfg.retryer,
-		limiter:        cfg.limiter,
-		ts:             cfg.tokenSource,
-		refreshable:    !cfg.staticToken,
-		apiVersion:     cfg.apiVersion,
-		userAgent:      cfg.userAgent,
-		logger:         cfg.logger,
-		timeout:        user.Timeout,
-		headerTO:       cfg.headerTO,
-		stallTO:        cfg.stallTO,
-		attemptTO:      cfg.attemptTO,
-		maxAnswer:      cfg.maxAnswer,
-		privateStorage: cfg.privateStorage,
+		origin:      originOf(base),
+		rt:          rt,
+		codec:       cfg.codec,
+		retryer:     cfg.retryer,
+		limiter:     cfg.limiter,
+		ts:          cfg.tokenSource,
+		refreshable: !cfg.staticToken,
+		apiVersion:  fixedValue(cfg.apiVersion),
+		userAgent:   fixedValue(cfg.userAgent),
+		logger:      cfg.logger,
+		timeout:     user.Timeout,
+		clock:       newClock(headerTO, cfg.stallTO, cfg.attemptTO),
 
-		headerInTransport: headerInTransport,
+		headerInTransport: headerTO != cfg.headerTO,
+		maxAnswer:         cfg.maxAnswer,
+		privateStorage:    cfg.privateStorage,
 		now:               time.Now,
 		sleep:             sleepCtx,
 	}}

@@ -53,7 +53,7 @@ func (c *Client) download(ctx context.Context, path string, q url.Values) (*Down
 	if err != nil {
 		return nil, nil, err
 	}
-	_, resp, err := send[struct{}](ctx, c.pipeline, exchange{req: req, s: &noSettings, stream: true, redirect: true}, nil)
+	_, resp, err := send[struct{}](ctx, c.pipeline, exchange{req: req, stream: true, redirect: true}, nil)
 	if err != nil {
 		return nil, resp, err
 	}

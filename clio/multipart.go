@@ -258,10 +258,10 @@ func (m *mpState) request(ctx context.Context, specs []gen.MultipartInput) error
 		if err != nil {
 			return &UploadError{Step: "create", Err: err}
 		}
-		if doc.Id == 0 || version(doc).Uuid == "" {
+		if doc.Id == 0 || latestVersion(doc).Uuid == "" {
 			return &UploadError{Step: "create", Err: errors.New("answer lacks id or latest_document_version.uuid")}
 		}
-		m.docID, m.uuid = doc.Id, version(doc).Uuid
+		m.docID, m.uuid = doc.Id, latestVersion(doc).Uuid
 	} else {
 		doc, _, err = m.u.updateDocument(ctx, m.docID,
 			gen.DocumentUpdateInput{Uuid: Ptr(m.uuid), FullyUploaded: Ptr(false), Multiparts: specs}, fieldsMultipart)
@@ -269,8 +269,8 @@ func (m *mpState) request(ctx context.Context, specs []gen.MultipartInput) error
 			return m.errorf("request parts", int(specs[0].PartNumber), err)
 		}
 	}
-	got := make(map[int]gen.MultipartBase, len(version(doc).Multiparts))
-	for _, mp := range version(doc).Multiparts {
+	got := make(map[int]gen.MultipartBase, len(latestVersion(doc).Multiparts))
+	for _, mp := range latestVersion(doc).Multiparts {
 		got[int(mp.PartNumber)] = mp
 	}
 	for _, s := range specs {

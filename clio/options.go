@@ -194,8 +194,11 @@ const (
 // that runs into either is retried like a dropped connection (idempotent requests only).
 // They bound a silent server, not a slow one: a download that keeps arriving is never cut.
 // When the base transport is an *http.Transport without ResponseHeaderTimeout, the Client
-// uses a clone of it with ResponseHeaderTimeout set (so the header timeout costs nothing
-// per request); the clone has its own connection pool.
+// uses a clone of it with ResponseHeaderTimeout set (the clone has its own connection
+// pool); otherwise the Client enforces the header timeout itself. The stall timeout (and
+// the header timeout when the Client enforces it) runs on one coarse clock per Client
+// rather than a timer per request, so an attempt ends between the timeout and one and a
+// half times it.
 func WithTimeouts(header, stall time.Duration) Option {
 	return func(c *config) error {
 		if header < 0 || stall < 0 {

@@ -94,7 +94,7 @@ func ListPage[T any](ctx context.Context, c *Client, r Request, opts ...CallOpti
 	if err != nil {
 		return nil, nil, err
 	}
-	p, resp, err := fetchPage[T](ctx, c, r.HTTP.WithContext(ctx), &s, nil)
+	p, resp, err := fetchPage[T](ctx, c, r.HTTP, &s, nil)
 	if err != nil || p == nil {
 		return nil, resp, err
 	}
@@ -186,7 +186,7 @@ func fetchPage[T any](ctx context.Context, c *Client, req *http.Request, s *sett
 	if buf == nil {
 		buf = &page[T]{}
 	}
-	return send(ctx, c.pipeline, exchange{req: req, s: s}, func(codec Codec, body io.Reader, r *Response) (*page[T], error) {
+	return send(ctx, c.pipeline, exchange{req: req, s: *s}, func(codec Codec, body io.Reader, r *Response) (*page[T], error) {
 		clear(buf.Data[:cap(buf.Data)])
 		buf.Data = buf.Data[:0]
 		buf.Meta = pageMeta{}

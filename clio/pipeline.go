@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -37,8 +35,8 @@ const (
 
 // exchange is one request as the pipeline runs it.
 type exchange struct {
-	req *http.Request // carries the call's context; a body must be replayable (GetBody)
-	s   *settings     // the call's options; nil for storage requests
+	req *http.Request // a body must be replayable (GetBody); its context is not used: send is given the call's
+	s   settings      // the call's options (a copy: shared settings are never written)
 	to  destination
 	// stream hands a 2xx answer back unread (downloads); redirect also hands back a 3xx,
 	// for the caller to follow (a download's 303 to storage); raw hands back every answer
@@ -60,36 +58,29 @@ type pipeline struct {
 	limiter     *RateLimiter
 	ts          oauth2.TokenSource
 	refreshable bool
-	apiVersion  string
-	userAgent   string
+	apiVersion  []string // fixedValue: X-API-VERSION
+	userAgent   []string // fixedValue: User-Agent
 	logger      *slog.Logger
 
-	timeout        time.Duration // the caller's http.Client.Timeout: a whole call
-	headerTO       time.Duration
-	stallTO        time.Duration
-	attemptTO      time.Duration
-	maxAnswer      int64
-	privateStorage bool
-	// headerInTransport: the base transport enforces headerTO itself (ResponseHeaderTimeout).
+	timeout time.Duration // the caller's http.Client.Timeout: a whole call
+	clock   *clock        // the attempts' timeouts; nil when all are off
+	// headerInTransport: the base transport enforces the header timeout itself
+	// (ResponseHeaderTimeout on a clone of an *http.Transport), not the clock.
 	headerInTransport bool
+	maxAnswer         int64
+	privateStorage    bool
 
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-var noSettings settings
-
 // send runs the attempts of x and returns what decode made of the answer.
 func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc[R]) (R, *Response, error) {
 	var zero R
-	if x.s == nil {
-		x.s = &noSettings
-	}
 	if c.timeout > 0 && !x.stream && !x.raw {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
-		x.req = x.req.WithContext(ctx)
 	}
 	req := x.req
 	if x.to == toStorage {
@@ -107,7 +98,11 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 	counted, sent, waits := 1, 0, 0 // counted: the attempt's number for the Retryer (waited-out 429s excluded)
 	refreshed := false
 	var out *Response // the answer of the latest attempt
-	logged := func(err error) { logCall(ctx, c.logger, x.req, x.to == toStorage, out, err, sent, c.now().Sub(start)) }
+	logged := func(err error) {
+		if c.logger != nil { // checked here too: the duration costs a clock read
+			logCall(ctx, c.logger, x.req, x.to == toStorage, out, err, sent, c.now().Sub(start))
+		}
+	}
 	for {
 		sent++
 		if x.to == toAPI && c.limiter != nil {
@@ -119,7 +114,7 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 		if err != nil {
 			return zero, nil, err
 		}
-		resp, err := c.attempt(r) //nolint:bodyclose // drained and closed on every path below, or handed to the caller (stream, raw)
+		resp, err := c.attempt(ctx, r) //nolint:bodyclose // drained and closed on every path below, or handed to the caller (stream, raw)
 		out = nil
 		var answerErr error // the server's non-2xx answer as an error
 		if err == nil {
@@ -157,7 +152,11 @@ func send[R any](ctx context.Context, c *pipeline, x exchange, decode decodeFunc
 				}
 				body := answerReader{r: resp.Body, left: c.maxAnswer}
 				v, derr := decode(c.codec, &body, out)
-				drainClose(resp.Body)
+				if body.eof {
+					resp.Body.Close() // read to its end: nothing to drain
+				} else {
+					drainClose(resp.Body)
+				}
 				switch {
 				case derr == nil:
 					logged(nil)
@@ -245,51 +244,35 @@ func (c *pipeline) outgoing(x exchange, inPlace bool, n int) (*http.Request, str
 	if err != nil {
 		return nil, "", fmt.Errorf("clio: obtaining access token: %w", err)
 	}
-	setHeaders(r.Header, x.s, tok.AccessToken, c.apiVersion, c.userAgent)
+	setHeaders(r.Header, &x.s, tok.AccessToken, c.apiVersion, c.userAgent)
 	return r, tok.AccessToken, nil
 }
 
-// attempt sends r once. The attempt ends when the headers do not arrive within the header
-// timeout (counted from the end of the request body, so a slow upload is not a silent
-// server), when the body stalls longer than the stall timeout, or (WithAttemptTimeout)
-// when the whole attempt takes too long; the caller's context is left alone, so the
-// attempt can be retried. The header timeout is the base transport's own
-// ResponseHeaderTimeout when it is an *http.Transport (NewClient sets it on a clone), and
-// a timer on the attempt's context otherwise; the stall timer closes the body.
-func (c *pipeline) attempt(r *http.Request) (*http.Response, error) {
-	headerTO := c.headerTO
-	if c.headerInTransport {
-		headerTO = 0
-	}
-	var w *watchdog
-	if headerTO > 0 || c.attemptTO > 0 {
-		w = c.watch(r, headerTO)
-		r = r.WithContext(w.ctx)
-	}
-	resp, err := c.rt.RoundTrip(r)
-	if err != nil {
-		if w != nil {
-			why := context.Cause(w.ctx)
-			w.close()
-			if w.parent.Err() == nil && (errors.Is(why, errHeaderTimeout) || errors.Is(why, errAttemptTimeout)) {
-				return nil, fmt.Errorf("%w: %w", why, err)
-			}
+// attempt sends r once, on ctx and the Client's clock (timeouts.go): the attempt ends when the
+// headers do not arrive within the header timeout, when the body stalls longer than the
+// stall timeout, or (WithAttemptTimeout) when the whole attempt takes too long. The
+// caller's context is left alone, so the attempt can be retried.
+func (c *pipeline) attempt(ctx context.Context, r *http.Request) (*http.Response, error) {
+	if c.clock == nil {
+		if r.Context() != ctx {
+			r = r.WithContext(ctx)
 		}
-		if c.headerInTransport && isHeaderTimeout(err) {
+		resp, err := c.rt.RoundTrip(r)
+		if err != nil && c.headerInTransport && ctx.Err() == nil && isHeaderTimeout(err) {
 			return nil, fmt.Errorf("%w: %w", errHeaderTimeout, err)
 		}
-		return nil, err
+		return resp, err
 	}
-	if w != nil {
-		w.timer.Stop() // the headers are in; the attempt timeout (its context) still runs
-	}
-	if c.stallTO > 0 || w != nil {
-		b := &watchedBody{rc: resp.Body, w: w, stall: c.stallTO}
-		if c.stallTO > 0 {
-			b.timer = time.AfterFunc(c.stallTO, b.fire)
+	r, w := c.clock.start(ctx, r)
+	resp, err := c.rt.RoundTrip(r)
+	if err != nil {
+		c.clock.end(w)
+		if c.headerInTransport && ctx.Err() == nil && isHeaderTimeout(err) {
+			return nil, fmt.Errorf("%w: %w", errHeaderTimeout, err)
 		}
-		resp.Body = b
+		return nil, w.failed(err)
 	}
+	resp.Body = c.clock.headersIn(w, resp.Body)
 	return resp, nil
 }
 
@@ -297,86 +280,6 @@ func (c *pipeline) attempt(r *http.Request) (*http.Response, error) {
 func isHeaderTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout() && strings.Contains(err.Error(), "awaiting response headers")
-}
-
-// watch starts the timers of an attempt on a context of its own.
-func (c *pipeline) watch(r *http.Request, headerTO time.Duration) *watchdog {
-	w := &watchdog{parent: r.Context()}
-	ctx, cancel := context.WithCancelCause(w.parent)
-	w.cancel = cancel
-	if c.attemptTO > 0 {
-		ctx, w.stop = context.WithTimeoutCause(ctx, c.attemptTO, errAttemptTimeout)
-	}
-	w.ctx = ctx
-	w.timer = time.AfterFunc(time.Duration(1<<62), func() { cancel(errHeaderTimeout) })
-	if headerTO > 0 {
-		if r.ContentLength > 0 || r.Body != nil && r.Body != http.NoBody {
-			w.ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-				WroteRequest: func(httptrace.WroteRequestInfo) { w.timer.Reset(headerTO) },
-			})
-		} else {
-			w.timer.Reset(headerTO)
-		}
-	}
-	return w
-}
-
-// watchdog is the context of one attempt and its header timer.
-type watchdog struct {
-	parent context.Context
-	ctx    context.Context
-	timer  *time.Timer
-	cancel context.CancelCauseFunc
-	stop   context.CancelFunc
-}
-
-func (w *watchdog) close() {
-	w.timer.Stop()
-	w.cancel(nil)
-	if w.stop != nil {
-		w.stop()
-	}
-}
-
-// watchedBody restarts the stall clock with every read, closes the body when it stalls,
-// and releases the attempt's context on Close.
-type watchedBody struct {
-	rc      io.ReadCloser
-	w       *watchdog // nil without header or attempt timeout
-	stall   time.Duration
-	timer   *time.Timer
-	stalled atomic.Bool
-}
-
-func (b *watchedBody) fire() {
-	b.stalled.Store(true)
-	b.rc.Close() // unblocks the Read in progress
-}
-
-func (b *watchedBody) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	if n > 0 && b.timer != nil {
-		b.timer.Reset(b.stall)
-	}
-	if err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned bare by readers
-		if b.stalled.Load() {
-			err = fmt.Errorf("%w: %w", errStallTimeout, err)
-		} else if b.w != nil && errors.Is(context.Cause(b.w.ctx), errAttemptTimeout) {
-			err = fmt.Errorf("%w: %w", errAttemptTimeout, err)
-		}
-	}
-	return n, err
-}
-
-func (b *watchedBody) Close() error {
-	if b.timer != nil {
-		b.timer.Stop()
-	}
-	err := b.rc.Close()
-	if b.w != nil {
-		b.w.close()
-	}
-	return err
 }
 
 // answerReader bounds an answer (WithMaxAnswerSize) and remembers read errors, so a decode
@@ -387,6 +290,7 @@ type answerReader struct {
 	left     int64
 	err      error
 	tooLarge bool
+	eof      bool
 }
 
 func (b *answerReader) Read(p []byte) (int, error) {
@@ -399,7 +303,9 @@ func (b *answerReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
-	if err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned bare by readers
+	if err == io.EOF { //nolint:errorlint // io.EOF is returned bare by readers
+		b.eof = true
+	} else if err != nil {
 		b.err = err
 	}
 	if b.left <= 0 && err == nil {

@@ -75,8 +75,21 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 		l.mu.Lock()
 		until, span := l.blockedUntil, l.blockSpan
 		l.mu.Unlock()
-		d := until.Sub(l.now())
+		d := time.Duration(0)
+		if !until.IsZero() {
+			d = until.Sub(l.now())
+		}
 		if d <= 0 {
+			if !until.IsZero() {
+				l.mu.Lock()
+				if l.blockedUntil.Equal(until) {
+					l.blockedUntil = time.Time{} // over: the next Wait need not read the clock
+				}
+				l.mu.Unlock()
+			}
+			if l.lim.Limit() == rate.Inf {
+				return ctx.Err() // unpaced: no reservation to make
+			}
 			return l.lim.Wait(ctx)
 		}
 		if s := min(span/10, time.Second); s > 0 {
@@ -101,9 +114,18 @@ func (l *RateLimiter) Observe(status int, h http.Header) {
 // observe is Observe with the budget already read from h (ok when h carried one), so the
 // pipeline parses each answer's headers once for the limiter and the Response.
 func (l *RateLimiter) observe(status int, h http.Header, rl RateLimit, ok bool) {
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if ok && status != http.StatusTooManyRequests && rl.Remaining-l.reserve > 0 && rl.Remaining > rl.Limit/5+l.reserve {
+		// The common answer, with plenty of budget left: unpaced (see below), and no
+		// clock to read.
+		l.last = rl
+		if l.lim.Limit() != rate.Inf {
+			l.lim.SetLimitAt(l.now(), rate.Inf)
+		}
+		return
+	}
+	now := l.now()
 	if status == http.StatusTooManyRequests {
 		if d, ok := retryAfter(h, now); ok {
 			l.block(now.Add(d))
@@ -159,14 +181,14 @@ func (l *RateLimiter) block(until time.Time) {
 }
 
 func parseRateLimit(h http.Header) (RateLimit, bool) {
-	lim, err1 := strconv.Atoi(h.Get("X-Ratelimit-Limit"))
-	rem, err2 := strconv.Atoi(h.Get("X-Ratelimit-Remaining"))
+	lim, err1 := strconv.Atoi(getHeader(h, hdrRateLimitLimit))
+	rem, err2 := strconv.Atoi(getHeader(h, hdrRateLimitLeft))
 	if err1 != nil || err2 != nil {
 		return RateLimit{}, false
 	}
 	rl := RateLimit{Limit: lim, Remaining: rem}
 	// Parsed only when present: a failed parse allocates an error on every answer.
-	if v := h.Get("X-Ratelimit-Reset"); v != "" {
+	if v := getHeader(h, hdrRateLimitReset); v != "" {
 		if reset, err := strconv.ParseInt(v, 10, 64); err == nil && reset > 0 {
 			rl.Reset = time.Unix(reset, 0)
 		}
@@ -188,7 +210,7 @@ func normalizeRateLimit(resp *http.Response) {
 		// every regular Clio answer is application/json.
 		// Media types are case-insensitive; a JSON one is the common case, so it is
 		// recognised before paying for a full parse.
-		ct := strings.ToLower(resp.Header.Get("Content-Type"))
+		ct := strings.ToLower(getHeader(resp.Header, hdrContentType))
 		if !strings.Contains(ct, "json") {
 			ct, _, _ = mime.ParseMediaType(ct)
 		}
@@ -212,7 +234,8 @@ func normalizeRateLimit(resp *http.Response) {
 	}
 }
 
-// isRateLimitBody recognises the atypical rate-limit answer Clio has been// seen to send: a base64-encoded text containing "RateLimited" (or the
+// isRateLimitBody recognises the atypical rate-limit answer Clio has been
+// seen to send: a base64-encoded text containing "RateLimited" (or the
 // plain text itself), instead of a JSON 429.
 func isRateLimitBody(data []byte) bool {
 	data = bytes.TrimSpace(data)

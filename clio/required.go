@@ -16,7 +16,10 @@ func checkRequired(req *http.Request) error {
 	}
 	for i := range requiredParams {
 		r := &requiredParams[i]
-		if r.method != req.Method || !matchTemplate(r.path, path) {
+		// The literal head of the template (up to its first {param}) turns most
+		// operations away before the segment walk.
+		head, _, _ := strings.Cut(r.path, "{")
+		if r.method != req.Method || !strings.HasPrefix(path, head) || !matchTemplate(r.path, path) {
 			continue
 		}
 		q := req.URL.Query()

@@ -38,7 +38,7 @@ func newResponse(r *http.Response, rl RateLimit) *Response {
 	return &Response{
 		Response:    r,
 		Records:     -1,
-		APIVersion:  r.Header.Get("X-Api-Version"),
+		APIVersion:  getHeader(r.Header, hdrAPIVersion),
 		RequestID:   requestID(r.Header),
 		NotModified: r.StatusCode == http.StatusNotModified,
 		RateLimit:   rl,
@@ -73,12 +73,18 @@ type envelope[T any] struct {
 	Data T `json:"data"`
 }
 
+// The headers that name an answer for Clio's support, by their canonical keys.
+const (
+	hdrRequestID   = "X-Request-Id"
+	hdrAmznTraceID = "X-Amzn-Trace-Id"
+)
+
 // requestID is the id of an answer in Clio's logs (or the load balancer's).
 func requestID(h http.Header) string {
-	if id := h.Get("X-Request-Id"); id != "" {
+	if id := getHeader(h, hdrRequestID); id != "" {
 		return id
 	}
-	return h.Get("X-Amzn-Trace-Id")
+	return getHeader(h, hdrAmznTraceID)
 }
 
 // drainClose reads a little of what is left of a body so the connection

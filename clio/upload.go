@@ -163,8 +163,8 @@ func (u *uploader) updateDocument(ctx context.Context, id int64, in gen.Document
 	return Do[gen.Document](ctx, u.c, Request{HTTP: req, Err: err}, fields)
 }
 
-// version is the latest version of an answer, never nil.
-func version(d gen.Document) gen.DocumentVersion {
+// latestVersion is the latest version of an answer, never nil.
+func latestVersion(d gen.Document) gen.DocumentVersion {
 	if d.LatestDocumentVersion == nil {
 		return gen.DocumentVersion{}
 	}
@@ -285,7 +285,7 @@ func (u *uploader) single(ctx context.Context, p *UploadParams) (*UploadResult, 
 	if err != nil {
 		return nil, nil, &UploadError{Step: "create", Err: err}
 	}
-	v := version(doc)
+	v := latestVersion(doc)
 	fail := func(step string, err error) (*UploadResult, *Response, error) {
 		return nil, nil, &UploadError{DocumentID: doc.Id, VersionUUID: v.Uuid, Step: step, Err: err}
 	}
