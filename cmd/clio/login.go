@@ -2,19 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os/exec"
 	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/clio-go/clio-go/internal/loopback"
 )
 
 type loginFlags struct {
@@ -77,49 +76,11 @@ func runLogin(ctx context.Context, g *globals, l *loginFlags, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	state := make([]byte, 16)
-	_, _ = rand.Read(state)
-	wantState := hex.EncodeToString(state)
-	authURL, err := o.AuthCodeURL(wantState)
+	state := loopback.State()
+	authURL, err := o.AuthCodeURL(state)
 	if err != nil {
 		return err
 	}
-
-	type result struct {
-		code string
-		err  error
-	}
-	done := make(chan result, 1)
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/callback" {
-			http.NotFound(w, r)
-			return
-		}
-		q := r.URL.Query()
-		var res result
-		switch {
-		case q.Get("state") != wantState:
-			res.err = errors.New("the redirect's state does not match this login (a stale or forged redirect)")
-		case q.Get("error") != "":
-			res.err = fmt.Errorf("clio refused the authorization: %s (%s)", q.Get("error"), q.Get("error_description"))
-		case q.Get("code") == "":
-			res.err = errors.New("the redirect carries no code")
-		default:
-			res.code = q.Get("code")
-		}
-		if res.err != nil {
-			http.Error(w, res.err.Error(), http.StatusBadRequest)
-		} else {
-			fmt.Fprintln(w, "Logged in to Clio. You can close this window.")
-		}
-		select {
-		case done <- res:
-		default:
-		}
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
-
 	fmt.Fprintf(stdout, "Open this page to authorize clio:\n\n  %s\n\n", authURL)
 	if !l.noBrowser {
 		if err := openBrowser(authURL); err != nil {
@@ -128,16 +89,14 @@ func runLogin(ctx context.Context, g *globals, l *loginFlags, stdout io.Writer) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	var res result
-	select {
-	case res = <-done:
-	case <-ctx.Done():
+	code, err := loopback.Wait(ctx, ln, "/callback", state)
+	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("no answer from Clio's consent page within %s", l.timeout)
 	}
-	if res.err != nil {
-		return res.err
+	if err != nil {
+		return err
 	}
-	tok, err := o.Exchange(ctx, res.code)
+	tok, err := o.Exchange(ctx, code)
 	if err != nil {
 		return err
 	}

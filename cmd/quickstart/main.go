@@ -21,8 +21,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +37,7 @@ import (
 	"github.com/clio-go/clio-go/clio/cliotest"
 	"github.com/clio-go/clio-go/clio/webhook"
 	"github.com/clio-go/clio-go/gen"
+	"github.com/clio-go/clio-go/internal/loopback"
 )
 
 func main() {
@@ -329,7 +328,7 @@ func (t *target) authorize(ctx context.Context) (*oauth2.Token, string, error) {
 		}
 		return tok, "with the token from the environment", nil
 	}
-	state := randomState()
+	state := loopback.State()
 	authURL, err := t.oauth.AuthCodeURL(state)
 	if err != nil {
 		return nil, "", err
@@ -364,7 +363,7 @@ func consent(ctx context.Context, authURL, state string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("authorize answered %s without a redirect", res.Status)
 	}
-	return codeFrom(loc.Query(), state)
+	return loopback.CodeFrom(loc.Query(), state)
 }
 
 // browserConsent prints the authorize URL and waits for Clio's redirect to the local
@@ -378,48 +377,8 @@ func browserConsent(ctx context.Context, authURL, redirect, state string) (strin
 	if err != nil {
 		return "", fmt.Errorf("listening for the redirect on %s: %w", u.Host, err)
 	}
-	codes := make(chan string, 1)
-	errs := make(chan error, 1)
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		code, err := codeFrom(r.URL.Query(), state)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			errs <- err
-			return
-		}
-		fmt.Fprintln(w, "Authorized: you can close this tab.")
-		codes <- code
-	})}
-	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown below
-	defer srv.Shutdown(context.Background())
 	fmt.Printf("Open this URL, allow access, and come back:\n  %s\n", authURL)
-	select {
-	case c := <-codes:
-		return c, nil
-	case err := <-errs:
-		return "", err
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
-
-func codeFrom(q url.Values, state string) (string, error) {
-	if e := q.Get("error"); e != "" {
-		return "", fmt.Errorf("authorization refused: %s", e)
-	}
-	if q.Get("state") != state {
-		return "", errors.New("the redirect's state does not match: possible forgery")
-	}
-	if q.Get("code") == "" {
-		return "", errors.New("the redirect carries no code")
-	}
-	return q.Get("code"), nil
-}
-
-func randomState() string {
-	b := make([]byte, 16)
-	rand.Read(b) //nolint:errcheck // crypto/rand.Read never fails
-	return hex.EncodeToString(b)
+	return loopback.Wait(ctx, ln, u.Path, state)
 }
 
 // stepper numbers and prints the quickstart's steps.
