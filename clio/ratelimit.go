@@ -40,6 +40,8 @@ type RateLimiter struct {
 	blockSpan    time.Duration // length of the current block, for the stagger
 	reserve      int           // requests kept in hand for other in-flight calls
 	last         RateLimit
+	limited      int64         // 429 answers seen
+	announced    time.Duration // the waits they announced
 	now          func() time.Time
 }
 
@@ -104,6 +106,17 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 	}
 }
 
+// Limited returns how many 429 answers the limiter has seen since it was made (Clio's
+// atypical rate-limit answer included) and the waits they announced (Retry-After or
+// X-RateLimit-Reset, at most five windows each; Clio's 60-second window when they name
+// none): what a long job reports as time spent rate limited. Clients sharing the limiter
+// share the figures.
+func (l *RateLimiter) Limited() (answers int64, announced time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limited, l.announced
+}
+
 // Observe feeds the limiter with an answer's headers. A 429 blocks all
 // callers until Retry-After / X-RateLimit-Reset.
 func (l *RateLimiter) Observe(status int, h http.Header) {
@@ -127,11 +140,13 @@ func (l *RateLimiter) observe(status int, h http.Header, rl RateLimit, ok bool) 
 	}
 	now := l.now()
 	if status == http.StatusTooManyRequests {
-		if d, ok := retryAfter(h, now); ok {
-			l.block(now.Add(d))
-		} else {
-			l.block(now.Add(rateWindow))
+		d, ok := retryAfter(h, now)
+		if !ok {
+			d = rateWindow
 		}
+		l.block(now.Add(d))
+		l.limited++
+		l.announced += min(d, maxBlock) // as block clamps it: an absurd header must not overflow the sum
 	}
 	if !ok {
 		return

@@ -200,3 +200,22 @@ func TestSharedLimiterUnhashableTokenSource(t *testing.T) {
 		t.Fatal("no rate limiter")
 	}
 }
+
+// Limited counts the 429 answers and adds up the waits they announced, an absurd one
+// clamped, whatever carried them: Retry-After, X-RateLimit-Reset, or nothing.
+func TestRateLimiterCountsLimitedAnswers(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := NewRateLimiter()
+	l.now = func() time.Time { return now }
+	if n, d := l.Limited(); n != 0 || d != 0 {
+		t.Fatalf("a new limiter: %d, %s", n, d)
+	}
+	l.Observe(200, http.Header{"X-Ratelimit-Limit": {"100"}, "X-Ratelimit-Remaining": {"90"}})
+	l.Observe(429, http.Header{"Retry-After": {"30"}})
+	l.Observe(429, http.Header{"X-Ratelimit-Reset": {strconv.FormatInt(now.Add(20*time.Second).Unix(), 10)}})
+	l.Observe(429, http.Header{})
+	l.Observe(429, http.Header{"Retry-After": {"1e300"}})
+	if n, d := l.Limited(); n != 4 || d != 30*time.Second+20*time.Second+rateWindow+maxBlock {
+		t.Fatalf("after four 429s: %d answers, %s announced", n, d)
+	}
+}

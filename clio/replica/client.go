@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/clio-go/clio-go/clio"
@@ -20,49 +19,32 @@ import (
 // ClientSource is a Source on a *clio.Client: the client's retries, rate limiter, token
 // refresh and host checks all apply. It is this package's only dependence on package clio.
 type ClientSource struct {
-	c      *clio.Client
-	waits  atomic.Int64
-	waited atomic.Int64 // nanoseconds announced by Retry-After
+	c *clio.Client
 }
 
-// NewClientSource returns a Source on an existing client. Its rate-limit waits are not
-// counted: NewWatchedClient builds a client that counts them.
+// NewClientSource returns a Source on an existing client.
 func NewClientSource(c *clio.Client) *ClientSource { return &ClientSource{c: c} }
 
-// middleware counts the 429 answers, and the waits they announce, of every attempt.
-func (s *ClientSource) middleware() func(http.RoundTripper) http.RoundTripper {
-	return func(next http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			resp, err := next.RoundTrip(r)
-			if err == nil && resp.StatusCode == http.StatusTooManyRequests {
-				s.waits.Add(1)
-				if n, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && n > 0 {
-					s.waited.Add(int64(time.Duration(n) * time.Second))
-				}
-			}
-			return resp, err
-		})
-	}
-}
-
-// NewWatchedClient builds a client with opts whose rate-limit waits are counted, and the
-// Source on it.
+// NewWatchedClient builds a client with opts and the Source on it.
 func NewWatchedClient(ctx context.Context, opts ...clio.Option) (*ClientSource, error) {
-	s := &ClientSource{}
-	c, err := clio.NewClient(ctx, append(opts, clio.WithTransportMiddleware(s.middleware()))...)
+	c, err := clio.NewClient(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}
-	s.c = c
-	return s, nil
+	return &ClientSource{c: c}, nil
 }
 
 // Client returns the client the Source lists with.
 func (s *ClientSource) Client() *clio.Client { return s.c }
 
-// RateLimitWaits implements RateLimitWaits.
+// RateLimitWaits implements RateLimitWaits with the client's rate limiter (see
+// clio.RateLimiter.Limited): the 429 answers it has seen and the waits they announced.
+// A client built WithoutRateLimiter reports none.
 func (s *ClientSource) RateLimitWaits() (int64, time.Duration) {
-	return s.waits.Load(), time.Duration(s.waited.Load())
+	if l := s.c.RateLimiter(); l != nil {
+		return l.Limited()
+	}
+	return 0, 0
 }
 
 // Request is a clio.Request to a URL on c's host, for the operations that have no
@@ -115,10 +97,6 @@ func (s *shortError) Error() string {
 }
 
 func (s *shortError) Unwrap() error { return s.e }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // List implements Source with clio.ListPage: records are decoded as json.RawMessage, so
 // they keep every field Clio sent.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clio-go/clio-go/clio/cliotest"
 	"github.com/clio-go/clio-go/clio/replica"
 )
 
@@ -56,5 +57,22 @@ func TestStepAppliesOnePageAtATime(t *testing.T) {
 	var n int
 	if err := sink.DB().QueryRow(`SELECT COUNT(*) FROM matters WHERE firm = 'acme' AND deleted = 0`).Scan(&n); err != nil || n != 450 {
 		t.Errorf("%d matters stored (%v), want 450", n, err)
+	}
+}
+
+// The engine reports the 429 answers its Source met and the waits they announced, from the
+// client's rate limiter: Clio's atypical rate-limit answer counts too.
+func TestProgressReportsRateLimitWaits(t *testing.T) {
+	f := newFirm(t, 20)
+	f.srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultRateLimit, Path: "/api/v4/matters*", RetryAfter: time.Second})
+	f.srv.InjectFault(cliotest.Fault{Kind: cliotest.FaultRateLimit, Path: "/api/v4/contacts*", RetryAfter: -1, OddBody: true})
+	var last replica.Progress
+	eng := &replica.Engine{Firm: "acme", Source: f.source(t), Sink: openSQLite(t), Resources: resources(t, "contacts", "matters"),
+		Progress: func(p replica.Progress) { last = p }}
+	if err := eng.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if last.RateLimitWaits != 2 || last.RateLimitWaited != time.Second {
+		t.Fatalf("the last report says %d waits, %s; want 2 waits, 1s", last.RateLimitWaits, last.RateLimitWaited)
 	}
 }
