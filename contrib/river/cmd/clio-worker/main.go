@@ -94,8 +94,13 @@ func newRoot() *cobra.Command {
 			return riverreplica.Run(ctx, cfg)
 		},
 	}
+	// The firms commands are for operators; cobra's completion command would only clutter
+	// the help of a daemon.
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	// Persistent, so that the firms commands take it too.
+	cmd.PersistentFlags().StringVar(&dsn, "database-url", os.Getenv("DATABASE_URL"), "the PostgreSQL database of the jobs, tokens and copies")
+	cmd.AddCommand(newFirms(&dsn))
 	f := cmd.Flags()
-	f.StringVar(&dsn, "database-url", os.Getenv("DATABASE_URL"), "the PostgreSQL database of the jobs, tokens and copies")
 	f.StringVar(&baseURL, "base-url", "", "Clio's base URL, replacing the region's")
 	f.StringVar(&region, "region", "us", "Clio region: us, ca, eu or au")
 	f.StringVar(&clientID, "client-id", os.Getenv("CLIO_CLIENT_ID"), "the OAuth app's client id")
