@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -254,9 +255,7 @@ func (c *pipeline) outgoing(x exchange, inPlace bool, n int) (*http.Request, str
 // caller's context is left alone, so the attempt can be retried.
 func (c *pipeline) attempt(ctx context.Context, r *http.Request) (*http.Response, error) {
 	if c.clock == nil {
-		if r.Context() != ctx {
-			r = r.WithContext(ctx)
-		}
+		r = onContext(r, ctx)
 		resp, err := c.rt.RoundTrip(r)
 		if err != nil && c.headerInTransport && ctx.Err() == nil && isHeaderTimeout(err) {
 			return nil, fmt.Errorf("%w: %w", errHeaderTimeout, err)
@@ -274,6 +273,17 @@ func (c *pipeline) attempt(ctx context.Context, r *http.Request) (*http.Response
 	}
 	resp.Body = c.clock.headersIn(w, resp.Body)
 	return resp, nil
+}
+
+// onContext returns r on ctx, copying r only when it is on another context. Contexts are
+// compared only when their type allows it: == on a context of a type that cannot be
+// compared (a struct holding a slice) would panic.
+func onContext(r *http.Request, ctx context.Context) *http.Request {
+	have := r.Context()
+	if t := reflect.TypeOf(have); t == reflect.TypeOf(ctx) && t.Comparable() && have == ctx {
+		return r
+	}
+	return r.WithContext(ctx)
 }
 
 // isHeaderTimeout recognises net/http's ResponseHeaderTimeout error.

@@ -90,10 +90,7 @@ func (k *clock) start(parent context.Context, r *http.Request) (*http.Request, *
 	if k.headerTO == 0 && k.attemptTO == 0 {
 		// Only the stall timeout, which closes the body: no context of its own, and
 		// nothing on the clock before the headers are in.
-		if r.Context() != parent {
-			r = r.WithContext(parent)
-		}
-		return r, w
+		return onContext(r, parent), w
 	}
 	w.ctx, w.cancel = context.WithCancelCause(w.parent)
 	now := k.since()
