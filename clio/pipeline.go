@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"reflect"
 	"strings"
 	"time"
 
@@ -273,17 +272,6 @@ func (c *pipeline) attempt(ctx context.Context, r *http.Request) (*http.Response
 	}
 	resp.Body = c.clock.headersIn(w, resp.Body)
 	return resp, nil
-}
-
-// onContext returns r on ctx, copying r only when it is on another context. Contexts are
-// compared only when their type allows it: == on a context of a type that cannot be
-// compared (a struct holding a slice) would panic.
-func onContext(r *http.Request, ctx context.Context) *http.Request {
-	have := r.Context()
-	if t := reflect.TypeOf(have); t == reflect.TypeOf(ctx) && t.Comparable() && have == ctx {
-		return r
-	}
-	return r.WithContext(ctx)
 }
 
 // isHeaderTimeout recognises net/http's ResponseHeaderTimeout error.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -236,4 +237,15 @@ func (w *watch) Close() error {
 	err := w.rc.Close()
 	w.k.end(w)
 	return err
+}
+
+// onContext returns r on ctx, copying r only when it is on another context. Contexts are
+// compared only when their type allows it: == on a context of a type that cannot be
+// compared (a struct holding a slice) would panic.
+func onContext(r *http.Request, ctx context.Context) *http.Request {
+	have := r.Context()
+	if t := reflect.TypeOf(have); t == reflect.TypeOf(ctx) && t.Comparable() && have == ctx {
+		return r
+	}
+	return r.WithContext(ctx)
 }
