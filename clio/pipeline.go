@@ -254,9 +254,7 @@ func (c *pipeline) outgoing(x exchange, inPlace bool, n int) (*http.Request, str
 // caller's context is left alone, so the attempt can be retried.
 func (c *pipeline) attempt(ctx context.Context, r *http.Request) (*http.Response, error) {
 	if c.clock == nil {
-		if r.Context() != ctx {
-			r = r.WithContext(ctx)
-		}
+		r = onContext(r, ctx)
 		resp, err := c.rt.RoundTrip(r)
 		if err != nil && c.headerInTransport && ctx.Err() == nil && isHeaderTimeout(err) {
 			return nil, fmt.Errorf("%w: %w", errHeaderTimeout, err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,10 +91,7 @@ func (k *clock) start(parent context.Context, r *http.Request) (*http.Request, *
 	if k.headerTO == 0 && k.attemptTO == 0 {
 		// Only the stall timeout, which closes the body: no context of its own, and
 		// nothing on the clock before the headers are in.
-		if r.Context() != parent {
-			r = r.WithContext(parent)
-		}
-		return r, w
+		return onContext(r, parent), w
 	}
 	w.ctx, w.cancel = context.WithCancelCause(w.parent)
 	now := k.since()
@@ -239,4 +237,15 @@ func (w *watch) Close() error {
 	err := w.rc.Close()
 	w.k.end(w)
 	return err
+}
+
+// onContext returns r on ctx, copying r only when it is on another context. Contexts are
+// compared only when their type allows it: == on a context of a type that cannot be
+// compared (a struct holding a slice) would panic.
+func onContext(r *http.Request, ctx context.Context) *http.Request {
+	have := r.Context()
+	if t := reflect.TypeOf(have); t == reflect.TypeOf(ctx) && t.Comparable() && have == ctx {
+		return r
+	}
+	return r.WithContext(ctx)
 }

@@ -160,3 +160,25 @@ func TestNoClockWithoutTimeouts(t *testing.T) {
 		t.Fatalf("%+v %v", v, err)
 	}
 }
+
+// uncomparableCtx is a context of a type == cannot compare: the pipeline must not panic on it.
+type uncomparableCtx struct {
+	context.Context
+	tags []string
+}
+
+func TestAContextOfAnUncomparableTypeIsNoPanic(t *testing.T) {
+	t.Parallel()
+	srv := coreSmallServer()
+	defer srv.Close()
+	ctx := uncomparableCtx{Context: context.Background(), tags: []string{"job"}}
+	for name, opts := range map[string][]Option{"stall clock": nil, "no clock": {WithTimeouts(0, 0)}} {
+		c, _ := newCoreClient(t, srv, opts...)
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v4/matters/12345.json", nil)
+		resp, err := c.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		resp.Body.Close()
+	}
+}
