@@ -4,9 +4,18 @@
 //	clio-worker --database-url postgres://... --migrate   # once
 //	clio-worker --database-url postgres://...             # on every machine
 //
-// Firms are added by storing their token (riverreplica.TokenStore.Save) after they
-// authorized the app; the app's credentials (CLIO_CLIENT_ID, CLIO_CLIENT_SECRET) let the
-// workers refresh the tokens.
+// A firm joins the fleet when its token is stored in the database: someone at the firm
+// authorizes the app with `clio login`, then an operator stores the token it saved:
+//
+//	clio login
+//	clio-worker --database-url postgres://... firms add --firm acme --token-file ~/.config/clio/token.json
+//	clio-worker --database-url postgres://... firms list
+//
+// clio login saves to its --token-file, by default clio/token.json in the user's config
+// folder ($XDG_CONFIG_HOME, ~/.config on Linux, ~/Library/Application Support on macOS).
+// Storing a token needs no app credentials (Go code can call riverreplica.TokenStore.Save
+// instead); the workers need them (CLIO_CLIENT_ID, CLIO_CLIENT_SECRET) to refresh the
+// tokens.
 package main
 
 import (
@@ -94,8 +103,13 @@ func newRoot() *cobra.Command {
 			return riverreplica.Run(ctx, cfg)
 		},
 	}
+	// The firms commands are for operators; cobra's completion command would only clutter
+	// the help of a daemon.
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	// Persistent, so that the firms commands take it too.
+	cmd.PersistentFlags().StringVar(&dsn, "database-url", os.Getenv("DATABASE_URL"), "the PostgreSQL database of the jobs, tokens and copies")
+	cmd.AddCommand(newFirms(&dsn))
 	f := cmd.Flags()
-	f.StringVar(&dsn, "database-url", os.Getenv("DATABASE_URL"), "the PostgreSQL database of the jobs, tokens and copies")
 	f.StringVar(&baseURL, "base-url", "", "Clio's base URL, replacing the region's")
 	f.StringVar(&region, "region", "us", "Clio region: us, ca, eu or au")
 	f.StringVar(&clientID, "client-id", os.Getenv("CLIO_CLIENT_ID"), "the OAuth app's client id")
