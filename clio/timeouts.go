@@ -84,8 +84,8 @@ type watch struct {
 }
 
 // start puts an attempt of r on the clock and returns the request to send: r on the
-// attempt's context, a child of parent. The header timeout counts from the end of the request body, so a
-// slow upload is not taken for a silent server.
+// attempt's context, a child of parent. The header timeout counts from the end of the
+// request body, so a slow upload is not taken for a silent server.
 func (k *clock) start(parent context.Context, r *http.Request) (*http.Request, *watch) {
 	w := &watch{parent: parent, ctx: parent, k: k, seen: -1}
 	if k.headerTO == 0 && k.attemptTO == 0 {
