@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,7 +199,7 @@ func TestThreeWorkerProcessesSync200Firms(t *testing.T) {
 			start()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 4 minutes %d of %d firm resources are synced, %d jobs open", synced, firms*len(fleetResources), open)
+			t.Fatalf("after 4 minutes %d of %d firm resources are synced, %d jobs open:\n%s", synced, firms*len(fleetResources), open, openJobs(ctx, t, pool))
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
@@ -254,4 +255,27 @@ func TestThreeWorkerProcessesSync200Firms(t *testing.T) {
 		t.Error("no worker was killed during the run")
 	}
 	t.Logf("200 firms synced by 3 worker processes, one of them killed and replaced; %d token refreshes", refreshes)
+}
+
+// openJobs describes the sync jobs not completed, for a failure message: their state,
+// attempts, when they run next and their last error.
+func openJobs(ctx context.Context, t *testing.T, pool *pgxpool.Pool) string {
+	rows, err := pool.Query(ctx, `SELECT id, state, attempt, max_attempts, args::text,
+		extract(epoch FROM scheduled_at - now())::int, coalesce(errors[array_length(errors, 1)]::text, '')
+		FROM river_job WHERE kind = 'clio_replica_sync' AND state NOT IN ('completed') ORDER BY id`)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id int64
+		var state, args, lastErr string
+		var attempt, maxAttempts, inSecs int
+		if err := rows.Scan(&id, &state, &attempt, &maxAttempts, &args, &inSecs, &lastErr); err != nil {
+			return err.Error()
+		}
+		fmt.Fprintf(&b, "  job %d %s attempt %d/%d %s, scheduled in %ds, last error %s\n", id, state, attempt, maxAttempts, args, inSecs, lastErr)
+	}
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -68,6 +69,27 @@ type Config struct {
 	// worker is rescued after it (default one hour, River's; it must exceed JobTimeout).
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
+	// RetryPolicy says when a failed job runs again (default CappedRetry). River's own
+	// waits n⁴ seconds after the nth failure: over four minutes after the fourth, and
+	// a page that failed on a hiccup, a rescue and two 503s would hold its firm back for
+	// that long.
+	RetryPolicy river.ClientRetryPolicy
+}
+
+// CappedRetry is the default RetryPolicy: a failed job runs again after 2ⁿ seconds for its
+// nth failure, at most MaxRetryDelay, plus up to a tenth of that at random so that jobs
+// that failed together do not come back together.
+type CappedRetry struct{}
+
+// MaxRetryDelay is the longest CappedRetry waits: a firm's chain is never held back much
+// longer than this by a failing page.
+const MaxRetryDelay = 5 * time.Minute
+
+// NextRetry implements river.ClientRetryPolicy.
+func (CappedRetry) NextRetry(job *rivertype.JobRow) time.Time {
+	n := min(len(job.Errors)+1, 10) // 2^10 s is past the cap already
+	d := min(time.Duration(1<<n)*time.Second, MaxRetryDelay)
+	return time.Now().Add(d + rand.N(d/10+1))
 }
 
 // Workers holds the job workers of one process.
@@ -136,7 +158,15 @@ func (w *Workers) NewClient() (*river.Client[pgx.Tx], error) {
 		PeriodicJobs:         w.PeriodicJobs(),
 		JobTimeout:           w.cfg.JobTimeout,
 		RescueStuckJobsAfter: w.cfg.RescueAfter,
+		RetryPolicy:          w.retryPolicy(),
 	})
+}
+
+func (w *Workers) retryPolicy() river.ClientRetryPolicy {
+	if w.cfg.RetryPolicy != nil {
+		return w.cfg.RetryPolicy
+	}
+	return CappedRetry{}
 }
 
 // Enqueue starts a pass of every firm with a token and every resource, skipping the
