@@ -129,19 +129,10 @@ func (l *RateLimiter) Observe(status int, h http.Header) {
 func (l *RateLimiter) observe(status int, h http.Header, rl RateLimit, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if ok && status != http.StatusTooManyRequests && rl.Remaining-l.reserve > 0 && rl.Remaining > rl.Limit/5+l.reserve {
-		// The common answer, with plenty of budget left: unpaced (see below), and no
-		// clock to read.
-		l.last = rl
-		if l.lim.Limit() != rate.Inf {
-			l.lim.SetLimitAt(l.now(), rate.Inf)
-		}
-		return
-	}
-	now := l.now()
 	if status == http.StatusTooManyRequests {
-		d, ok := retryAfter(h, now)
-		if !ok {
+		now := l.now()
+		d, found := retryAfter(h, now)
+		if !found {
 			d = rateWindow
 		}
 		l.block(now.Add(d))
@@ -152,6 +143,18 @@ func (l *RateLimiter) observe(status int, h http.Header, rl RateLimit, ok bool) 
 		return
 	}
 	l.last = rl
+	spend := rl.Remaining - l.reserve
+	// While more than a fifth of the window's budget is left, requests go out unpaced: a
+	// short script is never slowed down. It is the common answer, so it reads no clock.
+	// Below that, what is left is spread over the rest of the window, so a bulk job
+	// glides to the reset instead of hitting 429.
+	if spend > 0 && rl.Remaining > rl.Limit/5+l.reserve {
+		if l.lim.Limit() != rate.Inf {
+			l.lim.SetLimitAt(l.now(), rate.Inf)
+		}
+		return
+	}
+	now := l.now()
 	left := time.Duration(0)
 	if !rl.Reset.IsZero() {
 		left = rl.Reset.Sub(now)
@@ -160,21 +163,12 @@ func (l *RateLimiter) observe(status int, h http.Header, rl RateLimit, ok bool) 
 	if left <= 0 || left > rateWindow {
 		left = rateWindow
 	}
-	spend := rl.Remaining - l.reserve
 	if spend <= 0 {
 		l.block(now.Add(left))
 		// After the reset, pace at the nominal rate until fresh headers
 		// say otherwise.
 		l.lim.SetLimitAt(now, rate.Limit(float64(max(rl.Limit, 1))/rateWindow.Seconds()))
 		l.lim.SetBurstAt(now, 1)
-		return
-	}
-	// While more than a fifth of the window's budget is left, requests go
-	// out unpaced: a short script is never slowed down. Below that, what is
-	// left is spread over the rest of the window, so a bulk job glides to
-	// the reset instead of hitting 429.
-	if rl.Remaining > rl.Limit/5+l.reserve {
-		l.lim.SetLimitAt(now, rate.Inf)
 		return
 	}
 	l.lim.SetLimitAt(now, rate.Limit(float64(spend)/left.Seconds()))
