@@ -253,25 +253,28 @@ func (c *pipeline) outgoing(x exchange, inPlace bool, n int) (*http.Request, str
 // stall timeout, or (WithAttemptTimeout) when the whole attempt takes too long. The
 // caller's context is left alone, so the attempt can be retried.
 func (c *pipeline) attempt(ctx context.Context, r *http.Request) (*http.Response, error) {
-	if c.clock == nil {
+	var w *watch
+	if c.clock != nil {
+		r, w = c.clock.start(ctx, r)
+	} else {
 		r = onContext(r, ctx)
-		resp, err := c.rt.RoundTrip(r)
-		if err != nil && c.headerInTransport && ctx.Err() == nil && isHeaderTimeout(err) {
-			return nil, fmt.Errorf("%w: %w", errHeaderTimeout, err)
-		}
-		return resp, err
 	}
-	r, w := c.clock.start(ctx, r)
 	resp, err := c.rt.RoundTrip(r)
-	if err != nil {
-		c.clock.end(w)
-		if c.headerInTransport && ctx.Err() == nil && isHeaderTimeout(err) {
-			return nil, fmt.Errorf("%w: %w", errHeaderTimeout, err)
+	switch {
+	case err == nil:
+		if w != nil {
+			resp.Body = c.clock.headersIn(w, resp.Body)
 		}
-		return nil, w.failed(err)
+		return resp, nil
+	case c.headerInTransport && ctx.Err() == nil && isHeaderTimeout(err):
+		err = fmt.Errorf("%w: %w", errHeaderTimeout, err)
+	case w != nil:
+		err = w.failed(err)
 	}
-	resp.Body = c.clock.headersIn(w, resp.Body)
-	return resp, nil
+	if w != nil {
+		c.clock.end(w)
+	}
+	return nil, err
 }
 
 // isHeaderTimeout recognises net/http's ResponseHeaderTimeout error.

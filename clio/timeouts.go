@@ -208,11 +208,20 @@ func (k *clock) overdue(w *watch, now int64) error {
 // failed says why an attempt whose round trip failed was ended, when one of the clock's
 // timeouts ended it (and not the caller's context).
 func (w *watch) failed(err error) error {
+	if w.parent.Err() != nil {
+		return err
+	}
+	return w.withCause(err)
+}
+
+// withCause names the clock's timeout in err when one cancelled the attempt's context and
+// err does not name it already (net/http may return the cause itself).
+func (w *watch) withCause(err error) error {
 	why := context.Cause(w.ctx)
-	if w.parent.Err() == nil && (errors.Is(why, errHeaderTimeout) || errors.Is(why, errAttemptTimeout)) && !errors.Is(err, why) {
+	if (errors.Is(why, errHeaderTimeout) || errors.Is(why, errAttemptTimeout)) && !errors.Is(err, why) {
 		return fmt.Errorf("%w: %w", why, err)
 	}
-	return err // net/http may have returned the cause itself
+	return err
 }
 
 // Read reads the body and counts the reads that bring data.
@@ -224,9 +233,8 @@ func (w *watch) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned bare by readers
 		if w.stalled.Load() {
 			err = fmt.Errorf("%w: %w", errStallTimeout, err)
-		} else if why := context.Cause(w.ctx); (errors.Is(why, errAttemptTimeout) || errors.Is(why, errHeaderTimeout)) && !errors.Is(err, why) {
-			// A header timeout can land just as the headers arrive.
-			err = fmt.Errorf("%w: %w", why, err)
+		} else {
+			err = w.withCause(err) // a header timeout can land just as the headers arrive
 		}
 	}
 	return n, err
