@@ -68,15 +68,11 @@ func runAPI(ctx context.Context, g *globals, a *apiFlags, method, path string, s
 	if err != nil {
 		return err
 	}
-	h, err := g.connect(ctx, stderr)
+	c, done, err := g.connect(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer h.close()
-	c, err := clio.NewClient(ctx, h.opts...)
-	if err != nil {
-		return err
-	}
+	defer done()
 	target, err := apiURL(c.BaseURL(), path, a.fields)
 	if err != nil {
 		return err

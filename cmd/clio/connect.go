@@ -12,7 +12,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/clio-go/clio-go/clio"
-	"github.com/clio-go/clio-go/clio/cliotest"
 )
 
 // defaultTokenFile is $XDG_CONFIG_HOME/clio/token.json (or the OS's equivalent).
@@ -36,27 +35,32 @@ func (g *globals) credentials() (id, secret string) {
 }
 
 // host is the Clio a command talks to, with what closes it.
-type host struct {
-	opts  []clio.Option // base URL and credential
-	fake  *cliotest.Server
-	close func()
+// connect builds the client the flags ask for, and returns what to call when done with
+// it (it stops the embedded fake).
+func (g *globals) connect(ctx context.Context, stderr io.Writer) (*clio.Client, func(), error) {
+	opts, done, err := g.clientOptions(ctx, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := clio.NewClient(ctx, opts...)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return c, done, nil
 }
 
-// connect resolves the flags into client options: the embedded fake, or real Clio with
-// the token `clio login` saved (refreshed, and saved again, when the app's credentials
-// are known).
-func (g *globals) connect(ctx context.Context, stderr io.Writer) (*host, error) {
+// clientOptions resolves the flags into client options: the embedded fake, or real Clio
+// with the token `clio login` saved (refreshed, and saved again, when the app's
+// credentials are known).
+func (g *globals) clientOptions(ctx context.Context, stderr io.Writer) ([]clio.Option, func(), error) {
 	if g.fake {
 		srv, err := startFake(g.fakeRecords)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fmt.Fprintf(stderr, "Using the embedded fake Clio at %s (a demo firm, %d records per collection)\n", srv.URL, g.fakeRecords)
-		return &host{
-			opts:  []clio.Option{clio.WithBaseURL(srv.URL), clio.WithToken(srv.IssueToken().AccessToken)},
-			fake:  srv,
-			close: srv.Close,
-		}, nil
+		return []clio.Option{clio.WithBaseURL(srv.URL), clio.WithToken(srv.IssueToken().AccessToken)}, srv.Close, nil
 	}
 	opts := []clio.Option{}
 	if g.baseURL != "" {
@@ -66,18 +70,18 @@ func (g *globals) connect(ctx context.Context, stderr io.Writer) (*host, error) 
 	}
 	tok, err := loadToken(g.tokenFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	id, secret := g.credentials()
 	if id == "" || secret == "" || tok.RefreshToken == "" {
-		return &host{opts: append(opts, clio.WithToken(tok.AccessToken)), close: func() {}}, nil
+		return append(opts, clio.WithToken(tok.AccessToken)), func() {}, nil
 	}
 	o, err := g.oauth(id, secret, "http://127.0.0.1/callback")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ts := o.TokenSource(ctx, tok, func(t *oauth2.Token) error { return saveToken(g.tokenFile, t) })
-	return &host{opts: append(opts, clio.WithTokenSource(ts)), close: func() {}}, nil
+	return append(opts, clio.WithTokenSource(ts)), func() {}, nil
 }
 
 func (g *globals) oauth(id, secret, redirect string) (*clio.OAuth, error) {

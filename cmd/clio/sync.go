@@ -119,15 +119,12 @@ func syncTo(ctx context.Context, g *globals, s *syncFlags, pg *pgTarget, stderr 
 	if err != nil {
 		return err
 	}
-	h, err := g.connect(ctx, stderr)
+	c, done, err := g.connect(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer h.close()
-	src, err := replica.NewWatchedClient(ctx, h.opts...)
-	if err != nil {
-		return err
-	}
+	defer done()
+	src := replica.NewClientSource(c)
 	var st *store
 	if pg != nil {
 		fmt.Fprintf(stderr, "Copying into PostgreSQL at %s\n", pg.where)
