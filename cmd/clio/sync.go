@@ -34,8 +34,9 @@ func newSync(g *globals) *cobra.Command {
 		Long: `sync copies the firm's records into a SQLite database (--db) or a PostgreSQL one
 (--postgres), one table per collection (firm, id, etag, updated_at, deleted, record as
 JSON), with a checkpoint per collection written in the same transaction as each page:
-stop it at any point (Ctrl-C, a crash) and run it again to resume. A run after a complete one fetches only what changed (deltas)
-and, every --scan-every, looks for deleted records.
+stop it at any point (Ctrl-C, a crash) and run it again to resume. A run after a
+complete one fetches only what changed (deltas) and, every --scan-every, looks for
+deleted records.
 
 Try it with no account:
 
