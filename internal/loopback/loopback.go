@@ -66,7 +66,14 @@ func Wait(ctx context.Context, ln net.Listener, path, state string) (string, err
 		}
 	})}
 	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
+	defer func() {
+		// Shut down, not Close: the browser is still being told how it went.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+	}()
 	select {
 	case res := <-done:
 		return res.code, res.err
