@@ -16,11 +16,12 @@ import (
 // silence, not a transfer.
 func TestStallTimeoutSparesATrickle(t *testing.T) {
 	t.Parallel()
-	const stall = 80 * time.Millisecond
-	body := []byte(`{"data":{"id":7,"name":"trickled"}}`)
+	// Long enough that a loaded machine's scheduling delays stay well inside it.
+	const stall = 200 * time.Millisecond
+	body := []byte(`{"data":{"id":7,"name":"t"}}`)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		// 36 bytes, one every half stall: the whole answer takes about ten stall timeouts.
+		// 28 bytes, one every half stall: the whole answer takes fourteen stall timeouts.
 		for i := range body {
 			_, _ = w.Write(body[i : i+1])
 			w.(http.Flusher).Flush()
@@ -30,7 +31,7 @@ func TestStallTimeoutSparesATrickle(t *testing.T) {
 	defer srv.Close()
 	c, _ := newCoreClient(t, srv, WithTimeouts(stall, stall), testRetries(1))
 	v, _, err := Do[coreRec](context.Background(), c, coreReq(c, "GET", "/api/v4/matters/7.json", nil))
-	if err != nil || v.Name != "trickled" {
+	if err != nil || v.Name != "t" {
 		t.Fatalf("trickled answer: %+v, %v", v, err)
 	}
 }
@@ -39,7 +40,7 @@ func TestStallTimeoutSparesATrickle(t *testing.T) {
 // header timeout, answered at once, is not a silent server.
 func TestHeaderTimeoutStartsAfterTheBody(t *testing.T) {
 	t.Parallel()
-	const header = 80 * time.Millisecond
+	const header = 200 * time.Millisecond // well above a loaded machine's scheduling delays
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		coreJSON(w, 201, map[string]any{"data": map[string]any{"id": 1, "name": "uploaded"}})
@@ -51,6 +52,7 @@ func TestHeaderTimeoutStartsAfterTheBody(t *testing.T) {
 	} {
 		c, _ := newCoreClient(t, srv, append(opts, testRetries(1))...)
 		req := coreReq(c, "POST", "/api/v4/matters.json", nil)
+		// Six bytes, one every half header timeout: the upload takes three of them.
 		req.HTTP.Body = io.NopCloser(&slowReader{r: bytes.NewReader(bytes.Repeat([]byte(" "), 6)), pause: header / 2})
 		req.HTTP.ContentLength = 6
 		if _, _, err := Do[coreRec](context.Background(), c, req); err != nil {
